@@ -1,0 +1,1 @@
+"""Playground server: FastAPI app, sessions and rooms over websockets."""
