@@ -1,0 +1,210 @@
+"""Optimizers: turn a flat mean data gradient into an in-place parameter update.
+
+Every optimizer works on one flat float64 parameter vector laid out as all weight matrices
+first (``params[:weight_count]``) and then all biases. It is built once per network::
+
+    opt = OPTIMIZERS[cfg.optimizer](size, weight_count)
+    opt.step(params, grads, lr, cfg)      # once per mini-batch
+
+``step`` never allocates: state and scratch buffers are made in ``__init__`` and every
+NumPy call writes through ``out=`` or an in-place operator, because it runs every
+mini-batch (~25 per epoch) on vectors of a few dozen entries, where each NumPy call costs
+about as much as the arithmetic. ``grads`` is only read; the caller may reuse it.
+
+Hyper-parameters are read from ``cfg`` on every call, so live changes apply on the next
+step. The definitions, with g the gradient, lr the learning rate and t the step count:
+
+- ``sgd``: p <- p - lr g.
+- ``momentum`` (Sutskever et al. 2013, velocity in parameter units, as Keras):
+  v <- mu v - lr g; p <- p + v. With ``cfg.nesterov``: p <- p + mu v - lr g (using the new
+  v). Because lr sits inside v, a live learning-rate change only scales new gradients.
+- ``rmsprop`` (Hinton): s <- rho s + (1 - rho) g^2; p <- p - lr g / (sqrt(s) + eps), with
+  rho = ``cfg.beta2`` and no bias correction.
+- ``adam`` (Kingma & Ba 2015): m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2;
+  p <- p - lr m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
+  The bias corrections use the current betas and the total step count t.
+- ``adamw`` (Loshchilov & Hutter 2019, scaled by lr as in PyTorch): before the Adam step,
+  weights only (not biases) shrink: w <- w (1 - lr ``cfg.weight_decay``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+class Optimizer:
+    """Base class: holds the sizes and the step count, and (de)serializes named buffers.
+
+    Parameters
+    ----------
+    size : int
+        Length of the flat parameter vector.
+    weight_count : int
+        Number of leading entries that are weights (the rest are biases).
+    """
+
+    name = ""
+    _buffers: tuple[str, ...] = ()  # attribute names of the state arrays, each (size,)
+
+    def __init__(self, size: int, weight_count: int) -> None:
+        if not 0 <= weight_count <= size:
+            raise ValueError(f"weight_count must be in 0..{size} (size), got {weight_count}")
+        self.size = size
+        self.weight_count = weight_count
+        self.steps = 0  # updates applied so far (Adam's t)
+        self._scratch = np.zeros(size)  # reused by step; holds nothing between calls
+        for buffer in self._buffers:
+            setattr(self, buffer, np.zeros(size))
+
+    def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
+        """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """JSON-able state: name, sizes, step count and every buffer as a list of floats."""
+        state: dict = {
+            "name": self.name,
+            "size": self.size,
+            "weight_count": self.weight_count,
+            "steps": self.steps,
+        }
+        for buffer in self._buffers:
+            state[buffer] = getattr(self, buffer).tolist()
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a ``state_dict()`` exactly, so the next step continues bit for bit."""
+        if state.get("name") != self.name:
+            raise ValueError(f"optimizer state is for {state.get('name')!r}, not {self.name!r}")
+        if state.get("size") != self.size or state.get("weight_count") != self.weight_count:
+            raise ValueError(
+                f"optimizer state is for size {state.get('size')} with "
+                f"{state.get('weight_count')} weights, not {self.size} with {self.weight_count}"
+            )
+        steps = state.get("steps")
+        if not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"optimizer state 'steps' must be an int >= 0, got {steps!r}")
+        arrays = {}
+        for buffer in self._buffers:
+            values = np.asarray(state.get(buffer), dtype=np.float64)
+            if values.shape != (self.size,):
+                raise ValueError(
+                    f"optimizer state {buffer!r} must hold {self.size} numbers, "
+                    f"got shape {values.shape}"
+                )
+            arrays[buffer] = values
+        self.steps = steps
+        for buffer, values in arrays.items():
+            # Copy into the existing arrays: step() may hold views of them.
+            getattr(self, buffer)[...] = values
+
+
+class SGD(Optimizer):
+    """Plain stochastic gradient descent: p <- p - lr g."""
+
+    name = "sgd"
+
+    def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
+        """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
+        np.multiply(grads, lr, out=self._scratch)
+        params -= self._scratch
+        self.steps += 1
+
+
+class Momentum(Optimizer):
+    """Heavy-ball momentum, or Nesterov's accelerated gradient with ``cfg.nesterov``."""
+
+    name = "momentum"
+    _buffers = ("velocity",)  # v, in parameter units (already scaled by lr)
+
+    def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
+        """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
+        mu = cfg.momentum
+        velocity, scratch = self.velocity, self._scratch
+        np.multiply(grads, lr, out=scratch)  # lr g
+        velocity *= mu
+        velocity -= scratch
+        if cfg.nesterov:
+            # The look-ahead step: p <- p + mu v_new - lr g.
+            params -= scratch
+            np.multiply(velocity, mu, out=scratch)
+            params += scratch
+        else:
+            params += velocity
+        self.steps += 1
+
+
+class RMSProp(Optimizer):
+    """RMSprop: divide the step by a running root mean square of the gradient."""
+
+    name = "rmsprop"
+    _buffers = ("square_avg",)  # s, running mean of g^2 with decay cfg.beta2
+
+    def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
+        """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
+        square_avg, scratch = self.square_avg, self._scratch
+        # s + (1 - rho)(g^2 - s) is rho s + (1 - rho) g^2 without a second buffer.
+        np.multiply(grads, grads, out=scratch)
+        scratch -= square_avg
+        scratch *= 1.0 - cfg.beta2
+        square_avg += scratch
+        np.sqrt(square_avg, out=scratch)
+        scratch += cfg.epsilon
+        np.divide(grads, scratch, out=scratch)
+        scratch *= lr
+        params -= scratch
+        self.steps += 1
+
+
+class Adam(Optimizer):
+    """Adam: bias-corrected running means of the gradient and of its square."""
+
+    name = "adam"
+    _buffers = ("m", "v")  # first and second raw (uncorrected) moment estimates
+
+    def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
+        """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
+        self._adam_step(params, grads, lr, cfg)
+
+    def _adam_step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
+        beta1, beta2 = cfg.beta1, cfg.beta2
+        m, v, scratch = self.m, self.v, self._scratch
+        self.steps += 1
+        t = self.steps
+        np.subtract(grads, m, out=scratch)
+        scratch *= 1.0 - beta1
+        m += scratch
+        np.multiply(grads, grads, out=scratch)
+        scratch -= v
+        scratch *= 1.0 - beta2
+        v += scratch
+        # Kingma & Ba's efficient form (end of their section 2): fold both corrections into
+        # the step size and epsilon, so lr m_hat / (sqrt(v_hat) + eps) costs no extra calls.
+        root_correction = math.sqrt(1.0 - beta2**t)
+        step_size = lr * root_correction / (1.0 - beta1**t)
+        np.sqrt(v, out=scratch)
+        scratch += cfg.epsilon * root_correction
+        np.divide(m, scratch, out=scratch)
+        scratch *= step_size
+        params -= scratch
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay on the weights only (biases are not decayed)."""
+
+    name = "adamw"
+
+    def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
+        """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
+        decay = lr * cfg.weight_decay
+        if decay:
+            params[: self.weight_count] *= 1.0 - decay
+        self._adam_step(params, grads, lr, cfg)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    optimizer.name: optimizer for optimizer in (SGD, Momentum, RMSProp, Adam, AdamW)
+}

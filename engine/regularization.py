@@ -1,0 +1,113 @@
+"""Weight penalties (none, L1, L2) and the reference's separate regularization step.
+
+As in the reference (tensorflow/playground ``nn.ts`` ``updateWeights``), regularization is
+not part of the gradient: after the gradient step, a second step moves each weight by
+``lr * rate * R'(w_before)``, where ``w_before`` is the weight before the gradient step.
+Only weights are regularized; the caller passes the weight view of the flat parameter
+vector and biases are never touched. The reported loss excludes the penalty.
+
+L1 keeps the reference's clamp: a weight that this step would move across zero becomes
+exactly 0.0. Unlike the reference, the weight is not frozen afterwards; the next gradient
+step may move it again.
+
+``apply`` runs every mini-batch, so it returns at once for ``none`` or a zero rate and
+otherwise writes through a caller-owned ``RegularizationScratch`` (no allocation) when
+given one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Regularizer:
+    """A weight penalty R with its derivative, both elementwise over a weight vector.
+
+    Attributes
+    ----------
+    name : str
+        Wire name (``none``, ``l1``, ``l2``).
+    penalty : Callable[[np.ndarray], float]
+        R(w) summed over w of any shape.
+    derivative : Callable[[np.ndarray], np.ndarray]
+        dR/dw, same shape as w (new array).
+    """
+
+    name: str
+    penalty: Callable[[np.ndarray], float]
+    derivative: Callable[[np.ndarray], np.ndarray]
+
+
+REGULARIZERS: dict[str, Regularizer] = {
+    "none": Regularizer("none", lambda w: 0.0, np.zeros_like),
+    # sign(0) = 0: the subgradient that leaves a weight sitting at zero where it is.
+    "l1": Regularizer("l1", lambda w: float(np.abs(w).sum()), np.sign),
+    "l2": Regularizer("l2", lambda w: 0.5 * float(np.square(w).sum()), np.copy),
+}
+
+
+class RegularizationScratch:
+    """Preallocated buffers for ``apply`` on weight vectors of one size.
+
+    Parameters
+    ----------
+    size : int
+        Number of weights (length of the weight view).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.step = np.zeros(size)  # the regularization move, lr * rate * R'(w_before)
+        self.product = np.zeros(size)  # w * w_new, negative where L1 crosses zero
+        self.crossed = np.zeros(size, dtype=bool)
+
+
+def apply(
+    weights_before: np.ndarray,
+    weights: np.ndarray,
+    lr: float,
+    rate: float,
+    name: str,
+    scratch: RegularizationScratch | None = None,
+) -> None:
+    """Apply the separate regularization step to ``weights`` in place.
+
+    w <- w - lr * rate * R'(weights_before); for ``l1``, where the new value and the value
+    before this step (``weights`` on entry) have opposite signs, the weight becomes 0.0.
+
+    Parameters
+    ----------
+    weights_before : np.ndarray, shape (n,)
+        Weights before this mini-batch's gradient step (only read).
+    weights : np.ndarray, shape (n,)
+        Weights after the gradient step; updated in place. Pass only the weights view,
+        never the biases.
+    lr, rate : float
+        Learning rate and regularization rate (``cfg.regularization_rate``).
+    name : str
+        Key of ``REGULARIZERS``.
+    scratch : RegularizationScratch, optional
+        Buffers of size n to avoid allocating; allocated on the fly if omitted.
+    """
+    if name == "none" or rate == 0.0:
+        return
+    if name not in REGULARIZERS:
+        raise ValueError(f"regularization must be one of {sorted(REGULARIZERS)}, got {name!r}")
+    if scratch is None:
+        scratch = RegularizationScratch(weights.shape[0])
+    step = scratch.step
+    if name == "l2":
+        np.multiply(weights_before, lr * rate, out=step)
+        weights -= step
+        return
+    np.sign(weights_before, out=step)
+    step *= lr * rate
+    np.subtract(weights, step, out=scratch.product)
+    scratch.product *= weights
+    np.less(scratch.product, 0.0, out=scratch.crossed)
+    weights -= step
+    np.copyto(weights, 0.0, where=scratch.crossed)
