@@ -146,10 +146,10 @@ class RMSProp(Optimizer):
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
         """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
         square_avg, scratch = self.square_avg, self._scratch
-        # s + (1 - rho)(g^2 - s) is rho s + (1 - rho) g^2 without a second buffer.
+        rho = cfg.beta2
+        square_avg *= rho
         np.multiply(grads, grads, out=scratch)
-        scratch -= square_avg
-        scratch *= 1.0 - cfg.beta2
+        scratch *= 1.0 - rho
         square_avg += scratch
         np.sqrt(square_avg, out=scratch)
         scratch += cfg.epsilon
@@ -174,11 +174,13 @@ class Adam(Optimizer):
         m, v, scratch = self.m, self.v, self._scratch
         self.steps += 1
         t = self.steps
-        np.subtract(grads, m, out=scratch)
-        scratch *= 1.0 - beta1
+        # Not m + (1 - b1)(g - m): with a small beta that cancels catastrophically when the
+        # new g is far smaller than the running average.
+        m *= beta1
+        np.multiply(grads, 1.0 - beta1, out=scratch)
         m += scratch
+        v *= beta2
         np.multiply(grads, grads, out=scratch)
-        scratch -= v
         scratch *= 1.0 - beta2
         v += scratch
         # Kingma & Ba's efficient form (end of their section 2): fold both corrections into
