@@ -1,0 +1,1 @@
+"""Classroom mode: rooms where students follow an instructor's live run, fork it, get pushes."""

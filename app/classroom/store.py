@@ -1,0 +1,211 @@
+"""SQLite storage of rooms, pushed scenarios and share-link snapshots.
+
+One `Store` per process holds one connection (WAL mode) behind a lock, so it may be called
+from worker threads (`asyncio.to_thread`). Migrations run when the store opens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Append only: a migration, once released, never changes. Index + 1 is its schema version.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE rooms (
+        code TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,      -- sha256 hex of the instructor secret; never the secret
+        locked INTEGER NOT NULL DEFAULT 0,
+        ended INTEGER NOT NULL DEFAULT 0,
+        created REAL NOT NULL,
+        live_state TEXT,                -- last snapshot of the live run (Trainer.export_state JSON)
+        live_state_at REAL
+    );
+    CREATE TABLE scenarios (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        room_code TEXT NOT NULL REFERENCES rooms(code) ON DELETE CASCADE,
+        scenario TEXT NOT NULL,         -- JSON: {"title", "config", "state"?}
+        created REAL NOT NULL
+    );
+    CREATE INDEX scenarios_room ON scenarios(room_code);
+    CREATE TABLE snapshots (
+        id TEXT PRIMARY KEY,            -- the share link's unguessable id
+        room_code TEXT,
+        state TEXT NOT NULL,            -- Trainer.export_state JSON: config, data, weights
+        created REAL NOT NULL
+    );
+    """,
+)
+
+
+def default_data_dir() -> Path:
+    """PLAYGROUND_DATA_DIR, else $XDG_DATA_HOME/playground, else ~/.local/share/playground."""
+    explicit = os.environ.get("PLAYGROUND_DATA_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
+    return base / "playground"
+
+
+@dataclass(frozen=True)
+class RoomRecord:
+    """A room as stored; the live state is loaded separately (it can be large)."""
+
+    code: str
+    secret_hash: str
+    locked: bool
+    ended: bool
+    created: float
+
+
+class Store:
+    """All classroom persistence behind one small class."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self.migrate()
+
+    @classmethod
+    def open(cls, data_dir: Path | None = None) -> Store:
+        """The store file `classroom.sqlite3` under `data_dir` (default: default_data_dir())."""
+        return cls((data_dir or default_data_dir()) / "classroom.sqlite3")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def schema_version(self) -> int:
+        with self._lock:
+            return self._version()
+
+    def _version(self) -> int:
+        self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self._db.execute("SELECT max(version) FROM schema_version").fetchone()
+        return row[0] or 0
+
+    def migrate(self) -> None:
+        """Apply every migration newer than the file's schema version, each atomically."""
+        with self._lock:
+            current = self._version()
+            if current > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"{self.path} has schema version {current}, newer than this code "
+                    f"({len(MIGRATIONS)}); upgrade the server"
+                )
+            for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
+                # executescript commits first, so the BEGIN below is the migration's own.
+                try:
+                    self._db.executescript(
+                        f"BEGIN; {sql}; INSERT INTO schema_version VALUES ({version}); COMMIT;"
+                    )
+                except sqlite3.Error:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+
+    # Rooms -----------------------------------------------------------------------------
+
+    def create_room(self, code: str, secret_hash: str) -> RoomRecord:
+        """Insert a room; sqlite3.IntegrityError if the code is taken."""
+        created = time.time()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO rooms (code, secret_hash, created) VALUES (?, ?, ?)",
+                (code, secret_hash, created),
+            )
+        return RoomRecord(code, secret_hash, False, False, created)
+
+    def get_room(self, code: str) -> RoomRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT code, secret_hash, locked, ended, created FROM rooms WHERE code = ?",
+                (code,),
+            ).fetchone()
+        return None if row is None else _room(row)
+
+    def open_rooms(self) -> list[RoomRecord]:
+        """Every room not ended, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT code, secret_hash, locked, ended, created FROM rooms "
+                "WHERE ended = 0 ORDER BY created"
+            ).fetchall()
+        return [_room(r) for r in rows]
+
+    def set_flags(self, code: str, *, locked: bool | None = None, ended: bool | None = None):
+        with self._lock:
+            if locked is not None:
+                self._db.execute("UPDATE rooms SET locked = ? WHERE code = ?", (locked, code))
+            if ended is not None:
+                self._db.execute("UPDATE rooms SET ended = ? WHERE code = ?", (ended, code))
+
+    def save_live_state(self, code: str, state: dict[str, Any]) -> None:
+        text = json.dumps(state, separators=(",", ":"))
+        with self._lock:
+            self._db.execute(
+                "UPDATE rooms SET live_state = ?, live_state_at = ? WHERE code = ?",
+                (text, time.time(), code),
+            )
+
+    def live_state(self, code: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT live_state FROM rooms WHERE code = ?", (code,)
+            ).fetchone()
+        return None if row is None or row[0] is None else json.loads(row[0])
+
+    # Scenarios -------------------------------------------------------------------------
+
+    def add_scenario(self, code: str, scenario: dict[str, Any]) -> int:
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO scenarios (room_code, scenario, created) VALUES (?, ?, ?)",
+                (code, json.dumps(scenario, separators=(",", ":")), time.time()),
+            )
+        return int(cur.lastrowid)
+
+    def scenarios(self, code: str) -> list[dict[str, Any]]:
+        """The room's pushed scenarios, oldest first, each with its `id`."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, scenario FROM scenarios WHERE room_code = ? ORDER BY id", (code,)
+            ).fetchall()
+        return [{"id": i, **json.loads(s)} for i, s in rows]
+
+    # Snapshots (share links) -------------------------------------------------------------
+
+    def save_snapshot(self, state: dict[str, Any], room_code: str | None = None) -> str:
+        """Store a trainer state behind a new unguessable id (96 random bits)."""
+        snap_id = secrets.token_urlsafe(12)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO snapshots (id, room_code, state, created) VALUES (?, ?, ?, ?)",
+                (snap_id, room_code, json.dumps(state, separators=(",", ":")), time.time()),
+            )
+        return snap_id
+
+    def snapshot(self, snap_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT state FROM snapshots WHERE id = ?", (snap_id,)
+            ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+
+def _room(row: tuple) -> RoomRecord:
+    code, secret_hash, locked, ended, created = row
+    return RoomRecord(code, secret_hash, bool(locked), bool(ended), created)

@@ -1,0 +1,71 @@
+"""The in-process broker: fan-out, retained state for late joiners, JSON events."""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.classroom.broker import LocalBroker
+from app.classroom.mailbox import Mailbox
+
+
+def test_published_payloads_reach_every_subscriber_as_the_same_bytes():
+    async def main():
+        broker = LocalBroker()
+        boxes = [Mailbox() for _ in range(3)]
+        for box in boxes:
+            await broker.subscribe("R", box)
+        frame = b"\x01" * 1000
+        await broker.publish("R", "frame", frame)
+        return frame, [await box.get() for box in boxes]
+
+    frame, got = asyncio.run(main())
+    assert all(g is frame for g in got)  # encoded once, never copied per follower
+
+
+def test_a_late_subscriber_gets_the_latest_of_each_key_in_order():
+    async def main():
+        broker = LocalBroker()
+        await broker.publish("R", "config", "c1")
+        await broker.publish("R", "frame", b"f1")
+        await broker.publish("R", "config", "c2")
+        await broker.publish("R", "frame", b"f2")
+        await broker.publish("OTHER", "frame", b"x")
+        box = Mailbox()
+        await broker.subscribe("R", box)
+        return [await box.get() for _ in range(len(box))]
+
+    assert asyncio.run(main()) == ["c2", b"f2"]
+
+
+def test_unsubscribed_and_forgotten_rooms_receive_nothing():
+    async def main():
+        broker = LocalBroker()
+        a, b = Mailbox(), Mailbox()
+        await broker.subscribe("R", a)
+        await broker.subscribe("R", b)
+        await broker.unsubscribe("R", a)
+        await broker.publish("R", "frame", b"f")
+        await broker.forget("R")
+        late = Mailbox()
+        await broker.subscribe("R", late)
+        return len(a), len(b), len(late)
+
+    assert asyncio.run(main()) == (0, 1, 0)
+
+
+def test_events_reach_listeners_as_json_copies():
+    async def main():
+        broker = LocalBroker()
+        seen = []
+
+        async def handler(event):
+            seen.append(event)
+
+        await broker.listen("R", handler)
+        event = {"type": "kick", "name": "Bo", "tags": ("a",)}
+        await broker.publish_event("R", event)
+        return event, seen
+
+    event, seen = asyncio.run(main())
+    assert seen == [{"type": "kick", "name": "Bo", "tags": ["a"]}]
+    assert seen[0] is not event
