@@ -1,0 +1,287 @@
+"""User data: Dataset.from_points / to_points, and CSV upload and download."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine.datasets import DATASETS, DataError, Dataset, make_dataset
+from engine.userdata import dataset_from_csv, dataset_to_csv
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def from_points(points, problem="classification", train=50, validation=0, seed=0, **kwargs):
+    return Dataset.from_points(points, problem, train, validation, rng(seed), **kwargs)
+
+
+def from_csv(text, problem="classification", train=50, validation=0, seed=0, **kwargs):
+    return dataset_from_csv(text, problem, train, validation, rng(seed), **kwargs)
+
+
+def codes(d):
+    return d.split_codes().tolist()
+
+
+def test_minus_one_is_class_0_as_in_the_reference_convention():
+    d = from_points([[0, 0, -1], [1, 1, 1], [2, 2, -1]])
+    assert d.y.tolist() == [0, 1, 0]
+    assert d.y.dtype == np.int64
+    assert d.num_classes == 2
+
+
+@pytest.mark.parametrize(
+    ("labels", "given_k", "k"),
+    [([0, 0], None, 2), ([0, 4, 1], None, 5), ([5], None, 6), ([0, 1], 4, 4), ([], None, 2)],
+)
+def test_num_classes_is_given_or_the_largest_label_plus_one_at_least_two(labels, given_k, k):
+    d = from_points([[0.0, 0.0, label] for label in labels], num_classes=given_k)
+    assert d.num_classes == k
+
+
+def test_empty_points_give_an_empty_dataset_with_the_right_shapes():
+    for problem, dtype in (("classification", np.int64), ("regression", np.float64)):
+        d = from_points([], problem)
+        assert d.x.shape == (0, 2) and d.x.dtype == np.float64
+        assert d.y.shape == (0,) and d.y.dtype == dtype
+        assert [len(d.train), len(d.val), len(d.test)] == [0, 0, 0]
+        assert d.to_points() == []
+        assert dataset_from_csv(dataset_to_csv(d), problem, 50, 0, rng()).x.shape == (0, 2)
+
+
+def test_regression_targets_are_floats():
+    d = from_points([[0, 0, 0.25], [1, -1, -1]], "regression")
+    assert d.y.dtype == np.float64 and d.y.tolist() == [0.25, -1.0]
+    assert d.num_classes == 0
+    assert all(isinstance(p[2], float) for p in d.to_points())
+
+
+def test_points_with_a_split_keep_it_and_the_others_follow_the_ratio():
+    points = [[0, 0, 1, 1], [1, 1, 0, 2], [2, 2, 1, 0]] + [[0.5, 0.5, 0]] * 100
+    d = from_points(points, train=50, validation=20)
+    assert codes(d)[:3] == [1, 2, 0]
+    assigned = codes(d)[3:]
+    # 50 of the 100 unsplit points train (10 of them validation), 50 test.
+    assert [assigned.count(c) for c in (0, 1, 2)] == [40, 50, 10]
+
+
+def test_unsplit_points_at_the_reference_ratio_split_exactly_in_half():
+    d = from_points([[0, 0, i % 2] for i in range(500)])
+    assert (len(d.train), len(d.val), len(d.test)) == (250, 0, 250)
+
+
+def test_a_single_clicked_point_goes_to_training_with_the_train_probability():
+    # Floor would always send a lone point to test; the fraction is rounded at random instead.
+    trained = sum(len(from_points([[1, 1, 1]], train=70, seed=s).train) for s in range(400))
+    assert 240 < trained < 320  # 280 expected, sd about 9
+
+
+def test_to_points_lists_label_and_split_codes_in_point_order():
+    d = from_points([[1.5, -2, 1, 0], [0, 6, -1, 1], [-6, 0.25, 3, 2]])
+    assert d.to_points() == [[1.5, -2.0, 1, 0], [0.0, 6.0, 0, 1], [-6.0, 0.25, 3, 2]]
+    assert [type(v) for v in d.to_points()[0]] == [float, float, int, int]
+
+
+dataset_args = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(list(DATASETS)),
+        "n": st.integers(0, 200),
+        "noise_percent": st.integers(0, 80),
+        "num_classes": st.integers(2, 6),
+        "train_percent": st.integers(10, 90),
+        "validation_percent": st.integers(0, 50),
+    }
+)
+
+
+def assert_same_points(a, b):
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.y, b.y)
+    assert a.y.dtype == b.y.dtype
+    assert codes(a) == codes(b)
+
+
+@given(args=dataset_args, seed=st.integers(0, 2**32 - 1))
+def test_to_points_then_from_points_gives_back_the_same_dataset(args, seed):
+    d = make_dataset(rng=rng(seed), **args)
+    back = Dataset.from_points(
+        d.to_points(), d.problem, 50, 0, rng(), num_classes=d.num_classes or None
+    )
+    assert_same_points(d, back)
+    assert back.num_classes == d.num_classes
+    # Training order becomes point order; membership is kept.
+    assert sorted(back.train.tolist()) == sorted(d.train.tolist())
+
+
+@given(args=dataset_args, seed=st.integers(0, 2**32 - 1))
+def test_csv_download_then_upload_round_trips_exactly(args, seed):
+    d = make_dataset(rng=rng(seed), **args)
+    text = dataset_to_csv(d)
+    back = dataset_from_csv(text, d.problem, 50, 0, rng())
+    assert_same_points(d, back)
+    assert dataset_to_csv(back) == text
+
+
+def test_csv_is_written_with_a_header_and_named_splits():
+    d = from_points([[1.5, -2, 1, 0], [0.1, 6, -1, 1], [-6, 0.25, 2, 2]])
+    assert (
+        dataset_to_csv(d)
+        == "x1,x2,label,split\n1.5,-2.0,1,train\n0.1,6.0,0,test\n-6.0,0.25,2,validation\n"
+    )
+    r = from_points([[1, 2, 0.5, 1]], "regression")
+    assert dataset_to_csv(r) == "x1,x2,target,split\n1.0,2.0,0.5,test\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x1,x2,label\n1,2,1\n-1,-2,-1\n",
+        "1,2,1\n-1,-2,-1",
+        "X1; X2; Label\n1;2;1\n-1;-2;-1\n",
+        "x1\tx2\tlabel\n1\t2\t1\n-1\t-2\t-1\n",
+        "# made by hand\n\nx1,x2,label\n  1 , 2 , 1 \n\n# second point\n-1,-2,-1\n",
+        '"x1","x2","label"\n"1","2","1"\n"-1","-2","-1"\n',
+    ],
+)
+def test_csv_header_separators_blank_lines_and_comments_are_optional(text):
+    d = from_csv(text)
+    assert d.x.tolist() == [[1.0, 2.0], [-1.0, -2.0]]
+    assert d.y.tolist() == [1, 0]
+
+
+def test_csv_split_column_takes_names_or_codes():
+    d = from_csv(
+        "x1,x2,label,split\n0,0,1,train\n1,1,0,test\n2,2,1,validation\n3,3,0,0\n4,4,1,1\n5,5,0,2\n"
+    )
+    assert codes(d) == [0, 1, 2, 0, 1, 2]
+
+
+def test_csv_regression_reads_targets():
+    d = from_csv("x1,x2,target\n1,2,0.75\n-1,-2,-0.5\n", "regression")
+    assert d.y.tolist() == [0.75, -0.5]
+
+
+def test_csv_accepts_exactly_max_rows_and_rejects_one_more():
+    rows = "".join(f"{i % 6},0,1\n" for i in range(5))
+    assert len(from_csv(rows, max_rows=5).x) == 5
+    with pytest.raises(DataError, match="too many rows; the limit is 4 data rows") as info:
+        from_csv(rows, max_rows=4)
+    assert info.value.row == 5
+
+
+POINT_ERRORS = [
+    (
+        [[0, 0, 1], [1, 2]],
+        2,
+        None,
+        "expected [x1, x2, label] or [x1, x2, label, split], got [1, 2]",
+    ),
+    ([[0, 0, 1, 0, 5]], 1, None, "expected [x1, x2, label]"),
+    (["0,0,1"], 1, None, "expected [x1, x2, label]"),
+    ([[0, 0, 1], [0, "abc", 1]], 2, "x2", "'abc' is not a number"),
+    ([[None, 0, 1]], 1, "x1", "None is not a number"),
+    ([[True, 0, 1]], 1, "x1", "True is not a number"),
+    ([[0, 0, 1], [0, 0, 1], [math.nan, 0, 1]], 3, "x1", "nan is not a finite number"),
+    ([[0, math.inf, 1]], 1, "x2", "inf is not a finite number"),
+    ([[6.5, 0, 1]], 1, "x1", "6.5 is outside the allowed range [-6, 6]"),
+    ([[0, -7, 1]], 1, "x2", "-7.0 is outside the allowed range [-6, 6]"),
+    ([[0, 0, 6]], 1, "label", "6 is not a class; allowed: -1 (class 0) or 0 to 5"),
+    ([[0, 0, -2]], 1, "label", "-2 is not a class"),
+    ([[0, 0, 0.5]], 1, "label", "0.5 is not a whole number; allowed: -1 (class 0) or 0 to 5"),
+    (
+        [[0, 0, 1, 3]],
+        1,
+        "split",
+        "3 is not a split; allowed: 0 (train), 1 (test) or 2 (validation)",
+    ),
+    ([[0, 0, 1, "train"]], 1, "split", "'train' is not a number"),
+]
+
+
+@pytest.mark.parametrize(("points", "row", "field", "problem"), POINT_ERRORS)
+def test_every_bad_point_raises_naming_its_row_and_the_problem(points, row, field, problem):
+    with pytest.raises(DataError) as info:
+        from_points(points)
+    assert (info.value.row, info.value.field) == (row, field)
+    assert str(info.value).startswith(f"row {row}" + (f", {field}: " if field else ": "))
+    assert problem in str(info.value)
+
+
+def test_labels_beyond_the_given_num_classes_name_the_allowed_ones():
+    with pytest.raises(
+        DataError, match=r"row 2, label: 3 is not a class; allowed: -1 \(class 0\) or 0 to 2"
+    ):
+        from_points([[0, 0, 1], [0, 0, 3]], num_classes=3)
+
+
+def test_regression_targets_out_of_range_are_rejected_naming_the_range():
+    with pytest.raises(
+        DataError, match=r"row 1, target: 12.0 is outside the allowed range \[-10, 10\]"
+    ):
+        from_points([[0, 0, 12.0]], "regression")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "message"),
+    [
+        (
+            {"problem": "ranking"},
+            "problem",
+            "'ranking' is not a problem; allowed: classification, regression",
+        ),
+        ({"num_classes": 7}, "num_classes", "7 is not allowed; allowed: 2 to 6"),
+        ({"num_classes": 1}, "num_classes", "1 is not allowed; allowed: 2 to 6"),
+    ],
+)
+def test_bad_problem_or_num_classes_is_rejected_naming_the_field(kwargs, field, message):
+    with pytest.raises(DataError) as info:
+        from_points([[0, 0, 1]], **kwargs)
+    assert info.value.field == field and info.value.row is None
+    assert str(info.value) == f"{field}: {message}"
+
+
+CSV_ERRORS = [
+    ("x1,x2,label\n1,2,1\n0,0,0\nabc,1,1\n", 4, "x1", "'abc' is not a number"),
+    ("x1,x2,label\n1,2,1\n\n0,abc,1\n", 4, "x2", "'abc' is not a number"),
+    ("1,2,1\n0,0,cat\n", 2, "label", "'cat' is not a number"),
+    (
+        "x1;x2;label\n1,5;2;1\n",
+        2,
+        "x1",
+        "'1,5' is not a number (use a dot as the decimal separator)",
+    ),
+    ("x1,x2,label\n1,2\n", 2, None, "expected 3 values as the header says, got 2"),
+    ("1,2\n", 1, None, "expected 3 or 4 values (x1, x2, label[, split]), got 2"),
+    ("1,2,1,0,7\n", 1, None, "expected 3 or 4 values"),
+    ("# c\nx1,x2,colour\n1,2,1\n", 2, "header", "expected x1,x2,label or x1,x2,target"),
+    ("x1,x2,label,fold\n1,2,1,0\n", 1, "header", "fourth column 'fold' must be 'split'"),
+    (
+        "x1,x2,label,split\n1,2,1,holdout\n",
+        2,
+        "split",
+        "'holdout' is not a split; allowed: train, test, validation or 0, 1, 2",
+    ),
+    ("x1,x2,label,split\n1,2,1,5\n", 2, "split", "5 is not a split"),
+    ("1,2,1\n7,0,1\n", 2, "x1", "7.0 is outside the allowed range [-6, 6]"),
+    ("1,nan,1\n", 1, "x2", "nan is not a finite number"),
+    ("1,2,9\n", 1, "label", "9 is not a class"),
+    ("1,2,1.5\n", 1, "label", "1.5 is not a whole number"),
+]
+
+
+@pytest.mark.parametrize(("text", "row", "field", "problem"), CSV_ERRORS)
+def test_every_bad_csv_row_raises_naming_its_line_and_the_problem(text, row, field, problem):
+    with pytest.raises(DataError) as info:
+        from_csv(text)
+    assert (info.value.row, info.value.field) == (row, field)
+    assert str(info.value).startswith(f"row {row}" + (f", {field}: " if field else ": "))
+    assert problem in str(info.value)
+
+
+def test_bad_regression_csv_target_is_named_target():
+    with pytest.raises(DataError, match="row 2, target: 'high' is not a number"):
+        from_csv("x1,x2,target\n1,2,high\n", "regression")
