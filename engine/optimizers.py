@@ -56,8 +56,10 @@ class Optimizer:
         self.weight_count = weight_count
         self.steps = 0  # updates applied so far (Adam's t)
         self._scratch = np.zeros(size)  # reused by step; holds nothing between calls
-        for buffer in self._buffers:
-            setattr(self, buffer, np.zeros(size))
+        # One row per buffer, so an optimizer may update all of them in a single call.
+        self._state = np.zeros((len(self._buffers), size))
+        for row, buffer in enumerate(self._buffers):
+            setattr(self, buffer, self._state[row])
 
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
         """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
@@ -169,27 +171,40 @@ class Adam(Optimizer):
         """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
         self._adam_step(params, grads, lr, cfg)
 
+    def __init__(self, size: int, weight_count: int) -> None:
+        super().__init__(size, weight_count)
+        self._g_and_g2 = np.zeros((2, size))  # scratch: rows g and g^2
+        self._g, self._g2 = self._g_and_g2  # row views, made once (indexing costs a call)
+        # Full rows rather than a broadcast (2, 1) column: same-shape ufuncs are faster.
+        self._keep = np.zeros((2, size))  # rows b1 and b2, multiplying _state = (m, v)
+        self._take = np.zeros((2, size))  # rows 1 - b1 and 1 - b2
+        self._betas: tuple[float, float] | None = None  # the betas _keep/_take were built for
+
     def _adam_step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
         beta1, beta2 = cfg.beta1, cfg.beta2
-        m, v, scratch = self.m, self.v, self._scratch
+        if (beta1, beta2) != self._betas:
+            self._betas = (beta1, beta2)
+            self._keep[0], self._keep[1] = beta1, beta2
+            self._take[0], self._take[1] = 1.0 - beta1, 1.0 - beta2
         self.steps += 1
         t = self.steps
-        # Not m + (1 - b1)(g - m): with a small beta that cancels catastrophically when the
-        # new g is far smaller than the running average.
-        m *= beta1
-        np.multiply(grads, 1.0 - beta1, out=scratch)
-        m += scratch
-        v *= beta2
-        np.multiply(grads, grads, out=scratch)
-        scratch *= 1.0 - beta2
-        v += scratch
+        # (m, v) <- (b1, b2) (m, v) + (1 - b1, 1 - b2) (g, g^2), both rows per call. (Not
+        # m + (1 - b)(g - m): with a small beta that cancels catastrophically when g is far
+        # smaller than the running average.)
+        g_and_g2 = self._g_and_g2
+        np.copyto(self._g, grads)
+        np.multiply(grads, grads, out=self._g2)
+        g_and_g2 *= self._take
+        self._state *= self._keep
+        self._state += g_and_g2
         # Kingma & Ba's efficient form (end of their section 2): fold both corrections into
         # the step size and epsilon, so lr m_hat / (sqrt(v_hat) + eps) costs no extra calls.
         root_correction = math.sqrt(1.0 - beta2**t)
         step_size = lr * root_correction / (1.0 - beta1**t)
-        np.sqrt(v, out=scratch)
+        scratch = self._scratch
+        np.sqrt(self.v, out=scratch)
         scratch += cfg.epsilon * root_correction
-        np.divide(m, scratch, out=scratch)
+        np.divide(self.m, scratch, out=scratch)
         scratch *= step_size
         params -= scratch
 
