@@ -167,10 +167,6 @@ class Adam(Optimizer):
     name = "adam"
     _buffers = ("m", "v")  # first and second raw (uncorrected) moment estimates
 
-    def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
-        """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
-        self._adam_step(params, grads, lr, cfg)
-
     def __init__(self, size: int, weight_count: int) -> None:
         super().__init__(size, weight_count)
         self._g_and_g2 = np.zeros((2, size))  # scratch: rows g and g^2
@@ -179,6 +175,10 @@ class Adam(Optimizer):
         self._keep = np.zeros((2, size))  # rows b1 and b2, multiplying _state = (m, v)
         self._take = np.zeros((2, size))  # rows 1 - b1 and 1 - b2
         self._betas: tuple[float, float] | None = None  # the betas _keep/_take were built for
+
+    def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
+        """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
+        self._adam_step(params, grads, lr, cfg)
 
     def _adam_step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
         beta1, beta2 = cfg.beta1, cfg.beta2
