@@ -1,0 +1,384 @@
+"""One classroom room: the instructor's live run, its followers, forks and pushes.
+
+No web framework here: a connection is a `Mailbox` (what to send it) plus the messages it
+hands to `Room.handle`. The live run and each fork are `Runner`s built by a factory, so
+the room is tested with any runner and served with the server's sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.classroom.broker import Broker
+from app.classroom.closecodes import RoomClose
+from app.classroom.codes import InputError, validate_name
+from app.classroom.mailbox import Mailbox, Payload
+from app.classroom.store import RoomRecord, Store
+
+# Text messages of the live run every follower needs; the latest of each is retained.
+FANOUT_TYPES = frozenset({"config", "dataset", "status"})
+# Instructor messages after which the live state is snapshotted at once.
+STRUCTURAL_TYPES = frozenset(
+    {"configure", "reset", "regenerate", "set_weight", "set_bias", "add_points",
+     "remove_points", "clear_points", "load_csv", "restore", "step"}
+)  # fmt: skip
+CONTROL_TYPES = frozenset({"lock", "unlock", "end", "kick", "push"})
+INSTRUCTOR_ONLY = CONTROL_TYPES | {"roster"}
+
+Out = Callable[[Payload, str | None], Awaitable[None]]  # (payload, message type or "frame")
+
+
+class Runner(Protocol):
+    """A training session the room drives (the live run, or one student's fork)."""
+
+    async def handle(self, message: dict[str, Any]) -> None: ...
+
+    def export_state(self) -> dict[str, Any]: ...
+
+    async def close(self) -> None: ...
+
+
+# make_runner(out, state=None, config=None): a started runner whose messages go to out.
+MakeRunner = Callable[..., Awaitable[Runner]]
+
+
+class RoomError(InputError):
+    """A refused join or action; `.close` is the close code when the connection must end."""
+
+    def __init__(self, code: str, message: str, close: RoomClose | None = None) -> None:
+        super().__init__(code, None, message)
+        self.close = close
+
+
+def text(kind: str, **data: Any) -> str:
+    return json.dumps({"type": kind, "data": data}, separators=(",", ":"))
+
+
+@dataclass(eq=False)
+class Member:
+    """One connection in the room."""
+
+    name: str
+    mailbox: Mailbox
+    instructor: bool = False
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(9))
+    fork: Runner | None = None  # the student's own session, when forked
+
+    @property
+    def mode(self) -> str:
+        return "control" if self.instructor else ("fork" if self.fork else "follow")
+
+    def you(self) -> str:
+        return text("you", id=self.id, name=self.name, role=self.role, mode=self.mode)
+
+    @property
+    def role(self) -> str:
+        return "instructor" if self.instructor else "student"
+
+
+class Room:
+    """A room in this process; state shared across processes travels as broker events."""
+
+    def __init__(
+        self,
+        record: RoomRecord,
+        *,
+        broker: Broker,
+        store: Store,
+        make_runner: MakeRunner,
+        max_followers: int = 200,
+        stamp: Callable[[bytes], bytes] = lambda frame: frame,
+    ) -> None:
+        self.code = record.code
+        self.record = record
+        self.locked = record.locked
+        self.ended = record.ended
+        self.broker = broker
+        self.store = store
+        self.make_runner = make_runner
+        self.max_followers = max_followers
+        self.stamp = stamp  # adds the send time to a frame's header (once per frame)
+        self.members: dict[str, Member] = {}
+        self.kicked: set[str] = set()  # casefolded names refused from now on
+        self.live: Runner | None = None
+        self.dirty = False  # the live run changed since the last snapshot
+        self._op = asyncio.Lock()  # serialises live-run messages with snapshots
+
+    # Lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Build the live run from the last snapshot (or defaults) and listen for events."""
+        state = await asyncio.to_thread(self.store.live_state, self.code)
+        self.live = await self.make_runner(self._live_out, state=state)
+        await self.broker.listen(self.code, self._on_event)
+        await self._publish_room()
+
+    async def _live_out(self, payload: Payload, kind: str | None) -> None:
+        """Route the live run's output: run state to everyone, replies to instructors."""
+        if kind == "frame":
+            self.dirty = True
+            await self.broker.publish(self.code, "frame", self.stamp(payload))
+        elif kind in FANOUT_TYPES:
+            self.dirty = True
+            await self.broker.publish(self.code, kind, payload)
+        else:
+            for m in self.instructors():
+                m.mailbox.offer(payload)
+
+    async def snapshot(self) -> None:
+        """Save the live run's state (the room resumes from it after a restart)."""
+        if self.live is None:
+            return
+        async with self._op:
+            state = self.live.export_state()
+            self.dirty = False
+        await asyncio.to_thread(self.store.save_live_state, self.code, state)
+
+    async def close(self) -> None:
+        """Stop this process's part of the room (server shutdown); state is kept."""
+        if self.live is not None and not self.ended:
+            await self.snapshot()
+        for m in list(self.members.values()):
+            await self._drop(m, RoomClose.SERVER_STOPPING, "the server is restarting")
+        if self.live is not None:
+            await self.live.close()
+            self.live = None
+
+    # Membership ------------------------------------------------------------------------
+
+    def students(self) -> list[Member]:
+        return [m for m in self.members.values() if not m.instructor]
+
+    def instructors(self) -> list[Member]:
+        return [m for m in self.members.values() if m.instructor]
+
+    async def join(self, mailbox: Mailbox, name: object = None) -> Member:
+        """Add a student in follow mode; RoomError says why not."""
+        if self.ended:
+            raise RoomError("room_ended", "this room has ended", RoomClose.ROOM_ENDED)
+        if self.locked:
+            raise RoomError(
+                "room_locked", "the instructor has locked this room", RoomClose.ROOM_LOCKED
+            )
+        students = self.students()
+        if len(students) >= self.max_followers:
+            raise RoomError(
+                "room_full",
+                f"this room is full ({self.max_followers} students at most)",
+                RoomClose.ROOM_FULL,
+            )
+        if name is None or (isinstance(name, str) and not name.strip()):
+            name = self._free_name()
+        name = validate_name(name)
+        if name.casefold() in self.kicked:
+            raise RoomError(
+                "kicked", "the instructor removed this name from the room", RoomClose.KICKED
+            )
+        if any(m.name.casefold() == name.casefold() for m in students):
+            raise RoomError("name_taken", f"the name {name!r} is taken in this room; pick another")
+        member = Member(name, mailbox)
+        self.members[member.id] = member
+        mailbox.offer(member.you())
+        await self.broker.subscribe(self.code, mailbox)
+        await self._roster_changed()
+        return member
+
+    async def join_instructor(self, mailbox: Mailbox) -> Member:
+        """Add a control connection (the caller has checked the secret)."""
+        if self.ended:
+            raise RoomError("room_ended", "this room has ended", RoomClose.ROOM_ENDED)
+        member = Member("Instructor", mailbox, instructor=True)
+        self.members[member.id] = member
+        mailbox.offer(member.you())
+        await self.broker.subscribe(self.code, mailbox)
+        await self._roster_changed()
+        return member
+
+    def _free_name(self) -> str:
+        taken = {m.name.casefold() for m in self.students()}
+        n = len(taken) + 1
+        while f"student {n}" in taken:
+            n += 1
+        return f"Student {n}"
+
+    async def leave(self, member: Member) -> None:
+        """A connection went away."""
+        if self.members.pop(member.id, None) is None:
+            return
+        await self.broker.unsubscribe(self.code, member.mailbox)
+        if member.fork is not None:
+            await member.fork.close()
+            member.fork = None
+        await self._roster_changed()
+
+    async def _drop(self, member: Member, code: RoomClose, reason: str) -> None:
+        await self.leave(member)
+        member.mailbox.close(int(code), reason)
+
+    # Messages --------------------------------------------------------------------------
+
+    async def handle(self, member: Member, message: dict[str, Any]) -> None:
+        """One message from a member's connection; RoomError for refused ones."""
+        kind = message.get("type")
+        data = message.get("data")
+        if kind in INSTRUCTOR_ONLY and not member.instructor:
+            raise RoomError("forbidden", f"only the instructor can {kind} this room")
+        if member.instructor:
+            await self._handle_instructor(kind, data, message)
+        elif kind == "fork":
+            await self.fork(member)
+        elif kind == "refollow":
+            await self.refollow(member)
+        elif member.fork is not None:
+            await member.fork.handle(message)
+        elif kind == "ping":
+            member.mailbox.offer(text("pong", t=(data or {}).get("t")))
+        elif kind == "export":
+            assert self.live is not None
+            member.mailbox.offer(text("state", state=self.live.export_state()))
+        else:
+            raise RoomError(
+                "forbidden",
+                f"{kind} would change the instructor's run: fork to work on your own copy",
+            )
+
+    async def _handle_instructor(self, kind: Any, data: Any, message: dict[str, Any]) -> None:
+        if kind in ("fork", "refollow"):
+            raise RoomError("invalid_message", "the instructor controls the live run directly")
+        if kind == "lock" or kind == "unlock":
+            self.locked = kind == "lock"
+            await asyncio.to_thread(self.store.set_flags, self.code, locked=self.locked)
+            await self.broker.publish_event(self.code, {"type": "flags", "locked": self.locked})
+        elif kind == "end":
+            await self.broker.publish_event(self.code, {"type": "end"})
+        elif kind == "kick":
+            name = validate_name((data or {}).get("name"))
+            await self.broker.publish_event(self.code, {"type": "kick", "name": name})
+        elif kind == "push":
+            await self.push(data)
+        elif kind == "roster":
+            await self._roster_changed()
+        else:
+            assert self.live is not None
+            async with self._op:
+                await self.live.handle(message)
+            if kind in STRUCTURAL_TYPES:
+                await self.snapshot()
+
+    # Fork, re-follow, push -------------------------------------------------------------
+
+    async def fork(self, member: Member) -> None:
+        """Give the student their own session, starting from the live run's current state."""
+        assert self.live is not None
+        async with self._op:
+            state = self.live.export_state()
+        await self._own_session(member, state=state)
+
+    async def refollow(self, member: Member) -> None:
+        """Drop the student's own session and show the live run again."""
+        if member.fork is not None:
+            await member.fork.close()
+            member.fork = None
+        member.mailbox.clear()
+        member.mailbox.offer(member.you())
+        await self.broker.subscribe(self.code, member.mailbox)  # replays the current run
+        await self._roster_changed()
+
+    async def _own_session(self, member: Member, **initial: Any) -> None:
+        await self.broker.unsubscribe(self.code, member.mailbox)
+        if member.fork is not None:
+            await member.fork.close()
+        member.mailbox.clear()
+        # Only this member's mailbox is reachable from its fork: the fork is theirs alone.
+        mailbox = member.mailbox
+
+        async def out(payload: Payload, kind: str | None) -> None:
+            mailbox.offer(payload, "frame" if kind == "frame" else None)
+
+        member.fork = await self.make_runner(out, **initial)
+        mailbox.offer(member.you())
+        await self._roster_changed()
+
+    async def push(self, data: Any) -> None:
+        """Store a scenario and start it in every student's own session."""
+        if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+            raise RoomError("invalid_field", 'push needs data {"title": str, "config": {...}}')
+        title = data.get("title") or "Scenario"
+        if not isinstance(title, str) or len(title) > 80:
+            raise RoomError("invalid_field", "title must be a string of at most 80 characters")
+        # Validate by building it once; a bad config errors here, before anyone is switched.
+        probe = await self.make_runner(_discard, config=data["config"])
+        await probe.close()
+        scenario = {"title": title, "config": data["config"]}
+        scenario["id"] = await asyncio.to_thread(self.store.add_scenario, self.code, scenario)
+        await self.broker.publish_event(self.code, {"type": "push", "scenario": scenario})
+
+    # Events (from any process) ---------------------------------------------------------
+
+    async def _on_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "flags":
+            self.locked = bool(event["locked"])
+            await self._publish_room()
+        elif kind == "kick":
+            name = str(event["name"]).casefold()
+            self.kicked.add(name)
+            for m in self.students():
+                if m.name.casefold() == name:
+                    m.mailbox.offer(text("kicked", message="the instructor removed you"))
+                    await self._drop(m, RoomClose.KICKED, "removed by the instructor")
+        elif kind == "end":
+            await self._end_here()
+        elif kind == "push":
+            scenario = event["scenario"]
+            note = text("pushed", scenario=scenario)
+            for m in self.students():
+                await self._own_session(m, config=scenario["config"])
+                m.mailbox.offer(note)
+
+    async def _end_here(self) -> None:
+        if self.ended:
+            return
+        await self.snapshot()
+        self.ended = True
+        await asyncio.to_thread(self.store.set_flags, self.code, ended=True)
+        for m in list(self.members.values()):
+            m.mailbox.offer(text("ended", message="the instructor ended this room"))
+            await self._drop(m, RoomClose.ROOM_ENDED, "the room has ended")
+        if self.live is not None:
+            await self.live.close()
+            self.live = None
+        await self.broker.forget(self.code)
+
+    # Room status messages --------------------------------------------------------------
+
+    def room_status(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "locked": self.locked,
+            "ended": self.ended,
+            "students": len(self.students()),
+            "max_students": self.max_followers,
+            "instructor_online": bool(self.instructors()),
+        }
+
+    async def _publish_room(self) -> None:
+        await self.broker.publish(self.code, "room", text("room", **self.room_status()))
+
+    async def _roster_changed(self) -> None:
+        await self._publish_room()
+        roster = text(
+            "roster",
+            students=[{"name": m.name, "mode": m.mode} for m in self.students()],
+        )
+        for m in self.instructors():
+            m.mailbox.offer(roster, "roster")
+
+
+async def _discard(payload: Payload, kind: str | None) -> None:
+    """Output sink of a runner built only to validate a pushed config."""

@@ -1,0 +1,345 @@
+"""The room model without sockets: follow, fork, re-follow, push, lock, kick, end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from app.classroom.broker import LocalBroker
+from app.classroom.closecodes import RoomClose
+from app.classroom.codes import hash_secret
+from app.classroom.mailbox import Mailbox
+from app.classroom.room import Room, RoomError
+from app.classroom.store import Store
+
+
+class DictRunner:
+    """A stand-in training session: its state is a dict that `configure` updates."""
+
+    def __init__(self, out, state=None, config=None):
+        if config is not None and "bad" in config:
+            raise RoomError("invalid_field", "bad must not be set")
+        self.out = out
+        self.state = dict(state or {"lr": 0.03, **(config or {})})
+        self.closed = False
+
+    async def emit(self):
+        await self.out(json.dumps({"type": "config", "data": self.state}), "config")
+        await self.out(json.dumps(self.state).encode(), "frame")
+
+    async def handle(self, message):
+        if message["type"] == "configure":
+            self.state.update(message["data"])
+            await self.emit()
+        elif message["type"] == "ping":
+            await self.out(json.dumps({"type": "pong", "data": {}}), "pong")
+
+    def export_state(self):
+        return dict(self.state)
+
+    async def close(self):
+        self.closed = True
+
+
+async def make_runner(out, state=None, config=None):
+    runner = DictRunner(out, state, config)
+    await runner.emit()
+    return runner
+
+
+async def take(box: Mailbox) -> list[Any]:
+    """Everything queued, as sent."""
+    return [await box.get() for _ in range(len(box))]
+
+
+async def received(box: Mailbox) -> list[Any]:
+    """Everything queued, decoded: text as (type, data), frames as the state dict."""
+    return [json.loads(i) if isinstance(i, bytes) else _text(i) for i in await take(box)]
+
+
+def _text(item: str):
+    msg = json.loads(item)
+    return (msg["type"], msg["data"])
+
+
+def frames(items):
+    return [i for i in items if isinstance(i, dict)]
+
+
+def types(items):
+    return [i[0] for i in items if isinstance(i, tuple)]
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path)
+    s.create_room("AC3D4E", hash_secret("s3cret"))
+    yield s
+    s.close()
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def new_room(store, **kw) -> Room:
+    room = Room(
+        store.get_room("AC3D4E"), broker=LocalBroker(), store=store, make_runner=make_runner, **kw
+    )
+    await room.start()
+    return room
+
+
+def test_followers_see_the_instructors_changes_as_the_same_frame_bytes(store):
+    async def main():
+        room = await new_room(store)
+        teacher = await room.join_instructor(Mailbox())
+        boxes = [Mailbox() for _ in range(3)]
+        for i, box in enumerate(boxes):
+            await room.join(box, f"s{i}")
+            box.clear()
+        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.5}})
+        return [await take(b) for b in boxes]
+
+    got = run(main())
+    frames_sent = [p[-1] for p in got]
+    assert all(f is frames_sent[0] for f in frames_sent)  # one encoding, shared
+    for items in got:
+        assert json.loads(items[-1])["lr"] == 0.5
+        assert _text(items[-2]) == ("config", {"lr": 0.5})
+
+
+def test_a_late_joiner_first_gets_the_current_run(store):
+    async def main():
+        room = await new_room(store)
+        teacher = await room.join_instructor(Mailbox())
+        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.1}})
+        box = Mailbox()
+        await room.join(box, "late")
+        return await received(box)
+
+    items = run(main())
+    assert types(items)[0] == "you"
+    assert frames(items) == [{"lr": 0.1}]
+
+
+CONTROL = [
+    {"type": "lock"},
+    {"type": "unlock"},
+    {"type": "end"},
+    {"type": "kick", "data": {"name": "s1"}},
+    {"type": "push", "data": {"title": "x", "config": {"lr": 1}}},
+    {"type": "roster"},
+    {"type": "configure", "data": {"lr": 9}},
+    {"type": "play"},
+    {"type": "set_weight", "data": {"layer": 0, "source": 0, "target": 0, "value": 1}},
+    {"type": "reset"},
+]
+
+
+@pytest.mark.parametrize("message", CONTROL, ids=lambda m: m["type"])
+def test_a_following_student_cannot_drive_the_room(store, message):
+    async def main():
+        room = await new_room(store)
+        student = await room.join(Mailbox(), "s0")
+        await room.join(Mailbox(), "s1")
+        with pytest.raises(RoomError) as info:
+            await room.handle(student, message)
+        return room, info.value
+
+    room, error = run(main())
+    assert error.code == "forbidden"
+    assert room.live.state == {"lr": 0.03}
+    assert not room.locked and not room.ended
+    assert len(room.students()) == 2
+
+
+def test_a_fork_starts_from_the_live_state_and_stays_private(store):
+    async def main():
+        room = await new_room(store)
+        teacher_box = Mailbox()
+        teacher = await room.join_instructor(teacher_box)
+        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.2}})
+        forker_box, other_box = Mailbox(), Mailbox()
+        forker = await room.join(forker_box, "forker")
+        await room.join(other_box, "other")
+        await room.handle(forker, {"type": "fork"})
+        for box in (forker_box, other_box, teacher_box):
+            box.clear()
+        await room.handle(forker, {"type": "configure", "data": {"lr": 7.0}})
+        mine = await received(forker_box)
+        others = await received(other_box) + await received(teacher_box)
+        live_state = dict(room.live.state)
+        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.3}})
+        after = await received(forker_box)
+        return live_state, forker, mine, others, after
+
+    live_state, forker, mine, others, after = run(main())
+    assert forker.mode == "fork"
+    assert frames(mine) == [{"lr": 7.0}]
+    assert live_state == {"lr": 0.2}  # the room's run never saw the fork's change
+    assert all(i[0] == "roster" for i in others if isinstance(i, tuple))
+    assert frames(others) == []
+    assert frames(after) == []  # a forked student no longer gets live frames
+
+
+def test_refollow_returns_to_the_live_run_and_closes_the_fork(store):
+    async def main():
+        room = await new_room(store)
+        teacher = await room.join_instructor(Mailbox())
+        box = Mailbox()
+        student = await room.join(box, "s")
+        await room.handle(student, {"type": "fork"})
+        fork = student.fork
+        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.4}})
+        await room.handle(student, {"type": "refollow"})
+        box_items = await received(box)
+        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.5}})
+        return student, fork, box_items, await received(box)
+
+    student, fork, replay, live = run(main())
+    assert fork.closed and student.mode == "follow"
+    assert frames(replay) == [{"lr": 0.4}]
+    assert frames(live) == [{"lr": 0.5}]
+
+
+def test_push_starts_the_scenario_in_every_students_own_session_and_is_stored(store):
+    async def main():
+        room = await new_room(store)
+        teacher = await room.join_instructor(Mailbox())
+        boxes = [Mailbox() for _ in range(3)]
+        students = [await room.join(b, f"s{i}") for i, b in enumerate(boxes)]
+        await room.handle(students[0], {"type": "fork"})
+        push = {"title": "xor", "config": {"dataset": "xor"}}
+        await room.handle(teacher, {"type": "push", "data": push})
+        return room, students, [await received(b) for b in boxes]
+
+    room, students, got = run(main())
+    for student, items in zip(students, got, strict=True):
+        assert student.mode == "fork"
+        assert student.fork.state == {"lr": 0.03, "dataset": "xor"}
+        assert "pushed" in types(items)
+    assert room.live.state == {"lr": 0.03}
+    assert store.scenarios("AC3D4E")[0]["config"] == {"dataset": "xor"}
+
+
+def test_a_bad_push_is_refused_before_anyone_is_switched(store):
+    async def main():
+        room = await new_room(store)
+        teacher = await room.join_instructor(Mailbox())
+        student = await room.join(Mailbox(), "s")
+        with pytest.raises(RoomError):
+            await room.handle(teacher, {"type": "push", "data": {"config": {"bad": 1}}})
+        with pytest.raises(RoomError) as info:
+            await room.handle(teacher, {"type": "push", "data": {"title": "no config"}})
+        return student, info.value
+
+    student, error = run(main())
+    assert student.mode == "follow" and error.code == "invalid_field"
+    assert store.scenarios("AC3D4E") == []
+
+
+def test_lock_refuses_new_students_until_unlocked(store):
+    async def main():
+        room = await new_room(store)
+        teacher = await room.join_instructor(Mailbox())
+        await room.handle(teacher, {"type": "lock"})
+        with pytest.raises(RoomError) as info:
+            await room.join(Mailbox(), "late")
+        locked_in_store = store.get_room("AC3D4E").locked
+        await room.handle(teacher, {"type": "unlock"})
+        await room.join(Mailbox(), "late")
+        return info.value, locked_in_store
+
+    error, locked_in_store = run(main())
+    assert error.code == "room_locked" and error.close == RoomClose.ROOM_LOCKED
+    assert locked_in_store
+
+
+def test_kick_closes_that_students_connection_and_bars_the_name(store):
+    async def main():
+        room = await new_room(store)
+        teacher = await room.join_instructor(Mailbox())
+        bo_box = Mailbox()
+        await room.join(bo_box, "Bo")
+        await room.join(Mailbox(), "Al")
+        await room.handle(teacher, {"type": "kick", "data": {"name": "bo"}})
+        with pytest.raises(RoomError) as info:
+            await room.join(Mailbox(), "BO")
+        return room, bo_box, info.value
+
+    room, bo_box, error = run(main())
+    assert bo_box.closed and bo_box.close_code == RoomClose.KICKED
+    assert [m.name for m in room.students()] == ["Al"]
+    assert error.code == "kicked"
+
+
+def test_end_closes_everyone_and_is_stored(store):
+    async def main():
+        room = await new_room(store)
+        teacher_box = Mailbox()
+        teacher = await room.join_instructor(teacher_box)
+        boxes = [Mailbox() for _ in range(2)]
+        for i, b in enumerate(boxes):
+            await room.join(b, f"s{i}")
+        await room.handle(teacher, {"type": "end"})
+        with pytest.raises(RoomError) as info:
+            await room.join(Mailbox(), "late")
+        return [teacher_box, *boxes], info.value
+
+    boxes, error = run(main())
+    assert all(b.closed and b.close_code == RoomClose.ROOM_ENDED for b in boxes)
+    assert store.get_room("AC3D4E").ended
+    assert error.code == "room_ended"
+
+
+def test_the_room_refuses_students_past_its_limit_and_duplicate_names(store):
+    async def main():
+        room = await new_room(store, max_followers=2)
+        await room.join(Mailbox(), "a")
+        with pytest.raises(RoomError) as dup:
+            await room.join(Mailbox(), "A")
+        await room.join(Mailbox(), "b")
+        with pytest.raises(RoomError) as full:
+            await room.join(Mailbox(), "c")
+        return dup.value, full.value
+
+    dup, full = run(main())
+    assert dup.code == "name_taken"
+    assert full.code == "room_full" and "2 students" in str(full)
+
+
+def test_only_instructors_see_the_roster_of_names(store):
+    async def main():
+        room = await new_room(store)
+        teacher_box = Mailbox()
+        await room.join_instructor(teacher_box)
+        student_box = Mailbox()
+        await room.join(student_box, "Ada")
+        await room.join(Mailbox(), "Bo")
+        return await received(teacher_box), await received(student_box)
+
+    teacher_items, student_items = run(main())
+    rosters = [d for t, d in (i for i in teacher_items if isinstance(i, tuple)) if t == "roster"]
+    assert [s["name"] for s in rosters[-1]["students"]] == ["Ada", "Bo"]
+    assert "roster" not in types(student_items)
+    rooms = [d for t, d in (i for i in student_items if isinstance(i, tuple)) if t == "room"]
+    assert rooms[-1]["students"] == 2 and "names" not in rooms[-1]
+
+
+def test_structural_changes_are_snapshotted_and_a_new_room_resumes_from_them(store):
+    async def main():
+        room = await new_room(store)
+        teacher = await room.join_instructor(Mailbox())
+        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.9}})
+        saved = store.live_state("AC3D4E")
+        await room.close()
+        again = await new_room(store)
+        return saved, again.live.state
+
+    saved, resumed = run(main())
+    assert saved == {"lr": 0.9}
+    assert resumed == {"lr": 0.9}
