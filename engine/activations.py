@@ -1,0 +1,172 @@
+"""Activation functions, each with its derivative beside it (registry `ACTIVATIONS`).
+
+Every function writes into `out` when given one (the training loop preallocates), works in
+float32 and float64, and never overflows: large inputs saturate instead of warning.
+`derivative(z, a)` gets both the input `z` and the cached output `a = f(z)` so that each
+function can use whichever is cheaper.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+Array = np.ndarray
+LEAKY_SLOPE = 0.01
+GELU_C = math.sqrt(2.0 / math.pi)
+GELU_K = 0.044715
+
+
+def _sigmoid(z: Array, out: Array | None = None) -> Array:
+    # 0.5 (1 + tanh(z/2)) equals 1 / (1 + e^-z) but cannot overflow.
+    out = np.multiply(z, 0.5, out=out)
+    np.tanh(out, out=out)
+    np.add(out, 1.0, out=out)
+    return np.multiply(out, 0.5, out=out)
+
+
+class Activation:
+    """Base: `forward(z, out)` = f(z); `derivative(z, a, out)` = f'(z) with a = f(z)."""
+
+    name = ""
+    label = ""
+    relu_like = False  # whether a neuron can die (output 0 and no gradient everywhere)
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        raise NotImplementedError
+
+    def derivative(self, z: Array, a: Array, out: Array | None = None) -> Array:
+        raise NotImplementedError
+
+
+class Relu(Activation):
+    name, label, relu_like = "relu", "ReLU", True
+
+    def forward(self, z, out=None):
+        return np.maximum(z, 0.0, out=out)
+
+    def derivative(self, z, a, out=None):
+        # 0 at z = 0 exactly, as the reference.
+        return np.greater(z, 0.0, out=np.empty_like(z) if out is None else out)
+
+
+class LeakyRelu(Activation):
+    name, label = "leaky_relu", "Leaky ReLU"
+
+    def forward(self, z, out=None):
+        return np.maximum(z, LEAKY_SLOPE * z, out=out)
+
+    def derivative(self, z, a, out=None):
+        return _into(np.where(z > 0.0, 1.0, LEAKY_SLOPE), out)
+
+
+class Elu(Activation):
+    name, label = "elu", "ELU"
+
+    def forward(self, z, out=None):
+        # expm1 of min(z, 0): the positive side never reaches exp, so it cannot overflow.
+        return _into(np.where(z > 0.0, z, np.expm1(np.minimum(z, 0.0))), out)
+
+    def derivative(self, z, a, out=None):
+        # For z <= 0, f'(z) = e^z = f(z) + 1.
+        return _into(np.where(z > 0.0, 1.0, a + 1.0), out)
+
+
+class Softplus(Activation):
+    name, label = "softplus", "Softplus"
+
+    def forward(self, z, out=None):
+        return np.logaddexp(0.0, z, out=out)
+
+    def derivative(self, z, a, out=None):
+        return _sigmoid(z, out)
+
+
+class Swish(Activation):
+    name, label = "swish", "Swish"
+
+    def forward(self, z, out=None):
+        out = _sigmoid(z, out)
+        return np.multiply(out, z, out=out)
+
+    def derivative(self, z, a, out=None):
+        # d/dz z s(z) = s + z s (1 - s) = s + a (1 - s).
+        s = _sigmoid(z)
+        return _into(s + a * (1.0 - s), out)
+
+
+class Gelu(Activation):
+    """GELU in its tanh form: 0.5 z (1 + tanh(c (z + k z^3)))."""
+
+    name, label = "gelu", "GELU"
+
+    def forward(self, z, out=None):
+        t = np.tanh(GELU_C * (z + GELU_K * z**3))
+        return _into(0.5 * z * (1.0 + t), out)
+
+    def derivative(self, z, a, out=None):
+        t = np.tanh(GELU_C * (z + GELU_K * z**3))
+        inner = GELU_C * (1.0 + 3.0 * GELU_K * z * z)
+        return _into(0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * inner, out)
+
+
+class Sine(Activation):
+    name, label = "sine", "Sine"
+
+    def forward(self, z, out=None):
+        return np.sin(z, out=out)
+
+    def derivative(self, z, a, out=None):
+        return np.cos(z, out=out)
+
+
+class Tanh(Activation):
+    name, label = "tanh", "Tanh"
+
+    def forward(self, z, out=None):
+        return np.tanh(z, out=out)
+
+    def derivative(self, z, a, out=None):
+        out = np.multiply(a, a, out=out)
+        return np.subtract(1.0, out, out=out)
+
+
+class Sigmoid(Activation):
+    name, label = "sigmoid", "Sigmoid"
+
+    def forward(self, z, out=None):
+        return _sigmoid(z, out)
+
+    def derivative(self, z, a, out=None):
+        out = np.subtract(1.0, a, out=out)
+        return np.multiply(out, a, out=out)
+
+
+class Linear(Activation):
+    name, label = "linear", "Linear"
+
+    def forward(self, z, out=None):
+        if out is None:
+            return z.copy()
+        np.copyto(out, z)
+        return out
+
+    def derivative(self, z, a, out=None):
+        if out is None:
+            return np.ones_like(z)
+        out.fill(1.0)
+        return out
+
+
+def _into(values: Array, out: Array | None) -> Array:
+    if out is None:
+        return values
+    np.copyto(out, values)
+    return out
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    cls.name: cls()
+    for cls in (Relu, LeakyRelu, Elu, Softplus, Swish, Gelu, Sine, Tanh, Sigmoid, Linear)
+}

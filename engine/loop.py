@@ -1,0 +1,155 @@
+"""The training loop: mini-batches, epochs, divergence and early stopping.
+
+Functions of a `Trainer` (kept apart so the hot loop reads on one screen). The step is
+bound by Python call overhead, not arithmetic, so the loop binds everything it touches to
+locals and every NumPy call writes into preallocated buffers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine import regularization
+
+if TYPE_CHECKING:
+    from engine.trainer import Trainer
+
+LEARNING_RATE_LADDER = (1e-5, 1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+
+
+def train_epochs(t: Trainer, n: int) -> int:
+    """Run up to `n` epochs (finishing a partial one first); returns how many completed."""
+    done = 0
+    with np.errstate(all="ignore"):  # overflow is caught below as divergence, not warned
+        while done < n and t.status == "ok" and len(t.dataset.train):
+            epoch = t.epoch
+            _run(t, math.inf)
+            done += t.epoch - epoch  # a diverged epoch is undone and does not count
+    return done
+
+
+def train_batches(t: Trainer, n: int) -> int:
+    """Run `n` mini-batches; returns how many ran (fewer if training stopped)."""
+    done = 0
+    with np.errstate(all="ignore"):
+        while done < n and t.status == "ok" and len(t.dataset.train):
+            done += _run(t, n - done)
+    return done
+
+
+def _run(t: Trainer, max_batches: float) -> int:
+    """Run mini-batches until the epoch ends or `max_batches` ran; returns how many ran.
+
+    When the epoch completes, its losses are recorded (and training may stop: `t.status`).
+    """
+    cfg = t.config
+    net = t.network
+    params, grads = net.params, net.grads
+    n_train = t._epoch_x.shape[0]
+    if t._cursor == 0:
+        _start_epoch(t)
+    batch = min(cfg.batch_size, n_train)
+    lr = t.schedule.learning_rate(cfg.learning_rate, t.epoch, cfg)
+    regularize = cfg.regularization != "none" and cfg.regularization_rate > 0.0
+    weights, before = params[: net.weight_count], t._weights_before
+    rate, reg_name, scratch = cfg.regularization_rate, cfg.regularization, t._reg_scratch
+    dropout_rng = t._dropout_rng if any(net.dropout) else None
+    forward, backward, step = net.forward, net.backward, t.optimizer.step
+    xs, ts = t._epoch_x, t._epoch_t
+    start = t._cursor
+    ran = 0
+    while start < n_train and ran < max_batches:
+        stop = min(start + batch, n_train)
+        xb, tb = xs[start:stop], ts[start:stop]
+        backward(xb, tb, forward(xb, dropout_rng), 1.0 / (stop - start))
+        if regularize:
+            np.copyto(before, weights)
+        step(params, grads, lr, cfg)
+        if regularize:
+            regularization.apply(before, weights, lr, rate, reg_name, scratch)
+        start = stop
+        ran += 1
+    t._cursor = start
+    if start < n_train:
+        if not math.isfinite(float(params.sum())):
+            _diverge(t, lr, math.nan)
+        return ran
+    t._cursor = 0
+    _finish_epoch(t, lr)
+    return ran
+
+
+def _start_epoch(t: Trainer) -> None:
+    """Gather this epoch's training order into the contiguous epoch buffers."""
+    n_train = t._epoch_x.shape[0]
+    t._gather(t._shuffle_rng.permutation(n_train) if t.config.shuffle else np.arange(n_train))
+    np.copyto(t._backup, t.network.params)
+
+
+def split_losses(t: Trainer) -> dict[str, float | None]:
+    """Mean data loss of the current weights on each split (None for an empty split)."""
+    net = t.network
+    ws = net.forward(t._eval_x)
+    last = net.depth - 1
+    per_point = t.head.loss(ws.z[last], ws.h[last], t._eval_t)
+    out: dict[str, float | None] = {}
+    for name, rows in t._splits.items():
+        part = per_point[rows]
+        out[name] = float(part.mean()) if part.size else None
+    return out
+
+
+def _finish_epoch(t: Trainer, lr: float) -> None:
+    """Record the epoch's losses; handle divergence and early stopping."""
+    losses = split_losses(t)
+    train_loss = losses["train"]
+    if not (math.isfinite(train_loss) and math.isfinite(float(t.network.params.sum()))):
+        _diverge(t, lr, train_loss)
+        return
+    t.epoch += 1
+    history = t.history
+    history["train_loss"].append(train_loss)
+    history["test_loss"].append(losses["test"])
+    history["val_loss"].append(losses["val"])
+    val_loss = losses["val"]
+    t.schedule.observe(t.epoch, train_loss if val_loss is None else val_loss, t.config)
+    if t.config.early_stopping and val_loss is not None:
+        _track_best(t, val_loss)
+
+
+def _track_best(t: Trainer, val_loss: float) -> None:
+    """Early stopping: remember the best weights; stop after `patience` epochs without."""
+    cfg = t.config
+    if val_loss < t._best_val:
+        t._best_val, t._best_epoch = val_loss, t.epoch
+        if t._best_params is None:
+            t._best_params = np.empty_like(t.network.params)
+        np.copyto(t._best_params, t.network.params)
+        return
+    if t.epoch - t._best_epoch < cfg.patience:
+        return
+    message = (
+        f"Stopped at epoch {t.epoch}: the validation loss has not improved for "
+        f"{cfg.patience} epochs (best {t._best_val:.4f} at epoch {t._best_epoch})."
+    )
+    if cfg.restore_best and t._best_params is not None:
+        np.copyto(t.network.params, t._best_params)
+        message += f" The weights of epoch {t._best_epoch} were restored."
+    t._set_status("early_stopped", message)
+
+
+def _diverge(t: Trainer, lr: float, loss: float | None) -> None:
+    """Undo the diverging epoch and explain what happened and what to try."""
+    np.copyto(t.network.params, t._backup)
+    t._cursor = 0
+    t._new_optimizer()  # its running averages are polluted by the non-finite gradients
+    what = "NaN" if loss is None or math.isnan(loss) else "infinite"
+    suggestion = min(0.03, max([v for v in LEARNING_RATE_LADDER if v <= lr / 10], default=1e-5))
+    t._set_status(
+        "diverged",
+        f"The loss became {what} at epoch {t.epoch + 1}: learning rate {lr:g} is too high "
+        f"for this network. Lower it (try {suggestion:g}) and press reset.",
+    )

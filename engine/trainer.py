@@ -1,0 +1,303 @@
+"""`Trainer`: the whole state of one run (config, data, network, optimizer, RNG, history)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from engine import loop, metrics, regularization, state
+from engine.activations import ACTIVATIONS
+from engine.config import Config
+from engine.datasets import Dataset, make_dataset
+from engine.features import feature_matrix
+from engine.grid import Grid, evaluate_grid
+from engine.initializers import INITIALIZERS
+from engine.losses import LOSSES, Head
+from engine.network import Network
+from engine.optimizers import OPTIMIZERS
+from engine.options import CUSTOM_DATASET, DATA_FIELDS, NETWORK_FIELDS, ConfigError
+from engine.schedules import SCHEDULES
+
+
+def _streams(seed: int) -> tuple[np.random.Generator, ...]:
+    """Independent (init, dropout, shuffle) generators of the network seed."""
+    return tuple(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+
+
+class Trainer:
+    """Trains one network on one dataset; see docs/engine.md for the contract.
+
+    Parameters
+    ----------
+    config : Config, optional
+        Defaults to `Config()`.
+    dataset : Dataset, optional
+        User data; None generates `config.dataset` from `config.data_seed`.
+    """
+
+    def __init__(self, config: Config | None = None, dataset: Dataset | None = None) -> None:
+        config = config if config is not None else Config()
+        if dataset is None:
+            dataset = self._generate(config)
+        else:
+            config = _config_for(config, dataset)
+        self._setup(config, dataset)
+
+    def _setup(self, config: Config, dataset: Dataset) -> None:
+        self.config = config
+        self.status = "ok"  # "ok" | "diverged" | "early_stopped"
+        self.status_message = ""  # human explanation of a non-ok status
+        self._use_data(dataset)
+        self._build()
+
+    # ----- building -------------------------------------------------------------------
+
+    @staticmethod
+    def _generate(cfg: Config) -> Dataset:
+        rng = np.random.default_rng(cfg.data_seed)
+        if cfg.dataset == CUSTOM_DATASET:
+            return Dataset.from_points(
+                [], cfg.problem, cfg.train_percent, cfg.validation_percent, rng, cfg.num_classes
+            )
+        return make_dataset(
+            cfg.dataset,
+            cfg.points(),
+            cfg.noise,
+            cfg.num_classes,
+            cfg.train_percent,
+            cfg.validation_percent,
+            rng,
+        )
+
+    def _use_data(self, dataset: Dataset) -> None:
+        """Adopt `dataset`: the feature matrix and targets, ordered train | val | test."""
+        cfg = self.config
+        if cfg.loss == "binary_cross_entropy" and dataset.num_classes > 2:
+            raise ConfigError("loss", "square or cross_entropy for more than 2 classes", cfg.loss)
+        self.dataset = dataset
+        self.head: Head = LOSSES[cfg.loss].head(dataset.problem, dataset.num_classes)
+        order = np.concatenate((dataset.train, dataset.val, dataset.test)).astype(np.int64)
+        self._eval_x = feature_matrix(dataset.x[order], cfg.features)
+        self._eval_t = (
+            self.head.targets(dataset.y[order]) if order.size else np.zeros((0, self.head.units))
+        )
+        self._eval_y = dataset.y[order]
+        n_train, n_val = len(dataset.train), len(dataset.val)
+        # Row slices of the evaluation arrays for each split.
+        self._splits = {
+            "train": slice(0, n_train),
+            "val": slice(n_train, n_train + n_val),
+            "test": slice(n_train + n_val, len(order)),
+        }
+        self._epoch_x = np.empty((n_train, self._eval_x.shape[1]))  # this epoch's order
+        self._epoch_t = np.empty((n_train, self.head.units))
+        self._gather(np.arange(n_train))  # _epoch_order: training rows in this epoch's order
+        self._cursor = 0  # training rows of the current epoch already used
+        self._clear_best()
+
+    def _gather(self, order: np.ndarray) -> None:
+        """Copy the training rows into the epoch buffers in `order` (n_train,)."""
+        rows = self._splits["train"]
+        self._epoch_order = order
+        np.take(self._eval_x[rows], order, axis=0, out=self._epoch_x)
+        np.take(self._eval_t[rows], order, axis=0, out=self._epoch_t)
+
+    def _build(self) -> None:
+        """A new network of the config's shape, initialised from `config.seed`."""
+        cfg = self.config
+        sizes = (len(cfg.features), *cfg.hidden, self.head.units)
+        activations = [ACTIVATIONS[name] for name in cfg.activations()]
+        self.network = Network(sizes, activations, self.head, cfg.dropouts())
+        self._backup = np.empty_like(self.network.params)  # params when the epoch started
+        self.reset()
+
+    def reset(self) -> None:
+        """Weights from `config.seed` again; epoch 0, history and optimizer cleared; data kept."""
+        cfg = self.config
+        init_rng, self._dropout_rng, self._shuffle_rng = _streams(cfg.seed)
+        self.network.initialize(INITIALIZERS[cfg.init], init_rng)
+        self.epoch = 0
+        self.history: dict[str, list[float | None]] = {
+            "train_loss": [],
+            "test_loss": [],
+            "val_loss": [],
+        }
+        self._new_optimizer()
+        self.schedule = SCHEDULES[cfg.schedule]()
+        self._cursor = 0
+        self._clear_best()
+        self._set_status("ok", "")
+
+    def _new_optimizer(self) -> None:
+        net = self.network
+        self.optimizer = OPTIMIZERS[self.config.optimizer](net.params.size, net.weight_count)
+        self._weights_before = np.empty(net.weight_count)
+        self._reg_scratch = regularization.RegularizationScratch(net.weight_count)
+
+    def _clear_best(self) -> None:
+        self._best_val = math.inf  # lowest validation loss so far (early stopping)
+        self._best_epoch = getattr(self, "epoch", 0)
+        self._best_params: np.ndarray | None = None
+
+    def _set_status(self, status: str, message: str) -> None:
+        self.status, self.status_message = status, message
+
+    # ----- changing things ------------------------------------------------------------
+
+    def configure(self, changes: dict[str, Any]) -> dict[str, bool]:
+        """Validate and apply `changes`; returns {"data": bool, "network": bool} rebuilt.
+
+        Live fields apply at once without losing weights, optimizer state or epoch. Data
+        fields regenerate the data (the network is kept unless its shape changes); network
+        fields build a new network (epoch 0).
+        """
+        old = self.config
+        new = Config.from_dict(changes, base=old)
+        changed = {
+            f.name for f in dataclasses.fields(new) if getattr(new, f.name) != getattr(old, f.name)
+        }
+        rebuilt = {"data": False, "network": False}
+        if not changed:
+            return rebuilt
+        self.config = new
+        if changed & DATA_FIELDS or "features" in changed or "loss" in changed:
+            old_head = self.head
+            try:
+                self._use_data(self._regenerated(old, new, changed))
+            except ValueError:
+                self.config = old
+                raise
+            rebuilt["data"] = bool(changed & DATA_FIELDS)
+            if not self._head_fits(old_head):
+                changed.add("hidden")  # forces the rebuild below
+        if changed & NETWORK_FIELDS:
+            self._build()
+            rebuilt["network"] = True
+            return rebuilt
+        if "optimizer" in changed:
+            self._new_optimizer()
+        if "schedule" in changed:
+            self.schedule = SCHEDULES[new.schedule]()
+        if "early_stopping" in changed:
+            self._clear_best()
+        self._set_status("ok", "")
+        return rebuilt
+
+    def _regenerated(self, old: Config, new: Config, changed: set[str]) -> Dataset:
+        """The dataset after a config change (the same one if no data field changed)."""
+        if not changed & DATA_FIELDS:
+            return self.dataset
+        if new.dataset == CUSTOM_DATASET and old.dataset == CUSTOM_DATASET:
+            return self._resplit(new)
+        return self._generate(new)
+
+    def _resplit(self, cfg: Config) -> Dataset:
+        """The current (custom) points with a new split drawn from `cfg.data_seed`."""
+        ds = self.dataset
+        points = [
+            [x1, x2, label] for (x1, x2), label in zip(ds.x.tolist(), ds.y.tolist(), strict=True)
+        ]
+        rng = np.random.default_rng(cfg.data_seed)
+        return Dataset.from_points(
+            points,
+            ds.problem,
+            cfg.train_percent,
+            cfg.validation_percent,
+            rng,
+            ds.num_classes or None,
+        )
+
+    def regenerate(self, data_seed: int) -> None:
+        """New data from `data_seed`; the network, epoch and history are kept."""
+        cfg = self.config.replace(data_seed=data_seed)
+        dataset = self._resplit(cfg) if cfg.dataset == CUSTOM_DATASET else self._generate(cfg)
+        self.config = cfg
+        self._use_data(dataset)
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        """Train on user data (`config.dataset` becomes "custom").
+
+        The network is kept when the input and output shapes allow, else rebuilt.
+        """
+        old_config, old_head = self.config, self.head
+        self.config = _config_for(self.config, dataset)
+        try:
+            self._use_data(dataset)
+        except ValueError:
+            self.config = old_config
+            raise
+        if not self._head_fits(old_head):
+            self._build()
+
+    def _head_fits(self, old_head: Head) -> bool:
+        """Whether the network (built for `old_head`) can keep its weights with the new head."""
+        if type(self.head) is not type(old_head) or self.head.units != old_head.units:
+            return False
+        self.network.head = self.head
+        return True
+
+    def set_weight(self, layer: int, source: int, target: int, value: float) -> None:
+        """Set W[layer][source, target] (see docs/engine.md for the indexing)."""
+        w = self.network.weights[_index("layer", layer, self.network.depth)]
+        w[_index("source", source, w.shape[0]), _index("target", target, w.shape[1])] = _finite(
+            value
+        )
+
+    def set_bias(self, layer: int, neuron: int, value: float) -> None:
+        """Set b[layer][neuron]."""
+        b = self.network.biases[_index("layer", layer, self.network.depth)]
+        b[_index("neuron", neuron, b.shape[0])] = _finite(value)
+
+    def weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Copies of (W (d_in, d_out), b (d_out,)) per layer."""
+        net = self.network
+        return [(w.copy(), b.copy()) for w, b in zip(net.weights, net.biases, strict=True)]
+
+    # ----- the rest lives in one module per concept ---------------------------------
+
+    def train_epochs(self, n: int) -> int:
+        """Train up to `n` epochs; returns how many ran (fewer on divergence or early stop)."""
+        return loop.train_epochs(self, n)
+
+    def train_batches(self, n: int) -> int:
+        """Train `n` mini-batches; the epoch advances when a pass over the data completes."""
+        return loop.train_batches(self, n)
+
+    def metrics(self) -> dict[str, Any]:
+        """JSON-able metrics of the current weights (keys in docs/engine.md)."""
+        return metrics.metrics(self)
+
+    def grid(self, n: int = 100) -> Grid:
+        """Evaluate the output and every neuron on an n×n grid over [-6, 6]²."""
+        return evaluate_grid(self.network, self.config.features, n)
+
+    def export_state(self) -> dict[str, Any]:
+        """JSON-able complete state; `Trainer.from_state` continues it bit for bit."""
+        return state.export_state(self)
+
+    @classmethod
+    def from_state(cls, d: dict[str, Any]) -> Trainer:
+        """Rebuild a trainer exported by `export_state`."""
+        return state.restore_state(cls, d)
+
+
+def _config_for(cfg: Config, dataset: Dataset) -> Config:
+    changes: dict[str, Any] = {"dataset": CUSTOM_DATASET, "problem": dataset.problem}
+    if dataset.problem == "classification":
+        changes["num_classes"] = max(2, min(6, dataset.num_classes))
+    return cfg.replace(**changes)
+
+
+def _index(field: str, value: Any, size: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 <= value < size:
+        raise ConfigError(field, f"an integer from 0 to {size - 1}", value)
+    return int(value)
+
+
+def _finite(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError("value", "a finite number", value)
+    return float(value)
