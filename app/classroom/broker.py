@@ -26,13 +26,23 @@ class Sink(Protocol):
 
     def offer(self, payload: Payload, key: str | None = None) -> None: ...
 
+    def discard(self, key: str) -> None: ...
+
 
 class Broker(abc.ABC):
     """Room fan-out. Implementations must never let one sink delay another."""
 
     @abc.abstractmethod
-    async def publish(self, room: str, key: str, payload: Payload) -> None:
-        """Offer payload to every sink of room under key, and retain it as room's latest key."""
+    def publish(self, room: str, key: str, payload: Payload) -> None:
+        """Offer payload to every sink of room under key, and retain it as room's latest key.
+
+        Never blocks (the training loop calls it): a networked broker queues the payload
+        for its own writer task.
+        """
+
+    @abc.abstractmethod
+    def discard(self, room: str, key: str) -> None:
+        """Forget the retained key and drop its unsent copies (a frame of an old network)."""
 
     @abc.abstractmethod
     async def subscribe(self, room: str, sink: Sink) -> None:
@@ -63,12 +73,17 @@ class LocalBroker(Broker):
         self._retained: dict[str, dict[str, Payload]] = {}
         self._listeners: dict[str, list[EventHandler]] = {}
 
-    async def publish(self, room: str, key: str, payload: Payload) -> None:
+    def publish(self, room: str, key: str, payload: Payload) -> None:
         retained = self._retained.setdefault(room, {})
         retained.pop(key, None)
         retained[key] = payload
         for sink in list(self._sinks.get(room, ())):
             sink.offer(payload, key)
+
+    def discard(self, room: str, key: str) -> None:
+        self._retained.get(room, {}).pop(key, None)
+        for sink in self._sinks.get(room, ()):
+            sink.discard(key)
 
     async def subscribe(self, room: str, sink: Sink) -> None:
         self._sinks.setdefault(room, {})[sink] = None

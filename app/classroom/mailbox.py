@@ -45,6 +45,10 @@ class Mailbox:
         self._items[slot] = payload  # (re)inserted last: order follows the newest version
         self._ready.set()
 
+    def discard(self, key: str) -> None:
+        """Drop the unsent message of this key, if any."""
+        self._items.pop(key, None)
+
     def clear(self) -> None:
         """Drop everything unsent (when a connection switches what it watches)."""
         self._items.clear()

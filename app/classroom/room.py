@@ -30,7 +30,9 @@ STRUCTURAL_TYPES = frozenset(
 CONTROL_TYPES = frozenset({"lock", "unlock", "end", "kick", "push"})
 INSTRUCTOR_ONLY = CONTROL_TYPES | {"roster"}
 
-Out = Callable[[Payload, str | None], Awaitable[None]]  # (payload, message type or "frame")
+# out(payload, kind): kind is the text message's type, "frame", or "discard" (payload None:
+# the network was rebuilt, an unsent frame of the old shape must not be shown).
+Out = Callable[[Payload | None, str | None], None]
 
 
 class Runner(Protocol):
@@ -118,15 +120,19 @@ class Room:
         await self.broker.listen(self.code, self._on_event)
         await self._publish_room()
 
-    async def _live_out(self, payload: Payload, kind: str | None) -> None:
+    def _live_out(self, payload: Payload | None, kind: str | None) -> None:
         """Route the live run's output: run state to everyone, replies to instructors."""
-        if kind == "frame":
+        if kind == "discard":
+            self.broker.discard(self.code, "frame")
+        elif kind == "frame":
+            assert isinstance(payload, bytes)
             self.dirty = True
-            await self.broker.publish(self.code, "frame", self.stamp(payload))
+            self.broker.publish(self.code, "frame", self.stamp(payload))
         elif kind in FANOUT_TYPES:
+            assert payload is not None
             self.dirty = True
-            await self.broker.publish(self.code, kind, payload)
-        else:
+            self.broker.publish(self.code, kind, payload)
+        elif payload is not None:
             for m in self.instructors():
                 m.mailbox.offer(payload)
 
@@ -297,8 +303,11 @@ class Room:
         # Only this member's mailbox is reachable from its fork: the fork is theirs alone.
         mailbox = member.mailbox
 
-        async def out(payload: Payload, kind: str | None) -> None:
-            mailbox.offer(payload, "frame" if kind == "frame" else None)
+        def out(payload: Payload | None, kind: str | None) -> None:
+            if kind == "discard":
+                mailbox.discard("frame")
+            elif payload is not None:
+                mailbox.offer(payload, "frame" if kind == "frame" else None)
 
         member.fork = await self.make_runner(out, **initial)
         mailbox.offer(member.you())
@@ -368,7 +377,7 @@ class Room:
         }
 
     async def _publish_room(self) -> None:
-        await self.broker.publish(self.code, "room", text("room", **self.room_status()))
+        self.broker.publish(self.code, "room", text("room", **self.room_status()))
 
     async def _roster_changed(self) -> None:
         await self._publish_room()
@@ -380,5 +389,5 @@ class Room:
             m.mailbox.offer(roster, "roster")
 
 
-async def _discard(payload: Payload, kind: str | None) -> None:
+def _discard(payload: Payload | None, kind: str | None) -> None:
     """Output sink of a runner built only to validate a pushed config."""

@@ -15,7 +15,7 @@ def test_published_payloads_reach_every_subscriber_as_the_same_bytes():
         for box in boxes:
             await broker.subscribe("R", box)
         frame = b"\x01" * 1000
-        await broker.publish("R", "frame", frame)
+        broker.publish("R", "frame", frame)
         return frame, [await box.get() for box in boxes]
 
     frame, got = asyncio.run(main())
@@ -25,11 +25,11 @@ def test_published_payloads_reach_every_subscriber_as_the_same_bytes():
 def test_a_late_subscriber_gets_the_latest_of_each_key_in_order():
     async def main():
         broker = LocalBroker()
-        await broker.publish("R", "config", "c1")
-        await broker.publish("R", "frame", b"f1")
-        await broker.publish("R", "config", "c2")
-        await broker.publish("R", "frame", b"f2")
-        await broker.publish("OTHER", "frame", b"x")
+        broker.publish("R", "config", "c1")
+        broker.publish("R", "frame", b"f1")
+        broker.publish("R", "config", "c2")
+        broker.publish("R", "frame", b"f2")
+        broker.publish("OTHER", "frame", b"x")
         box = Mailbox()
         await broker.subscribe("R", box)
         return [await box.get() for _ in range(len(box))]
@@ -44,7 +44,7 @@ def test_unsubscribed_and_forgotten_rooms_receive_nothing():
         await broker.subscribe("R", a)
         await broker.subscribe("R", b)
         await broker.unsubscribe("R", a)
-        await broker.publish("R", "frame", b"f")
+        broker.publish("R", "frame", b"f")
         await broker.forget("R")
         late = Mailbox()
         await broker.subscribe("R", late)
@@ -69,3 +69,18 @@ def test_events_reach_listeners_as_json_copies():
     event, seen = asyncio.run(main())
     assert seen == [{"type": "kick", "name": "Bo", "tags": ["a"]}]
     assert seen[0] is not event
+
+
+def test_discard_forgets_the_retained_frame_and_drops_unsent_copies():
+    async def main():
+        broker = LocalBroker()
+        box = Mailbox()
+        await broker.subscribe("R", box)
+        broker.publish("R", "config", "c1")
+        broker.publish("R", "frame", b"old shape")
+        broker.discard("R", "frame")
+        late = Mailbox()
+        await broker.subscribe("R", late)
+        return [await box.get() for _ in range(len(box))], [await late.get()], len(late)
+
+    assert asyncio.run(main()) == (["c1"], ["c1"], 0)

@@ -27,15 +27,15 @@ class DictRunner:
         self.closed = False
 
     async def emit(self):
-        await self.out(json.dumps({"type": "config", "data": self.state}), "config")
-        await self.out(json.dumps(self.state).encode(), "frame")
+        self.out(json.dumps({"type": "config", "data": self.state}), "config")
+        self.out(json.dumps(self.state).encode(), "frame")
 
     async def handle(self, message):
         if message["type"] == "configure":
             self.state.update(message["data"])
             await self.emit()
         elif message["type"] == "ping":
-            await self.out(json.dumps({"type": "pong", "data": {}}), "pong")
+            self.out(json.dumps({"type": "pong", "data": {}}), "pong")
 
     def export_state(self):
         return dict(self.state)
