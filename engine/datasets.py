@@ -7,7 +7,7 @@ The generators live in `engine.datasets_reference` (the reference's six, exactly
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,14 +25,7 @@ from engine.datasets_points import (
     split_counts,
 )
 
-__all__ = [
-    "DATASETS",
-    "DataError",
-    "Dataset",
-    "DatasetSpec",
-    "make_dataset",
-    "split_indices",
-]
+__all__ = ["DATASETS", "DataError", "Dataset", "DatasetSpec", "make_dataset", "split_indices"]
 
 Generator = Callable[[int, float, np.random.Generator, int | None], tuple[np.ndarray, np.ndarray]]
 
@@ -43,10 +36,8 @@ class DatasetSpec:
 
     Attributes
     ----------
-    name : str
-        Wire name.
-    label : str
-        Display name.
+    name, label : str
+        Wire name and display name.
     problem : str
         ``"classification"`` or ``"regression"``.
     classes : int or None
@@ -159,18 +150,12 @@ class Dataset:
         DataError
             For the first bad point, naming its 1-based row and the problem.
         """
-        return dataset_from_rows(
-            enumerate(points, start=1),
-            problem,
-            train_percent,
-            validation_percent,
-            rng,
-            num_classes,
-        )
+        rows = enumerate(points, start=1)
+        return dataset_from_rows(rows, problem, train_percent, validation_percent, rng, num_classes)
 
 
 def dataset_from_rows(
-    rows: Any,
+    rows: Iterable[tuple[int, Any]],
     problem: str,
     train_percent: float,
     validation_percent: float,

@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.datasets_reference import (
     DOMAIN,
+    Points,
     gauss_variance,
     gaussian_in_domain,
     halves,
@@ -51,7 +52,7 @@ def check_classes(num_classes: int | None) -> int:
     return int(num_classes)
 
 
-def blobs(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = 3):
+def blobs(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = 3) -> Points:
     """K Gaussian blobs with centres evenly on a circle of radius 4.
 
     The first centre is at 45°, so K = 2 resembles the reference's gauss. The per-axis
@@ -65,7 +66,7 @@ def blobs(n: int, noise: float, rng: np.random.Generator, num_classes: int | Non
     return x, np.repeat(np.arange(k, dtype=np.int64), counts)
 
 
-def spirals(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = 3):
+def spirals(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = 3) -> Points:
     """K interleaved arms of the reference spiral, arm k turned by 2πk/K.
 
     Jitter is the reference's U(-1, 1)·noise per axis, so at most 0.8: radius <= 5 + 0.8·√2.
@@ -78,7 +79,7 @@ def spirals(n: int, noise: float, rng: np.random.Generator, num_classes: int | N
     return x, np.repeat(np.arange(k, dtype=np.int64), counts)
 
 
-def moons(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = 2):
+def moons(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = 2) -> Points:
     """Two interleaved half circles of radius 3, class 0 on top; noise is N(0, (2·noise)²).
 
     The unit moons (upper: (cos t, sin t); lower: (1 - cos t, 0.5 - sin t), t in [0, π])
@@ -93,7 +94,9 @@ def moons(n: int, noise: float, rng: np.random.Generator, num_classes: int | Non
     return x, np.repeat(np.array([0, 1], dtype=np.int64), [n_upper, n_lower])
 
 
-def checkerboard(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = 2):
+def checkerboard(
+    n: int, noise: float, rng: np.random.Generator, num_classes: int | None = 2
+) -> Points:
     """4 × 4 board over [-6, 6]², cell (i, j) has class (i + j) mod K.
 
     Each class gets its share of the points (balanced), spread uniformly over its own

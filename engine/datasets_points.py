@@ -73,7 +73,10 @@ def number(value: Any, row: int, field: str) -> float:
     """``value`` as a finite float, or a DataError naming row and field."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise DataError(f"{value!r} is not a number", row=row, field=field)
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise DataError("the number is too large", row=row, field=field) from None
     if not math.isfinite(result):
         raise DataError(f"{value!r} is not a finite number", row=row, field=field)
     return result

@@ -17,6 +17,8 @@ import numpy as np
 
 DOMAIN = 6.0
 """Every coordinate lies in [-DOMAIN, DOMAIN]."""
+Points = tuple[np.ndarray, np.ndarray]
+"""What a generator returns: x (n, 2) float64 and y (n,)."""
 
 
 def halves(n: int) -> tuple[int, int]:
@@ -62,7 +64,9 @@ def _polar(r: np.ndarray, angle: np.ndarray) -> np.ndarray:
     return np.column_stack((r * np.sin(angle), r * np.cos(angle)))
 
 
-def circle(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = None):
+def circle(
+    n: int, noise: float, rng: np.random.Generator, num_classes: int | None = None
+) -> Points:
     """Disc of radius 2.5 (class 1) inside a ring 3.5-5 (class 0); noise flips labels."""
     radius = 5.0
     n_in, n_out = halves(n)
@@ -76,7 +80,7 @@ def circle(n: int, noise: float, rng: np.random.Generator, num_classes: int | No
     return x, y
 
 
-def xor(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = None):
+def xor(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = None) -> Points:
     """Quadrants: class 1 where x1·x2 >= 0; a 0.3 gap along the axes; noise flips labels."""
     padding = 0.3
     x = rng.uniform(-5.0, 5.0, size=(n, 2))
@@ -86,7 +90,7 @@ def xor(n: int, noise: float, rng: np.random.Generator, num_classes: int | None 
     return x, y
 
 
-def gauss(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = None):
+def gauss(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = None) -> Points:
     """Two Gaussians: class 1 around (2, 2), class 0 around (-2, -2); noise widens them."""
     n_pos, n_neg = halves(n)
     centres = np.repeat(np.array([[2.0, 2.0], [-2.0, -2.0]]), [n_pos, n_neg], axis=0)
@@ -106,7 +110,9 @@ def spiral_arm(count: int, delta: float, noise: float, rng: np.random.Generator)
     return points + rng.uniform(-1.0, 1.0, size=(count, 2)) * noise
 
 
-def spiral(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = None):
+def spiral(
+    n: int, noise: float, rng: np.random.Generator, num_classes: int | None = None
+) -> Points:
     """Two interleaved spiral arms, class 1 at angle offset 0 and class 0 at π."""
     n_pos, n_neg = halves(n)
     x = np.concatenate((spiral_arm(n_pos, 0.0, noise, rng), spiral_arm(n_neg, np.pi, noise, rng)))
@@ -145,13 +151,15 @@ def multi_gauss_target(x: np.ndarray) -> np.ndarray:
     return contributions[np.arange(x.shape[0]), best] + 0.0
 
 
-def plane(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = None):
+def plane(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = None) -> Points:
     """Regression: uniform points, target (x1 + x2)/10 taken at a noisy copy."""
     x, noisy = _uniform_with_noisy_copy(n, noise, rng)
     return x, plane_target(noisy)
 
 
-def multi_gauss(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = None):
+def multi_gauss(
+    n: int, noise: float, rng: np.random.Generator, num_classes: int | None = None
+) -> Points:
     """Regression: uniform points, six signed bumps taken at a noisy copy."""
     x, noisy = _uniform_with_noisy_copy(n, noise, rng)
     return x, multi_gauss_target(noisy)

@@ -187,6 +187,7 @@ POINT_ERRORS = [
     ([[True, 0, 1]], 1, "x1", "True is not a number"),
     ([[0, 0, 1], [0, 0, 1], [math.nan, 0, 1]], 3, "x1", "nan is not a finite number"),
     ([[0, math.inf, 1]], 1, "x2", "inf is not a finite number"),
+    ([[10**400, 0, 1]], 1, "x1", "the number is too large"),
     ([[6.5, 0, 1]], 1, "x1", "6.5 is outside the allowed range [-6, 6]"),
     ([[0, -7, 1]], 1, "x2", "-7.0 is outside the allowed range [-6, 6]"),
     ([[0, 0, 6]], 1, "label", "6 is not a class; allowed: -1 (class 0) or 0 to 5"),
