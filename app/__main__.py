@@ -1,0 +1,61 @@
+"""`playground` / `python -m app`: serve the app with uvicorn (flags override PLAYGROUND_*)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from dataclasses import fields
+
+import uvicorn
+
+from app.settings import ENV_PREFIX, Settings, parse_value
+
+# uvicorn refuses (closes with 1009) anything above this; between max_message_bytes and
+# this the client gets a `too_large` error and the session goes on.
+HARD_MESSAGE_FACTOR = 4
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="playground", description="Serve the Playground app.")
+    defaults = Settings.from_env()
+    for f in fields(Settings):
+        flag = "--" + f.name.replace("_", "-")
+        p.add_argument(
+            flag,
+            dest=f.name,
+            default=None,
+            metavar=f.name.upper(),
+            help=f"default {getattr(defaults, f.name)} (env {ENV_PREFIX}{f.name.upper()})",
+        )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    overrides = {}
+    for f in fields(Settings):
+        raw = getattr(args, f.name)
+        if raw is not None:
+            try:
+                overrides[f.name] = parse_value(f.name, raw)
+            except ValueError as exc:
+                parser().error(str(exc))
+    settings = Settings.from_env(**overrides)
+    # Worker processes build their app from the environment, so hand the settings down.
+    os.environ.update(settings.to_env())
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        ws="websockets-sansio",
+        ws_per_message_deflate=True,
+        ws_max_size=max(settings.max_message_bytes * HARD_MESSAGE_FACTOR, 1 << 20),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Binary frames: a length-prefixed JSON header and a payload of little-endian arrays.
+
+A frame is encoded once into immutable `bytes` and may then be offered to any number of
+sockets (the classroom shares one session's frames with many viewers).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+_LENGTH = struct.Struct("<I")
+_ALIGN = 4
+
+
+@dataclass(frozen=True)
+class Quantised:
+    """A map stored as uint8 codes: value = lo + code * scale."""
+
+    codes: np.ndarray
+    lo: float
+    scale: float
+
+
+def quantise(values: np.ndarray, lo: float, hi: float, levels: int = 256) -> Quantised:
+    """Clamp `values` to [lo, hi] and map them onto `levels` uint8 codes (encoding, not maths)."""
+    scale = (hi - lo) / (levels - 1)
+    clamped = np.clip(np.nan_to_num(values, nan=lo, posinf=hi, neginf=lo), lo, hi)
+    codes = np.rint((clamped - lo) * (1.0 / scale)).astype(np.uint8)
+    return Quantised(codes, lo, scale)
+
+
+def encode(header: dict[str, Any], arrays: list[tuple[str, np.ndarray | Quantised]]) -> bytes:
+    """One binary frame: `u32 H | H bytes JSON header | payload`.
+
+    The header is padded with spaces so that the payload, and every array in it, starts at
+    a multiple of 4 bytes from the start of the message: a browser can view each array in
+    place (`new Float32Array(buffer, 4 + H + offset, n)`) without copying.
+    """
+    chunks: list[bytes] = []
+    specs: list[dict[str, Any]] = []
+    offset = 0
+    for name, value in arrays:
+        spec: dict[str, Any] = {"name": name}
+        if isinstance(value, Quantised):
+            spec["lo"] = value.lo
+            spec["scale"] = value.scale
+            value = value.codes
+        data = np.ascontiguousarray(value)
+        if data.dtype.byteorder == ">":
+            data = data.astype(data.dtype.newbyteorder("<"))
+        spec.update(dtype=data.dtype.name, shape=list(data.shape), offset=offset)
+        raw = data.tobytes()
+        pad = -len(raw) % _ALIGN
+        chunks.append(raw + b"\0" * pad)
+        offset += len(raw) + pad
+        specs.append(spec)
+    head = json.dumps({**header, "arrays": specs}, separators=(",", ":"), allow_nan=False)
+    head_bytes = head.encode()
+    head_bytes += b" " * (-(len(head_bytes) + _LENGTH.size) % _ALIGN)
+    return b"".join([_LENGTH.pack(len(head_bytes)), head_bytes, *chunks])
+
+
+def decode(message: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Parse a frame back into its header and arrays (quantised maps are dequantised).
+
+    The tests and the benchmark read frames with this; the page does the same in JS.
+    """
+    (length,) = _LENGTH.unpack_from(message, 0)
+    header = json.loads(message[_LENGTH.size : _LENGTH.size + length])
+    payload = memoryview(message)[_LENGTH.size + length :]
+    arrays: dict[str, np.ndarray] = {}
+    for spec in header["arrays"]:
+        dtype = np.dtype(spec["dtype"]).newbyteorder("<")
+        count = int(np.prod(spec["shape"], dtype=np.int64))
+        data = np.frombuffer(payload, dtype, count, spec["offset"]).reshape(spec["shape"])
+        if "scale" in spec:
+            data = spec["lo"] + data.astype(np.float64) * spec["scale"]
+        arrays[spec["name"]] = data
+    return header, arrays

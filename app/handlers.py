@@ -1,0 +1,256 @@
+"""Client messages -> engine calls: one function per message type (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from app import protocol
+from app.options import split_server_fields
+from app.protocol import Message, ProtocolError
+from app.session import Session
+from engine import ConfigError, DataError, Dataset, dataset_from_csv
+
+Reply = Callable[[dict[str, Any]], None]
+SEED_LIMIT = 2**32
+MAX_CSV_CHARS = 200_000
+
+
+async def handle(session: Session, message: Message, reply: Reply) -> None:
+    """Apply one validated-envelope message; a bad one raises ProtocolError (nothing changed)."""
+    try:
+        await HANDLERS[message.type](session, message.data, reply)
+    except ConfigError as exc:
+        raise ProtocolError("invalid_field", str(exc), exc.field) from None
+    except DataError as exc:
+        raise ProtocolError("invalid_data", str(exc), exc.field) from None
+
+
+async def configure(session: Session, data: dict[str, Any], reply: Reply) -> None:
+    server, engine = split_server_fields(data, session.settings)
+    rebuilt = {"data": False, "network": False}
+    if engine:
+        rebuilt = dict(session.trainer.configure(engine))
+    session.view.update(server)
+    if rebuilt["network"] or "thumb_size" in server:
+        session.network_rebuilt()
+    session.broadcast(session.config_message(rebuilt))
+    if rebuilt["data"]:
+        session.broadcast(session.dataset_message())
+    if rebuilt["network"] or rebuilt["data"]:
+        session.broadcast(session.status_message())
+    session.publish_frame()
+
+
+async def play(session: Session, data: Any, reply: Reply) -> None:
+    session.set_playing(True)
+    session.broadcast(session.status_message())
+
+
+async def pause(session: Session, data: Any, reply: Reply) -> None:
+    session.set_playing(False)
+    session.broadcast(session.status_message())
+    session.publish_frame()
+
+
+async def step(session: Session, data: Any, reply: Reply) -> None:
+    session.set_playing(False)
+    if isinstance(data, dict) and "batches" in data:
+        batches = protocol.get_int(data, "batches", 1, protocol.MAX_STEP_BATCHES)
+        await _sliced(session, _batches_slices(session, batches))
+    else:
+        epochs = protocol.get_int(data, "epochs", 1, protocol.MAX_STEP_EPOCHS, default=1)
+        target = session.trainer.epoch + epochs
+        await _sliced(session, lambda: _epochs_slice(session, target))
+    session.broadcast(session.status_message())
+    session.publish_frame()
+
+
+def _epochs_slice(session: Session, target: int) -> bool:
+    """One slice towards `target` epochs; True when there is more to do."""
+    left = target - session.trainer.epoch
+    if left <= 0 or session.trainer.status != "ok":
+        return False
+    done = session.train_slice(left, session.slice_budget())
+    return done > 0 and session.trainer.epoch < target
+
+
+def _batches_slices(session: Session, batches: int) -> Callable[[], bool]:
+    left = [batches]
+
+    def one_slice() -> bool:
+        if left[0] <= 0 or session.trainer.status != "ok":
+            return False
+        left[0] -= session.train_batches_slice(left[0], session.slice_budget())
+        return left[0] > 0 and session.trainer.status == "ok"
+
+    return one_slice
+
+
+async def _sliced(session: Session, one_slice: Callable[[], bool]) -> None:
+    """Run slices, yielding to the event loop between them so other sessions keep going."""
+    session.busy = True
+    try:
+        while one_slice():
+            await asyncio.sleep(0)
+    finally:
+        session.busy = False
+
+
+async def reset(session: Session, data: Any, reply: Reply) -> None:
+    reseed = protocol.get_bool(data, "reseed", False)
+    session.set_playing(False)
+    if reseed:
+        seed = int(session.rng.integers(SEED_LIMIT))
+        rebuilt = session.trainer.configure({"seed": seed})
+        session.broadcast(session.config_message(dict(rebuilt)))
+    else:
+        session.trainer.reset()
+    session.network_rebuilt()
+    session.broadcast(session.status_message())
+    session.publish_frame()
+
+
+async def regenerate(session: Session, data: Any, reply: Reply) -> None:
+    if session.trainer.config.dataset == "custom":
+        raise ProtocolError(
+            "invalid_message", "regenerate needs a generated dataset, not custom", "dataset"
+        )
+    session.trainer.regenerate(int(session.rng.integers(SEED_LIMIT)))
+    session.broadcast(session.config_message({"data": True, "network": False}))
+    session.broadcast(session.dataset_message())
+    session.publish_frame()
+
+
+async def set_weight(session: Session, data: dict[str, Any], reply: Reply) -> None:
+    sizes = session.layer_sizes()
+    layer = protocol.get_int(data, "layer", 0, len(sizes) - 2)
+    source = protocol.get_int(data, "source", 0, sizes[layer] - 1)
+    target = protocol.get_int(data, "target", 0, sizes[layer + 1] - 1)
+    value = protocol.get_float(data, "value", protocol.MAX_ABS_VALUE)
+    session.trainer.set_weight(layer, source, target, value)
+    session.publish_frame()
+
+
+async def set_bias(session: Session, data: dict[str, Any], reply: Reply) -> None:
+    sizes = session.layer_sizes()
+    layer = protocol.get_int(data, "layer", 0, len(sizes) - 2)
+    neuron = protocol.get_int(data, "neuron", 0, sizes[layer + 1] - 1)
+    value = protocol.get_float(data, "value", protocol.MAX_ABS_VALUE)
+    session.trainer.set_bias(layer, neuron, value)
+    session.publish_frame()
+
+
+async def select_node(session: Session, data: Any, reply: Reply) -> None:
+    if data is None or data == {}:
+        session.selected = None
+    else:
+        sizes = session.layer_sizes()
+        layer = protocol.get_int(data, "layer", 0, len(sizes) - 1)
+        neuron = protocol.get_int(data, "neuron", 0, sizes[layer] - 1)
+        session.selected = (layer, neuron)
+    session.publish_frame()
+
+
+async def add_points(session: Session, data: dict[str, Any], reply: Reply) -> None:
+    current = session.trainer.dataset
+    room = session.settings.max_points - current.x.shape[0]
+    points = protocol.get_points(data, max(room, 0))
+    _replace_data(session, current.to_points() + points)
+
+
+async def remove_points(session: Session, data: dict[str, Any], reply: Reply) -> None:
+    near = data.get("near")
+    if (
+        not isinstance(near, list)
+        or len(near) != 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in near)
+    ):
+        raise ProtocolError("invalid_field", "near must be [x1, x2] of two numbers", "near")
+    radius = protocol.get_float(data, "radius", 12.0)
+    if radius <= 0:
+        raise ProtocolError("invalid_field", "radius must be above 0 and at most 12", "radius")
+    (cx, cy), limit = near, radius * radius
+    kept = [
+        p
+        for p in session.trainer.dataset.to_points()
+        if (p[0] - cx) ** 2 + (p[1] - cy) ** 2 > limit
+    ]
+    _replace_data(session, kept)
+
+
+async def clear_points(session: Session, data: Any, reply: Reply) -> None:
+    _replace_data(session, [])
+
+
+async def load_csv(session: Session, data: dict[str, Any], reply: Reply) -> None:
+    text = protocol.get_str(data, "text", MAX_CSV_CHARS)
+    cfg = session.trainer.config
+    dataset = dataset_from_csv(
+        text,
+        cfg.problem,
+        cfg.train_percent,
+        cfg.validation_percent,
+        session.rng,
+        max_rows=session.settings.max_points,
+    )
+    _install(session, dataset)
+
+
+def _replace_data(session: Session, points: list[list[Any]]) -> None:
+    cfg = session.trainer.config
+    dataset = Dataset.from_points(
+        points, cfg.problem, cfg.train_percent, cfg.validation_percent, session.rng
+    )
+    _install(session, dataset)
+
+
+def _install(session: Session, dataset: Any) -> None:
+    before = session.layer_sizes()
+    session.trainer.set_dataset(dataset)
+    network = session.layer_sizes() != before
+    if network:
+        session.network_rebuilt()
+    session.broadcast(session.config_message({"data": True, "network": network}))
+    session.broadcast(session.dataset_message())
+    session.publish_frame()
+
+
+async def export(session: Session, data: Any, reply: Reply) -> None:
+    state = {"trainer": session.trainer.export_state(), "view": dict(session.view)}
+    reply(protocol.text("state", state=state))
+
+
+async def restore(session: Session, data: dict[str, Any], reply: Reply) -> None:
+    state = data.get("state")
+    if not isinstance(state, dict) or not isinstance(state.get("trainer"), dict):
+        raise ProtocolError(
+            "invalid_field", 'state must be an object {"trainer": {...}, "view": {...}}', "state"
+        )
+    view, _ = split_server_fields(state.get("view") or {}, session.settings)
+    session.install_state(state["trainer"], view)
+
+
+async def ping(session: Session, data: Any, reply: Reply) -> None:
+    reply(protocol.text("pong", t=data.get("t") if isinstance(data, dict) else None))
+
+
+HANDLERS: dict[str, Callable[[Session, Any, Reply], Awaitable[None]]] = {
+    "configure": configure,
+    "play": play,
+    "pause": pause,
+    "step": step,
+    "reset": reset,
+    "regenerate": regenerate,
+    "set_weight": set_weight,
+    "set_bias": set_bias,
+    "select_node": select_node,
+    "add_points": add_points,
+    "remove_points": remove_points,
+    "clear_points": clear_points,
+    "load_csv": load_csv,
+    "export": export,
+    "restore": restore,
+    "ping": ping,
+}

@@ -1,0 +1,64 @@
+"""`create_app(settings)`: the FastAPI application factory (thin routers, no CWD paths)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app.metrics import Metrics, watch_loop
+from app.options import all_options, server_defaults
+from app.pacing import Scheduler
+from app.routes import api, pages, ws
+from app.sessions import Registry
+from app.settings import Settings
+from engine import Config
+
+
+def bootstrap(settings: Settings) -> dict[str, Any]:
+    """What the page starts from (and /api/options returns): options, limits, defaults."""
+    return {
+        "options": all_options(settings),
+        "limits": settings.limits(),
+        "defaults": {**Config().to_dict(), **server_defaults(settings)},
+    }
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A fresh application with its own sessions, scheduler and metrics."""
+    settings = settings if settings is not None else Settings.from_env()
+    metrics = Metrics()
+    scheduler = Scheduler()
+    registry = Registry(settings, on_play=scheduler.add, on_epochs=metrics.add_epochs)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = [
+            asyncio.create_task(scheduler.run(), name="scheduler"),
+            asyncio.create_task(registry.run_expiry(), name="session-expiry"),
+            asyncio.create_task(watch_loop(metrics), name="loop-lag"),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    app = FastAPI(title="Playground", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.scheduler = scheduler
+    app.state.registry = registry
+    app.state.bootstrap = bootstrap(settings)
+    app.state.templates = Jinja2Templates(directory=settings.templates_dir)
+    app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    app.include_router(ws.router)
+    return app

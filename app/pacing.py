@@ -1,0 +1,98 @@
+"""The per-process scheduler: trains every playing session in short slices, round-robin.
+
+Training is synchronous NumPy, so nothing long may run on the event loop. Each turn a
+playing session gets one slice (whole epochs worth about `slice_ms`, or mini-batches when
+one epoch costs more), and when its frame is complete the frame is encoded once and
+offered to its sockets. The scheduler yields to the loop between sessions, so control
+messages and socket writes interleave with training.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable
+
+from app.session import Session
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    """Round-robin over playing sessions; a frame is due every 1/fps per session."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.active: dict[str, Session] = {}  # playing sessions, in round-robin order
+        self._wake: asyncio.Event | None = None  # made in run(), inside the serving loop
+
+    def add(self, session: Session) -> None:
+        """A session started playing (or was resumed while playing)."""
+        self.active[session.id] = session
+        if self._wake is not None:
+            self._wake.set()
+
+    def runnable(self) -> list[Session]:
+        """Playing, watched sessions; forget the ones that stopped."""
+        for sid in [sid for sid, s in self.active.items() if not s.playing]:
+            del self.active[sid]
+        return [s for s in self.active.values() if s.subscribers and not s.busy]
+
+    async def run(self) -> None:
+        self._wake = asyncio.Event()
+        while True:
+            sessions = self.runnable()
+            if not sessions:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            earliest = math.inf
+            worked = False
+            for session in sessions:
+                now = self.clock()
+                if session.next_due > now:
+                    earliest = min(earliest, session.next_due)
+                    continue
+                if not session.playing or not session.subscribers:
+                    continue
+                try:
+                    self.run_slice(session, now)
+                except Exception:
+                    log.exception("training failed in session %s; pausing it", session.id)
+                    session.set_playing(False)
+                    session.broadcast(session.status_message())
+                worked = True
+                await asyncio.sleep(0)
+            if not worked:
+                await self._sleep_until(earliest)
+
+    async def _sleep_until(self, deadline: float) -> None:
+        """Sleep until the next frame is due, or until a session starts playing."""
+        assert self._wake is not None
+        self._wake.clear()
+        delay = max(0.0, deadline - self.clock())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    def run_slice(self, session: Session, now: float) -> None:
+        """One bounded piece of work for one session; publishes its frame when complete."""
+        trainer = session.trainer
+        if session.frame_start_epoch is None:
+            session.frame_start_epoch = trainer.epoch
+            session.frame_due = max(session.next_due, now - session.frame_interval())
+        target = session.frame_start_epoch + session.view["epochs_per_frame"]
+        left = target - trainer.epoch
+        if left > 0:
+            budget = session.slice_budget()
+            if session.epoch_cost > 2 * budget:
+                session.train_batches_slice(session.batches_per_epoch(), budget)
+            else:
+                session.train_slice(left, budget)
+        if trainer.epoch >= target or trainer.status != "ok":
+            session.publish_frame()
+            session.frame_start_epoch = None
+            # At most fps; a session that fell behind owes at most one frame (frame_due above).
+            session.next_due = session.frame_due + session.frame_interval()

@@ -1,0 +1,58 @@
+"""JSON and text endpoints: options, dataset previews, health and Prometheus metrics."""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from engine import DATASETS
+
+router = APIRouter()
+
+PREVIEW_POINTS = 200
+PREVIEW_SEED = 0
+
+
+@router.get("/api/options")
+async def options(request: Request) -> dict[str, Any]:
+    """Every registry with bounds and defaults, plus the server's limits."""
+    return request.app.state.bootstrap
+
+
+@router.get("/api/datasets/{name}/preview")
+async def preview(name: str, num_classes: int = Query(2, ge=2, le=6)) -> dict[str, Any]:
+    """200 points at noise 0 as [[x1, x2, label], ...] for the page's dataset thumbnails."""
+    if name not in DATASETS:
+        allowed = ", ".join(DATASETS)
+        raise HTTPException(404, f"dataset must be one of {allowed} (got {name!r})")
+    return {"name": name, "points": _preview_points(name, num_classes)}
+
+
+@lru_cache(maxsize=64)
+def _preview_points(name: str, num_classes: int) -> list[list[float]]:
+    spec = DATASETS[name]
+    x, y = spec.generate(PREVIEW_POINTS, 0.0, np.random.default_rng(PREVIEW_SEED), num_classes)
+    labels = y.tolist()
+    return [
+        [round(x1, 3), round(x2, 3), label if isinstance(label, int) else round(label, 3)]
+        for (x1, x2), label in zip(x.tolist(), labels, strict=True)
+    ]
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> dict[str, Any]:
+    return {"status": "ok", "sessions": len(request.app.state.registry)}
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+async def metrics(request: Request) -> PlainTextResponse:
+    """Prometheus text format; each worker process reports its own sessions and counters."""
+    state = request.app.state
+    gauges: dict[str, float] = dict(state.registry.counts())
+    body = state.metrics.render(gauges, time.monotonic())
+    return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")

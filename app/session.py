@@ -1,0 +1,211 @@
+"""One training session: config, trainer, play state and the sockets watching it (no FastAPI)."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from app import protocol, snapshot
+from app.options import check_engine_limits, server_defaults
+from app.settings import Settings
+from engine import Config, Trainer
+
+STATUS_TEXT = {
+    "playing": "Training.",
+    "paused": "Paused.",
+}
+
+
+class Subscriber(Protocol):
+    """The outgoing side of one socket (see `app.outbox.Outbox`)."""
+
+    def send_text(self, text: str) -> None: ...
+
+    def offer_frame(self, frame: bytes) -> None: ...
+
+    def discard_frame(self) -> None: ...
+
+
+class Session:
+    """A trainer plus what the server adds: speed, views, play state and subscribers."""
+
+    def __init__(self, session_id: str, settings: Settings, rng: np.random.Generator) -> None:
+        self.id = session_id
+        self.settings = settings
+        self.rng = rng  # new seeds for reset/regenerate and the split of user points
+        self.trainer = Trainer(Config())
+        self.view: dict[str, int] = server_defaults(settings)
+        self.playing = False
+        self.selected: tuple[int, int] | None = None
+        self.seq = 0
+        self.inputs_due = True  # input maps only change on a rebuild; send them once after one
+        self.subscribers: list[Subscriber] = []
+        self.detached_since: float | None = time.monotonic()
+        self.epoch_cost = 1e-3  # seconds per epoch, running estimate for slicing
+        self.next_due = 0.0  # scheduler: when the next frame's training may start
+        self.frame_start_epoch: int | None = None  # scheduler: epoch the current frame began at
+        self.frame_due = 0.0  # scheduler: when the current frame's training was due
+        self.on_play: Callable[[Session], None] = lambda session: None
+        self.on_epochs: Callable[[int], None] = lambda n: None
+        self.busy = False  # a step is training in slices; the scheduler keeps off
+
+    # -- what the client is told ------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        """The full config: engine fields plus the server's."""
+        return {**self.trainer.config.to_dict(), **self.view}
+
+    def state(self) -> str:
+        """playing, paused, diverged or early_stopped."""
+        if self.trainer.status != "ok":
+            return self.trainer.status
+        return "playing" if self.playing else "paused"
+
+    def status_message(self) -> dict[str, Any]:
+        state = self.state()
+        message = STATUS_TEXT.get(state, self.trainer.status_message)
+        return protocol.text("status", state=state, message=message, epoch=self.trainer.epoch)
+
+    def dataset_message(self) -> dict[str, Any]:
+        data = self.trainer.dataset
+        points = [
+            [
+                round(x1, 4),
+                round(x2, 4),
+                label if isinstance(label, int) else round(label, 4),
+                split,
+            ]
+            for x1, x2, label, split in data.to_points()
+        ]
+        return protocol.text(
+            "dataset", problem=data.problem, num_classes=data.num_classes, points=points
+        )
+
+    def config_message(self, rebuilt: dict[str, bool]) -> dict[str, Any]:
+        return protocol.text("config", config=self.config(), rebuilt=rebuilt)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def broadcast(self, message: dict[str, Any]) -> None:
+        """Encode once, queue for every subscriber."""
+        text = json.dumps(message, separators=(",", ":"), allow_nan=False)
+        for subscriber in self.subscribers:
+            subscriber.send_text(text)
+
+    def publish_frame(self) -> None:
+        """Encode the current state once and offer it to every subscriber (latest wins)."""
+        if not self.subscribers:
+            return
+        frame = snapshot.build_frame(
+            self.trainer,
+            seq=self.seq,
+            status=self.state(),
+            grid_size=self.view["grid_size"],
+            thumb_size=self.view["thumb_size"],
+            selected=self.selected,
+            include_inputs=self.inputs_due,
+        )
+        self.seq += 1
+        self.inputs_due = False
+        for subscriber in self.subscribers:
+            subscriber.offer_frame(frame)
+
+    def network_rebuilt(self) -> None:
+        """A frame of the old shape must never follow the new `config`."""
+        self.inputs_due = True
+        self.frame_start_epoch = None
+        if self.selected is not None and not self.node_exists(*self.selected):
+            self.selected = None
+        for subscriber in self.subscribers:
+            subscriber.discard_frame()
+
+    def node_exists(self, layer: int, neuron: int) -> bool:
+        sizes = self.layer_sizes()
+        return 0 <= layer < len(sizes) and 0 <= neuron < sizes[layer]
+
+    def layer_sizes(self) -> list[int]:
+        """Neurons per layer: the inputs (layer 0), every hidden layer, the output."""
+        weights = self.trainer.weights()
+        return [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights]
+
+    # -- play state ---------------------------------------------------------------------------
+
+    def set_playing(self, playing: bool) -> None:
+        was = self.playing
+        self.playing = playing and self.trainer.status == "ok"
+        if self.playing and not was:
+            self.next_due = 0.0
+            self.frame_start_epoch = None
+            self.on_play(self)
+
+    # -- training -----------------------------------------------------------------------------
+
+    def train_slice(self, max_epochs: int, budget: float) -> int:
+        """Train up to `max_epochs` whole epochs in about `budget` seconds (at least one)."""
+        count = max(1, min(max_epochs, int(budget / self.epoch_cost)))
+        start = time.perf_counter()
+        done = self.trainer.train_epochs(count)
+        elapsed = time.perf_counter() - start
+        if done > 0:
+            per_epoch = elapsed / done
+            # Smooth, but follow a config change (a bigger network) within a few slices.
+            self.epoch_cost = 0.5 * self.epoch_cost + 0.5 * per_epoch
+        self.on_epochs(done)
+        if self.trainer.status != "ok":
+            self.playing = False
+            self.broadcast(self.status_message())
+        return done
+
+    def train_batches_slice(self, max_batches: int, budget: float) -> int:
+        """Train up to `max_batches` mini-batches in about `budget` seconds (at least one)."""
+        batch_cost = self.epoch_cost / self.batches_per_epoch()
+        count = max(1, min(max_batches, int(budget / batch_cost)))
+        before = self.trainer.epoch
+        self.trainer.train_batches(count)
+        self.on_epochs(self.trainer.epoch - before)
+        if self.trainer.status != "ok":
+            self.playing = False
+        return count
+
+    def batches_per_epoch(self) -> int:
+        train = len(self.trainer.dataset.train)
+        size = max(1, min(self.trainer.config.batch_size, train))
+        return max(1, math.ceil(train / size))
+
+    def install_state(self, trainer_state: dict[str, Any], view: dict[str, int]) -> None:
+        """Replace the trainer by an exported one (checked against this server's limits)."""
+        try:
+            trainer = Trainer.from_state(trainer_state)
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            raise protocol.ProtocolError(
+                "invalid_field", f"state is not an exported trainer state: {exc}", "state"
+            ) from None
+        check_engine_limits(trainer.config.to_dict(), self.settings)
+        if trainer.dataset.x.shape[0] > self.settings.max_points:
+            raise protocol.ProtocolError(
+                "invalid_field",
+                f"state has more than {self.settings.max_points} points",
+                "state",
+            )
+        self.trainer = trainer
+        self.view.update(view)
+        self.playing = False
+        self.network_rebuilt()
+        self.broadcast(self.config_message({"data": True, "network": True}))
+        self.broadcast(self.dataset_message())
+        self.broadcast(self.status_message())
+        self.publish_frame()
+
+    def frame_interval(self) -> float:
+        return 1.0 / self.view["fps"]
+
+    def slice_budget(self) -> float:
+        return self.settings.slice_ms / 1000.0
+
+    def epochs_for_budget(self) -> int:
+        return max(1, int(math.floor(self.slice_budget() / self.epoch_cost)))

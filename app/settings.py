@@ -1,0 +1,101 @@
+"""Server settings: every limit and default in one dataclass, read from PLAYGROUND_* variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "PLAYGROUND_"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def asset_dir(name: str) -> Path:
+    """Where `static` or `templates` lives: inside the package (wheel), else the source tree."""
+    packaged = _PACKAGE_DIR / name
+    if packaged.is_dir():
+        return packaged
+    return _PACKAGE_DIR.parent / name
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One server process's configuration; every field has a PLAYGROUND_<NAME> variable."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_level: str = "info"
+
+    # Limits (the server narrows the engine's bounds with these).
+    max_hidden_layers: int = 8
+    max_neurons: int = 16
+    max_points: int = 2000
+    max_message_bytes: int = 256 * 1024
+    messages_per_second: float = 60.0
+    message_burst: int = 120
+    max_errors: int = 30  # error budget; refills one per second, closes TOO_MANY_ERRORS when spent
+    max_sessions: int = 1000
+    grace_seconds: float = 120.0
+    max_pending_texts: int = 256  # unsent text replies before a client counts as not reading
+
+    # Defaults of the server-side config fields.
+    fps: int = 30
+    epochs_per_frame: int = 1
+    grid_size: int = 100
+    thumb_size: int = 20
+
+    # Pacing: how long one session may hold the event loop before the scheduler moves on.
+    slice_ms: float = 4.0
+
+    static_dir: Path = field(default_factory=lambda: asset_dir("static"))
+    templates_dir: Path = field(default_factory=lambda: asset_dir("templates"))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, overridden by PLAYGROUND_* variables, overridden by keyword arguments."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = parse_value(f.name, raw)
+        values.update(overrides)
+        return cls(**values)
+
+    def to_env(self) -> dict[str, str]:
+        """The PLAYGROUND_* variables that reproduce these settings in another process."""
+        return {ENV_PREFIX + k.upper(): str(v) for k, v in dataclasses.asdict(self).items()}
+
+    def limits(self) -> dict[str, Any]:
+        """The limits a client is told about in `hello` and /api/options."""
+        return {
+            "max_hidden_layers": self.max_hidden_layers,
+            "max_neurons": self.max_neurons,
+            "max_points": self.max_points,
+            "max_message_bytes": self.max_message_bytes,
+            "messages_per_second": self.messages_per_second,
+            "max_sessions": self.max_sessions,
+            "grace_seconds": self.grace_seconds,
+        }
+
+
+_TYPES: dict[str, type] = {
+    f.name: {"int": int, "float": float, "str": str, "Path": Path}[str(f.type)]
+    for f in fields(Settings)
+}
+
+
+def parse_value(name: str, raw: str) -> Any:
+    """Convert one textual setting to its field's type; ValueError names the variable."""
+    kind = _TYPES[name]
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(
+            f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind.__name__}"
+        ) from None
