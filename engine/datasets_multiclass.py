@@ -69,7 +69,8 @@ def blobs(n: int, noise: float, rng: np.random.Generator, num_classes: int | Non
 def spirals(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = 3) -> Points:
     """K interleaved arms of the reference spiral, arm k turned by 2πk/K.
 
-    Jitter is the reference's U(-1, 1)·noise per axis, so at most 0.8: radius <= 5 + 0.8·√2.
+    Jitter is the reference's U(-1, 1)·noise per axis (at most 0.8), and the arm stays
+    within radius 5, so every coordinate stays within 5.8.
     """
     k = check_classes(num_classes)
     counts = class_counts(n, k)

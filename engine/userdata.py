@@ -97,7 +97,8 @@ def dataset_from_csv(
     rows: list[tuple[int, list[float]]] = []
     separator: str | None = None
     columns: int | None = None  # fixed by a header; otherwise 3 or 4 per row
-    for row, raw in enumerate(text.splitlines(), start=1):
+    # Spreadsheets often start a UTF-8 export with a byte-order mark.
+    for row, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

@@ -145,6 +145,7 @@ def test_csv_is_written_with_a_header_and_named_splits():
         "x1\tx2\tlabel\n1\t2\t1\n-1\t-2\t-1\n",
         "# made by hand\n\nx1,x2,label\n  1 , 2 , 1 \n\n# second point\n-1,-2,-1\n",
         '"x1","x2","label"\n"1","2","1"\n"-1","-2","-1"\n',
+        "\ufeffx1,x2,label\r\n1,2,1\r\n-1,-2,-1\r\n",
     ],
 )
 def test_csv_header_separators_blank_lines_and_comments_are_optional(text):
