@@ -1,0 +1,115 @@
+"""The network: shapes, layout, and the whole backward pass against central differences."""
+
+import numpy as np
+import pytest
+
+from engine.activations import ACTIVATIONS
+from engine.initializers import INITIALIZERS
+from engine.losses import LOSSES
+from engine.network import Network
+from tests.engine.gradcheck import check_gradient
+
+CASES = {
+    "reference_default": ((2, 4, 2), ("tanh", "tanh"), ("square", "classification", 2), (0, 0)),
+    "no_hidden_layer": ((3,), (), ("square", "regression", 0), ()),
+    "relu_deep": ((7, 8, 8, 8), ("relu",) * 3, ("square", "classification", 2), (0,) * 3),
+    "mixed_activations": (
+        (4, 5, 3, 6),
+        ("elu", "gelu", "swish"),
+        ("cross_entropy", "classification", 4),
+        (0, 0, 0),
+    ),
+    "sine_softplus_bce": (
+        (2, 6, 6),
+        ("sine", "softplus"),
+        ("binary_cross_entropy", "classification", 2),
+        (0, 0),
+    ),
+    "sigmoid_leaky_linear": (
+        (5, 4, 4, 4),
+        ("sigmoid", "leaky_relu", "linear"),
+        ("square", "regression", 0),
+        (0, 0, 0),
+    ),
+    "dropout": ((3, 8, 8), ("tanh", "relu"), ("cross_entropy", "classification", 3), (0.5, 0.3)),
+    "square_multiclass": ((2, 6), ("tanh",), ("square", "classification", 4), (0.2,)),
+}
+
+
+def _network(case, seed=0):
+    inputs_hidden, activations, (loss, problem, k), dropout = CASES[case]
+    head = LOSSES[loss].head(problem, k)
+    sizes = (*inputs_hidden, head.units)
+    net = Network(sizes, [ACTIVATIONS[a] for a in activations], head, dropout)
+    rng = np.random.default_rng(seed)
+    net.initialize(INITIALIZERS["glorot"], rng)
+    net.params += rng.normal(scale=0.1, size=net.params.size)  # biases non-zero too
+    n = 9
+    x = rng.uniform(-2, 2, size=(n, sizes[0]))
+    y = rng.normal(size=n) if problem == "regression" else rng.integers(0, k, size=n)
+    return net, x, head.targets(y), rng
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_backward_is_the_gradient_of_the_mean_batch_loss(case):
+    net, x, t, rng = _network(case)
+    dropout_seed = 123
+
+    def mask_rng():
+        # The same seed every call gives the same dropout masks for every evaluation.
+        return np.random.default_rng(dropout_seed) if any(net.dropout) else None
+
+    def f(p):
+        net.params[...] = p
+        ws = net.forward(x, mask_rng())
+        return float(net.head.loss(ws.z[-1], ws.h[-1], t).mean())
+
+    def grad(p):
+        net.params[...] = p
+        net.backward(x, t, net.forward(x, mask_rng()), 1.0 / len(x))
+        return net.grads.copy()
+
+    check_gradient(f, grad, net.params.copy(), rng, directions=12)
+
+
+def test_flat_layout_is_weights_first_then_biases_with_views():
+    net, _, _, _ = _network("reference_default")
+    assert net.sizes == (2, 4, 2, 1)
+    assert net.weight_count == 2 * 4 + 4 * 2 + 2 * 1
+    assert net.params.size == net.weight_count + 4 + 2 + 1
+    net.weights[1][3, 1] = 42.0
+    assert net.params[8 + 3 * 2 + 1] == 42.0
+    net.biases[0][2] = -7.0
+    assert net.params[net.weight_count + 2] == -7.0
+
+
+def test_evaluation_forward_applies_no_dropout():
+    net, x, _, _ = _network("dropout")
+    once = net.forward(x).h[-1].copy()
+    again = net.forward(x).h[-1]
+    np.testing.assert_array_equal(once, again)
+    trained = net.forward(x, np.random.default_rng(0)).h[-1]
+    assert not np.allclose(trained, once)
+
+
+def test_dropout_keeps_the_expected_activation():
+    # Inverted dropout: the mean of the masked activations stays the unmasked one.
+    sizes = (2, 400, 1)
+    net = Network(sizes, [ACTIVATIONS["linear"]], LOSSES["square"].head("regression", 0), (0.5,))
+    net.weights[0][...] = 1.0
+    x = np.ones((200, 2))
+    ws = net.forward(x, np.random.default_rng(0))
+    dropped = np.mean(ws.a[0] == 0.0)
+    assert 0.45 < dropped < 0.55
+    assert np.mean(ws.a[0]) == pytest.approx(np.mean(ws.h[0]), rel=0.03)
+
+
+def test_uniform_init_is_the_reference():
+    net = Network(
+        (2, 4, 2, 1), [ACTIVATIONS["tanh"]] * 2, LOSSES["square"].head("classification", 2), (0, 0)
+    )
+    net.initialize(INITIALIZERS["uniform"], np.random.default_rng(0))
+    weights = net.params[: net.weight_count]
+    assert np.all((weights >= -0.5) & (weights < 0.5))
+    assert weights.std() > 0.2  # spread over the interval, not a constant
+    assert np.all(net.params[net.weight_count :] == 0.1)
