@@ -86,6 +86,12 @@ def test_to_points_lists_label_and_split_codes_in_point_order():
     assert [type(v) for v in d.to_points()[0]] == [float, float, int, int]
 
 
+def test_points_with_given_splits_train_in_row_order_before_assigned_ones():
+    d = from_points([[0, 0, 1], [1, 1, 1, 0], [2, 2, 1], [3, 3, 1, 0], [4, 4, 0, 0]], train=100)
+    assert d.train[:3].tolist() == [1, 3, 4]
+    assert sorted(d.train[3:].tolist()) == [0, 2]
+
+
 dataset_args = st.fixed_dictionaries(
     {
         "name": st.sampled_from(list(DATASETS)),
@@ -287,3 +293,63 @@ def test_every_bad_csv_row_raises_naming_its_line_and_the_problem(text, row, fie
 def test_bad_regression_csv_target_is_named_target():
     with pytest.raises(DataError, match="row 2, target: 'high' is not a number"):
         from_csv("x1,x2,target\n1,2,high\n", "regression")
+
+
+user_point = st.tuples(
+    st.floats(-6, 6, allow_nan=False),
+    st.floats(-6, 6, allow_nan=False),
+    st.integers(-1, 5),
+    st.one_of(st.none(), st.integers(0, 2)),
+)
+
+
+@given(
+    raw=st.lists(user_point, max_size=60),
+    train=st.integers(0, 100),
+    validation=st.integers(0, 100),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_from_points_keeps_given_splits_and_assigns_the_rest_by_the_ratio(
+    raw, train, validation, seed
+):
+    points = [
+        [a, b, label] if split is None else [a, b, label, split] for a, b, label, split in raw
+    ]
+    d = from_points(points, train=train, validation=validation, seed=seed)
+    assert d.x.tolist() == [[a, b] for a, b, _, _ in raw]
+    assert d.y.tolist() == [max(label, 0) for _, _, label, _ in raw]
+    assert d.num_classes == max([2] + [label + 1 for _, _, label, _ in raw])
+    parts = np.concatenate((d.train, d.val, d.test))
+    assert sorted(parts.tolist()) == list(range(len(raw)))
+    split = codes(d)
+    given_splits = [(i, s) for i, (_, _, _, s) in enumerate(raw) if s is not None]
+    assert all(split[i] == s for i, s in given_splits)
+    unsplit = [i for i, (_, _, _, s) in enumerate(raw) if s is None]
+    trained = sum(split[i] in (0, 2) for i in unsplit)
+    assert (
+        math.floor(len(unsplit) * train / 100) <= trained <= math.ceil(len(unsplit) * train / 100)
+    )
+
+
+@given(
+    raw=st.lists(user_point, max_size=40),
+    separator=st.sampled_from([",", ";", "\t"]),
+    header=st.booleans(),
+)
+def test_csv_rows_in_any_separator_parse_to_the_same_points_as_json(raw, separator, header):
+    with_split = [p for p in raw if p[3] is not None]
+    names = ["x1", "x2", "label", "split"]
+    lines = [separator.join(names)] if header else []
+    lines += [separator.join(repr(v) for v in p) for p in with_split]
+    d = from_csv("\n".join(lines))
+    expected = from_points([list(p) for p in with_split])
+    assert_same_points(d, expected)
+
+
+def test_user_data_never_touches_the_global_numpy_random_state():
+    _, keys, position, *_ = np.random.get_state()
+    from_points([[0, 0, 1]] * 50)
+    from_csv("1,2,1\n2,1,0\n")
+    make_dataset("blobs", 200, 30, 4, 50, 10, rng())
+    _, keys_after, position_after, *_ = np.random.get_state()
+    assert np.array_equal(keys_after, keys) and position_after == position
