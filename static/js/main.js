@@ -1,3 +1,420 @@
-// Wires the page's components together (placeholder until the components land).
-const bootstrap = JSON.parse(document.getElementById("bootstrap").textContent);
-document.querySelector("[data-app]").textContent = `Playground: ${Object.keys(bootstrap.options || {}).length} options`;
+// Wires the page: server messages go to the components, component events become messages.
+// Components draw and never touch the socket; this module never draws.
+
+import { renderAdvanced, renderHideList } from "./advanced.js";
+import { Notices } from "./banner.js";
+import { PALETTES, pointCss } from "./colors.js";
+import { Controls } from "./controls.js";
+import { DataEditor, pointsCsv } from "./data-editor.js";
+import { DatasetPicker } from "./datasets.js";
+import { download, downloadText, historyCsv, mapPng } from "./exporter.js";
+import { FrameView } from "./frame-view.js";
+import { HeatMap } from "./heatmap.js";
+import { HoverCard } from "./hovercard.js";
+import { label } from "./labels.js";
+import { LayerControls } from "./layer-controls.js";
+import { LineChart } from "./linechart.js";
+import { Metrics } from "./metrics.js";
+import { NetworkView } from "./network-view.js";
+import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
+import { Socket } from "./socket.js";
+import { SPEEDS, speedIndex, speedText } from "./speed.js";
+import { buildProps, readHash, UI_PROPS, writeHash } from "./state.js";
+
+const $ = (selector) => document.querySelector(selector);
+const boot = JSON.parse($("#bootstrap").textContent);
+const options = boot.options;
+const props = buildProps(options);
+const fromHash = readHash(location.hash, props);
+
+const page = {
+  config: { ...boot.defaults, ...fromHash.config },
+  wanted: fromHash.config, // what the URL asked for; sent to every new session
+  ui: { ...Object.fromEntries(UI_PROPS.map((p) => [p.name, p.default])), ...fromHash.ui },
+  hidden: fromHash.hidden,
+  state: "paused",
+  dataset: null,
+  frame: null, // latest frame not drawn yet
+  last: null, // latest drawn frame
+  selected: null,
+  outputs: 1,
+  exporting: null,
+  redraw: { points: true, full: true },
+};
+
+// Measured by app/bench_page.py: main-thread time spent per frame (parse + handle + draw).
+const stats = { handle: [], draw: [], frames: 0, drawn: 0 };
+window.playground = { page, stats };
+
+// ---- components ---------------------------------------------------------------------------
+const notices = new Notices(document);
+const metrics = new Metrics(document);
+const heatmap = new HeatMap($("[data-map]"), $("[data-points]"));
+const chart = new LineChart($("[data-linechart]"), [
+  { name: "train_loss", color: "#777" },
+  { name: "test_loss", color: "#000" },
+  { name: "val_loss", color: "#0877bd" },
+]);
+const hovercard = new HoverCard($("[data-hovercard]"), (param, value) => editParam(param, value));
+const network = new NetworkView($("[data-network]"), {
+  hoverNode: (layer, neuron) => selectNode(layer === null ? null : { layer, neuron }),
+  toggleFeature,
+  enterParam: (param, value, event) => hovercard.show(param, value, event),
+  leaveParam: () => hovercard.hide(),
+  clickParam: (param, value, event) => hovercard.open(param, value, event),
+});
+const view = new FrameView({ heatmap, network, chart, metrics });
+const layers = new LayerControls($("[data-layer-controls]"), options, {
+  hidden: (sizes) => configure(withLayerLists({ hidden: sizes })),
+  activation: (activation) => configure({ activation }),
+});
+const datasets = new DatasetPicker($("[data-datasets]"), options.dataset, (name) =>
+  configure({ dataset: name }),
+);
+const editor = new DataEditor($("[data-editor]"), {
+  csv: (text) => send("load_csv", { text }),
+  clear: () => send("clear_points"),
+});
+renderAdvanced($("[data-advanced]"), options);
+const controls = new Controls(document, options, (name, value, scope) =>
+  scope === "config" ? configure(changeFor(name, value)) : setUi(name, value),
+);
+controls.setChoices("palette", Object.entries(PALETTES).map(([k, p]) => [k, p.label]));
+renderShortcuts($("[data-shortcuts]"));
+renderHideList($("[data-hide-list]"), page.hidden, (name, on) => {
+  if (on) page.hidden.add(name);
+  else page.hidden.delete(name);
+  $("[data-exercise-link]").href = exerciseLink();
+});
+
+// ---- the socket ---------------------------------------------------------------------------
+const scheme = location.protocol === "https:" ? "wss" : "ws";
+const socket = new Socket(`${scheme}://${location.host}/ws`, {
+  onConnection: (state, detail) => notices.connectionState(state, detail),
+  onMessage: receive,
+  onFrame: (frame, started) => {
+    page.frame = frame; // latest wins: an undrawn older frame is dropped
+    stats.frames += 1;
+    scheduleDraw();
+    stats.handle.push(performance.now() - started);
+    if (stats.handle.length > 4000) stats.handle.splice(0, 2000);
+  },
+});
+window.playground.socket = socket;
+
+function send(type, data) {
+  socket.send(type, data);
+}
+
+const HANDLERS = {
+  hello(data) {
+    page.outputs = 1;
+    if (!data.resumed) {
+      // A new session: ask for what the URL (or this page, after losing a session) wants.
+      const wanted = page.last ? diffFromDefaults(page.config) : page.wanted;
+      if (Object.keys(wanted).length) send("configure", wanted);
+      if (page.selected) send("select_node", page.selected);
+    }
+    applyConfig(data.config);
+    HANDLERS.status(typeof data.status === "object" ? data.status : { state: data.status });
+  },
+  config: (data) => applyConfig(data.config),
+  dataset(data) {
+    page.dataset = data;
+    page.redraw.points = true;
+    scheduleDraw();
+  },
+  status(data) {
+    page.state = data.state;
+    const playing = data.state === "playing";
+    const button = $("[data-action=play]");
+    button.classList.toggle("playing", playing);
+    button.setAttribute("aria-pressed", String(playing));
+    notices.status(data.state, data.message);
+  },
+  error(data) {
+    notices.error(data);
+    controls.update(page.config); // show the value the server kept
+  },
+  state(data) {
+    const what = page.exporting;
+    page.exporting = null;
+    if (what === "model") {
+      downloadText("playground-model.json", JSON.stringify(data.state), "application/json");
+    } else if (what === "loss") {
+      downloadText("playground-loss.csv", historyCsv(data.state.history || {}), "text/csv");
+    }
+  },
+};
+
+function receive(type, data) {
+  if (HANDLERS[type]) HANDLERS[type](data);
+}
+
+// ---- config -------------------------------------------------------------------------------
+function diffFromDefaults(config) {
+  const out = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (options[k] && JSON.stringify(v) !== JSON.stringify(options[k].default)) out[k] = v;
+  }
+  return out;
+}
+
+function configure(changes) {
+  send("configure", changes);
+}
+
+/** A control's change, completed where one field implies others. */
+function changeFor(name, value) {
+  if (name === "problem") {
+    const problems = options.dataset.problems || {};
+    const first = options.dataset.choices.find((d) => problems[d] === value);
+    return first ? { problem: value, dataset: first } : { problem: value };
+  }
+  return { [name]: value };
+}
+
+/** Keeps per-layer lists (activation, dropout) as long as the new `hidden`. */
+function withLayerLists(changes) {
+  const n = changes.hidden.length;
+  for (const field of ["activation", "dropout"]) {
+    const v = page.config[field];
+    if (!Array.isArray(v)) continue;
+    const fill = v.length ? v[v.length - 1] : options[field].default;
+    changes[field] = Array.from({ length: n }, (_, i) => (i < v.length ? v[i] : fill));
+    if (n === 0) changes[field] = Array.isArray(options[field].default) ? [] : options[field].default;
+  }
+  return changes;
+}
+
+function toggleFeature(name) {
+  const on = page.config.features.includes(name);
+  const features = on ? page.config.features.filter((f) => f !== name) : [...page.config.features, name];
+  configure({ features });
+}
+
+function applyConfig(config) {
+  page.config = config;
+  controls.update(config);
+  $("[data-speed]").value = String(speedIndex(config));
+  $("[data-readout=speed]").textContent = speedText(config);
+  const hidden = config.hidden;
+  $("[data-readout=num_layers]").textContent = String(hidden.length);
+  $("[data-readout=layers_plural]").textContent = hidden.length === 1 ? "" : "s";
+  $("[data-action=add_layer]").disabled = hidden.length >= options.hidden.max_layers;
+  $("[data-action=remove_layer]").disabled = hidden.length === 0;
+  buildNetwork();
+  const colorOf = pointColor();
+  datasets.update(config.problem, config.dataset, config.num_classes, colorOf);
+  editor.update(config.problem, config.num_classes, colorOf);
+  const multi = (options.num_classes.doc || "").split(/,\s*/).includes(config.dataset);
+  $("[data-control=num_classes]").hidden = !multi && config.num_classes === 2;
+  writeUrl();
+}
+
+function buildNetwork() {
+  const c = page.config;
+  const features = options.features.choices
+    .filter((f) => !page.hidden.has(f) || c.features.includes(f))
+    .map((name) => ({ name, label: label(name) }));
+  network.build({ features, active: c.features, hidden: c.hidden, outputs: page.outputs });
+  layers.update(c.hidden, c.activation, network.columns());
+  const k = page.outputs;
+  controls.setChoices("class_view", [["all", "All classes"], ...Array.from({ length: k }, (_, i) => [String(i), `Class ${i + 1}`])]);
+  $("[data-control=class_view]").hidden = k < 2;
+  controls.update({ class_view: page.ui.class_view }, "ui");
+}
+
+function pointColor() {
+  const { palette } = page.ui;
+  const { problem, num_classes: k } = page.dataset || page.config;
+  const fn = (labelValue) => pointCss(palette, problem, labelValue, k);
+  fn.key = `${palette}|${problem}|${k}`;
+  return fn;
+}
+
+// ---- page-only settings and the URL -------------------------------------------------------
+function setUi(name, value) {
+  page.ui[name] = value;
+  applyUi();
+  writeUrl();
+}
+
+function applyUi() {
+  const body = document.body;
+  body.dataset.palette = page.ui.palette;
+  body.classList.toggle("presentation", Boolean(page.ui.presentation));
+  body.classList.toggle("hide-text", Boolean(page.ui.hideText));
+  controls.update(page.ui, "ui");
+  page.redraw.points = true;
+  page.redraw.full = true;
+  if (page.config.problem) {
+    const colorOf = pointColor();
+    datasets.update(page.config.problem, page.config.dataset, page.config.num_classes, colorOf);
+    editor.update(page.config.problem, page.config.num_classes, colorOf);
+  }
+  scheduleDraw();
+}
+
+function writeUrl() {
+  const hash = writeHash(page.config, page.ui, fromHash.hidden, props);
+  history.replaceState(null, "", `#${hash}`);
+  $("[data-exercise-link]").href = exerciseLink();
+}
+
+function exerciseLink() {
+  return `${location.pathname}#${writeHash(page.config, page.ui, page.hidden, props)}`;
+}
+
+function applyHidden() {
+  for (const name of page.hidden) {
+    for (const el of document.querySelectorAll(`[data-control="${name}"]`)) el.hidden = true;
+  }
+}
+
+// ---- drawing ------------------------------------------------------------------------------
+let drawPending = false;
+function scheduleDraw() {
+  if (drawPending) return;
+  drawPending = true;
+  requestAnimationFrame(draw);
+}
+
+function draw() {
+  drawPending = false;
+  const started = performance.now();
+  const frame = page.frame;
+  page.frame = null;
+  if (frame) {
+    const outputs = frame.arrays.neurons
+      ? frame.arrays.neurons.shape[0] - page.config.hidden.reduce((a, b) => a + b, 0)
+      : page.outputs;
+    if (outputs !== page.outputs && outputs > 0) {
+      page.outputs = outputs;
+      buildNetwork();
+    }
+  }
+  const target = frame || (page.redraw.full ? page.last : null);
+  if (target) {
+    view.draw(target, {
+      palette: page.ui.palette,
+      discretize: page.ui.discretize,
+      classView: page.ui.class_view,
+      selecting: page.selected !== null,
+      full: page.redraw.full,
+    });
+    page.last = target;
+    page.redraw.full = false;
+  }
+  if (page.redraw.points && page.dataset) {
+    page.redraw.points = false;
+    heatmap.updatePoints(page.dataset.points, pointColor(), page.ui.show_test_data);
+  }
+  if (frame) {
+    stats.draw.push(performance.now() - started);
+    if (stats.draw.length > 4000) stats.draw.splice(0, 2000);
+    stats.drawn += 1;
+  }
+}
+
+// ---- actions ------------------------------------------------------------------------------
+function selectNode(node) {
+  page.selected = node;
+  send("select_node", node);
+  page.redraw.full = true;
+  scheduleDraw();
+}
+
+function editParam(param, value) {
+  if (param.kind === "weight") {
+    send("set_weight", { layer: param.layer, source: param.source, target: param.target, value });
+  } else {
+    send("set_bias", { layer: param.layer, neuron: param.neuron, value });
+  }
+}
+
+function stepSpeed(delta) {
+  const i = Math.max(0, Math.min(SPEEDS.length - 1, speedIndex(page.config) + delta));
+  configure({ ...SPEEDS[i] });
+}
+
+function lowerLearningRate() {
+  const lr = page.config.learning_rate;
+  const presets = $("[data-field=learning_rate]").dataset.presets.split(",").map(Number);
+  const lower = presets.filter((v) => v < lr * 0.999 && v >= options.learning_rate.min);
+  configure({ learning_rate: lower.length ? lower[lower.length - 1] : lr / 10 });
+  send("reset", { reseed: false });
+}
+
+const ACTIONS = {
+  play: () => send(page.state === "playing" ? "pause" : "play"),
+  step: () => send("step", { epochs: 1 }),
+  step_batch: () => send("step", { batches: 1 }),
+  reset: () => send("reset", { reseed: true }),
+  regenerate: () => send("regenerate"),
+  add_layer: () => {
+    const hidden = page.config.hidden;
+    if (hidden.length < options.hidden.max_layers) configure(withLayerLists({ hidden: [...hidden, 2] }));
+  },
+  remove_layer: () => configure(withLayerLists({ hidden: page.config.hidden.slice(0, -1) })),
+  lower_lr: lowerLearningRate,
+  dismiss_banner: () => notices.dismissBanner(),
+  clear_points: () => send("clear_points"),
+  download_csv: () => page.dataset && downloadText("playground-data.csv", pointsCsv(page.dataset.points), "text/csv"),
+  export_model: () => {
+    page.exporting = "model";
+    send("export");
+  },
+  export_loss: () => {
+    page.exporting = "loss";
+    send("export");
+  },
+  export_png: async () => download("playground-map.png", await mapPng($("[data-map]"), $("[data-points]"))),
+  toggle_test: () => setUi("show_test_data", !page.ui.show_test_data),
+  toggle_discretize: () => setUi("discretize", !page.ui.discretize),
+  toggle_palette: () => setUi("palette", page.ui.palette === "default" ? "colorblind" : "default"),
+  toggle_presentation: () => setUi("presentation", !page.ui.presentation),
+  faster: () => stepSpeed(1),
+  slower: () => stepSpeed(-1),
+  help: () => toggleOverlay("[data-help]"),
+  settings: () => {
+    const open = toggleOverlay("[data-settings]");
+    $("[data-action=settings]").setAttribute("aria-expanded", String(open));
+  },
+  close: () => {
+    $("[data-help]").hidden = true;
+    $("[data-settings]").hidden = true;
+  },
+};
+
+function toggleOverlay(selector) {
+  const el = $(selector);
+  el.hidden = !el.hidden;
+  return !el.hidden;
+}
+
+for (const el of document.querySelectorAll("[data-action]")) {
+  el.addEventListener("click", () => ACTIONS[el.dataset.action]?.());
+}
+bindShortcuts(document, (action) => ACTIONS[action]());
+$("[data-speed]").addEventListener("input", (e) => configure({ ...SPEEDS[Number(e.target.value)] }));
+$("[data-points]").addEventListener("click", (event) => {
+  const [x1, x2] = heatmap.eventToData(event);
+  const action = editor.clickAction(x1, x2, event.shiftKey);
+  if (action?.add) send("add_points", { points: [action.add] });
+  if (action?.remove) send("remove_points", { near: action.remove, radius: 0.6 });
+});
+// A click outside the card closes an open weight editor.
+document.addEventListener("click", (e) => !e.target.closest("[data-hovercard]") && hovercard.hide(true));
+window.addEventListener("resize", () => {
+  network.key = null;
+  buildNetwork();
+  page.redraw.full = true;
+  page.redraw.points = true;
+  scheduleDraw();
+});
+
+applyHidden();
+applyUi();
+applyConfig(page.config);
+socket.connect();

@@ -1,0 +1,111 @@
+// The "More options" panel: one labelled control per config field the main page does not
+// show, generated from the server's OPTIONS (so a new engine option appears by itself).
+
+import { label } from "./labels.js";
+
+/** Fields with their own place on the main page. */
+const ON_PAGE = new Set([
+  "problem",
+  "dataset",
+  "num_classes",
+  "noise",
+  "train_percent",
+  "batch_size",
+  "features",
+  "hidden",
+  "activation",
+  "learning_rate",
+  "regularization",
+  "regularization_rate",
+]);
+
+function inputFor(option) {
+  if (option.choices && (option.type === "str" || option.type === "int")) {
+    return document.createElement("select");
+  }
+  const input = document.createElement("input");
+  if (option.type === "bool") {
+    input.type = "checkbox";
+  } else if (option.type === "int" || option.type === "float") {
+    input.type = "number";
+    input.step = option.type === "int" ? "1" : "any";
+    if (option.min !== undefined) {
+      input.min = String(option.min);
+      input.max = String(option.max);
+    }
+  } else {
+    input.type = "text";
+  }
+  return input;
+}
+
+function describe(option) {
+  const parts = [];
+  if (option.min !== undefined) parts.push(`${option.min} to ${option.max}`);
+  if (option.nullable) parts.push("empty: automatic");
+  if (option.doc) parts.push(option.doc);
+  return parts.join("; ");
+}
+
+/** Renders the generated controls into `root` (bound later by Controls.bindAll). */
+export function renderAdvanced(root, options) {
+  root.replaceChildren();
+  for (const option of Object.values(options)) {
+    if (ON_PAGE.has(option.name) || !option.type) continue;
+    const wrap = document.createElement("label");
+    wrap.className = option.type === "bool" ? "check" : "control";
+    wrap.dataset.control = option.name;
+    const text = document.createElement("span");
+    text.className = "label";
+    text.textContent = label(option.name);
+    const input = inputFor(option);
+    input.dataset.field = option.name;
+    const hint = describe(option);
+    if (hint) input.title = hint;
+    const error = document.createElement("span");
+    error.className = "field-error";
+    error.dataset.errorFor = option.name;
+    error.setAttribute("role", "alert");
+    if (option.type === "bool") wrap.append(input, text, error);
+    else wrap.append(text, input, error);
+    root.append(wrap);
+  }
+}
+
+/** Controls an instructor can hide (`<name>_hide=true`), in the reference's order. */
+export const HIDABLE = [
+  ["show_test_data", "Show test data"],
+  ["discretize", "Discretize output"],
+  ["play", "Play button"],
+  ["step", "Step button"],
+  ["reset", "Reset button"],
+  ["learning_rate", "Learning rate"],
+  ["activation", "Activation"],
+  ["regularization", "Regularization"],
+  ["regularization_rate", "Regularization rate"],
+  ["problem", "Problem type"],
+  ["dataset", "Which dataset"],
+  ["train_percent", "Ratio train data"],
+  ["noise", "Noise level"],
+  ["batch_size", "Batch size"],
+  ["hidden", "# of hidden layers"],
+  ["speed", "Speed"],
+  ["your_data", "Your data"],
+  ["metrics", "Metrics"],
+];
+
+/** Renders one checkbox per hidable control; `toggle(name, hidden)` reports clicks. */
+export function renderHideList(root, hidden, toggle) {
+  root.replaceChildren();
+  for (const [name, text] of HIDABLE) {
+    const wrap = document.createElement("label");
+    wrap.className = "check";
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.dataset.hide = name;
+    box.checked = hidden.has(name);
+    box.addEventListener("change", () => toggle(name, box.checked));
+    wrap.append(box, document.createTextNode(` ${text}`));
+    root.append(wrap);
+  }
+}

@@ -1,0 +1,125 @@
+// Form controls bound by data attributes: `data-field="<wire name>"` for config fields
+// (their choices and bounds come from the server's OPTIONS) and `data-ui="<name>"` for
+// page-only settings. Changes are reported as (name, value); the DOM never holds state.
+
+import { label } from "./labels.js";
+
+function parseFor(option, el) {
+  if (el.type === "checkbox") return el.checked;
+  const text = el.value.trim();
+  if (!option) return text;
+  if (option.type === "int") return Number.parseInt(text, 10);
+  if (option.type === "float") return Number(text);
+  if (option.type === "float|list[float]") {
+    const items = text.split(",").map(Number);
+    return items.length > 1 ? items : items[0];
+  }
+  return text;
+}
+
+function fillSelect(select, values) {
+  const current = select.value;
+  select.replaceChildren(
+    ...values.map(([value, text]) => {
+      const option = document.createElement("option");
+      option.value = String(value);
+      option.textContent = text;
+      return option;
+    }),
+  );
+  if (values.some(([v]) => String(v) === current)) select.value = current;
+}
+
+export class Controls {
+  /**
+   * @param {HTMLElement} root where to look for bound elements
+   * @param {object} options the server's OPTIONS
+   * @param {(name: string, value: any, scope: "config"|"ui") => void} change
+   */
+  constructor(root, options, change) {
+    this.root = root;
+    this.options = options;
+    this.change = change;
+    this.bindAll();
+  }
+
+  /** (Re)binds every bound element under root that is not bound yet. */
+  bindAll() {
+    for (const el of this.root.querySelectorAll("[data-field], [data-ui]")) {
+      if (el.dataset.bound) continue;
+      el.dataset.bound = "1";
+      const name = el.dataset.field || el.dataset.ui;
+      const scope = el.dataset.field ? "config" : "ui";
+      const option = scope === "config" ? this.options[name] : null;
+      if (el.tagName === "SELECT" && option) this.fillChoices(el, option);
+      if (el.type === "range" && option && option.min !== undefined) {
+        el.min = String(Math.max(Number(el.min), option.min));
+      }
+      if (el.id === "") el.id = `control-${name}`;
+      // Sliders report while dragging; everything else on commit.
+      const event = el.type === "range" ? "input" : "change";
+      el.addEventListener(event, () => {
+        this.showValue(name, el.value);
+        const value = parseFor(option, el);
+        if (typeof value === "number" && Number.isNaN(value)) return;
+        this.change(name, value, scope);
+      });
+    }
+  }
+
+  fillChoices(select, option) {
+    if (select.dataset.presets) {
+      const presets = select.dataset.presets.split(",").map(Number);
+      const inRange = presets.filter((v) => v >= option.min && v <= option.max);
+      fillSelect(select, inRange.map((v) => [v, String(v)]));
+    } else if (option.choices) {
+      fillSelect(select, option.choices.map((c) => [c, label(c)]));
+    } else if (option.type === "int") {
+      const values = [];
+      for (let v = option.min; v <= option.max; v++) values.push([v, String(v)]);
+      fillSelect(select, values);
+    }
+  }
+
+  /** Offers `values` ([[value, text], ...]) in a page-only select. */
+  setChoices(name, values) {
+    for (const el of this.root.querySelectorAll(`select[data-ui="${name}"]`)) fillSelect(el, values);
+  }
+
+  showValue(name, text) {
+    for (const out of this.root.querySelectorAll(`[data-value-for="${name}"]`)) out.textContent = text;
+  }
+
+  /** Reflects `values` (config or ui) into the bound elements without reporting changes. */
+  update(values, scope = "config") {
+    const attr = scope === "config" ? "data-field" : "data-ui";
+    for (const [name, value] of Object.entries(values)) {
+      for (const el of this.root.querySelectorAll(`[${attr}="${name}"]`)) {
+        if (document.activeElement === el && el.tagName === "INPUT" && el.type !== "range") continue;
+        this.setElement(el, value);
+      }
+      if (value !== null && value !== undefined) this.showValue(name, String(value));
+    }
+  }
+
+  setElement(el, value) {
+    if (el.type === "checkbox") {
+      el.checked = Boolean(value);
+      return;
+    }
+    if (value === null || value === undefined) {
+      el.value = "";
+      return;
+    }
+    const text = Array.isArray(value) ? value.join(",") : String(value);
+    if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === text)) {
+      // A value from the URL or the server that no preset offers still shows.
+      const option = document.createElement("option");
+      option.value = text;
+      option.textContent = Array.isArray(value) ? "per layer" : label(text);
+      el.append(option);
+    }
+    if (el.type === "range" && Number(text) > Number(el.max)) el.max = text; // reference: noise 51-80
+    el.value = text;
+  }
+}

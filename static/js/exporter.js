@@ -1,0 +1,42 @@
+// Downloads: the model as JSON, the map as PNG, the loss history as CSV.
+
+export function download(filename, blob) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  a.dataset.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function downloadText(filename, text, type) {
+  download(filename, new Blob([text], { type }));
+}
+
+/** Loss history {train_loss: [...], test_loss: [...], val_loss: [...]} as CSV, one row per epoch. */
+export function historyCsv(history) {
+  const columns = ["train_loss", "test_loss", "val_loss"].filter((c) => Array.isArray(history[c]));
+  const n = Math.max(0, ...columns.map((c) => history[c].length));
+  const rows = [`epoch,${columns.join(",")}`];
+  for (let i = 0; i < n; i++) {
+    rows.push([i + 1, ...columns.map((c) => history[c][i] ?? "")].join(","));
+  }
+  return `${rows.join("\n")}\n`;
+}
+
+/** The map and its points composed at `size` px into a PNG blob. */
+export function mapPng(mapCanvas, pointsCanvas, size = 400) {
+  const out = document.createElement("canvas");
+  out.width = size;
+  out.height = size;
+  const ctx = out.getContext("2d");
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, size, size);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(mapCanvas, 0, 0, size, size);
+  if (pointsCanvas && pointsCanvas.width) ctx.drawImage(pointsCanvas, 0, 0, size, size);
+  return new Promise((resolve) => out.toBlob(resolve, "image/png"));
+}

@@ -1,0 +1,67 @@
+// Draws one binary frame into the components: the big map (output, or the hovered node),
+// every thumbnail, the links and biases, the readouts and the loss chart.
+
+import { LutCache, PALETTES } from "./colors.js";
+
+/** Class colours of a K-class problem: the ramp's ends for two classes, else the palette's. */
+export function classColors(palette, k) {
+  const p = PALETTES[palette];
+  return k === 2 ? [p.ramp[0], p.ramp[2]] : p.classes.slice(0, k);
+}
+
+export class FrameView {
+  /** @param {{heatmap, network, chart, metrics}} parts */
+  constructor(parts) {
+    Object.assign(this, parts);
+    this.luts = new LutCache();
+    this.inputs = null; // the last inputs maps: sent once per rebuild, redrawn on palette change
+  }
+
+  /** A lookup table for a quantised map; probability maps (lo 0) are centred on 0.5. */
+  lut(spec, view) {
+    const symmetric = spec.lo === 0;
+    const lo = symmetric ? -1 : (spec.lo ?? -1);
+    const scale = symmetric ? 2 / 255 : (spec.scale ?? 2 / 255);
+    return this.luts.ramp(view.palette, lo, scale, view.discretize);
+  }
+
+  /**
+   * @param {object} frame parsed frame (header + arrays)
+   * @param {{palette, discretize, classView, selecting: boolean}} view
+   */
+  draw(frame, view) {
+    const a = frame.arrays;
+    const ramp = PALETTES[view.palette].ramp;
+    const big = view.selecting && a.selected ? a.selected : a.output;
+    if (big) this.drawMap(big, view, big === a.output);
+    if (a.neurons) this.network.updateNeurons(a.neurons.data, a.neurons.shape[1], this.lut(a.neurons, view));
+    if (a.inputs) this.inputs = a.inputs;
+    if (this.inputs && (a.inputs || view.full)) {
+      this.network.updateInputs(this.inputs.data, this.inputs.shape[1], this.lut(this.inputs, view));
+    }
+    if (a.weights) this.network.updateWeights(a.weights.data, ramp);
+    this.network.updateEpoch(frame.epoch ?? 0);
+    this.metrics.update(frame);
+    this.chart.addDataPoint(frame.epoch ?? 0, frame);
+    this.chart.draw();
+  }
+
+  drawMap(spec, view, isOutput) {
+    const n = spec.shape[0];
+    const channels = spec.shape.length === 3 ? spec.shape[2] : 1;
+    if (channels === 1 || !isOutput) {
+      this.heatmap.updateBackground(spec.data, n, this.lut(spec, view));
+    } else if (view.classView === "all" || view.classView === undefined) {
+      this.heatmap.updateBlend(spec.data, n, classColors(view.palette, channels));
+    } else {
+      const k = Math.min(channels - 1, Number(view.classView));
+      this.heatmap.updateBackground(
+        spec.data,
+        n,
+        this.luts.classProbability(view.palette, classColors(view.palette, channels)[k]),
+        channels,
+        k,
+      );
+    }
+  }
+}

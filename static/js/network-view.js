@@ -1,0 +1,257 @@
+// The network diagram: input, hidden and output nodes with a heatmap thumbnail each, links
+// whose colour and thickness follow the weight, and bias squares. The DOM is built once per
+// architecture; a frame only updates attributes that changed.
+
+import { weightCss } from "./colors.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const NODE = 30;
+
+function svg(tag, attrs) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
+}
+
+function div(cls, attrs = {}) {
+  const el = document.createElement("div");
+  el.className = cls;
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
+}
+
+export class NetworkView {
+  /**
+   * @param {HTMLElement} root container (position: relative)
+   * @param {object} on callbacks: hoverNode(layer, neuron) / hoverNode(null),
+   *   toggleFeature(name), enterParam(param, event), leaveParam(), clickParam(param, event)
+   */
+  constructor(root, on) {
+    this.root = root;
+    this.on = on;
+    this.key = null;
+  }
+
+  /**
+   * Builds the diagram if the architecture changed.
+   * arch: {features: [{name, label}], active: [names], hidden: [sizes], outputs: K}
+   */
+  build(arch) {
+    const key = JSON.stringify(arch);
+    if (key === this.key) return;
+    this.key = key;
+    this.arch = arch;
+    this.root.replaceChildren();
+    const width = Math.max(360, this.root.clientWidth || 520);
+    const columns = [arch.features.length, ...arch.hidden, arch.outputs];
+    const tallest = Math.max(...columns);
+    const spacing = Math.max(NODE + 4, Math.min(46, 430 / tallest));
+    const height = tallest * spacing + 10;
+    const xs = columns.map((_, c) => 40 + (c * (width - 2 * 40 - NODE)) / (columns.length - 1));
+    const ys = (count) => {
+      const top = (spacing - NODE) / 2;
+      return Array.from({ length: count }, (_, i) => top + i * spacing);
+    };
+    this.root.style.height = `${height}px`;
+    this.svg = svg("svg", { width, height, class: "links", "aria-hidden": "true" });
+    this.linkGroup = svg("g", { class: "link-lines" });
+    this.hoverGroup = svg("g", { class: "link-hovers" });
+    this.svg.append(this.linkGroup, this.hoverGroup);
+    this.root.append(this.svg);
+    this.columnX = xs;
+
+    // Nodes, column by column; protocol layer 0 is the inputs.
+    this.inputCanvases = new Map();
+    this.neuronCanvases = [];
+    this.biases = [];
+    const positions = columns.map((count, c) => ys(count).map((y) => [xs[c], y]));
+    arch.features.forEach((f, i) => {
+      const [x, y] = positions[0][i];
+      const activeIndex = arch.active.indexOf(f.name);
+      const node = this.addNode(x, y, `input ${activeIndex < 0 ? "inactive" : "active"}`);
+      node.dataset.feature = f.name;
+      node.dataset.active = String(activeIndex >= 0);
+      node.setAttribute("role", "switch");
+      node.setAttribute("tabindex", "0");
+      node.setAttribute("aria-checked", String(activeIndex >= 0));
+      node.setAttribute("aria-label", `Feature ${f.label}: ${activeIndex >= 0 ? "on" : "off"}`);
+      const label = div("node-label");
+      label.textContent = f.label;
+      node.append(label);
+      node.addEventListener("click", () => this.on.toggleFeature(f.name));
+      node.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          e.stopPropagation();
+          this.on.toggleFeature(f.name);
+        }
+      });
+      if (activeIndex >= 0) {
+        this.inputCanvases.set(activeIndex, node.querySelector("canvas"));
+        this.hoverable(node, 0, activeIndex);
+      }
+    });
+    for (let c = 1; c < columns.length; c++) {
+      positions[c].forEach(([x, y], j) => {
+        const isOutput = c === columns.length - 1;
+        const node = this.addNode(x, y, isOutput ? "neuron output" : "neuron");
+        node.dataset.layer = String(c);
+        node.dataset.neuron = String(j);
+        node.setAttribute("aria-label", `${isOutput ? "Output" : `Layer ${c}`} neuron ${j + 1}`);
+        this.neuronCanvases.push(node.querySelector("canvas"));
+        this.hoverable(node, c, j);
+        const bias = div("bias", { "data-bias": `${c - 1}:${j}` });
+        node.append(bias);
+        const param = { kind: "bias", layer: c - 1, neuron: j };
+        this.paramEvents(bias, param);
+        this.biases.push({ el: bias, param, shown: "" });
+      });
+    }
+
+    // Links: one visible path and one wide invisible hover path per weight.
+    this.links = [];
+    for (let l = 0; l < columns.length - 1; l++) {
+      const from = l === 0 ? arch.active.map((n) => arch.features.findIndex((f) => f.name === n)) : null;
+      for (let i = 0; i < columns[l] && (l > 0 || i < arch.active.length); i++) {
+        const [x0, y0] = positions[l][from ? from[i] : i];
+        for (let j = 0; j < columns[l + 1]; j++) {
+          const [x1, y1] = positions[l + 1][j];
+          const fan = columns[l] > 1 ? ((i / (columns[l] - 1)) * 2 - 1) * 6 : 0;
+          const sx = x0 + NODE;
+          const sy = y0 + NODE / 2;
+          const ex = x1;
+          const ey = y1 + NODE / 2 + fan;
+          const mx = (sx + ex) / 2;
+          const d = `M${sx},${sy}C${mx},${sy} ${mx},${ey} ${ex},${ey}`;
+          const line = svg("path", { d, class: "link" });
+          const hover = svg("path", { d, class: "link-hover", "data-link": `${l}:${i}:${j}` });
+          this.linkGroup.append(line);
+          this.hoverGroup.append(hover);
+          const param = { kind: "weight", layer: l, source: i, target: j };
+          this.paramEvents(hover, param);
+          this.links.push({ el: line, param, shown: "" });
+        }
+      }
+    }
+    this.values = null;
+  }
+
+  addNode(x, y, cls) {
+    const node = div(`node ${cls}`);
+    node.style.left = `${x}px`;
+    node.style.top = `${y}px`;
+    const canvas = document.createElement("canvas");
+    canvas.width = 1;
+    canvas.height = 1;
+    node.append(canvas);
+    this.root.append(node);
+    return node;
+  }
+
+  hoverable(node, layer, neuron) {
+    node.addEventListener("mouseenter", () => {
+      node.classList.add("hovered");
+      this.on.hoverNode(layer, neuron);
+    });
+    node.addEventListener("mouseleave", () => {
+      node.classList.remove("hovered");
+      this.on.hoverNode(null);
+    });
+  }
+
+  paramEvents(el, param) {
+    el.addEventListener("mouseenter", (e) => this.on.enterParam(param, this.paramValue(param), e));
+    el.addEventListener("mouseleave", () => this.on.leaveParam());
+    el.addEventListener("click", (e) => {
+      e.stopPropagation();
+      this.on.clickParam(param, this.paramValue(param), e);
+    });
+  }
+
+  /** Offsets of each layer's W and b in the flat weights array (W row-major, then b). */
+  layout() {
+    const sizes = [this.arch.active.length, ...this.arch.hidden, this.arch.outputs];
+    const out = [];
+    let offset = 0;
+    for (let l = 0; l < sizes.length - 1; l++) {
+      out.push({ w: offset, b: offset + sizes[l] * sizes[l + 1], width: sizes[l + 1] });
+      offset += (sizes[l] + 1) * sizes[l + 1];
+    }
+    return out;
+  }
+
+  paramValue(param) {
+    if (!this.values) return null;
+    const at = this.offsets[param.layer];
+    return param.kind === "weight"
+      ? this.values[at.w + param.source * at.width + param.target]
+      : this.values[at.b + param.neuron];
+  }
+
+  /** Restyles links and biases from the flat float32 weights; touches only what changed. */
+  updateWeights(values, ramp) {
+    this.values = values;
+    this.offsets = this.layout();
+    for (const link of this.links) {
+      const w = this.paramValue(link.param);
+      const width = Math.round(Math.min(10, 1 + (Math.abs(w) / 5) * 9) * 2) / 2;
+      const color = weightCss(ramp, w);
+      const shown = `${width}|${color}`;
+      if (shown === link.shown) continue;
+      link.shown = shown;
+      link.el.setAttribute("stroke-width", width);
+      link.el.setAttribute("stroke", color);
+    }
+    for (const bias of this.biases) {
+      const color = weightCss(ramp, this.paramValue(bias.param));
+      if (color === bias.shown) continue;
+      bias.shown = color;
+      bias.el.style.background = color;
+    }
+  }
+
+  /** Makes the dashes flow with the epoch (stroke-dashoffset is inherited by the paths). */
+  updateEpoch(epoch) {
+    this.linkGroup.style.strokeDashoffset = String(-epoch / 3);
+  }
+
+  /** Paints thumbnails from (count, t, t) quantised bytes through `lut`. */
+  static paint(canvases, bytes, t, lut) {
+    const size = t * t;
+    let image = null;
+    let pixels = null;
+    canvases.forEach((canvas, k) => {
+      if (!canvas || (k + 1) * size > bytes.length) return;
+      if (canvas.width !== t) {
+        canvas.width = t;
+        canvas.height = t;
+      }
+      const ctx = canvas.getContext("2d");
+      if (!image) {
+        image = ctx.createImageData(t, t);
+        pixels = new Uint32Array(image.data.buffer);
+      }
+      for (let p = 0, q = k * size; p < size; p++, q++) pixels[p] = lut[bytes[q]];
+      ctx.putImageData(image, 0, 0);
+    });
+  }
+
+  /** Updates every hidden and output neuron's thumbnail. */
+  updateNeurons(bytes, t, lut) {
+    NetworkView.paint(this.neuronCanvases, bytes, t, lut);
+  }
+
+  /** Updates the active inputs' thumbnails (sent after a rebuild only). */
+  updateInputs(bytes, t, lut) {
+    const list = [];
+    this.inputCanvases.forEach((canvas, i) => {
+      list[i] = canvas;
+    });
+    NetworkView.paint(list, bytes, t, lut);
+  }
+
+  /** Centre x of each column (for the layer controls above the diagram). */
+  columns() {
+    return this.columnX.map((x) => x + NODE / 2);
+  }
+}
