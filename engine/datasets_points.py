@@ -11,14 +11,16 @@ from typing import Any
 
 import numpy as np
 
+from engine.datasets_multiclass import MAX_CLASSES
+from engine.datasets_reference import DOMAIN
+
 PROBLEMS = ("classification", "regression")
 SPLIT_TRAIN, SPLIT_TEST, SPLIT_VALIDATION = 0, 1, 2
 """Split codes on the wire (``to_points``, the ``dataset`` message)."""
-DOMAIN = 6.0
-MAX_CLASSES = 6
 TARGET_LIMIT = 10.0
-"""Regression targets must lie in [-10, 10]: the reference's reach ±1.2 and the colour
-scale spans ±1; a target of thousands would only make training diverge."""
+"""Regression targets must lie in [-10, 10]. The generated ones stay within ±2.2 (plane
+at noise 80 %) and the colour scale spans ±1; targets in the thousands would only make
+training diverge."""
 
 
 class DataError(ValueError):
