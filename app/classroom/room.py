@@ -75,8 +75,9 @@ class Member:
     def mode(self) -> str:
         return "control" if self.instructor else ("fork" if self.fork else "follow")
 
-    def you(self) -> str:
-        return text("you", id=self.id, name=self.name, role=self.role, mode=self.mode)
+    def you(self, mode: str | None = None) -> str:
+        """This connection's identity and mode (`mode` overrides, for an announced switch)."""
+        return text("you", id=self.id, name=self.name, role=self.role, mode=mode or self.mode)
 
     @property
     def role(self) -> str:
@@ -234,7 +235,9 @@ class Room:
         data = message.get("data")
         if kind in INSTRUCTOR_ONLY and not member.instructor:
             raise RoomError("forbidden", f"only the instructor can {kind} this room")
-        if member.instructor:
+        if kind == "share":
+            await self.share(member)
+        elif member.instructor:
             await self._handle_instructor(kind, data, message)
         elif kind == "fork":
             await self.fork(member)
@@ -300,6 +303,7 @@ class Room:
         if member.fork is not None:
             await member.fork.close()
         member.mailbox.clear()
+        member.mailbox.offer(member.you(mode="fork"))  # before the fork's first messages
         # Only this member's mailbox is reachable from its fork: the fork is theirs alone.
         mailbox = member.mailbox
 
@@ -310,8 +314,16 @@ class Room:
                 mailbox.offer(payload, "frame" if kind == "frame" else None)
 
         member.fork = await self.make_runner(out, **initial)
-        mailbox.offer(member.you())
         await self._roster_changed()
+
+    async def share(self, member: Member) -> None:
+        """Save what the member sees (their fork, else the live run) behind a share link."""
+        runner = member.fork or self.live
+        assert runner is not None
+        async with self._op:
+            state = runner.export_state()
+        snap_id = await asyncio.to_thread(self.store.save_snapshot, state, self.code)
+        member.mailbox.offer(text("shared", id=snap_id, url=f"/s/{snap_id}"))
 
     async def push(self, data: Any) -> None:
         """Store a scenario and start it in every student's own session."""

@@ -1,0 +1,32 @@
+"""Add fields to an encoded frame's header (the room's send time), keeping the payload as is."""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any
+
+_LENGTH = struct.Struct("<I")
+_ALIGN = 4
+
+
+def stamp(frame: bytes, **fields: Any) -> bytes:
+    """The same frame with `fields` merged into its JSON header.
+
+    Done once per frame for the whole room, so every follower gets the same bytes. The
+    header is re-padded so the payload still starts at a multiple of 4 bytes.
+    """
+    (length,) = _LENGTH.unpack_from(frame, 0)
+    header = json.loads(frame[_LENGTH.size : _LENGTH.size + length])
+    header.update(fields)
+    head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
+    head += b" " * (-(len(head) + _LENGTH.size) % _ALIGN)
+    payload = memoryview(frame)[_LENGTH.size + length :]
+    return b"".join((_LENGTH.pack(len(head)), head, payload))
+
+
+def has_array(frame: bytes, name: str) -> bool:
+    """Whether the frame carries the array `name` (e.g. the once-per-rebuild `inputs`)."""
+    (length,) = _LENGTH.unpack_from(frame, 0)
+    header = json.loads(frame[_LENGTH.size : _LENGTH.size + length])
+    return any(spec.get("name") == name for spec in header.get("arrays", ()))

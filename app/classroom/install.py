@@ -1,0 +1,40 @@
+"""`install_classroom(app)`: the one call that adds classroom mode to the app factory.
+
+It adds the routes, the security headers, and a Classroom (store, broker, rooms) that
+starts and stops with the app, inside the app's own lifespan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from app.classroom.runner import make_session_runner
+from app.classroom.security import SecurityHeaders
+from app.classroom.service import Classroom, ClassroomSettings
+from app.routes import classroom as routes
+
+
+def install_classroom(app: FastAPI, settings: ClassroomSettings | None = None) -> None:
+    """Wire classroom mode into `app` (call once, from create_app)."""
+    settings = settings or ClassroomSettings.from_env()
+    app.include_router(routes.router)
+    app.add_middleware(SecurityHeaders)
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        async with inner(application):
+            make_runner = functools.partial(make_session_runner, application.state.registry)
+            classroom = Classroom(settings, make_runner)
+            application.state.classroom = classroom
+            await classroom.start()
+            try:
+                yield
+            finally:
+                await classroom.stop()
+
+    app.router.lifespan_context = lifespan
