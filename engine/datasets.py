@@ -236,7 +236,11 @@ def make_dataset(
         raise ValueError(f"unknown dataset {name!r}; allowed: {', '.join(DATASETS)}")
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    if not 0 <= noise_percent <= 80:
+    if (
+        isinstance(noise_percent, bool)
+        or not isinstance(noise_percent, int | float | np.number)
+        or not 0 <= noise_percent <= 80
+    ):
         raise ValueError(f"noise_percent must be from 0 to 80, got {noise_percent!r}")
     spec = DATASETS[name]
     x, y = spec.generate(int(n), noise_percent / 100, rng, num_classes)

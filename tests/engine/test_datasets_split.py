@@ -123,6 +123,7 @@ def test_make_dataset_gives_the_generator_noise_as_a_fraction():
         ({"name": "custom"}, "unknown dataset 'custom'; allowed: circle, xor"),
         ({"noise_percent": 81}, "noise_percent must be from 0 to 80"),
         ({"noise_percent": -5}, "noise_percent must be from 0 to 80"),
+        ({"noise_percent": "10"}, "noise_percent must be from 0 to 80"),
         ({"n": -1}, "n must be a non-negative integer"),
         ({"name": "blobs", "num_classes": 7}, "num_classes must be an integer from 2 to 6"),
         ({"name": "spirals", "num_classes": None}, "num_classes must be an integer from 2 to 6"),
