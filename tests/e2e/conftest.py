@@ -1,0 +1,202 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against a real server.
+
+`pg` opens the page on a fresh `live_server` and records every websocket message the page
+sends and receives (`pg.wire`), so tests confirm UI actions through what the server says.
+Chromium missing is a failure with a clear message, never a skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from playwright.sync_api import Browser, Page, WebSocket, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+WAIT_SECONDS = 20.0
+
+
+@dataclass
+class Frame:
+    """A binary frame as the page received it: the JSON header and the raw payload."""
+
+    header: dict[str, Any]
+    payload: bytes
+
+    def array(self, name: str) -> np.ndarray:
+        spec = next(a for a in self.header["arrays"] if a["name"] == name)
+        count = int(np.prod(spec["shape"]))
+        data = np.frombuffer(
+            self.payload,
+            dtype=np.dtype(spec["dtype"]).newbyteorder("<"),
+            count=count,
+            offset=spec["offset"],
+        )
+        return data.reshape(spec["shape"])
+
+    def has(self, name: str) -> bool:
+        return any(a["name"] == name for a in self.header["arrays"])
+
+
+def parse_frame(data: bytes) -> Frame:
+    (length,) = struct.unpack_from("<I", data)
+    header = json.loads(data[4 : 4 + length])
+    return Frame(header, data[4 + length :])
+
+
+@dataclass
+class Wire:
+    """Every message over the page's websockets, in order."""
+
+    page: Page
+    received: list[dict[str, Any]] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
+    sockets: list[WebSocket] = field(default_factory=list)
+
+    def attach(self, ws: WebSocket) -> None:
+        self.sockets.append(ws)
+        ws.on("framereceived", self._received)
+        ws.on("framesent", lambda payload: self.sent.append(json.loads(payload)))
+
+    def _received(self, payload: str | bytes) -> None:
+        if isinstance(payload, bytes):
+            self.frames.append(parse_frame(payload))
+        else:
+            self.received.append(json.loads(payload))
+
+    def wait(self, what: str, predicate: Callable[[], Any], timeout: float = WAIT_SECONDS) -> Any:
+        """Let the page run until predicate() is truthy; Playwright delivers events meanwhile."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = predicate()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            self.page.wait_for_timeout(20)
+
+    def messages(self, kind: str) -> list[dict[str, Any]]:
+        return [m["data"] for m in self.received if m["type"] == kind]
+
+    def mark(self) -> tuple[int, int, int]:
+        """A position in the record: later waits look only at what came after it."""
+        return len(self.received), len(self.frames), len(self.sent)
+
+    def config_after(
+        self, mark: tuple[int, int, int], check: Callable[[dict], bool], what: str
+    ) -> dict:
+        """The first `config` echo after `mark` whose config satisfies `check`."""
+
+        def found() -> dict | None:
+            for m in self.received[mark[0] :]:
+                if m["type"] == "config" and check(m["data"]["config"]):
+                    return m["data"]["config"]
+            return None
+
+        return self.wait(f"a config echo with {what}", found)
+
+    def message_after(
+        self, mark: tuple[int, int, int], kind: str, check: Callable[[dict], bool] = lambda d: True
+    ) -> dict:
+        def found() -> dict | None:
+            for m in self.received[mark[0] :]:
+                if m["type"] == kind and check(m["data"]):
+                    return m["data"]
+            return None
+
+        return self.wait(f"a {kind} message", found)
+
+    def frame_after(
+        self, mark: tuple[int, int, int], check: Callable[[Frame], bool] = lambda f: True
+    ) -> Frame:
+        def found() -> Frame | None:
+            for f in self.frames[mark[1] :]:
+                if check(f):
+                    return f
+            return None
+
+        return self.wait("a matching frame", found)
+
+    def last_config(self) -> dict:
+        for m in reversed(self.received):
+            if m["type"] in ("config", "hello"):
+                return m["data"]["config"]
+        raise AssertionError("no config received yet")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
+            "(apt-get install -y chromium); the browser tests must run, not skip."
+        )
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class PageUnderTest:
+    """The page, its websocket record, and the console errors it logged."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+        self.wire = Wire(page)
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        page.on("websocket", self.wire.attach)
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+
+    def open(self, hash_: str = "") -> PageUnderTest:
+        """Loads the page and waits for the first frame to be drawn."""
+        self.page.goto(f"{self.base_url}/{'#' + hash_ if hash_ else ''}")
+        self.wire.wait("the hello message", lambda: self.wire.messages("hello"))
+        self.page.wait_for_function("() => window.playground && window.playground.page.last")
+        return self
+
+    def epoch(self) -> int:
+        return self.wire.frames[-1].header["epoch"]
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def pg(browser: Browser, live_server: Any) -> Iterator[PageUnderTest]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_SECONDS * 1000)
+    under_test = PageUnderTest(page, live_server.url)
+    try:
+        yield under_test
+        assert not under_test.page_errors, f"uncaught errors in the page: {under_test.page_errors}"
+    finally:
+        context.close()
