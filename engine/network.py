@@ -39,6 +39,7 @@ class Workspace:
         self.mask.append(None)  # the output layer never drops
         pairs = zip(self.h, self.mask, strict=True)
         self.a = [h if m is None else np.empty_like(h) for h, m in pairs]
+        self.dropped = False  # whether the last forward pass applied the masks
 
 
 class Network:
@@ -102,6 +103,7 @@ class Network:
         (evaluation). Returns the workspace; `ws.h[-1]` is the output (n, n_outputs).
         """
         ws = self.workspace(x.shape[0])
+        ws.dropped = rng is not None
         prev = x
         last = self.depth - 1
         for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
@@ -129,8 +131,8 @@ class Network:
         """Fill `grads` with `scale` × the summed loss gradient of the last forward pass.
 
         x (n, n_features) and t (n, n_outputs) are the batch the forward pass saw; with
-        scale = 1/n the gradient is the batch mean. Dropout masks are reused from `ws`, so
-        call this right after `forward(x, rng)`.
+        scale = 1/n the gradient is the batch mean. Dropout masks (if that pass drew any)
+        are reused from `ws`, so call this right after `forward`.
         """
         last = self.depth - 1
         delta = self.head.delta(ws.z[last], ws.h[last], t, out=ws.delta[last])
@@ -143,7 +145,7 @@ class Network:
                 return
             below = ws.delta[k - 1]
             np.matmul(delta, self.weights[k].T, out=below)
-            if ws.mask[k - 1] is not None:
+            if ws.dropped and ws.mask[k - 1] is not None:
                 np.multiply(below, ws.mask[k - 1], out=below)
             activation = self.activations[k - 1]
             slope = activation.derivative(ws.z[k - 1], ws.h[k - 1], out=ws.slope[k - 1])

@@ -162,6 +162,6 @@ def test_options_describe_every_field_and_are_json():
 
 def test_field_kinds_partition_the_fields():
     names = set(Config().to_dict())
-    assert LIVE_FIELDS | DATA_FIELDS | NETWORK_FIELDS == names
+    assert names == LIVE_FIELDS | DATA_FIELDS | NETWORK_FIELDS
     assert not (LIVE_FIELDS & DATA_FIELDS or LIVE_FIELDS & NETWORK_FIELDS)
     assert "learning_rate" in LIVE_FIELDS and "noise" in DATA_FIELDS and "hidden" in NETWORK_FIELDS

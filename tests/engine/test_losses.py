@@ -45,7 +45,8 @@ def test_square_binary_is_half_squared_error_of_tanh_against_plus_minus_one():
     z = np.linspace(-2, 2, len(y))[:, None]
     o = head.forward(z)
     expected = [
-        0.5 * (math.tanh(zi) - (1.0 if yi == 1 else -1.0)) ** 2 for zi, yi in zip(z[:, 0], y)
+        0.5 * (math.tanh(zi) - (1.0 if yi == 1 else -1.0)) ** 2
+        for zi, yi in zip(z[:, 0], y, strict=True)
     ]
     np.testing.assert_allclose(head.loss(z, o, t), expected, rtol=1e-12)
     assert head.units == 1 and head.kind == "tanh"

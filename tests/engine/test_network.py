@@ -113,3 +113,19 @@ def test_uniform_init_is_the_reference():
     assert np.all((weights >= -0.5) & (weights < 0.5))
     assert weights.std() > 0.2  # spread over the interval, not a constant
     assert np.all(net.params[net.weight_count :] == 0.1)
+
+
+def test_backward_after_an_evaluation_pass_uses_no_dropout_mask():
+    net, x, t, rng = _network("dropout")
+    net.forward(x, np.random.default_rng(0))  # leaves masks in the workspace
+
+    def f(p):
+        net.params[...] = p
+        return net.loss(x, t)
+
+    def grad(p):
+        net.params[...] = p
+        net.backward(x, t, net.forward(x), 1.0 / len(x))
+        return net.grads.copy()
+
+    check_gradient(f, grad, net.params.copy(), rng)
