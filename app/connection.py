@@ -66,12 +66,17 @@ class Connection:
         """Serve until the client leaves (None) or we must close it (code, reason)."""
         receiving = asyncio.create_task(self._receive_loop(receive))
         sending = asyncio.create_task(self._send_loop(send))
+        tasks = {receiving, sending}
         try:
-            await asyncio.wait({receiving, sending}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (receiving, sending):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(receiving, sending, return_exceptions=True)
+        # asyncio.wait, unlike gather, lets our own cancellation through unchanged.
+        await asyncio.wait(tasks)
+        for task in tasks:
+            if not task.cancelled() and task.exception() is not None:
+                log.debug("socket task ended: %r", task.exception())
         return self.outbox.close_request
 
     async def _receive_loop(self, receive: Receive) -> None:

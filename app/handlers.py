@@ -44,6 +44,12 @@ async def configure(session: Session, data: dict[str, Any], reply: Reply) -> Non
 
 
 async def play(session: Session, data: Any, reply: Reply) -> None:
+    if len(session.trainer.dataset.train) == 0:
+        raise ProtocolError(
+            "invalid_message",
+            "there are no training points to train on: add points or pick a dataset",
+            "points",
+        )
     session.set_playing(True)
     session.broadcast(session.status_message())
 

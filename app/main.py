@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.wait(tasks)
 
     app = FastAPI(title="Playground", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
