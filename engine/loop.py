@@ -93,12 +93,11 @@ def split_losses(t: Trainer) -> dict[str, float | None]:
     """Mean data loss of the current weights on each split (None for an empty split)."""
     net = t.network
     ws = net.forward(t._eval_x)
-    last = net.depth - 1
-    per_point = t.head.loss(ws.z[last], ws.h[last], t._eval_t)
+    per_point = t.head.loss(ws.z[-1], ws.h[-1], t._eval_t)
     out: dict[str, float | None] = {}
     for name, rows in t._splits.items():
-        part = per_point[rows]
-        out[name] = float(part.mean()) if part.size else None
+        count = rows.stop - rows.start
+        out[name] = float(np.add.reduce(per_point[rows])) / count if count else None
     return out
 
 

@@ -20,26 +20,60 @@ Array = np.ndarray
 
 
 class Workspace:
-    """Preallocated per-batch-size buffers, reused every step (no allocation in the loop).
+    """Preallocated buffers for batches of n rows, reused every step (no allocation).
 
-    For layer k with width d = sizes[k + 1] and batch size n, each list holds (n, d):
-    `z` pre-activations, `h` activation outputs, `a` what the next layer sees (h times the
+    For layer k with width d = sizes[k + 1], each list holds (n, d) arrays: `z`
+    pre-activations, `h` activation outputs, `a` what the next layer sees (h times the
     dropout mask; h itself without dropout), `delta` dloss/dz, `slope` f'(z) scratch,
     `mask` the inverted-dropout mask (None for layers without dropout).
+
+    The step is bound by Python overhead, so the per-layer arguments of the forward and
+    backward passes are gathered once here into flat tuples ("plans").
     """
 
-    def __init__(self, n: int, sizes: Sequence[int], dropout: Sequence[float]) -> None:
-        widths = sizes[1:]
+    def __init__(self, n: int, net: Network) -> None:
+        widths = net.sizes[1:]
         self.z = [np.empty((n, d)) for d in widths]
         self.h = [np.empty((n, d)) for d in widths]
         self.delta = [np.empty((n, d)) for d in widths]
         self.slope = [np.empty((n, d)) for d in widths]
-        hidden = zip(widths[:-1], dropout, strict=True)
+        hidden = zip(widths[:-1], net.dropout, strict=True)
         self.mask = [np.empty((n, d)) if p > 0.0 else None for d, p in hidden]
         self.mask.append(None)  # the output layer never drops
         pairs = zip(self.h, self.mask, strict=True)
         self.a = [h if m is None else np.empty_like(h) for h, m in pairs]
         self.dropped = False  # whether the last forward pass applied the masks
+        forwards = [a.forward for a in net.activations] + [net.head.forward]
+        keeps = [1.0 - p for p in net.dropout] + [1.0]
+        self.forward_plan = list(
+            zip(
+                net.weights,
+                net.biases,
+                forwards,
+                self.z,
+                self.h,
+                self.a,
+                self.mask,
+                keeps,
+                strict=True,
+            )
+        )
+        # From the top layer down to layer 1; layer 0 (whose input is the batch) is last.
+        self.backward_plan = [
+            (
+                self.a[k - 1].T,
+                net.grad_weights[k],
+                net.grad_biases[k],
+                net.weights[k].T,
+                self.delta[k - 1],
+                self.mask[k - 1],
+                net.activations[k - 1].derivative,
+                self.z[k - 1],
+                self.h[k - 1],
+                self.slope[k - 1],
+            )
+            for k in range(len(widths) - 1, 0, -1)
+        ]
 
 
 class Network:
@@ -66,7 +100,6 @@ class Network:
     ) -> None:
         self.sizes = tuple(int(s) for s in sizes)
         self.activations = tuple(activations)
-        self.head = head
         self.dropout = tuple(float(p) for p in dropout)
         shapes = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
         self.weight_count = sum(i * o for i, o in shapes)
@@ -77,7 +110,7 @@ class Network:
         self.grad_weights = _views(self.grads, shapes, self.weight_count)
         self.biases = _bias_views(self.params, self.sizes, self.weight_count)
         self.grad_biases = _bias_views(self.grads, self.sizes, self.weight_count)
-        self._workspaces: dict[int, Workspace] = {}
+        self.head = head  # (a property: setting it clears the workspaces)
 
     @property
     def depth(self) -> int:
@@ -89,11 +122,21 @@ class Network:
         for w, b in zip(self.weights, self.biases, strict=True):
             init.fill(w, b, rng)
 
+    @property
+    def head(self) -> Head:
+        """Output activation and loss."""
+        return self._head
+
+    @head.setter
+    def head(self, head: Head) -> None:
+        self._head = head
+        self._workspaces = {}  # their plans hold the old head's methods
+
     def workspace(self, n: int) -> Workspace:
         """The buffers for batches of `n` rows (created once per size)."""
         ws = self._workspaces.get(n)
         if ws is None:
-            ws = self._workspaces[n] = Workspace(n, self.sizes, self.dropout)
+            ws = self._workspaces[n] = Workspace(n, self)
         return ws
 
     def forward(self, x: Array, rng: np.random.Generator | None = None) -> Workspace:
@@ -104,27 +147,22 @@ class Network:
         """
         ws = self.workspace(x.shape[0])
         ws.dropped = rng is not None
+        matmul, add, multiply = np.matmul, np.add, np.multiply
         prev = x
-        last = self.depth - 1
-        for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            z, h = ws.z[k], ws.h[k]
-            np.matmul(prev, w, out=z)
-            np.add(z, b, out=z)
-            if k == last:
-                self.head.forward(z, out=h)
-                return ws
-            self.activations[k].forward(z, out=h)
-            mask = ws.mask[k]
+        for w, b, activation, z, h, a, mask, keep in ws.forward_plan:
+            matmul(prev, w, out=z)
+            add(z, b, out=z)
+            activation(z, h)
             if mask is not None:
                 if rng is None:
-                    np.copyto(ws.a[k], h)
+                    np.copyto(a, h)
                 else:
-                    keep = 1.0 - self.dropout[k]
+                    # Keep with probability `keep`, scaled by 1/keep so E[a] = h.
                     rng.random(out=mask)
                     np.less(mask, keep, out=mask)
-                    np.multiply(mask, 1.0 / keep, out=mask)
-                    np.multiply(h, mask, out=ws.a[k])
-            prev = ws.a[k]
+                    multiply(mask, 1.0 / keep, out=mask)
+                    multiply(h, mask, out=a)
+            prev = a
         return ws
 
     def backward(self, x: Array, t: Array, ws: Workspace, scale: float) -> None:
@@ -134,29 +172,26 @@ class Network:
         scale = 1/n the gradient is the batch mean. Dropout masks (if that pass drew any)
         are reused from `ws`, so call this right after `forward`.
         """
-        last = self.depth - 1
-        delta = self.head.delta(ws.z[last], ws.h[last], t, out=ws.delta[last])
-        np.multiply(delta, scale, out=delta)
-        for k in range(last, -1, -1):
-            prev = x if k == 0 else ws.a[k - 1]
-            np.matmul(prev.T, delta, out=self.grad_weights[k])
-            np.add.reduce(delta, axis=0, out=self.grad_biases[k])
-            if k == 0:
-                return
-            below = ws.delta[k - 1]
-            np.matmul(delta, self.weights[k].T, out=below)
-            if ws.dropped and ws.mask[k - 1] is not None:
-                np.multiply(below, ws.mask[k - 1], out=below)
-            activation = self.activations[k - 1]
-            slope = activation.derivative(ws.z[k - 1], ws.h[k - 1], out=ws.slope[k - 1])
-            np.multiply(below, slope, out=below)
+        matmul, multiply, add_reduce = np.matmul, np.multiply, np.add.reduce
+        delta = self._head.delta(ws.z[-1], ws.h[-1], t, out=ws.delta[-1])
+        multiply(delta, scale, out=delta)
+        dropped = ws.dropped
+        for prev_t, gw, gb, w_t, below, mask, derivative, z, h, slope in ws.backward_plan:
+            matmul(prev_t, delta, out=gw)
+            add_reduce(delta, 0, out=gb)
+            # Back through the weights, the dropout mask and the activation below.
+            matmul(delta, w_t, out=below)
+            if dropped and mask is not None:
+                multiply(below, mask, out=below)
+            multiply(below, derivative(z, h, slope), out=below)
             delta = below
+        matmul(x.T, delta, out=self.grad_weights[0])
+        add_reduce(delta, 0, out=self.grad_biases[0])
 
     def loss(self, x: Array, t: Array) -> float:
         """Mean data loss over x (n, n_features) with targets t, without dropout."""
         ws = self.forward(x)
-        last = self.depth - 1
-        return float(self.head.loss(ws.z[last], ws.h[last], t).mean())
+        return float(self._head.loss(ws.z[-1], ws.h[-1], t).mean())
 
 
 def _views(flat: Array, shapes: list[tuple[int, int]], stop: int) -> list[Array]:

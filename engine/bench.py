@@ -1,0 +1,88 @@
+"""Benchmark the engine: training epochs/s and grid evaluation time (medians).
+
+    python -m engine.bench [--repeats 7] [--epochs 300]
+
+An "epoch" includes the train/test loss computation the trainer records every epoch.
+Targets on the project's 2-core machine: (a) >= 1500 epochs/s, (b) >= 400 epochs/s,
+grid (a) <= 0.5 ms, grid (b) <= 3 ms.
+
+Each figure is given twice: by wall clock, and by this process's CPU time (which other
+busy processes on the machine disturb far less; BLAS threads, if any, count in it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from engine import Config, Trainer
+
+REFERENCE_FEATURES = ["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"]
+CASES = {
+    "a_default": ({}, 1500.0, 0.5),
+    "b_spiral_6x8_all_features": (
+        {"dataset": "spiral", "hidden": [8] * 6, "features": REFERENCE_FEATURES},
+        400.0,
+        3.0,
+    ),
+}
+
+
+def _timed(fn, repeats: int) -> tuple[float, float]:
+    """Median (wall, cpu) seconds of `fn()` over `repeats` calls."""
+    wall, cpu = [], []
+    for _ in range(repeats):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def epochs_per_second(changes: dict, epochs: int, repeats: int) -> tuple[float, float]:
+    """Median (wall, cpu) epochs/s over `repeats` runs of `epochs` epochs from a reset."""
+    trainer = Trainer(Config.from_dict(changes))
+    trainer.train_epochs(20)  # warm up: workspaces, caches
+
+    def run() -> None:
+        trainer.reset()
+        trainer.train_epochs(epochs)
+
+    wall, cpu = _timed(run, repeats)
+    return epochs / wall, epochs / cpu
+
+
+def grid_ms(changes: dict, repeats: int, n: int = 100) -> tuple[float, float]:
+    """Median (wall, cpu) ms to evaluate the output and every neuron on an n×n grid."""
+    trainer = Trainer(Config.from_dict(changes))
+    trainer.grid(n)  # the feature grid is cached per resolution
+    calls = 20
+
+    def run() -> None:
+        for _ in range(calls):
+            trainer.grid(n)
+
+    wall, cpu = _timed(run, repeats)
+    return wall * 1000.0 / calls, cpu * 1000.0 / calls
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine.bench", description=__doc__)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--epochs", type=int, default=300)
+    args = parser.parse_args(argv)
+    print(f"median of {args.repeats} runs of {args.epochs} epochs; grid: 100x100")
+    for name, (changes, epoch_target, grid_target) in CASES.items():
+        rate, cpu_rate = epochs_per_second(changes, args.epochs, args.repeats)
+        ms, cpu_ms = grid_ms(changes, args.repeats)
+        print(
+            f"{name:27s} {rate:6.0f} epochs/s wall, {cpu_rate:6.0f} cpu (target >= "
+            f"{epoch_target:.0f})   grid {ms:.3f} ms wall, {cpu_ms:.3f} cpu (target <= "
+            f"{grid_target})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
