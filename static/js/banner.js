@@ -49,7 +49,8 @@ export class Notices {
   error(err) {
     const slot = err.field && this.root.querySelector(`[data-error-for="${err.field}"]`);
     const text = err.message || err.code || "error";
-    if (slot && slot.offsetParent !== null) {
+    // An empty slot is display:none itself; what matters is whether its control is visible.
+    if (slot && slot.parentElement.offsetParent !== null) {
       this.flash(slot, text, err.field);
     } else {
       this.flash(this.toast, err.field ? `${err.field}: ${text}` : text, "toast");

@@ -90,12 +90,16 @@ export class Controls {
     for (const out of this.root.querySelectorAll(`[data-value-for="${name}"]`)) out.textContent = text;
   }
 
-  /** Reflects `values` (config or ui) into the bound elements without reporting changes. */
-  update(values, scope = "config") {
+  /**
+   * Reflects `values` (config or ui) into the bound elements without reporting changes.
+   * A text or number field being typed into is left alone unless `force` is set.
+   */
+  update(values, scope = "config", force = false) {
     const attr = scope === "config" ? "data-field" : "data-ui";
     for (const [name, value] of Object.entries(values)) {
       for (const el of this.root.querySelectorAll(`[${attr}="${name}"]`)) {
-        if (document.activeElement === el && el.tagName === "INPUT" && el.type !== "range") continue;
+        const typing = el.type === "text" || el.type === "number";
+        if (!force && typing && document.activeElement === el) continue;
         this.setElement(el, value);
       }
       if (value !== null && value !== undefined) this.showValue(name, String(value));

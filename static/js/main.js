@@ -134,7 +134,7 @@ const HANDLERS = {
   },
   error(data) {
     notices.error(data);
-    controls.update(page.config); // show the value the server kept
+    controls.update(page.config, "config", true); // show the value the server kept
   },
   state(data) {
     const what = page.exporting;

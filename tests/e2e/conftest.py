@@ -1,7 +1,8 @@
 """Browser fixtures: Debian's Chromium driven by Playwright against a real server.
 
-`pg` opens the page on a fresh `live_server` and records every websocket message the page
-sends and receives (`pg.wire`), so tests confirm UI actions through what the server says.
+`pg` opens the page (a fresh session on a shared real server) and records every
+websocket message the page sends and receives (`pg.wire`), so tests confirm UI actions
+through what the server says.
 Chromium missing is a failure with a clear message, never a skip.
 """
 
@@ -9,8 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import struct
+import subprocess
+import sys
+import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,14 +195,87 @@ class PageUnderTest:
         return path
 
 
-@pytest.fixture
-def pg(browser: Browser, live_server: Any) -> Iterator[PageUnderTest]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_SECONDS * 1000)
-    under_test = PageUnderTest(page, live_server.url)
+@dataclass
+class SharedServer:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def e2e_server() -> Iterator[SharedServer]:
+    """One real server for the browser tests; every page opens its own session on it.
+
+    (tests/conftest.py's `live_server` starts one per test; a page test only needs a fresh
+    session, and sharing the server keeps the browser suite well under two minutes.)
+    """
+    port = _free_port()
+    logs = Path(tempfile.mkdtemp(prefix="playground-e2e-"))
+    log_path = logs / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=tempfile.gettempdir(),
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = SharedServer(f"http://127.0.0.1:{port}", process, log_path)
     try:
-        yield under_test
-        assert not under_test.page_errors, f"uncaught errors in the page: {under_test.page_errors}"
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited {process.returncode}:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(server.url + "/healthz", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"server not ready:\n{log_path.read_text()}") from None
+                time.sleep(0.05)
+        yield server
     finally:
-        context.close()
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[[str], PageUnderTest]]:
+    """Opens pages (each in its own browser context) on a server URL; checks and closes them."""
+    opened: list[tuple[Any, PageUnderTest]] = []
+
+    def make(url: str) -> PageUnderTest:
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, accept_downloads=True
+        )
+        page = context.new_page()
+        page.set_default_timeout(WAIT_SECONDS * 1000)
+        under_test = PageUnderTest(page, url)
+        opened.append((context, under_test))
+        return under_test
+
+    try:
+        yield make
+        for _, under_test in opened:
+            assert not under_test.page_errors, (
+                f"uncaught errors in the page: {under_test.page_errors}"
+            )
+    finally:
+        for context, _ in opened:
+            context.close()
+
+
+@pytest.fixture
+def pg(new_page: Callable[[str], PageUnderTest], e2e_server: SharedServer) -> PageUnderTest:
+    """The page on the shared server, not loaded yet (call `.open(hash)`)."""
+    return new_page(e2e_server.url)

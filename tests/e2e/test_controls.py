@@ -1,0 +1,150 @@
+"""Every control reaches the server: the session's `config` echo shows the new value."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def select(selector, value):
+    return lambda page: page.select_option(selector, value)
+
+
+def slide(selector, value):
+    return lambda page: page.fill(selector, str(value))
+
+
+def click(*selectors):
+    def run(page):
+        for s in selectors:
+            page.click(s)
+
+    return run
+
+
+def advanced(selector, how, value=None):
+    def run(page):
+        page.click("[data-action=settings]")
+        target = page.locator(f"[data-advanced] {selector}")
+        if how == "select":
+            target.select_option(value)
+        elif how == "check":
+            target.click()
+        else:
+            target.fill(str(value))
+            target.press("Enter")
+
+    return run
+
+
+CONTROLS = [
+    (
+        "learning_rate",
+        select("[data-field=learning_rate]", "0.3"),
+        lambda c: c["learning_rate"] == 0.3,
+    ),
+    ("activation", select("[data-field=activation]", "relu"), lambda c: c["activation"] == "relu"),
+    (
+        "regularization",
+        select("[data-field=regularization]", "l2"),
+        lambda c: c["regularization"] == "l2",
+    ),
+    (
+        "regularization_rate",
+        select("[data-field=regularization_rate]", "0.01"),
+        lambda c: c["regularization_rate"] == 0.01,
+    ),
+    (
+        "problem",
+        select("[data-field=problem]", "regression"),
+        lambda c: c["problem"] == "regression" and c["dataset"] == "plane",
+    ),
+    ("train_percent", slide("[data-field=train_percent]", 70), lambda c: c["train_percent"] == 70),
+    ("noise", slide("[data-field=noise]", 25), lambda c: c["noise"] == 25),
+    ("batch_size", slide("[data-field=batch_size]", 20), lambda c: c["batch_size"] == 20),
+    ("dataset", click("[data-dataset=xor]"), lambda c: c["dataset"] == "xor"),
+    (
+        "feature on",
+        click("[data-feature=x1_squared]"),
+        lambda c: c["features"] == ["x1", "x2", "x1_squared"],
+    ),
+    ("feature off", click("[data-feature=x1]"), lambda c: c["features"] == ["x2"]),
+    ("add layer", click("[data-action=add_layer]"), lambda c: c["hidden"] == [4, 2, 2]),
+    ("remove layer", click("[data-action=remove_layer]"), lambda c: c["hidden"] == [4]),
+    ("add neuron", click("[data-action=add_neuron_0]"), lambda c: c["hidden"] == [5, 2]),
+    ("remove neuron", click("[data-action=remove_neuron_1]"), lambda c: c["hidden"] == [4, 1]),
+    (
+        "layer activation",
+        select("[data-layer-activation='1']", "relu"),
+        lambda c: c["activation"] == ["tanh", "relu"],
+    ),
+    (
+        "speed",
+        slide("[data-speed]", 0),
+        lambda c: c["fps"] == 1 and c["epochs_per_frame"] == 1,
+    ),
+    (
+        "optimizer",
+        advanced("[data-field=optimizer]", "select", "adam"),
+        lambda c: c["optimizer"] == "adam",
+    ),
+    (
+        "loss",
+        advanced("[data-field=loss]", "select", "binary_cross_entropy"),
+        lambda c: c["loss"] == "binary_cross_entropy",
+    ),
+    ("init", advanced("[data-field=init]", "select", "he"), lambda c: c["init"] == "he"),
+    (
+        "schedule",
+        advanced("[data-field=schedule]", "select", "cosine"),
+        lambda c: c["schedule"] == "cosine",
+    ),
+    ("dropout", advanced("[data-field=dropout]", "fill", 0.2), lambda c: c["dropout"] == 0.2),
+    (
+        "validation",
+        advanced("[data-field=validation_percent]", "fill", 20),
+        lambda c: c["validation_percent"] == 20,
+    ),
+    ("seed", advanced("[data-field=seed]", "fill", 42), lambda c: c["seed"] == 42),
+    ("shuffle", advanced("[data-field=shuffle]", "check"), lambda c: c["shuffle"] is False),
+    ("momentum", advanced("[data-field=momentum]", "fill", 0.5), lambda c: c["momentum"] == 0.5),
+]
+
+
+@pytest.mark.parametrize(("name", "act", "check"), CONTROLS, ids=[c[0] for c in CONTROLS])
+def test_control_change_reaches_the_session_config(pg, name, act, check):
+    pg.open()
+    assert not check(pg.wire.last_config()), f"{name}: already set before the change"
+    mark = pg.wire.mark()
+    act(pg.page)
+    pg.wire.config_after(mark, check, name)
+
+
+def test_regenerate_draws_a_new_data_seed_and_keeps_the_network(pg):
+    pg.open()
+    before = pg.wire.last_config()
+    weights = pg.wire.frames[-1].array("weights").copy()
+    mark = pg.wire.mark()
+    pg.page.click("[data-action=regenerate]")
+    after = pg.wire.config_after(
+        mark, lambda c: c["data_seed"] != before["data_seed"], "a new data_seed"
+    )
+    assert after["seed"] == before["seed"]
+    pg.wire.message_after(mark, "dataset")
+    assert (pg.wire.frame_after(mark).array("weights") == weights).all()
+
+
+def test_invalid_value_is_shown_next_to_its_control(pg):
+    pg.open()
+    pg.page.click("[data-action=settings]")
+    field = pg.page.locator("[data-advanced] [data-field=early_stopping]")
+    mark = pg.wire.mark()
+    field.click()  # early stopping needs a validation split, which is 0 here
+    error = pg.wire.message_after(mark, "error")
+    assert error["field"] == "early_stopping"
+    slot = pg.page.locator("[data-error-for=early_stopping]")
+    expect(slot).to_contain_text("validation")
+    # The control goes back to the value the server kept.
+    expect(field).not_to_be_checked()
