@@ -1,0 +1,173 @@
+"""A real uvicorn subprocess on a free port, driven by a real websocket client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from typing import Any
+
+import numpy as np
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from app import frames
+
+pytestmark = pytest.mark.timeout(120)
+WAIT = 20.0
+
+
+async def next_text(ws: ClientConnection, kind: str) -> dict[str, Any]:
+    while True:
+        message = await asyncio.wait_for(ws.recv(), WAIT)
+        if isinstance(message, str):
+            parsed = json.loads(message)
+            if parsed["type"] == kind:
+                return parsed["data"]
+
+
+async def next_frame(ws: ClientConnection, predicate=lambda header: True) -> tuple[dict, dict]:
+    while True:
+        message = await asyncio.wait_for(ws.recv(), WAIT)
+        if isinstance(message, bytes):
+            header, arrays = frames.decode(message)
+            if predicate(header):
+                return header, arrays
+
+
+async def send(ws: ClientConnection, kind: str, data: Any = None) -> None:
+    await ws.send(json.dumps({"type": kind, "data": data}))
+
+
+def get(url: str) -> tuple[int, str, str]:
+    with urllib.request.urlopen(url, timeout=WAIT) as response:
+        return response.status, response.headers["content-type"], response.read().decode()
+
+
+def test_server_negotiates_permessage_deflate_and_streams_frames(live_server):
+    async def scenario():
+        async with connect(live_server.ws_url, compression="deflate") as ws:
+            extensions = ws.response.headers.get("Sec-WebSocket-Extensions", "")
+            assert "permessage-deflate" in extensions
+            hello = await next_text(ws, "hello")
+            assert hello["config"]["fps"] == 30
+            await send(ws, "play")
+            header, arrays = await next_frame(ws, lambda h: h["epoch"] >= 5)
+            assert arrays["output"].shape == (100, 100)
+
+    asyncio.run(scenario())
+
+
+def test_two_concurrent_sessions_do_not_interfere(live_server):
+    async def scenario():
+        async with (
+            connect(live_server.ws_url) as a,
+            connect(live_server.ws_url) as b,
+        ):
+            hello_a, hello_b = await next_text(a, "hello"), await next_text(b, "hello")
+            assert hello_a["session"] != hello_b["session"]
+            b_start, _ = await next_frame(b)
+            await send(a, "configure", {"hidden": [5], "learning_rate": 0.3})
+            await send(a, "play")
+            await next_frame(a, lambda h: h["epoch"] >= 20)
+            await send(b, "configure", {})
+            config_b = (await next_text(b, "config"))["config"]
+            assert config_b["hidden"] == [4, 2] and config_b["learning_rate"] == 0.03
+            await send(b, "step", {"epochs": 2})
+            header_b, arrays_b = await next_frame(b, lambda h: h["epoch"] == 2)
+            assert arrays_b["weights"].shape == (25,)
+            header_a, _ = await next_frame(a)
+            assert header_a["epoch"] > 20  # A kept playing throughout
+
+    asyncio.run(scenario())
+
+
+def test_reconnect_resumes_the_session_exactly(live_server):
+    async def scenario():
+        async with connect(live_server.ws_url) as ws:
+            hello = await next_text(ws, "hello")
+            await send(ws, "configure", {"dataset": "xor", "hidden": [3, 3]})
+            await next_text(ws, "config")
+            dataset = await next_text(ws, "dataset")
+            await send(ws, "step", {"epochs": 9})
+            _, before = await next_frame(ws, lambda h: h["epoch"] == 9)
+        async with connect(f"{live_server.ws_url}?session={hello['session']}") as ws:
+            again = await next_text(ws, "hello")
+            assert again["resumed"] is True
+            assert again["config"]["hidden"] == [3, 3]
+            assert await next_text(ws, "dataset") == dataset
+            header, after = await next_frame(ws)
+            assert header["epoch"] == 9
+            np.testing.assert_array_equal(after["weights"], before["weights"])
+
+    asyncio.run(scenario())
+
+
+def test_unknown_session_is_closed_with_4000_and_a_reason(live_server):
+    async def scenario():
+        async with connect(f"{live_server.ws_url}?session=gone") as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), WAIT)
+        assert closed.value.rcvd.code == 4000
+        assert "unknown or expired" in closed.value.rcvd.reason
+
+    asyncio.run(scenario())
+
+
+def test_full_server_closes_new_sockets_with_4001_not_a_hang(live_server_factory):
+    server = live_server_factory(max_sessions=2)
+
+    async def scenario():
+        async with connect(server.ws_url) as a, connect(server.ws_url) as b:
+            await next_text(a, "hello")
+            await next_text(b, "hello")
+            async with connect(server.ws_url) as c:
+                with pytest.raises(ConnectionClosed) as closed:
+                    await asyncio.wait_for(c.recv(), WAIT)
+            assert closed.value.rcvd.code == 4001
+            assert "limit of 2 sessions" in closed.value.rcvd.reason
+
+    asyncio.run(scenario())
+
+
+def test_http_endpoints_serve_health_options_previews_and_metrics(live_server):
+    status, kind, body = get(live_server.url + "/healthz")
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    options = json.loads(get(live_server.url + "/api/options")[2])
+    assert set(options) == {"options", "limits", "defaults"}
+    assert options["defaults"]["fps"] == 30 and options["defaults"]["dataset"] == "circle"
+    preview = json.loads(get(live_server.url + "/api/datasets/blobs/preview?num_classes=4")[2])
+    assert len(preview["points"]) == 200
+    assert {p[2] for p in preview["points"]} == {0, 1, 2, 3}
+    status, kind, text = get(live_server.url + "/metrics")
+    assert kind.startswith("text/plain")
+    for name in ("sessions", "frames_sent_per_second", "frames_dropped_per_second"):
+        assert f"\nplayground_{name} " in text
+    assert "playground_epochs_per_second" in text
+    assert "playground_event_loop_lag_p95_seconds" in text
+
+
+def test_page_is_served_with_the_bootstrap_json(live_server):
+    status, kind, html = get(live_server.url + "/")
+    assert status == 200 and kind.startswith("text/html")
+    assert '"max_neurons": 16' in html or '"max_neurons":16' in html
+
+
+def test_two_workers_both_serve_sessions(live_server_factory):
+    server = live_server_factory(workers=2)
+
+    async def scenario():
+        clients = [connect(server.ws_url) for _ in range(4)]
+        sockets = [await c.__aenter__() for c in clients]
+        try:
+            for ws in sockets:
+                await next_text(ws, "hello")
+                await send(ws, "step", {"epochs": 3})
+            for ws in sockets:
+                header, _ = await next_frame(ws, lambda h: h["epoch"] == 3)
+        finally:
+            for c in clients:
+                await c.__aexit__(None, None, None)
+
+    asyncio.run(scenario())
