@@ -1,0 +1,114 @@
+"""Classroom in the browser: an instructor and a student in two browser contexts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.app.classroom.server import Server
+
+
+@pytest.fixture
+def room_server(tmp_path):
+    server = Server(tmp_path / "data").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def badge(pg) -> str:
+    return pg.page.locator("[data-mode-badge]").inner_text()
+
+
+@pytest.mark.browser
+def test_instructor_and_student_main_flow(new_page, room_server):
+    teacher = new_page(room_server.base)
+    teacher.page.goto(f"{room_server.base}/classroom")
+    teacher.page.click("[data-action=create-room]")
+    teacher.page.wait_for_url(re.compile(r"/room/[A-Z0-9]{6}$"))
+    teacher.page.wait_for_function(
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'control'"
+    )
+    code = teacher.page.locator("header [data-room-code]").inner_text()
+    assert "secret" not in teacher.page.url  # nothing secret left on a projected screen
+    teacher.page.wait_for_function("() => document.querySelector('[data-qr]').naturalWidth > 0")
+
+    student = new_page(room_server.base)
+    student.page.goto(f"{room_server.base}/room/{code}")
+    student.page.fill("[data-name-input]", "<b>Ada</b>")
+    student.page.click("[data-action=join]")
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'follow'"
+    )
+    # The name is shown as text, never as markup.
+    entry = teacher.page.locator("[data-roster] li").first
+    entry.wait_for()
+    assert entry.locator("span").inner_text() == "<b>Ada</b>"
+    assert teacher.page.locator("[data-roster] b").count() == 0
+    assert student.page.locator("[data-field=learning_rate]").is_disabled()
+
+    # A change by the instructor shows on the student's controls.
+    teacher.page.select_option("[data-field=learning_rate]", "0.3")
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-field=learning_rate]').value === '0.3'"
+    )
+    # Play: the student's page draws the live run's frames.
+    teacher.page.click("[data-action=play]")
+    student.page.wait_for_function("() => (window.classroom.lastEpoch || 0) >= 5")
+    teacher.page.click("[data-action=play]")  # pause
+    lag = student.page.locator("[data-lag]").inner_text()
+    assert lag.endswith("ms behind")
+
+    # Fork: the student's own copy; their change never reaches the instructor.
+    student.page.click("[data-action=fork]")
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'fork'"
+    )
+    assert not student.page.locator("[data-field=learning_rate]").is_disabled()
+    mark = teacher.wire.mark()
+    student.page.select_option("[data-field=learning_rate]", "3")
+    student.wire.wait(
+        "the fork's config echo",
+        lambda: any(
+            m["type"] == "config" and m["data"]["config"]["learning_rate"] == 3
+            for m in student.wire.received
+        ),
+    )
+    teacher.page.select_option("[data-field=learning_rate]", "0.01")
+    teacher.wire.config_after(mark, lambda c: c["learning_rate"] == 0.01, "lr 0.01")
+    assert not any(
+        m["type"] == "config" and m["data"]["config"]["learning_rate"] == 3
+        for m in teacher.wire.received[mark[0] :]
+    )
+    # Re-follow: back on the live run, with its values.
+    student.page.click("[data-action=refollow]")
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-field=learning_rate]').value === '0.01'"
+    )
+    assert "Following" in badge(student)
+
+    # Push: every student gets the exercise in their own session.
+    teacher.page.fill("[data-push-title]", "xor, no hidden layer")
+    teacher.page.select_option("[data-push-dataset]", "xor")
+    teacher.page.fill("[data-push-hidden]", "")
+    teacher.page.click("[data-action=push]")
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'fork'"
+    )
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-field=dataset]').value === 'xor'"
+    )
+    assert "xor, no hidden layer" in student.page.locator("[data-room-notice]").inner_text()
+
+    # Kick: the student is told and not reconnected.
+    teacher.page.click("[data-kick]")
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-room-connection]').dataset.roomConnection === 'closed'"
+    )
+    assert "removed" in student.page.locator("[data-room-notice]").inner_text()
+
+    for pg in (teacher, student):
+        # CSP violations and script failures are console errors; the kick's close is not.
+        assert not [e for e in pg.console_errors if "4104" not in e], pg.console_errors
