@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 from typing import Any
 
@@ -64,8 +65,12 @@ async def room_qr(request: Request, code: str) -> Response:
     """The join URL as a QR code (SVG) for the projector."""
     room = await _find_http(request, code)
     qr = segno.make(join_url(request, room.code), error="m")
-    svg = qr.svg_inline(scale=8, border=2, dark="#000", light="#fff")
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+    out = io.BytesIO()
+    # A standalone document (with its namespace) so that <img src> can show it.
+    qr.save(out, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False)
+    return Response(
+        out.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get("/api/snapshots/{snap_id}")

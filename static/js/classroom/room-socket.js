@@ -1,0 +1,87 @@
+// The room websocket: join handshake, JSON messages, binary frames, and reconnects that
+// re-join (except after a refusal the server meant, such as a kick or an ended room).
+
+import { parseFrame } from "../socket.js";
+
+/** Mirrors app/classroom/closecodes.py `RoomClose`. */
+export const RoomClose = Object.freeze({
+  ROOM_UNKNOWN: 4100,
+  ROOM_ENDED: 4101,
+  ROOM_LOCKED: 4102,
+  ROOM_FULL: 4103,
+  KICKED: 4104,
+  UNAUTHORIZED: 4105,
+  RATE_LIMITED: 4106,
+  BAD_JOIN: 4107,
+  SERVER_STOPPING: 4108,
+});
+
+const FINAL = new Set([
+  RoomClose.ROOM_UNKNOWN,
+  RoomClose.ROOM_ENDED,
+  RoomClose.KICKED,
+  RoomClose.UNAUTHORIZED,
+  RoomClose.ROOM_LOCKED,
+  RoomClose.ROOM_FULL,
+  RoomClose.RATE_LIMITED,
+  RoomClose.BAD_JOIN,
+]);
+
+export class RoomSocket {
+  /**
+   * @param {string} url ws(s)://host/ws/room/CODE
+   * @param {object} join the join data: {name} or {secret}
+   * @param {{onMessage, onFrame, onConnection}} handlers
+   */
+  constructor(url, join, handlers) {
+    this.url = url;
+    this.join = join;
+    this.handlers = handlers;
+    this.retries = 0;
+    this.ws = null;
+    this.final = false;
+  }
+
+  connect() {
+    this.handlers.onConnection(this.retries ? "reconnecting" : "connecting");
+    const ws = new WebSocket(this.url);
+    ws.binaryType = "arraybuffer";
+    ws.addEventListener("open", () => {
+      ws.send(JSON.stringify({ type: "join", data: this.join }));
+    });
+    ws.addEventListener("message", (event) => ws === this.ws && this.receive(event.data));
+    ws.addEventListener("close", (event) => ws === this.ws && this.closed(event));
+    this.ws = ws;
+  }
+
+  receive(data) {
+    if (typeof data !== "string") {
+      this.handlers.onFrame(parseFrame(data));
+      return;
+    }
+    const message = JSON.parse(data);
+    if (message.type === "you") {
+      this.retries = 0;
+      this.handlers.onConnection("connected");
+    }
+    this.handlers.onMessage(message.type, message.data || {});
+  }
+
+  closed(event) {
+    if (this.final || FINAL.has(event.code)) {
+      this.final = true;
+      this.handlers.onConnection("closed", event.reason || "disconnected", event.code);
+      return;
+    }
+    this.retries += 1;
+    const delay = Math.min(5000, 250 * 2 ** Math.min(this.retries - 1, 5));
+    this.handlers.onConnection("reconnecting", event.reason || "");
+    setTimeout(() => this.connect(), delay);
+  }
+
+  send(type, data) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(data === undefined ? { type } : { type, data }));
+    }
+  }
+}

@@ -1,0 +1,208 @@
+"""A real uvicorn server in a subprocess for the classroom tests, and a websocket client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import websockets
+
+from app.frames import decode
+
+ROOT = Path(__file__).resolve().parents[3]
+APP = "tests.app.classroom.server:create_app"
+
+
+def create_app() -> Any:
+    """app.main's factory, plus classroom mode if create_app does not install it yet."""
+    from app.classroom.install import install_classroom
+    from app.main import create_app as create
+
+    app = create()
+    if not any(getattr(r, "path", "") == "/ws/room/{code}" for r in app.routes):
+        install_classroom(app)
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`python -m uvicorn app.main:create_app` on a free port with its own data directory."""
+
+    def __init__(self, data_dir: Path, **env: str) -> None:
+        self.data_dir = data_dir
+        self.env = env
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = data_dir / "server.log"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        env = {**os.environ, "PLAYGROUND_DATA_DIR": str(self.data_dir), **self.env}
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as log:
+            command = [sys.executable, "-m", "uvicorn", APP, "--factory", "--port", str(self.port)]
+            self.proc = subprocess.Popen(
+                [*command, "--ws", "websockets-sansio"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited:\n{self.log.read_text()}")
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=1).read()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server did not start:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM: the app's shutdown runs, as on a deploy)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def post(self, path: str, body: dict | None = None) -> tuple[int, Any]:
+        data = json.dumps(body or {}).encode()
+        req = urllib.request.Request(self.base + path, data=data, method="POST")
+        req.add_header("content-type", "application/json")
+        return self._open(req)
+
+    def get(self, path: str) -> tuple[int, Any, dict[str, str]]:
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=10) as r:
+                return r.status, r.read(), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), dict(e.headers)
+
+    def _open(self, req: urllib.request.Request) -> tuple[int, Any]:
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def new_room(self) -> dict[str, Any]:
+        status, room = self.post("/api/rooms")
+        assert status == 200, room
+        return room
+
+
+def run(main: Any) -> Any:
+    """asyncio.run(main), closing every Client it opened (no socket outlives a test)."""
+
+    async def wrapper() -> Any:
+        try:
+            return await main
+        finally:
+            await Client.close_all()
+
+    return asyncio.run(wrapper())
+
+
+class Client:
+    """A room websocket that records every message; await what you expect."""
+
+    opened: list[Client] = []
+
+    def __init__(self, ws: Any, label: str) -> None:
+        Client.opened.append(self)
+        self.ws = ws
+        self.label = label
+        self.texts: list[dict[str, Any]] = []
+        self.frames: list[dict[str, Any]] = []  # decoded headers, with the arrival time
+        self.closed: tuple[int, str] | None = None
+        self._changed = asyncio.Event()
+        self._task = asyncio.create_task(self._read())
+
+    @classmethod
+    async def join(cls, server: Server, code: str, **data: Any) -> Client:
+        ws = await websockets.connect(f"{server.ws}/ws/room/{code}", compression=None)
+        # The server may refuse before reading the join (unknown code): the reader records it.
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await ws.send(json.dumps({"type": "join", "data": data}))
+        return cls(ws, data.get("name") or "instructor")
+
+    async def _read(self) -> None:
+        try:
+            async for message in self.ws:
+                if isinstance(message, bytes):
+                    header, _ = decode(message)
+                    header["received_at"] = time.time() * 1000
+                    self.frames.append(header)
+                else:
+                    self.texts.append(json.loads(message))
+                self._changed.set()
+        except websockets.ConnectionClosed:
+            pass
+        self.closed = (self.ws.close_code or 1006, self.ws.close_reason or "")
+        self._changed.set()
+
+    async def send(self, kind: str, **data: Any) -> None:
+        await self.ws.send(json.dumps({"type": kind, "data": data}))
+
+    async def until(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until predicate() is truthy (re-checked on every message); return its value."""
+        async with asyncio.timeout(timeout):
+            while not (value := predicate()):
+                self._changed.clear()
+                await self._changed.wait()
+        return value
+
+    async def text(self, kind: str, where: Callable[[dict], bool] = lambda d: True, after=0):
+        """The first text message of `kind` (from index `after`) whose data satisfies where."""
+
+        def find():
+            for m in self.texts[after:]:
+                if m["type"] == kind and where(m["data"]):
+                    return m["data"]
+            return None
+
+        return await self.until(find)
+
+    async def closing(self) -> tuple[int, str]:
+        return await self.until(lambda: self.closed)
+
+    def types(self) -> list[str]:
+        return [m["type"] for m in self.texts]
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+    @classmethod
+    async def close_all(cls) -> None:
+        clients, cls.opened = cls.opened, []
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)

@@ -1,0 +1,269 @@
+"""A real server and real websockets: follow, fork isolation, push, refusals, limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.protocol import MESSAGE_TYPES
+from tests.app.classroom.server import Client, run
+
+
+async def instructor_and_students(server, n: int):
+    room = server.new_room()
+    teacher = await Client.join(server, room["code"], secret=room["secret"])
+    await teacher.text("you", lambda d: d["role"] == "instructor")
+    students = [await Client.join(server, room["code"], name=f"s{i}") for i in range(n)]
+    for s in students:
+        await s.until(lambda s=s: s.frames)  # the current run has arrived
+    return room, teacher, students
+
+
+def test_every_student_follows_the_instructors_changes(server):
+    async def main():
+        room, teacher, students = await instructor_and_students(server, 3)
+        await teacher.send("configure", learning_rate=0.3, hidden=[3])
+        for s in students:
+            cfg = await s.text("config", lambda d: d["config"]["learning_rate"] == 0.3)
+            assert cfg["config"]["hidden"] == [3]
+            await s.until(lambda s=s: any(len(f["weights_shape"]) for f in []) or s.frames)
+        marks = [len(s.frames) for s in students]
+        await teacher.send("step", epochs=5)
+        for s, mark in zip(students, marks, strict=True):
+            frame = await s.until(
+                lambda s=s, mark=mark: next((f for f in s.frames[mark:] if f["epoch"] == 5), None)
+            )
+            assert frame["sent_at"] <= frame["received_at"]
+        roster = await teacher.text("roster", lambda d: len(d["students"]) == 3)
+        assert sorted(x["name"] for x in roster["students"]) == ["s0", "s1", "s2"]
+
+    run(main())
+
+
+def test_a_forked_students_changes_never_reach_the_room(server):
+    async def main():
+        room, teacher, (forker, watcher) = await instructor_and_students(server, 2)
+        await teacher.send("step", epochs=3)
+        await watcher.until(lambda: any(f["epoch"] == 3 for f in watcher.frames))
+        await forker.until(lambda: any(f["epoch"] == 3 for f in forker.frames))
+        mark = len(forker.frames)  # the room is paused: later frames are the fork's
+        await forker.send("fork")
+        await forker.text("you", lambda d: d["mode"] == "fork")
+        # The fork starts from the live run's weights and epoch.
+        first = await forker.until(lambda: forker.frames[mark:] and forker.frames[mark])
+        assert first["epoch"] == 3
+        watched = len(watcher.texts), len(watcher.frames)
+        await forker.send("configure", learning_rate=5.0, hidden=[7])
+        await forker.send("step", epochs=4)
+        # hidden=[7] rebuilds the network (epoch 0), then 4 epochs are trained.
+        await forker.until(lambda: any(f["epoch"] == 4 for f in forker.frames[mark + 1 :]))
+        await forker.text("config", lambda d: d["config"]["learning_rate"] == 5.0)
+        # The room still runs its own config: check through the instructor's export.
+        await teacher.send("export")
+        state = await teacher.text("state")
+        assert state["state"]["trainer"]["config"]["hidden"] != [7]
+        assert state["state"]["trainer"]["config"]["learning_rate"] != 5.0
+        new_texts = watcher.texts[watched[0] :]
+        assert not any(m["type"] == "config" for m in new_texts)
+        assert all(f["epoch"] <= 3 for f in watcher.frames[watched[1] :])
+        # Re-follow: back to the live run.
+        await teacher.send("configure", learning_rate=0.2)
+        await forker.send("refollow")
+        await forker.text("you", lambda d: d["mode"] == "follow")
+        await forker.text("config", lambda d: d["config"]["learning_rate"] == 0.2)
+
+    run(main())
+
+
+def test_push_starts_the_scenario_in_every_students_own_session(server):
+    async def main():
+        room, teacher, students = await instructor_and_students(server, 3)
+        scenario = {"dataset": "xor", "hidden": []}
+        await teacher.send("push", title="xor without hidden layers", config=scenario)
+        for s in students:
+            pushed = await s.text("pushed")
+            assert pushed["scenario"]["title"] == "xor without hidden layers"
+            await s.text("you", lambda d: d["mode"] == "fork")
+            await s.text("config", lambda d: d["config"]["dataset"] == "xor")
+        # Each student now drives their own copy; the room is untouched.
+        await students[0].send("configure", hidden=[4])
+        await students[0].text("config", lambda d: d["config"]["hidden"] == [4])
+        await teacher.send("export")
+        state = await teacher.text("state")
+        assert state["state"]["trainer"]["config"]["dataset"] == "circle"
+
+    run(main())
+
+
+def test_a_bad_push_is_answered_with_an_error_naming_the_field(server):
+    async def main():
+        room, teacher, (student,) = await instructor_and_students(server, 1)
+        await teacher.send("push", title="bad", config={"learning_rate": 99})
+        error = await teacher.text("error")
+        assert error["field"] == "learning_rate" and error["request"] == "push"
+        assert "pushed" not in student.types()
+
+    run(main())
+
+
+STUDENT_REFUSED = sorted(
+    (set(MESSAGE_TYPES) - {"ping", "export"}) | {"lock", "unlock", "end", "kick", "push", "roster"}
+)
+
+
+def test_a_following_student_is_refused_every_control_message(server):
+    async def main():
+        room, teacher, (student, other) = await instructor_and_students(server, 2)
+        for kind in STUDENT_REFUSED:
+            data = {"name": "s1"} if kind == "kick" else {}
+            await student.send(kind, **data)
+            error = await student.text("error", lambda d, k=kind: d["request"] == k)
+            assert error["code"] == "forbidden", kind
+        await student.send("ping", t=1)
+        await student.text("pong")
+        await teacher.send("export")
+        state = await teacher.text("state")
+        assert state["state"]["trainer"]["epoch"] == 0
+        assert other.closed is None and student.closed is None
+        # The room was neither locked nor ended: a newcomer still gets in.
+        late = await Client.join(server, room["code"], name="late")
+        await late.text("you")
+
+    run(main())
+
+
+def test_a_wrong_secret_is_refused_and_the_secret_never_reaches_students(server):
+    async def main():
+        room, teacher, (student,) = await instructor_and_students(server, 1)
+        bad = await Client.join(server, room["code"], secret="x" * 32)
+        code, _ = await bad.closing()
+        assert code == 4105
+        await teacher.send("step", epochs=1)
+        await student.until(lambda: any(f["epoch"] == 1 for f in student.frames))
+        return room, student
+
+    room, student = run(main())
+    assert room["secret"] not in repr(student.texts) + repr(student.frames)
+    server.stop()
+    assert room["secret"] not in server.log.read_text()
+
+
+def test_guessing_join_codes_gets_throttled(start_server):
+    server = start_server(PLAYGROUND_JOIN_FAILURES="5")
+
+    async def main():
+        room = server.new_room()
+        codes = []
+        for guess in ["AAAAAA", "CCCCCC", "DDDDDD", "EEEEEE", "FFFFFF"]:
+            c = await Client.join(server, guess, name="guesser")
+            codes.append((await c.closing())[0])
+        right = await Client.join(server, room["code"], name="guesser")
+        return codes, await right.closing()
+
+    codes, (code, reason) = run(main())
+    assert codes == [4100] * 5
+    assert code == 4106 and "too many wrong join codes" in reason
+
+
+def test_lock_kick_and_end(server):
+    async def main():
+        room, teacher, (a, b) = await instructor_and_students(server, 2)
+        await teacher.send("lock")
+        await a.text("room", lambda d: d["locked"])
+        late = await Client.join(server, room["code"], name="late")
+        assert (await late.closing())[0] == 4102
+        await teacher.send("unlock")
+        await a.text("room", lambda d: not d["locked"])
+        await teacher.send("kick", name="s0")
+        assert (await a.closing())[0] == 4104
+        await teacher.text("roster", lambda d: [x["name"] for x in d["students"]] == ["s1"])
+        again = await Client.join(server, room["code"], name="S0")
+        assert (await again.closing())[0] == 4104
+        await teacher.send("end")
+        assert (await b.closing())[0] == 4101
+        assert (await teacher.closing())[0] == 4101
+        after = await Client.join(server, room["code"], name="after")
+        assert (await after.closing())[0] == 4101  # ended, said as such
+
+    run(main())
+
+
+def test_room_and_server_limits_give_clear_messages(start_server):
+    server = start_server(PLAYGROUND_MAX_STUDENTS="2", PLAYGROUND_MAX_ROOMS="1")
+
+    async def main():
+        room, teacher, students = await instructor_and_students(server, 2)
+        third = await Client.join(server, room["code"], name="third")
+        error = await third.text("error")
+        return error, await third.closing()
+
+    error, (code, _) = run(main())
+    assert code == 4103 and "2 students" in error["message"]
+    status, body = server.post("/api/rooms")
+    assert status == 503 and "limit of 1 rooms" in body["detail"]
+
+
+@pytest.mark.parametrize("name", ["", " ", "x" * 33, "a\nb"])
+def test_bad_display_names_are_refused_naming_the_field(server, name):
+    async def main():
+        room = server.new_room()
+        c = await Client.join(server, room["code"], name=name)
+        if not name.strip():
+            return await c.text("you")  # an empty name gets a generated one
+        return await c.text("error")
+
+    result = run(main())
+    if name.strip():
+        assert result["field"] == "name"
+    else:
+        assert result["name"].startswith("Student ")
+
+
+def test_a_restart_keeps_rooms_live_state_and_share_links(start_server):
+    server = start_server()
+
+    async def before():
+        room, teacher, (student,) = await instructor_and_students(server, 1)
+        await teacher.send("configure", learning_rate=0.5, hidden=[5])
+        await teacher.send("step", epochs=6)
+        await student.until(lambda: any(f["epoch"] == 6 for f in student.frames))
+        await student.send("share")
+        shared = await student.text("shared")
+        return room, shared
+
+    room, shared = run(before())
+    server.stop()
+    server.start()
+
+    async def after():
+        student = await Client.join(server, room["code"], name="back")
+        cfg = await student.text("config")
+        frame = await student.until(lambda: student.frames and student.frames[0])
+        teacher = await Client.join(server, room["code"], secret=room["secret"])
+        you = await teacher.text("you")
+        return cfg, frame, you
+
+    cfg, frame, you = run(after())
+    assert cfg["config"]["learning_rate"] == 0.5 and cfg["config"]["hidden"] == [5]
+    assert frame["epoch"] == 6
+    assert you["role"] == "instructor"
+    status, body, _ = server.get(f"/api/snapshots/{shared['id']}")
+    assert status == 200
+    import json
+
+    state = json.loads(body)["state"]
+    assert state["trainer"]["config"]["hidden"] == [5]
+    assert state["trainer"]["epoch"] == 6
+
+
+def test_the_room_page_has_a_strict_csp_and_the_qr_code_is_svg(server):
+    room = server.new_room()
+    status, body, headers = server.get(f"/room/{room['code']}")
+    assert status == 200
+    csp = headers["content-security-policy"]
+    assert (
+        "script-src 'self'" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
+    status, svg, headers = server.get(f"/api/rooms/{room['code']}/qr.svg")
+    assert status == 200 and headers["content-type"].startswith("image/svg+xml")
+    assert svg.startswith(b"<svg")
