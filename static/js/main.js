@@ -308,7 +308,9 @@ function draw() {
   }
   if (page.redraw.points && page.dataset) {
     page.redraw.points = false;
-    heatmap.updatePoints(page.dataset.points, pointColor(), page.ui.show_test_data);
+    // Drawn points stay visible while editing custom data, whichever split they fell in.
+    const showTest = page.ui.show_test_data || page.config.dataset === "custom";
+    heatmap.updatePoints(page.dataset.points, pointColor(), showTest);
   }
   if (frame) {
     stats.draw.push(performance.now() - started);

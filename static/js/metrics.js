@@ -63,7 +63,7 @@ export class Metrics {
     if (this.valRow && this.valRow.hidden === hasVal) this.valRow.hidden = !hasVal;
     if (hasVal) this.set("val_loss", fmt(m.val_loss));
     if (!this.list) return;
-    if (m.train_accuracy !== null && m.train_accuracy !== undefined) {
+    if (m.train_accuracy !== undefined) {
       this.setRow("accuracy", "Accuracy (train / test)", `${pct(m.train_accuracy)} / ${pct(m.test_accuracy)}`);
     }
     this.setRow("learning_rate", "Current learning rate", m.learning_rate === undefined ? "–" : String(Number(m.learning_rate.toPrecision(3))));
