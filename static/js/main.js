@@ -225,9 +225,10 @@ function buildNetwork() {
   controls.update({ class_view: page.ui.class_view }, "ui");
 }
 
-function pointColor() {
+/** Colour of a label under `source`'s problem and class count (the config, or the data shown). */
+function pointColor(source = page.config) {
   const { palette } = page.ui;
-  const { problem, num_classes: k } = page.dataset || page.config;
+  const { problem, num_classes: k } = source;
   const fn = (labelValue) => pointCss(palette, problem, labelValue, k);
   fn.key = `${palette}|${problem}|${k}`;
   return fn;
@@ -310,7 +311,7 @@ function draw() {
     page.redraw.points = false;
     // Drawn points stay visible while editing custom data, whichever split they fell in.
     const showTest = page.ui.show_test_data || page.config.dataset === "custom";
-    heatmap.updatePoints(page.dataset.points, pointColor(), showTest);
+    heatmap.updatePoints(page.dataset.points, pointColor(page.dataset), showTest);
   }
   if (frame) {
     stats.draw.push(performance.now() - started);
