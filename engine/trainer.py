@@ -190,7 +190,8 @@ class Trainer:
         """The dataset after a config change (the same one if no data field changed)."""
         if not changed & DATA_FIELDS:
             return self.dataset
-        if new.dataset == CUSTOM_DATASET and old.dataset == CUSTOM_DATASET:
+        same_points = old.dataset == CUSTOM_DATASET and old.problem == new.problem
+        if new.dataset == CUSTOM_DATASET and same_points:
             return self._resplit(new)
         return self._generate(new)
 

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.activations import ACTIVATIONS
 from engine.initializers import INITIALIZERS
@@ -129,3 +131,25 @@ def test_backward_after_an_evaluation_pass_uses_no_dropout_mask():
         return net.grads.copy()
 
     check_gradient(f, grad, net.params.copy(), rng)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 9), min_size=2, max_size=5),
+    n=st.integers(1, 12),
+    dropout=st.sampled_from([0.0, 0.4]),
+)
+def test_forward_and_backward_shapes_follow_the_sizes(sizes, n, dropout):
+    head = LOSSES["square"].head("regression", 0)
+    sizes = [*sizes[:-1], 1]
+    hidden = len(sizes) - 2
+    net = Network(sizes, [ACTIVATIONS["tanh"]] * hidden, head, [dropout] * hidden)
+    assert [w.shape for w in net.weights] == list(zip(sizes[:-1], sizes[1:], strict=True))
+    assert [b.shape for b in net.biases] == [(d,) for d in sizes[1:]]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, sizes[0]))
+    ws = net.forward(x, rng)
+    assert [h.shape for h in ws.h] == [(n, d) for d in sizes[1:]]
+    net.grads[...] = np.nan
+    net.backward(x, rng.normal(size=(n, 1)), ws, 1.0 / n)
+    assert np.all(np.isfinite(net.grads))  # every entry written

@@ -384,3 +384,58 @@ def test_validation_points_are_held_out_of_training():
     assert len(t.dataset.train) == 200 and len(t.dataset.val) == 50
     t.train_epochs(2)
     assert all(v is not None for v in t.history["val_loss"])
+
+
+def _another_value(name):
+    from engine import OPTIONS
+
+    option = OPTIONS[name]
+    default = option["default"]
+    if option["type"] == "bool":
+        return not default
+    if "choices" in option:
+        return next(c for c in option["choices"] if c != default)
+    value = (option["min"] + option["max"]) / 2
+    return int(value) if option["type"] == "int" else value
+
+
+@pytest.mark.parametrize("name", sorted(__import__("engine").LIVE_FIELDS))
+def test_every_live_field_applies_without_losing_weights_or_epoch(name):
+    t = Trainer(Config(validation_percent=20))
+    t.train_batches(7)  # mid-epoch
+    weights, epoch, cursor = _params(t), t.epoch, t._cursor
+    assert t.configure({name: _another_value(name)}) == {"data": False, "network": False}
+    np.testing.assert_array_equal(_params(t), weights)
+    assert (t.epoch, t._cursor) == (epoch, cursor)
+    t.train_epochs(1)
+    assert t.epoch == epoch + 1
+
+
+def test_without_shuffle_every_epoch_uses_the_fixed_training_order():
+    t = Trainer(Config(shuffle=False))
+    expected = t.dataset.x[t.dataset.train]
+    for _ in range(2):
+        t.train_batches(1)
+        np.testing.assert_array_equal(t._epoch_x, expected)
+        t.train_epochs(1)
+
+
+def test_with_shuffle_the_order_changes_between_epochs():
+    t = Trainer()
+    t.train_batches(1)
+    first = t._epoch_x.copy()
+    t.train_epochs(1)
+    t.train_batches(1)
+    assert not np.array_equal(t._epoch_x, first)
+    np.testing.assert_array_equal(np.sort(t._epoch_x, axis=0), np.sort(first, axis=0))
+
+
+def test_switching_the_problem_of_custom_data_starts_an_empty_dataset():
+    from engine import Dataset
+
+    t = Trainer()
+    rng = np.random.default_rng(0)
+    t.set_dataset(Dataset.from_points(_points([0, 1] * 10, rng), "classification", 50, 0, rng))
+    t.configure({"problem": "regression"})
+    assert t.config.dataset == "custom" and t.dataset.problem == "regression"
+    assert len(t.dataset.x) == 0
