@@ -27,9 +27,9 @@ export class Notices {
     this.banner.hidden = !(diverged || stopped);
     this.banner.dataset.state = state;
     if (diverged) {
-      this.bannerText.textContent =
-        `Training diverged: ${message || "the loss became infinite or not a number"}. ` +
-        "The learning rate is probably too high for this network: lower it and reset.";
+      this.bannerText.textContent = `Training diverged. ${
+        message || "The loss became infinite or not a number: lower the learning rate and reset."
+      }`;
     } else if (stopped) {
       this.bannerText.textContent = `Early stopping: ${message || "the validation loss stopped improving"}.`;
     }

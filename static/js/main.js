@@ -341,10 +341,11 @@ function stepSpeed(delta) {
   configure({ ...SPEEDS[i] });
 }
 
+/** The divergence fix: a learning rate ten times lower (the nearest preset), then reset. */
 function lowerLearningRate() {
   const lr = page.config.learning_rate;
   const presets = $("[data-field=learning_rate]").dataset.presets.split(",").map(Number);
-  const lower = presets.filter((v) => v < lr * 0.999 && v >= options.learning_rate.min);
+  const lower = presets.filter((v) => v <= lr / 10 + 1e-12 && v >= options.learning_rate.min);
   configure({ learning_rate: lower.length ? lower[lower.length - 1] : lr / 10 });
   send("reset", { reseed: false });
 }

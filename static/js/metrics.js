@@ -2,7 +2,8 @@
 // per-layer gradient norms, dead-ReLU and zero-weight fractions, confusion matrix.
 
 function fmt(v, digits = 3) {
-  return v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(digits);
+  if (v === null || v === undefined || !Number.isFinite(v)) return "–";
+  return Math.abs(v) >= 1000 ? v.toExponential(2) : v.toFixed(digits);
 }
 
 function pct(v) {
