@@ -48,7 +48,7 @@ def _run(t: Trainer, max_batches: float) -> int:
     cfg = t.config
     net = t.network
     params, grads = net.params, net.grads
-    n_train = t._epoch_x.shape[0]
+    n_train = t.data.n_train
     if t._cursor == 0:
         _start_epoch(t)
     batch = min(cfg.batch_size, n_train)
@@ -58,7 +58,7 @@ def _run(t: Trainer, max_batches: float) -> int:
     rate, reg_name, scratch = cfg.regularization_rate, cfg.regularization, t._reg_scratch
     dropout_rng = t._dropout_rng if any(net.dropout) else None
     forward, backward, step = net.forward, net.backward, t.optimizer.step
-    xs, ts = t._epoch_x, t._epoch_t
+    xs, ts = t.data.epoch_x, t.data.epoch_t
     start = t._cursor
     ran = 0
     while start < n_train and ran < max_batches:
@@ -84,18 +84,18 @@ def _run(t: Trainer, max_batches: float) -> int:
 
 def _start_epoch(t: Trainer) -> None:
     """Gather this epoch's training order into the contiguous epoch buffers."""
-    n_train = t._epoch_x.shape[0]
-    t._gather(t._shuffle_rng.permutation(n_train) if t.config.shuffle else np.arange(n_train))
+    n_train = t.data.n_train
+    t.data.gather(t._shuffle_rng.permutation(n_train) if t.config.shuffle else np.arange(n_train))
     np.copyto(t._backup, t.network.params)
 
 
 def split_losses(t: Trainer) -> dict[str, float | None]:
     """Mean data loss of the current weights on each split (None for an empty split)."""
     net = t.network
-    ws = net.forward(t._eval_x)
-    per_point = t.head.loss(ws.z[-1], ws.h[-1], t._eval_t)
+    ws = net.forward(t.data.x)
+    per_point = t.head.loss(ws.z[-1], ws.h[-1], t.data.t)
     out: dict[str, float | None] = {}
-    for name, rows in t._splits.items():
+    for name, rows in t.data.splits.items():
         count = rows.stop - rows.start
         out[name] = float(np.add.reduce(per_point[rows])) / count if count else None
     return out

@@ -46,12 +46,11 @@ def metrics(t: Trainer) -> dict[str, Any]:
 
 def _predictions(t: Trainer, split: str) -> tuple[np.ndarray, np.ndarray]:
     """(predicted, true) class indices of one split."""
-    rows = t._splits[split]
-    x = t._eval_x[rows]
+    x, _ = t.data.rows(split)
     if not len(x):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     ws = t.network.forward(x)
-    return t.head.predict(ws.h[-1]), t._eval_y[rows].astype(np.int64)
+    return t.head.predict(ws.h[-1]), t.data.y[t.data.splits[split]].astype(np.int64)
 
 
 def _accuracy(t: Trainer, split: str) -> float | None:
@@ -71,7 +70,7 @@ def _confusion(t: Trainer) -> np.ndarray:
 def _grad_norms(t: Trainer) -> list[float]:
     """Per layer: norm of dL/dW of the mean data loss over the whole training set."""
     net = t.network
-    x, targets = t._eval_x[t._splits["train"]], t._eval_t[t._splits["train"]]
+    x, targets = t.data.rows("train")
     if not len(x):
         return [0.0] * net.depth
     net.backward(x, targets, net.forward(x), 1.0 / len(x))
@@ -82,7 +81,7 @@ def _dead_fraction(t: Trainer) -> float:
     """Fraction of hidden neurons that are ReLU and output 0 on every training point."""
     net = t.network
     hidden = sum(net.sizes[1:-1])
-    x = t._eval_x[t._splits["train"]]
+    x, _ = t.data.rows("train")
     if not hidden or not len(x) or not any(a.relu_like for a in net.activations):
         return 0.0
     ws = net.forward(x)

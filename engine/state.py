@@ -46,7 +46,7 @@ def export_state(t: Trainer) -> dict[str, Any]:
         "rng": {"dropout": _rng_out(t._dropout_rng), "shuffle": _rng_out(t._shuffle_rng)},
         "epoch": t.epoch,
         "cursor": t._cursor,
-        "epoch_order": t._epoch_order.tolist() if mid_epoch else None,
+        "epoch_order": t.data.epoch_order.tolist() if mid_epoch else None,
         "epoch_start_params": t._backup.tolist() if mid_epoch else None,
         "history": {k: list(v) for k, v in t.history.items()},
         "status": t.status,
@@ -99,9 +99,9 @@ def _load(t: Trainer, d: dict[str, Any]) -> None:
     cursor = int(d["cursor"])
     if cursor:
         order = np.asarray(d["epoch_order"], dtype=np.int64)
-        if sorted(order.tolist()) != list(range(t._epoch_x.shape[0])):
+        if sorted(order.tolist()) != list(range(t.data.n_train)):
             raise ValueError("epoch_order must be a permutation of the training rows")
-        t._gather(order)
+        t.data.gather(order)
         t._backup[...] = _vector(d["epoch_start_params"], net.params.size, "epoch_start_params")
         t._cursor = cursor
 

@@ -11,14 +11,14 @@ import numpy as np
 from engine import loop, metrics, regularization, state
 from engine.activations import ACTIVATIONS
 from engine.config import Config
-from engine.datasets import Dataset, make_dataset
-from engine.features import feature_matrix
+from engine.datasets import Dataset
 from engine.grid import Grid, evaluate_grid
 from engine.initializers import INITIALIZERS
 from engine.losses import LOSSES, Head
 from engine.network import Network
 from engine.optimizers import OPTIMIZERS
 from engine.options import CUSTOM_DATASET, DATA_FIELDS, NETWORK_FIELDS, ConfigError
+from engine.prepared import PreparedData, config_for, generate, resplit
 from engine.schedules import SCHEDULES
 
 
@@ -41,9 +41,9 @@ class Trainer:
     def __init__(self, config: Config | None = None, dataset: Dataset | None = None) -> None:
         config = config if config is not None else Config()
         if dataset is None:
-            dataset = self._generate(config)
+            dataset = generate(config)
         else:
-            config = _config_for(config, dataset)
+            config = config_for(config, dataset)
         self._setup(config, dataset)
 
     def _setup(self, config: Config, dataset: Dataset) -> None:
@@ -55,55 +55,16 @@ class Trainer:
 
     # ----- building -------------------------------------------------------------------
 
-    @staticmethod
-    def _generate(cfg: Config) -> Dataset:
-        rng = np.random.default_rng(cfg.data_seed)
-        if cfg.dataset == CUSTOM_DATASET:
-            return Dataset.from_points(
-                [], cfg.problem, cfg.train_percent, cfg.validation_percent, rng, cfg.num_classes
-            )
-        return make_dataset(
-            cfg.dataset,
-            cfg.points(),
-            cfg.noise,
-            cfg.num_classes,
-            cfg.train_percent,
-            cfg.validation_percent,
-            rng,
-        )
-
     def _use_data(self, dataset: Dataset) -> None:
-        """Adopt `dataset`: the feature matrix and targets, ordered train | val | test."""
+        """Adopt `dataset` (prepared for the config's features and loss head)."""
         cfg = self.config
         if cfg.loss == "binary_cross_entropy" and dataset.num_classes > 2:
             raise ConfigError("loss", "square or cross_entropy for more than 2 classes", cfg.loss)
         self.dataset = dataset
         self.head: Head = LOSSES[cfg.loss].head(dataset.problem, dataset.num_classes)
-        order = np.concatenate((dataset.train, dataset.val, dataset.test)).astype(np.int64)
-        self._eval_x = feature_matrix(dataset.x[order], cfg.features)
-        self._eval_t = (
-            self.head.targets(dataset.y[order]) if order.size else np.zeros((0, self.head.units))
-        )
-        self._eval_y = dataset.y[order]
-        n_train, n_val = len(dataset.train), len(dataset.val)
-        # Row slices of the evaluation arrays for each split.
-        self._splits = {
-            "train": slice(0, n_train),
-            "val": slice(n_train, n_train + n_val),
-            "test": slice(n_train + n_val, len(order)),
-        }
-        self._epoch_x = np.empty((n_train, self._eval_x.shape[1]))  # this epoch's order
-        self._epoch_t = np.empty((n_train, self.head.units))
-        self._gather(np.arange(n_train))  # _epoch_order: training rows in this epoch's order
+        self.data = PreparedData(dataset, cfg.features, self.head)
         self._cursor = 0  # training rows of the current epoch already used
         self._clear_best()
-
-    def _gather(self, order: np.ndarray) -> None:
-        """Copy the training rows into the epoch buffers in `order` (n_train,)."""
-        rows = self._splits["train"]
-        self._epoch_order = order
-        np.take(self._eval_x[rows], order, axis=0, out=self._epoch_x)
-        np.take(self._eval_t[rows], order, axis=0, out=self._epoch_t)
 
     def _build(self) -> None:
         """A new network of the config's shape, initialised from `config.seed`."""
@@ -192,29 +153,13 @@ class Trainer:
             return self.dataset
         same_points = old.dataset == CUSTOM_DATASET and old.problem == new.problem
         if new.dataset == CUSTOM_DATASET and same_points:
-            return self._resplit(new)
-        return self._generate(new)
-
-    def _resplit(self, cfg: Config) -> Dataset:
-        """The current (custom) points with a new split drawn from `cfg.data_seed`."""
-        ds = self.dataset
-        points = [
-            [x1, x2, label] for (x1, x2), label in zip(ds.x.tolist(), ds.y.tolist(), strict=True)
-        ]
-        rng = np.random.default_rng(cfg.data_seed)
-        return Dataset.from_points(
-            points,
-            ds.problem,
-            cfg.train_percent,
-            cfg.validation_percent,
-            rng,
-            ds.num_classes or None,
-        )
+            return resplit(self.dataset, new)
+        return generate(new)
 
     def regenerate(self, data_seed: int) -> None:
         """New data from `data_seed`; the network, epoch and history are kept."""
         cfg = self.config.replace(data_seed=data_seed)
-        dataset = self._resplit(cfg) if cfg.dataset == CUSTOM_DATASET else self._generate(cfg)
+        dataset = resplit(self.dataset, cfg) if cfg.dataset == CUSTOM_DATASET else generate(cfg)
         self.config = cfg
         self._use_data(dataset)
 
@@ -224,7 +169,7 @@ class Trainer:
         The network is kept when the input and output shapes allow, else rebuilt.
         """
         old_config, old_head = self.config, self.head
-        self.config = _config_for(self.config, dataset)
+        self.config = config_for(self.config, dataset)
         try:
             self._use_data(dataset)
         except ValueError:
@@ -283,13 +228,6 @@ class Trainer:
     def from_state(cls, d: dict[str, Any]) -> Trainer:
         """Rebuild a trainer exported by `export_state`."""
         return state.restore_state(cls, d)
-
-
-def _config_for(cfg: Config, dataset: Dataset) -> Config:
-    changes: dict[str, Any] = {"dataset": CUSTOM_DATASET, "problem": dataset.problem}
-    if dataset.problem == "classification":
-        changes["num_classes"] = max(2, min(6, dataset.num_classes))
-    return cfg.replace(**changes)
 
 
 def _index(field: str, value: Any, size: int) -> int:

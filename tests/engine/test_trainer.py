@@ -261,7 +261,7 @@ def test_a_relu_neuron_that_never_fires_counts_as_dead():
 def test_grad_norms_are_the_norms_of_the_full_training_set_gradient():
     t = Trainer()
     net = t.network
-    x, targets = t._eval_x[t._splits["train"]], t._eval_t[t._splits["train"]]
+    x, targets = t.data.rows("train")
     eps = 1e-6
     expected = []
     for w in net.weights:
@@ -288,9 +288,9 @@ def test_reported_loss_is_the_mean_half_squared_error_as_the_reference():
     t = Trainer()
     t.train_epochs(3)
     ds = t.dataset
-    o = t.network.forward(t._eval_x).h[-1][:, 0]
-    y = np.where(t._eval_y == 1, 1.0, -1.0)
-    train = t._splits["train"]
+    o = t.network.forward(t.data.x).h[-1][:, 0]
+    y = np.where(t.data.y == 1, 1.0, -1.0)
+    train = t.data.splits["train"]
     expected = np.mean(0.5 * (o[train] - y[train]) ** 2)
     assert t.history["train_loss"][-1] == pytest.approx(expected, rel=1e-12)
     assert len(ds.train) == 250 and len(ds.test) == 250
@@ -416,18 +416,18 @@ def test_without_shuffle_every_epoch_uses_the_fixed_training_order():
     expected = t.dataset.x[t.dataset.train]
     for _ in range(2):
         t.train_batches(1)
-        np.testing.assert_array_equal(t._epoch_x, expected)
+        np.testing.assert_array_equal(t.data.epoch_x, expected)
         t.train_epochs(1)
 
 
 def test_with_shuffle_the_order_changes_between_epochs():
     t = Trainer()
     t.train_batches(1)
-    first = t._epoch_x.copy()
+    first = t.data.epoch_x.copy()
     t.train_epochs(1)
     t.train_batches(1)
-    assert not np.array_equal(t._epoch_x, first)
-    np.testing.assert_array_equal(np.sort(t._epoch_x, axis=0), np.sort(first, axis=0))
+    assert not np.array_equal(t.data.epoch_x, first)
+    np.testing.assert_array_equal(np.sort(t.data.epoch_x, axis=0), np.sort(first, axis=0))
 
 
 def test_switching_the_problem_of_custom_data_starts_an_empty_dataset():

@@ -1,0 +1,118 @@
+"""A dataset as the network sees it, and where a trainer's datasets come from.
+
+`PreparedData` holds the feature matrix and target rows of every point once per data
+change, ordered train | val | test so each split is a slice, plus the contiguous buffers
+one epoch's shuffled training rows are gathered into.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.config import Config
+from engine.datasets import Dataset, make_dataset
+from engine.features import feature_matrix
+from engine.losses import Head
+from engine.options import CUSTOM_DATASET
+
+Array = np.ndarray
+
+
+class PreparedData:
+    """Network inputs and targets of a dataset.
+
+    Attributes
+    ----------
+    dataset : Dataset
+        The source.
+    x : (n, F) float64
+        Features of every point, rows ordered train | val | test.
+    t : (n, units) float64
+        Target rows (`head.targets` of the labels), same order.
+    y : (n,)
+        Labels, same order.
+    splits : dict of str to slice
+        The rows of "train", "val" and "test".
+    epoch_x, epoch_t : (n_train, F), (n_train, units) float64
+        This epoch's training rows, in `epoch_order`.
+    epoch_order : (n_train,) int
+        The order, as indices into the training rows.
+    """
+
+    def __init__(self, dataset: Dataset, features: tuple[str, ...], head: Head) -> None:
+        self.dataset = dataset
+        order = np.concatenate((dataset.train, dataset.val, dataset.test)).astype(np.int64)
+        self.x = feature_matrix(dataset.x[order], features)
+        self.t = head.targets(dataset.y[order]) if order.size else np.zeros((0, head.units))
+        self.y = dataset.y[order]
+        n_train, n_val = len(dataset.train), len(dataset.val)
+        self.splits = {
+            "train": slice(0, n_train),
+            "val": slice(n_train, n_train + n_val),
+            "test": slice(n_train + n_val, len(order)),
+        }
+        self.epoch_x = np.empty((n_train, self.x.shape[1]))
+        self.epoch_t = np.empty((n_train, head.units))
+        self.gather(np.arange(n_train))
+
+    @property
+    def n_train(self) -> int:
+        """Number of training points."""
+        return self.epoch_x.shape[0]
+
+    def rows(self, split: str) -> tuple[Array, Array]:
+        """(features, targets) views of one split: (m, F), (m, units)."""
+        rows = self.splits[split]
+        return self.x[rows], self.t[rows]
+
+    def gather(self, order: Array) -> None:
+        """Copy the training rows into the epoch buffers in `order` (n_train,)."""
+        rows = self.splits["train"]
+        self.epoch_order = order
+        np.take(self.x[rows], order, axis=0, out=self.epoch_x)
+        np.take(self.t[rows], order, axis=0, out=self.epoch_t)
+
+
+def generate(cfg: Config) -> Dataset:
+    """The config's dataset from `cfg.data_seed` (an empty one for "custom")."""
+    rng = np.random.default_rng(cfg.data_seed)
+    if cfg.dataset == CUSTOM_DATASET:
+        return Dataset.from_points(
+            [], cfg.problem, cfg.train_percent, cfg.validation_percent, rng, cfg.num_classes
+        )
+    return make_dataset(
+        cfg.dataset,
+        cfg.points(),
+        cfg.noise,
+        cfg.num_classes,
+        cfg.train_percent,
+        cfg.validation_percent,
+        rng,
+    )
+
+
+def resplit(dataset: Dataset, cfg: Config) -> Dataset:
+    """The same points with a new split by the config's percentages and `data_seed`."""
+    points = [
+        [x1, x2, label]
+        for (x1, x2), label in zip(dataset.x.tolist(), dataset.y.tolist(), strict=True)
+    ]
+    rng = np.random.default_rng(cfg.data_seed)
+    return Dataset.from_points(
+        points,
+        dataset.problem,
+        cfg.train_percent,
+        cfg.validation_percent,
+        rng,
+        dataset.num_classes or None,
+    )
+
+
+def config_for(cfg: Config, dataset: Dataset) -> Config:
+    """`cfg` describing user data: dataset "custom", its problem and number of classes."""
+    changes: dict[str, Any] = {"dataset": CUSTOM_DATASET, "problem": dataset.problem}
+    if dataset.problem == "classification":
+        changes["num_classes"] = max(2, min(6, dataset.num_classes))
+    return cfg.replace(**changes)
