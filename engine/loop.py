@@ -146,9 +146,16 @@ def _diverge(t: Trainer, lr: float, loss: float | None) -> None:
     t._cursor = 0
     t._new_optimizer()  # its running averages are polluted by the non-finite gradients
     what = "NaN" if loss is None or math.isnan(loss) else "infinite"
-    suggestion = min(0.03, max([v for v in LEARNING_RATE_LADDER if v <= lr / 10], default=1e-5))
-    t._set_status(
-        "diverged",
-        f"The loss became {what} at epoch {t.epoch + 1}: learning rate {lr:g} is too high "
-        f"for this network. Lower it (try {suggestion:g}) and press reset.",
-    )
+    lower = [v for v in LEARNING_RATE_LADDER if v <= lr / 10]
+    if lower:
+        advice = (
+            f"learning rate {lr:g} is too high for this network. "
+            f"Lower it (try {min(0.03, lower[-1]):g}) and press reset."
+        )
+    else:
+        # The rate is already tiny: an edited weight or extreme inputs blew up instead.
+        advice = (
+            f"the weights grew too large (learning rate {lr:g}). Press reset; if it "
+            "happens again, use fewer layers or smaller inputs."
+        )
+    t._set_status("diverged", f"The loss became {what} at epoch {t.epoch + 1}: {advice}")

@@ -142,8 +142,8 @@ class Trainer:
             self._new_optimizer()
         if "schedule" in changed:
             self.schedule = SCHEDULES[new.schedule]()
-        if "early_stopping" in changed:
-            self._clear_best()
+        if "early_stopping" in changed or self.status == "early_stopped":
+            self._clear_best()  # a fresh patience window, or training stops again at once
         self._set_status("ok", "")
         return rebuilt
 

@@ -279,3 +279,30 @@ def test_with_shuffle_the_order_changes_between_epochs():
     t.train_batches(1)
     assert not np.array_equal(t.data.epoch_x, first)
     np.testing.assert_array_equal(np.sort(t.data.epoch_x, axis=0), np.sort(first, axis=0))
+
+
+def test_a_configure_after_an_early_stop_resumes_with_a_fresh_patience_window():
+    cfg = Config(
+        dataset="xor",
+        noise=50,
+        hidden=[16, 16],
+        validation_percent=30,
+        early_stopping=True,
+        patience=10,
+        learning_rate=0.3,
+    )
+    t = Trainer(cfg)
+    t.train_epochs(2000)
+    assert t.status == "early_stopped"
+    stopped_at = t.epoch
+    t.configure({"learning_rate": 0.01})
+    assert t.status == "ok"
+    assert t.train_epochs(5) == 5 and t.epoch == stopped_at + 5
+
+
+def test_divergence_with_a_tiny_learning_rate_blames_the_weights():
+    t = Trainer(Config.from_dict({"problem": "regression", "learning_rate": 1e-5}))
+    t.set_bias(2, 0, 1e300)  # the linear output overflows its squared error
+    t.train_epochs(2)
+    assert t.status == "diverged"
+    assert "weights grew too large" in t.status_message
