@@ -1,0 +1,224 @@
+"""Classroom benchmark: one instructor playing, N followers; per-follower fps and latency.
+
+    python -m app.classroom.bench --followers 200 --seconds 20
+
+Starts a real server (unless --url), creates a room, connects the instructor and N
+followers over real websockets (permessage-deflate on, as browsers negotiate it), plays
+for --seconds and reports, per follower, the frames received per second and the
+end-to-end latency of each frame (the room stamps `sent_at` into the frame header once,
+when it fans the frame out; followers run on the same host, so the clocks agree). It also
+times instructor changes (a learning-rate edit) until every follower has the new config.
+Targets (issue): >= 20 fps per follower and p95 latency <= 250 ms at 200 followers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import websockets
+
+TARGET_FPS = 20.0
+TARGET_P95_MS = 250.0
+
+
+@dataclass
+class Follower:
+    frames: int = 0  # frames received while recording
+    latencies: list[float] = field(default_factory=list)  # ms, frame sent_at -> received
+    changes: dict[float, float] = field(default_factory=dict)  # learning rate -> ms to arrive
+
+
+def now_ms() -> float:
+    return time.time() * 1000.0
+
+
+def header_of(message: bytes) -> dict[str, Any]:
+    length = int.from_bytes(message[:4], "little")
+    return json.loads(message[4 : 4 + length])
+
+
+class Bench:
+    def __init__(self, base: str, followers: int, seconds: float, compression: bool) -> None:
+        self.base = base
+        self.ws_base = base.replace("http", "ws", 1)
+        self.n = followers
+        self.seconds = seconds
+        self.compression = "deflate" if compression else None
+        self.recording = False
+        self.stats = [Follower() for _ in range(followers)]
+        self.sent_changes: dict[float, float] = {}  # learning rate -> wall ms when sent
+        self.ready = 0
+        self.all_ready = asyncio.Event()
+        self.room_frames = 0
+
+    async def connect(self, join: dict[str, Any]) -> Any:
+        ws = await websockets.connect(
+            f"{self.ws_base}/ws/room/{self.code}",
+            compression=self.compression,
+            max_size=None,
+            open_timeout=60,
+        )
+        await ws.send(json.dumps({"type": "join", "data": join}))
+        return ws
+
+    async def follow(self, i: int) -> None:
+        stats = self.stats[i]
+        ws = await self.connect({"name": f"bench {i}"})
+        first = True
+        try:
+            async for message in ws:
+                t = now_ms()
+                if isinstance(message, bytes):
+                    if first:
+                        first = False
+                        self.ready += 1
+                        if self.ready == self.n:
+                            self.all_ready.set()
+                    if self.recording:
+                        stats.frames += 1
+                        sent = header_of(message).get("sent_at")
+                        if sent is not None:
+                            stats.latencies.append(t - sent)
+                elif message.startswith('{"type":"config"'):
+                    lr = json.loads(message)["data"]["config"]["learning_rate"]
+                    if lr in self.sent_changes and lr not in stats.changes:
+                        stats.changes[lr] = t - self.sent_changes[lr]
+        except websockets.ConnectionClosed:
+            pass
+
+    async def run(self) -> dict[str, Any]:
+        with urllib.request.urlopen(
+            urllib.request.Request(self.base + "/api/rooms", method="POST"), timeout=30
+        ) as response:
+            room = json.loads(response.read())
+        self.code = room["code"]
+        teacher = await self.connect({"secret": room["secret"]})
+        counter = asyncio.create_task(self._count_room_frames(teacher))
+        tasks = []
+        for start in range(0, self.n, 25):  # connect in waves, as a class arrives
+            for i in range(start, min(start + 25, self.n)):
+                tasks.append(asyncio.create_task(self.follow(i)))
+            await asyncio.sleep(0.05)
+        await asyncio.wait_for(self.all_ready.wait(), 120)
+        await teacher.send(json.dumps({"type": "configure", "data": {"fps": 30}}))
+        await teacher.send(json.dumps({"type": "play"}))
+        await asyncio.sleep(1.0)  # warm-up
+        self.recording = True
+        self.room_frames = 0
+        started = time.perf_counter()
+        lr_values = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3]
+        step = self.seconds / (len(lr_values) + 1)
+        for lr in lr_values:
+            await asyncio.sleep(step)
+            self.sent_changes[lr] = now_ms()
+            await teacher.send(json.dumps({"type": "configure", "data": {"learning_rate": lr}}))
+        await asyncio.sleep(max(0.0, self.seconds - (time.perf_counter() - started)))
+        self.recording = False
+        elapsed = time.perf_counter() - started
+        await teacher.send(json.dumps({"type": "pause"}))
+        await teacher.close()
+        counter.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, counter, return_exceptions=True)
+        return self.report(elapsed)
+
+    async def _count_room_frames(self, teacher: Any) -> None:
+        async for message in teacher:
+            if isinstance(message, bytes) and self.recording:
+                self.room_frames += 1
+
+    def report(self, elapsed: float) -> dict[str, Any]:
+        fps = np.array([s.frames / elapsed for s in self.stats])
+        lat = np.concatenate([np.array(s.latencies) for s in self.stats] or [np.zeros(0)])
+        changes = np.array([v for s in self.stats for v in s.changes.values()])
+        missing = sum(len(self.sent_changes) - len(s.changes) for s in self.stats)
+        pct = lambda a, q: round(float(np.percentile(a, q)), 1) if a.size else None  # noqa: E731
+        result = {
+            "followers": self.n,
+            "seconds": round(elapsed, 2),
+            "compression": self.compression or "none",
+            "instructor_fps": round(self.room_frames / elapsed, 1),
+            "follower_fps": {
+                "min": round(float(fps.min()), 1),
+                "p5": pct(fps, 5),
+                "median": pct(fps, 50),
+            },
+            "frame_latency_ms": {
+                "p50": pct(lat, 50),
+                "p95": pct(lat, 95),
+                "p99": pct(lat, 99),
+                "max": pct(lat, 100),
+            },
+            "change_latency_ms": {"p50": pct(changes, 50), "p95": pct(changes, 95)},
+            "changes_missing": missing,
+        }
+        result["meets_target"] = bool(
+            fps.min() >= TARGET_FPS and lat.size and np.percentile(lat, 95) <= TARGET_P95_MS
+        )
+        return result
+
+
+def start_server(port: int, data_dir: str, followers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "PLAYGROUND_DATA_DIR": data_dir,
+        "PLAYGROUND_MAX_STUDENTS": str(max(followers, 200)),
+        "PLAYGROUND_LOG_LEVEL": "warning",
+    }
+    command = [sys.executable, "-m", "app", "--port", str(port), "--log-level", "warning"]
+    process = subprocess.Popen(command, env=env, cwd=tempfile.gettempdir())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+            return process
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit("the server exited at start-up") from None
+            time.sleep(0.1)
+    process.terminate()
+    raise SystemExit("the server did not start within 30 s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m app.classroom.bench", description=__doc__)
+    p.add_argument("--followers", type=int, default=200)
+    p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--url", help="bench a running server instead of starting one")
+    p.add_argument("--no-compression", action="store_true", help="followers refuse deflate")
+    args = p.parse_args(argv)
+    process = None
+    base = args.url
+    with tempfile.TemporaryDirectory(prefix="classroom-bench-") as data_dir:
+        if base is None:
+            import socket
+
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            process = start_server(port, data_dir, args.followers)
+            base = f"http://127.0.0.1:{port}"
+        try:
+            bench = Bench(base.rstrip("/"), args.followers, args.seconds, not args.no_compression)
+            result = asyncio.run(bench.run())
+        finally:
+            if process is not None:
+                process.terminate()
+                process.wait(10)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
