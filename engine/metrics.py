@@ -1,4 +1,9 @@
-"""What a trainer reports about its current weights (`Trainer.metrics()`)."""
+"""What a trainer reports about its current weights (`Trainer.metrics()`).
+
+One evaluation pass over every point (rows ordered train | val | test) gives the losses,
+accuracies, confusion matrix and dead neurons; one more pass with its backward pass over
+the training rows gives the gradient norms.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +11,27 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.loop import split_losses
-
 if TYPE_CHECKING:
+    from engine.network import Workspace
     from engine.trainer import Trainer
 
 
 def metrics(t: Trainer) -> dict[str, Any]:
     """JSON-able metrics (floats, lists, None); the keys are listed in docs/engine.md."""
+    net, data, cfg = t.network, t.data, t.config
     with np.errstate(all="ignore"):  # weights edited to huge values must not warn
-        losses = split_losses(t)
-        classification = t.dataset.problem == "classification"
+        ws = net.forward(data.x)
+        per_point = t.head.loss(ws.z[-1], ws.h[-1], data.t)
+        losses = {name: _mean(per_point[rows]) for name, rows in data.splits.items()}
         train_acc = test_acc = confusion = None
-        if classification:
-            train_acc = _accuracy(t, "train")
-            test_acc = _accuracy(t, "test")
-            confusion = _confusion(t).tolist()
+        if t.dataset.problem == "classification":
+            correct = t.head.predict(ws.h[-1]) == data.y
+            train_acc = _mean(correct[data.splits["train"]])
+            test_acc = _mean(correct[data.splits["test"]])
+            confusion = _confusion(t, ws).tolist()
+        dead = _dead_fraction(t, ws)
         grad_norms = _grad_norms(t)
-        net = t.network
         weights = net.params[: net.weight_count]
-        cfg = t.config
         return {
             "epoch": t.epoch,
             "train_loss": losses["train"],
@@ -36,7 +42,7 @@ def metrics(t: Trainer) -> dict[str, Any]:
             "confusion": confusion,
             "grad_norms": grad_norms,
             "weight_norms": [float(np.linalg.norm(w)) for w in net.weights],
-            "dead_fraction": _dead_fraction(t),
+            "dead_fraction": dead,
             "zero_weight_fraction": float(np.mean(weights == 0.0)) if weights.size else 0.0,
             "learning_rate": float(t.schedule.learning_rate(cfg.learning_rate, t.epoch, cfg)),
             "status": t.status,
@@ -44,49 +50,39 @@ def metrics(t: Trainer) -> dict[str, Any]:
         }
 
 
-def _predictions(t: Trainer, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """(predicted, true) class indices of one split."""
-    x, _ = t.data.rows(split)
-    if not len(x):
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    ws = t.network.forward(x)
-    return t.head.predict(ws.h[-1]), t.data.y[t.data.splits[split]].astype(np.int64)
+def _mean(values: np.ndarray) -> float | None:
+    return float(np.add.reduce(values, dtype=np.float64)) / len(values) if len(values) else None
 
 
-def _accuracy(t: Trainer, split: str) -> float | None:
-    predicted, true = _predictions(t, split)
-    return float(np.mean(predicted == true)) if len(true) else None
-
-
-def _confusion(t: Trainer) -> np.ndarray:
-    """Test-set confusion counts (K, K), rows = true class, columns = predicted."""
+def _confusion(t: Trainer, ws: Workspace) -> np.ndarray:
+    """Test-set counts (K, K) from the evaluation pass: rows true class, columns predicted."""
     k = t.dataset.num_classes
-    predicted, true = _predictions(t, "test")
+    rows = t.data.splits["test"]
+    predicted = t.head.predict(ws.h[-1][rows])
     counts = np.zeros((k, k), dtype=np.int64)
-    np.add.at(counts, (true, predicted), 1)
+    np.add.at(counts, (t.data.y[rows].astype(np.int64), predicted), 1)
     return counts
 
 
+def _dead_fraction(t: Trainer, ws: Workspace) -> float:
+    """Of all hidden neurons, the fraction that are ReLU and output 0 on every training point."""
+    net = t.network
+    hidden = sum(net.sizes[1:-1])
+    rows = t.data.splits["train"]
+    if not hidden or rows.stop == rows.start:
+        return 0.0
+    dead = 0
+    for k, activation in enumerate(net.activations):
+        if activation.relu_like:
+            dead += int(np.count_nonzero(np.all(ws.h[k][rows] <= 0.0, axis=0)))
+    return dead / hidden
+
+
 def _grad_norms(t: Trainer) -> list[float]:
-    """Per layer: norm of dL/dW of the mean data loss over the whole training set."""
+    """Per layer: ‖dL/dW‖ of the mean data loss over the whole training set."""
     net = t.network
     x, targets = t.data.rows("train")
     if not len(x):
         return [0.0] * net.depth
     net.backward(x, targets, net.forward(x), 1.0 / len(x))
     return [float(np.linalg.norm(g)) for g in net.grad_weights]
-
-
-def _dead_fraction(t: Trainer) -> float:
-    """Fraction of hidden neurons that are ReLU and output 0 on every training point."""
-    net = t.network
-    hidden = sum(net.sizes[1:-1])
-    x, _ = t.data.rows("train")
-    if not hidden or not len(x) or not any(a.relu_like for a in net.activations):
-        return 0.0
-    ws = net.forward(x)
-    dead = 0
-    for k, activation in enumerate(net.activations):
-        if activation.relu_like:
-            dead += int(np.count_nonzero(np.all(ws.h[k] <= 0.0, axis=0)))
-    return dead / hidden

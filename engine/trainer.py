@@ -48,6 +48,7 @@ class Trainer:
 
     def _setup(self, config: Config, dataset: Dataset) -> None:
         self.config = config
+        self.epoch = 0  # completed epochs
         self.status = "ok"  # "ok" | "diverged" | "early_stopped"
         self.status_message = ""  # human explanation of a non-ok status
         self._use_data(dataset)
@@ -100,7 +101,7 @@ class Trainer:
 
     def _clear_best(self) -> None:
         self._best_val = math.inf  # lowest validation loss so far (early stopping)
-        self._best_epoch = getattr(self, "epoch", 0)
+        self._best_epoch = self.epoch
         self._best_params: np.ndarray | None = None
 
     def _set_status(self, status: str, message: str) -> None:
