@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.app.classroom.server import Server
+from tests.app.classroom.server import Client, Server, run
 
 
 @pytest.fixture
@@ -58,6 +59,8 @@ def test_instructor_and_student_main_flow(new_page, room_server):
     teacher.page.click("[data-action=play]")
     student.page.wait_for_function("() => (window.classroom.lastEpoch || 0) >= 5")
     teacher.page.click("[data-action=play]")  # pause
+    teacher.screenshot("classroom-instructor")
+    student.screenshot("classroom-student")
     lag = student.page.locator("[data-lag]").inner_text()
     assert lag.endswith("ms behind")
 
@@ -112,3 +115,32 @@ def test_instructor_and_student_main_flow(new_page, room_server):
     for pg in (teacher, student):
         # CSP violations and script failures are console errors; the kick's close is not.
         assert not [e for e in pg.console_errors if "4104" not in e], pg.console_errors
+
+
+@pytest.mark.browser
+def test_a_share_link_opens_the_exact_network_in_a_session_of_ones_own(new_page, room_server):
+    async def share() -> str:
+        room = room_server.new_room()
+        teacher = await Client.join(room_server, room["code"], secret=room["secret"])
+        await teacher.text("you")
+        await teacher.send("configure", hidden=[5], dataset="xor")
+        await teacher.send("step", epochs=7)
+        await teacher.until(lambda: any(f["epoch"] == 7 for f in teacher.frames))
+        await teacher.send("share")
+        return (await teacher.text("shared"))["url"]
+
+    # Playwright's sync API owns this thread's event loop; the websocket client runs aside.
+    with ThreadPoolExecutor(1) as pool:
+        url = pool.submit(lambda: run(share())).result()
+    visitor = new_page(room_server.base)
+    visitor.page.goto(room_server.base + url)
+    visitor.page.wait_for_function(
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'shared'"
+    )
+    visitor.page.wait_for_function("() => window.classroom.lastEpoch === 7")
+    assert visitor.page.locator("[data-field=dataset]").input_value() == "xor"
+    assert visitor.page.locator("[data-field-value=hidden]").inner_text() == "5"
+    # It is the visitor's own session: they can train it further.
+    visitor.page.click("[data-action=step]")
+    visitor.page.wait_for_function("() => window.classroom.lastEpoch === 8")
+    assert not visitor.console_errors

@@ -5,6 +5,7 @@ const MODE_TEXT = {
   control: "You control this room",
   follow: "Following the instructor",
   fork: "Working on your own copy",
+  shared: "A shared network, yours to change",
 };
 
 export class RoomUi {

@@ -9,6 +9,7 @@ import { LineChart } from "../linechart.js";
 import { Metrics } from "../metrics.js";
 import { NetworkView } from "../network-view.js";
 import { RoomSocket } from "./room-socket.js";
+import { openSharedLink } from "./shared-link.js";
 import { RoomUi } from "./room-ui.js";
 
 const $ = (s) => document.querySelector(s);
@@ -61,6 +62,7 @@ const HANDLERS = {
     ui.show("[data-stage]", true);
     ui.show("[data-instructor-panel]", data.role === "instructor");
     ui.show("[data-student-panel]", data.role === "student");
+    ui.show("[data-action=share]", data.role !== "visitor");
     chart.reset();
     applyEditable();
   },
@@ -95,6 +97,7 @@ const HANDLERS = {
   error: (data) => ui.notice(data.message, "error"),
   pong: () => {},
   state: () => {},
+  hello: () => {},
 };
 
 function applyConfig() {
@@ -195,6 +198,18 @@ function connect(join) {
   socket.connect();
 }
 
+async function openShared(id) {
+  try {
+    socket = await openSharedLink(id, {
+      onConnection: (state, detail) => ui.setConnection(state, detail),
+      onMessage: (type, data) => HANDLERS[type]?.(data),
+      onFrame,
+    });
+  } catch (error) {
+    ui.notice(error.message, "error");
+  }
+}
+
 function startInstructor(secret) {
   $("[data-join-url]").textContent = `${location.origin}/room/${code}`;
   $("[data-join-url]").href = `/room/${code}`;
@@ -234,6 +249,10 @@ function init() {
     connect(name ? { name } : {});
   });
 
+  if (boot.snapshot) {
+    openShared(boot.snapshot);
+    return;
+  }
   if (!code) {
     ui.show("[data-landing]", true);
     return;
