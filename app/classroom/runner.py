@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from app import handlers, protocol
-from app.classroom.room import Out, RoomError
+from app.classroom.parts import Out, RoomError
 from app.session import Session
 from app.sessions import Registry, ServerFull
 

@@ -23,7 +23,8 @@ from app.classroom.codes import (
     secret_matches,
 )
 from app.classroom.framestamp import stamp
-from app.classroom.room import MakeRunner, Room, RoomError
+from app.classroom.parts import MakeRunner, RoomError
+from app.classroom.room import Room
 from app.classroom.store import Store, default_data_dir
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,8 @@ from starlette.websockets import WebSocketState
 from app.classroom.closecodes import RoomClose
 from app.classroom.codes import InputError
 from app.classroom.mailbox import Mailbox, Payload, pump
-from app.classroom.room import Member, Room, RoomError
+from app.classroom.parts import Member, RoomError
+from app.classroom.room import Room
 from app.classroom.service import Classroom
 from app.connection import TokenBucket
 from app.protocol import ProtocolError

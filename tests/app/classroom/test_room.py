@@ -12,7 +12,8 @@ from app.classroom.broker import LocalBroker
 from app.classroom.closecodes import RoomClose
 from app.classroom.codes import hash_secret
 from app.classroom.mailbox import Mailbox
-from app.classroom.room import Room, RoomError
+from app.classroom.parts import RoomError
+from app.classroom.room import Room
 from app.classroom.store import Store
 
 

@@ -1,0 +1,81 @@
+"""What a room is made of: message kinds, the Runner interface, errors, and a Member.
+
+Kept apart from `room.py` so the server adapter (`runner.py`) and the routes can name
+these without the room's behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.classroom.closecodes import RoomClose
+from app.classroom.codes import InputError
+from app.classroom.mailbox import Mailbox, Payload
+
+# Text messages of the live run every follower needs; the latest of each is retained.
+FANOUT_TYPES = frozenset({"config", "dataset", "status"})
+# Instructor messages after which the live state is snapshotted at once.
+STRUCTURAL_TYPES = frozenset(
+    {"configure", "reset", "regenerate", "set_weight", "set_bias", "add_points",
+     "remove_points", "clear_points", "load_csv", "restore", "step"}
+)  # fmt: skip
+CONTROL_TYPES = frozenset({"lock", "unlock", "end", "kick", "push"})
+INSTRUCTOR_ONLY = CONTROL_TYPES | {"roster"}
+
+# out(payload, kind): kind is the text message's type, "frame", or "discard" (payload None:
+# the network was rebuilt, an unsent frame of the old shape must not be shown).
+Out = Callable[[Payload | None, str | None], None]
+
+
+class Runner(Protocol):
+    """A training session the room drives (the live run, or one student's fork)."""
+
+    async def handle(self, message: dict[str, Any]) -> None: ...
+
+    def export_state(self) -> dict[str, Any]: ...
+
+    async def close(self) -> None: ...
+
+
+# make_runner(out, state=None, config=None): a started runner whose messages go to out.
+MakeRunner = Callable[..., Awaitable[Runner]]
+
+
+class RoomError(InputError):
+    """A refused join or action; `.close` is the close code when the connection must end."""
+
+    def __init__(self, code: str, message: str, close: RoomClose | None = None) -> None:
+        super().__init__(code, None, message)
+        self.close = close
+
+
+def text(kind: str, **data: Any) -> str:
+    """A server -> client text message, encoded."""
+    return json.dumps({"type": kind, "data": data}, separators=(",", ":"))
+
+
+@dataclass(eq=False)
+class Member:
+    """One connection in the room."""
+
+    name: str
+    mailbox: Mailbox
+    instructor: bool = False
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(9))
+    fork: Runner | None = None  # the student's own session, when forked
+
+    @property
+    def mode(self) -> str:
+        return "control" if self.instructor else ("fork" if self.fork else "follow")
+
+    def you(self, mode: str | None = None) -> str:
+        """This connection's identity and mode (`mode` overrides, for an announced switch)."""
+        return text("you", id=self.id, name=self.name, role=self.role, mode=mode or self.mode)
+
+    @property
+    def role(self) -> str:
+        return "instructor" if self.instructor else "student"
