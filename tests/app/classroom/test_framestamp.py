@@ -1,0 +1,42 @@
+"""Stamping a frame's header keeps every array readable and aligned."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app import frames
+from app.classroom.framestamp import has_array, stamp
+
+
+def make_frame(with_inputs: bool) -> bytes:
+    arrays = [
+        ("output", frames.quantise(np.linspace(-1, 1, 25).reshape(5, 5), -1.0, 1.0)),
+        ("weights", np.arange(7, dtype=np.float32)),
+    ]
+    if with_inputs:
+        arrays.append(("inputs", frames.quantise(np.zeros((2, 3, 3)), -1.0, 1.0)))
+    return frames.encode({"type": "frame", "seq": 3, "epoch": 9}, arrays)
+
+
+def test_stamped_frame_decodes_to_the_same_arrays_with_the_new_field():
+    frame = make_frame(with_inputs=False)
+    header0, arrays0 = frames.decode(frame)
+    for sent_at in (1.0, 1795248518832.25, 12345678901234.5):  # header lengths vary
+        header, arrays = frames.decode(stamp(frame, sent_at=sent_at))
+        assert header["sent_at"] == sent_at
+        assert {k: v for k, v in header.items() if k != "sent_at"} == header0
+        for name, values in arrays0.items():
+            np.testing.assert_array_equal(arrays[name], values)
+
+
+def test_the_payload_stays_four_byte_aligned():
+    frame = make_frame(with_inputs=True)
+    for n in range(8):
+        out = stamp(frame, pad="x" * n)
+        length = int.from_bytes(out[:4], "little")
+        assert (4 + length) % 4 == 0
+
+
+def test_has_array_finds_the_once_per_rebuild_inputs():
+    assert has_array(make_frame(with_inputs=True), "inputs")
+    assert not has_array(make_frame(with_inputs=False), "inputs")
