@@ -28,7 +28,8 @@ class Workspace:
     `mask` the inverted-dropout mask (None for layers without dropout).
 
     The step is bound by Python overhead, so the per-layer arguments of the forward and
-    backward passes are gathered once here into flat tuples ("plans").
+    backward passes are gathered once here into flat tuples ("plans"), and products use
+    `np.dot` with `out=` (a third cheaper per call than `np.matmul` at these sizes).
     """
 
     def __init__(self, n: int, net: Network) -> None:
@@ -43,6 +44,7 @@ class Workspace:
         pairs = zip(self.h, self.mask, strict=True)
         self.a = [h if m is None else np.empty_like(h) for h, m in pairs]
         self.dropped = False  # whether the last forward pass applied the masks
+        self.ones = np.ones(n)  # ones @ delta sums a batch's rows (cheaper than add.reduce)
         forwards = [a.forward for a in net.activations] + [net.head.forward]
         keeps = [1.0 - p for p in net.dropout] + [1.0]
         self.forward_plan = list(
@@ -147,10 +149,10 @@ class Network:
         """
         ws = self.workspace(x.shape[0])
         ws.dropped = rng is not None
-        matmul, add, multiply = np.matmul, np.add, np.multiply
+        dot, add, multiply = np.dot, np.add, np.multiply
         prev = x
         for w, b, activation, z, h, a, mask, keep in ws.forward_plan:
-            matmul(prev, w, out=z)
+            dot(prev, w, out=z)
             add(z, b, out=z)
             activation(z, h)
             if mask is not None:
@@ -172,21 +174,21 @@ class Network:
         scale = 1/n the gradient is the batch mean. Dropout masks (if that pass drew any)
         are reused from `ws`, so call this right after `forward`.
         """
-        matmul, multiply, add_reduce = np.matmul, np.multiply, np.add.reduce
+        dot, multiply, ones = np.dot, np.multiply, ws.ones
         delta = self._head.delta(ws.z[-1], ws.h[-1], t, out=ws.delta[-1])
         multiply(delta, scale, out=delta)
         dropped = ws.dropped
         for prev_t, gw, gb, w_t, below, mask, derivative, z, h, slope in ws.backward_plan:
-            matmul(prev_t, delta, out=gw)
-            add_reduce(delta, 0, out=gb)
+            dot(prev_t, delta, out=gw)
+            dot(ones, delta, out=gb)  # the column sums
             # Back through the weights, the dropout mask and the activation below.
-            matmul(delta, w_t, out=below)
+            dot(delta, w_t, out=below)
             if dropped and mask is not None:
                 multiply(below, mask, out=below)
             multiply(below, derivative(z, h, slope), out=below)
             delta = below
-        matmul(x.T, delta, out=self.grad_weights[0])
-        add_reduce(delta, 0, out=self.grad_biases[0])
+        dot(x.T, delta, out=self.grad_weights[0])
+        dot(ones, delta, out=self.grad_biases[0])
 
     def loss(self, x: Array, t: Array) -> float:
         """Mean data loss over x (n, n_features) with targets t, without dropout."""
