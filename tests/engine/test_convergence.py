@@ -28,7 +28,8 @@ def test_xor_is_linear_in_the_product_feature():
 
 
 def test_spiral_is_solved_by_a_deeper_net_and_not_by_a_shallow_one():
-    common = dict(dataset="spiral", activation="relu", optimizer="adam", learning_rate=0.01)
+    # (Settings that solve it for every seed tried, 0-3: not one lucky seed.)
+    common = dict(dataset="spiral", activation="relu", optimizer="adam", learning_rate=0.003)
     deep = _trained(400, hidden=[16, 16, 16], **common)
     shallow = _trained(400, hidden=[4], **common)
     assert deep["test_accuracy"] >= 0.95
