@@ -14,6 +14,7 @@ from typing import Any
 from app.classroom.broker import Broker
 from app.classroom.closecodes import RoomClose
 from app.classroom.codes import validate_name
+from app.classroom.framestamp import frame_key
 from app.classroom.mailbox import Mailbox, Payload
 from app.classroom.parts import (
     FANOUT_TYPES,
@@ -26,6 +27,8 @@ from app.classroom.parts import (
     text,
 )
 from app.classroom.store import RoomRecord, Store
+
+FRAME_KEYS = ("frame", "frame_inputs")
 
 
 class Room:
@@ -68,11 +71,12 @@ class Room:
     def _live_out(self, payload: Payload | None, kind: str | None) -> None:
         """Route the live run's output: run state to everyone, replies to instructors."""
         if kind == "discard":
-            self.broker.discard(self.code, "frame")
+            for key in FRAME_KEYS:
+                self.broker.discard(self.code, key)
         elif kind == "frame":
             assert isinstance(payload, bytes)
             self.dirty = True
-            self.broker.publish(self.code, "frame", self.stamp(payload))
+            self.broker.publish(self.code, frame_key(payload), self.stamp(payload))
         elif kind in FANOUT_TYPES:
             assert payload is not None
             self.dirty = True
@@ -253,9 +257,12 @@ class Room:
 
         def out(payload: Payload | None, kind: str | None) -> None:
             if kind == "discard":
-                mailbox.discard("frame")
+                for key in FRAME_KEYS:
+                    mailbox.discard(key)
+            elif isinstance(payload, bytes):
+                mailbox.offer(payload, frame_key(payload))
             elif payload is not None:
-                mailbox.offer(payload, "frame" if kind == "frame" else None)
+                mailbox.offer(payload)
 
         member.fork = await self.make_runner(out, **initial)
         await self._roster_changed()

@@ -137,7 +137,11 @@ function drawPoints() {
 let drawPending = false;
 function onFrame(frame) {
   if (frame.sent_at) ui.setLag(Date.now() - frame.sent_at);
-  page.frame = frame; // latest wins
+  // Latest wins, but input maps come only once per rebuild: keep them from a dropped frame.
+  if (page.frame && page.frame.arrays.inputs && !frame.arrays.inputs) {
+    frame.arrays.inputs = page.frame.arrays.inputs;
+  }
+  page.frame = frame;
   if (!drawPending) {
     drawPending = true;
     requestAnimationFrame(draw);

@@ -39,6 +39,23 @@ def test_every_student_follows_the_instructors_changes(server):
     run(main())
 
 
+def test_a_late_joiner_gets_the_input_maps_sent_only_after_the_last_rebuild(server):
+    async def main():
+        room, teacher, _ = await instructor_and_students(server, 0)
+        await teacher.send("configure", hidden=[3])
+        await teacher.send("step", epochs=5)
+        await teacher.until(lambda: any(f["epoch"] == 5 for f in teacher.frames))
+        late = await Client.join(server, room["code"], name="late")
+        await late.until(lambda: any(f["epoch"] == 5 for f in late.frames))
+        return late.frames
+
+    frames = run(main())
+    with_inputs = [f for f in frames if any(a["name"] == "inputs" for a in f["arrays"])]
+    assert with_inputs and with_inputs[0]["epoch"] == 0  # the rebuild's frame, kept apart
+    neurons = next(a for a in with_inputs[0]["arrays"] if a["name"] == "neurons")
+    assert neurons["shape"][0] == 3 + 1  # of the current network, not an older one
+
+
 def test_a_forked_students_changes_never_reach_the_room(server):
     async def main():
         room, teacher, (forker, watcher) = await instructor_and_students(server, 2)
