@@ -7,6 +7,7 @@ sockets (the classroom shares one session's frames with many viewers).
 from __future__ import annotations
 
 import json
+import math
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -27,11 +28,18 @@ class Quantised:
 
 
 def quantise(values: np.ndarray, lo: float, hi: float, levels: int = 256) -> Quantised:
-    """Clamp `values` to [lo, hi] and map them onto `levels` uint8 codes (encoding, not maths)."""
+    """Clamp `values` to [lo, hi] and map them onto `levels` uint8 codes (encoding, not maths).
+
+    NaN becomes code 0 (fmax/fmin ignore NaN); this runs on every frame, so it works in one
+    float32 scratch buffer.
+    """
     scale = (hi - lo) / (levels - 1)
-    clamped = np.clip(np.nan_to_num(values, nan=lo, posinf=hi, neginf=lo), lo, hi)
-    codes = np.rint((clamped - lo) * (1.0 / scale)).astype(np.uint8)
-    return Quantised(codes, lo, scale)
+    scratch = np.subtract(values, lo, dtype=np.float32)
+    scratch *= 1.0 / scale
+    scratch += 0.5  # the cast below truncates: round half up
+    np.fmax(scratch, 0.0, out=scratch)
+    np.fmin(scratch, levels - 0.5, out=scratch)
+    return Quantised(scratch.astype(np.uint8), lo, scale)
 
 
 def encode(header: dict[str, Any], arrays: list[tuple[str, np.ndarray | Quantised]]) -> bytes:
@@ -59,10 +67,25 @@ def encode(header: dict[str, Any], arrays: list[tuple[str, np.ndarray | Quantise
         chunks.append(raw + b"\0" * pad)
         offset += len(raw) + pad
         specs.append(spec)
-    head = json.dumps({**header, "arrays": specs}, separators=(",", ":"), allow_nan=False)
+    try:
+        head = json.dumps({**header, "arrays": specs}, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # JSON has no NaN or Infinity: send null (rare, so only then walk it)
+        head = json.dumps(
+            {**_finite(header), "arrays": specs}, separators=(",", ":"), allow_nan=False
+        )
     head_bytes = head.encode()
     head_bytes += b" " * (-(len(head_bytes) + _LENGTH.size) % _ALIGN)
     return b"".join([_LENGTH.pack(len(head_bytes)), head_bytes, *chunks])
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
 
 
 def decode(message: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

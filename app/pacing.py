@@ -80,6 +80,10 @@ class Scheduler:
     def run_slice(self, session: Session, now: float) -> None:
         """One bounded piece of work for one session; publishes its frame when complete."""
         trainer = session.trainer
+        if len(trainer.dataset.train) == 0:  # e.g. clear_points while playing
+            session.set_playing(False)
+            session.broadcast(session.status_message())
+            return
         if session.frame_start_epoch is None:
             session.frame_start_epoch = trainer.epoch
             session.frame_due = max(session.next_due, now - session.frame_interval())
@@ -92,7 +96,7 @@ class Scheduler:
             else:
                 session.train_slice(left, budget)
         if trainer.epoch >= target or trainer.status != "ok":
-            session.publish_frame()
+            session.publish_frame(fresh=trainer.status != "ok")
             session.frame_start_epoch = None
             # At most fps; a session that fell behind owes at most one frame (frame_due above).
             session.next_due = session.frame_due + session.frame_interval()

@@ -15,6 +15,7 @@ from app.options import check_engine_limits, server_defaults
 from app.settings import Settings
 from engine import Config, Trainer
 
+METRICS_REFRESH_SECONDS = 0.2
 STATUS_TEXT = {
     "playing": "Training.",
     "paused": "Paused.",
@@ -53,6 +54,8 @@ class Session:
         self.on_play: Callable[[Session], None] = lambda session: None
         self.on_epochs: Callable[[int], None] = lambda n: None
         self.busy = False  # a step is training in slices; the scheduler keeps off
+        self._metrics: dict[str, Any] | None = None  # last full metrics() and when
+        self._metrics_at = 0.0
 
     # -- what the client is told ------------------------------------------------------------
 
@@ -97,18 +100,46 @@ class Session:
         for subscriber in self.subscribers:
             subscriber.send_text(text)
 
-    def publish_frame(self) -> None:
+    def frame_metrics(self, fresh: bool) -> dict[str, Any]:
+        """The engine's metrics; while playing the costly ones are refreshed 5 times a second.
+
+        Epoch and losses are always current (the engine records them every epoch).
+        """
+        now = time.monotonic()
+        history = self.trainer.history
+        if (
+            fresh
+            or self._metrics is None
+            or now - self._metrics_at >= METRICS_REFRESH_SECONDS
+            or len(history["train_loss"]) != self.trainer.epoch
+            or not history["train_loss"]
+        ):
+            self._metrics = self.trainer.metrics()
+            self._metrics_at = now
+            return self._metrics
+        metrics = dict(self._metrics)
+        metrics.update(
+            epoch=self.trainer.epoch,
+            train_loss=history["train_loss"][-1],
+            test_loss=history["test_loss"][-1],
+            val_loss=history["val_loss"][-1],
+        )
+        return metrics
+
+    def publish_frame(self, fresh: bool = True) -> None:
         """Encode the current state once and offer it to every subscriber (latest wins)."""
         if not self.subscribers:
             return
         frame = snapshot.build_frame(
             self.trainer,
+            self.frame_metrics(fresh),
             seq=self.seq,
             status=self.state(),
             grid_size=self.view["grid_size"],
             thumb_size=self.view["thumb_size"],
             selected=self.selected,
             include_inputs=self.inputs_due,
+            levels=self.settings.map_levels,
         )
         self.seq += 1
         self.inputs_due = False

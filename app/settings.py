@@ -48,12 +48,22 @@ class Settings:
     epochs_per_frame: int = 1
     grid_size: int = 100
     thumb_size: int = 20
+    # Codes per map value on the wire (2-256). 32 matches the reference's 31-shade colour
+    # scale and keeps the 6x8 network's frame under 16 KB deflated; 256 is smoother.
+    map_levels: int = 32
 
     # Pacing: how long one session may hold the event loop before the scheduler moves on.
     slice_ms: float = 4.0
 
     static_dir: Path = field(default_factory=lambda: asset_dir("static"))
     templates_dir: Path = field(default_factory=lambda: asset_dir("templates"))
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.map_levels <= 256:
+            raise ValueError(f"map_levels must be from 2 to 256, got {self.map_levels}")
+        for name in ("workers", "max_sessions", "max_message_bytes", "max_points"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -10,7 +9,6 @@ import numpy as np
 from app import frames
 
 PROBABILITY_KINDS = frozenset({"sigmoid", "softmax"})
-MAP_LEVELS = 256  # uint8 codes 0..255 for every map
 
 
 def output_range(kind: str) -> tuple[float, float]:
@@ -20,6 +18,7 @@ def output_range(kind: str) -> tuple[float, float]:
 
 def build_frame(
     trainer: Any,
+    metrics: dict[str, Any],
     *,
     seq: int,
     status: str,
@@ -27,31 +26,34 @@ def build_frame(
     thumb_size: int,
     selected: tuple[int, int] | None,
     include_inputs: bool,
+    levels: int,
 ) -> bytes:
-    """Encode the trainer's current metrics, maps and weights as one frame."""
-    metrics = trainer.metrics()
+    """Encode the trainer's current metrics, maps and weights as one frame.
+
+    Maps are quantised to `levels` codes (docs/protocol.md); weights stay float32.
+    """
     big = trainer.grid(grid_size)
     lo, hi = output_range(big.output_kind)
 
     # Thumbnails are the engine's block means of the full maps (as the reference draws them);
     # maps go on the wire as (count, rows, cols): one contiguous picture per neuron.
     arrays: list[tuple[str, Any]] = [
-        ("output", frames.quantise(big.output, lo, hi, MAP_LEVELS)),
-        ("neurons", frames.quantise(big.thumbnails(thumb_size), -1.0, 1.0, MAP_LEVELS)),
+        ("output", frames.quantise(big.output, lo, hi, levels)),
+        ("neurons", frames.quantise(big.thumbnails(thumb_size), -1.0, 1.0, levels)),
     ]
     if include_inputs:
         k = grid_size // thumb_size
         inputs = big.inputs[k // 2 :: k, k // 2 :: k].transpose(2, 0, 1)
-        arrays.append(("inputs", frames.quantise(inputs, -1.0, 1.0, MAP_LEVELS)))
+        arrays.append(("inputs", frames.quantise(inputs, -1.0, 1.0, levels)))
     if selected is not None:
         layer, neuron = selected
         source = big.inputs if layer == 0 else big.layers[layer - 1]
         last = layer == len(big.layers)
         s_lo, s_hi = (lo, hi) if last else (-1.0, 1.0)
-        arrays.append(("selected", frames.quantise(source[:, :, neuron], s_lo, s_hi, MAP_LEVELS)))
+        arrays.append(("selected", frames.quantise(source[:, :, neuron], s_lo, s_hi, levels)))
     arrays.append(("weights", flat_weights(trainer)))
 
-    header = {key: finite(value) for key, value in metrics.items() if key != "status_message"}
+    header = {key: value for key, value in metrics.items() if key != "status_message"}
     header.update(type="frame", seq=seq, status=status)
     if selected is not None:
         header["selected"] = list(selected)
@@ -65,16 +67,3 @@ def flat_weights(trainer: Any) -> np.ndarray:
         parts.append(np.asarray(w, dtype=np.float32).ravel())
         parts.append(np.asarray(b, dtype=np.float32).ravel())
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)
-
-
-def finite(value: Any) -> Any:
-    """JSON-safe metrics: a non-finite float becomes null (JSON has no NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, list | tuple):
-        return [finite(v) for v in value]
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, np.generic):
-        return finite(value.item())
-    return value

@@ -1,0 +1,275 @@
+"""Server benchmark: N websocket clients for T seconds against a real server (not a test).
+
+    python -m app.bench --clients 1 --seconds 20 --preset big --epochs-per-frame 20
+    python -m app.bench --clients 100 --seconds 20 --workers 2
+    python -m app.bench --memory 1,100,500
+
+Per client: median fps (over 1 s windows), p95 gap between frames, epochs/s, and bytes
+per frame on the wire (every socket byte the client received, framing and
+permessage-deflate included, divided by the frames). Server: CPU% and RSS of the whole
+process tree (psutil). Memory mode: server RSS with 1, 100, 500 open paused sessions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import os
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+from websockets.asyncio.client import ClientConnection, connect
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "big": {
+        "dataset": "spiral",
+        "features": ["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"],
+        "hidden": [8, 8, 8, 8, 8, 8],
+        "activation": "tanh",
+    },
+}
+WARMUP_SECONDS = 2.0
+
+
+class CountingConnection(ClientConnection):
+    """Counts every byte read from the socket: what the wire really carried."""
+
+    wire_bytes = 0
+
+    def data_received(self, data: bytes) -> None:
+        self.wire_bytes += len(data)
+        super().data_received(data)
+
+
+@dataclass
+class ClientStats:
+    times: list[float] = field(default_factory=list)
+    epochs: list[int] = field(default_factory=list)
+    raw_bytes: int = 0  # uncompressed frame bytes
+    wire_start: int = 0
+    wire_end: int = 0
+    error: str | None = None
+
+    def summary(self) -> dict[str, float]:
+        t, e = self.times, self.epochs
+        if len(t) < 2:
+            return {"fps": 0.0, "gap_p95_ms": float("inf"), "epochs_s": 0.0, "wire_b": 0.0}
+        start = t[0]
+        windows: dict[int, int] = {}
+        for x in t:
+            windows[int(x - start)] = windows.get(int(x - start), 0) + 1
+        full = [windows.get(i, 0) for i in range(int(t[-1] - start))] or [len(t)]
+        gaps = sorted(b - a for a, b in zip(t, t[1:], strict=False))
+        frames = len(t)
+        return {
+            "fps": statistics.median(full),
+            "gap_p95_ms": 1000 * gaps[int(0.95 * (len(gaps) - 1))],
+            "epochs_s": (e[-1] - e[0]) / (t[-1] - t[0]),
+            "wire_b": (self.wire_end - self.wire_start) / frames,
+            "raw_b": self.raw_bytes / frames,
+        }
+
+
+def header_of(message: bytes) -> dict[str, Any]:
+    (length,) = struct.unpack_from("<I", message)
+    return json.loads(message[4 : 4 + length])
+
+
+async def run_client(url: str, config: dict[str, Any], seconds: float, stats: ClientStats) -> None:
+    try:
+        async with connect(
+            url, compression="deflate", create_connection=CountingConnection, max_size=2**22
+        ) as ws:
+            await ws.send(json.dumps({"type": "configure", "data": config}))
+            await ws.send(json.dumps({"type": "play"}))
+            loop = asyncio.get_running_loop()
+            begin = loop.time()
+            measuring = False
+            while True:
+                now = loop.time()
+                if now - begin > WARMUP_SECONDS + seconds:
+                    break
+                message = await asyncio.wait_for(ws.recv(), 10)
+                now = loop.time()
+                if not measuring and now - begin >= WARMUP_SECONDS:
+                    measuring = True
+                    stats.wire_start = ws.wire_bytes
+                if measuring and isinstance(message, bytes):
+                    stats.times.append(now)
+                    stats.epochs.append(header_of(message)["epoch"])
+                    stats.raw_bytes += len(message)
+                    stats.wire_end = ws.wire_bytes
+                elif isinstance(message, str) and '"error"' in message[:20]:
+                    stats.error = message[:200]
+    except Exception as exc:  # a benchmark reports failures, it does not stop at the first
+        stats.error = repr(exc)
+
+
+class Server:
+    """A `python -m app` subprocess, or an already running server (--url)."""
+
+    def __init__(self, workers: int, url: str | None, env: dict[str, str]) -> None:
+        self.process: subprocess.Popen | None = None
+        if url:
+            self.url = url
+            return
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app", "--port", str(port), "--workers", str(workers)],
+            env={**os.environ, **env, "PLAYGROUND_LOG_LEVEL": "warning"},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(self.url + "/healthz", timeout=1).close()
+                return
+            time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def tree(self) -> list[psutil.Process]:
+        if self.process is None:
+            return []
+        root = psutil.Process(self.process.pid)
+        return [root, *root.children(recursive=True)]
+
+    def rss_mb(self) -> float:
+        return sum(p.memory_info().rss for p in self.tree()) / 2**20
+
+    def cpu_seconds(self) -> float:
+        return sum(sum(p.cpu_times()[:2]) for p in self.tree())
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+async def _clients(
+    ws_url: str, config: dict[str, Any], seconds: float, n: int
+) -> list[ClientStats]:
+    stats = [ClientStats() for _ in range(n)]
+    await asyncio.gather(*(run_client(ws_url, config, seconds, s) for s in stats))
+    return stats
+
+
+def _client_process(
+    ws_url: str, config: dict[str, Any], seconds: float, n: int
+) -> list[ClientStats]:
+    return asyncio.run(_clients(ws_url, config, seconds, n))
+
+
+def load(args: argparse.Namespace, server: Server) -> None:
+    """Drive the clients from `--client-procs` processes and print the table."""
+    config = {**PRESETS[args.preset], **json.loads(args.config)}
+    config.update(epochs_per_frame=args.epochs_per_frame, fps=args.fps)
+    ws_url = server.url.replace("http", "ws", 1) + "/ws"
+    procs = max(1, min(args.client_procs, args.clients))
+    shares = [args.clients // procs + (i < args.clients % procs) for i in range(procs)]
+    with concurrent.futures.ProcessPoolExecutor(procs) as pool:
+        futures = [pool.submit(_client_process, ws_url, config, args.seconds, n) for n in shares]
+        time.sleep(WARMUP_SECONDS)
+        clients = [psutil.Process(p.pid) for p in pool._processes.values()]
+        cpu0, t0 = server.cpu_seconds(), time.monotonic()
+        client_cpu0 = sum(sum(c.cpu_times()[:2]) for c in clients)
+        rss = server.rss_mb()
+        results = [f.result() for f in futures]
+        client_cpu1 = sum(sum(c.cpu_times()[:2]) for c in clients if c.is_running())
+        span = time.monotonic() - t0
+        cpu_s = server.cpu_seconds() - cpu0
+    stats = [s for part in results for s in part]
+    rows = [s.summary() for s in stats]
+    frames = sum(len(s.times) for s in stats)
+    print(f"config: {json.dumps(config)}  clients={args.clients} workers={args.workers}")
+    header = f"{'client':>6} {'fps':>6} {'gap p95 ms':>10} {'epochs/s':>9} {'wire B/frame':>12}"
+    print(header + f" {'raw B':>7}")
+    for i, row in enumerate(rows):
+        print(
+            f"{i:>6} {row['fps']:>6.1f} {row['gap_p95_ms']:>10.1f} {row['epochs_s']:>9.1f} "
+            f"{row['wire_b']:>12.0f} {row.get('raw_b', 0):>7.0f}"
+        )
+    for key in ("fps", "gap_p95_ms", "epochs_s", "wire_b"):
+        values = sorted(r[key] for r in rows)
+        print(
+            f"{key:>12}: min {values[0]:.1f}  median {statistics.median(values):.1f}  "
+            f"max {values[-1]:.1f}"
+        )
+    print(
+        f"server: CPU {cpu_s / span * 100:.0f}% (100% = one core), RSS {rss:.1f} MB, "
+        f"{cpu_s / max(frames, 1) * 1000:.2f} ms CPU per frame received; "
+        f"bench clients: CPU {(client_cpu1 - client_cpu0) / span * 100:.0f}%"
+    )
+    errors = [s.error for s in stats if s.error]
+    print(f"errors: {len(errors)}")
+    for error in errors[:5]:
+        print("  ", error)
+
+
+async def memory(levels: list[int], server: Server) -> None:
+    ws_url = server.url.replace("http", "ws", 1) + "/ws"
+    sockets: list[Any] = []
+    base = server.rss_mb()
+    print(f"server RSS with no session: {base:.1f} MB")
+    for level in levels:
+        while len(sockets) < level:
+            ws = await connect(ws_url, compression="deflate", max_size=2**22)
+            while True:  # hello, dataset, status, first frame: the session is fully built
+                if isinstance(await ws.recv(), bytes):
+                    break
+            sockets.append(ws)
+        await asyncio.sleep(1.0)
+        rss = server.rss_mb()
+        print(
+            f"{level:>5} open paused sessions: RSS {rss:.1f} MB "
+            f"({(rss - base) / level * 1024:.0f} KB per session)"
+        )
+    for ws in sockets:
+        await ws.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m app.bench", description=__doc__.splitlines()[0])
+    p.add_argument("--clients", type=int, default=1)
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--preset", choices=sorted(PRESETS), default="default")
+    p.add_argument("--config", default="{}", help="JSON of extra config fields")
+    p.add_argument("--epochs-per-frame", type=int, default=1)
+    p.add_argument("--fps", type=int, default=30)
+    p.add_argument("--client-procs", type=int, default=1, help="processes driving the clients")
+    p.add_argument("--url", help="bench a running server instead of starting one")
+    p.add_argument("--memory", help="comma-separated session counts, e.g. 1,100,500")
+    args = p.parse_args(argv)
+    levels = [int(n) for n in args.memory.split(",")] if args.memory else []
+    env = {"PLAYGROUND_MAX_SESSIONS": str(max(levels + [args.clients, 1000]))}
+    server = Server(args.workers, args.url, env)
+    try:
+        if levels:
+            asyncio.run(memory(levels, server))
+        else:
+            load(args, server)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
