@@ -17,6 +17,7 @@ from engine.initializers import Initializer
 from engine.losses import Head
 
 Array = np.ndarray
+MAX_WORKSPACES = 8  # batch, last partial batch, all points, training points, ...
 
 
 class Workspace:
@@ -36,8 +37,6 @@ class Workspace:
         widths = net.sizes[1:]
         self.z = [np.empty((n, d)) for d in widths]
         self.h = [np.empty((n, d)) for d in widths]
-        self.delta = [np.empty((n, d)) for d in widths]
-        self.slope = [np.empty((n, d)) for d in widths]
         hidden = zip(widths[:-1], net.dropout, strict=True)
         self.mask = [np.empty((n, d)) if p > 0.0 else None for d, p in hidden]
         self.mask.append(None)  # the output layer never drops
@@ -60,22 +59,32 @@ class Workspace:
                 strict=True,
             )
         )
-        # From the top layer down to layer 1; layer 0 (whose input is the batch) is last.
-        self.backward_plan = [
-            (
-                self.a[k - 1].T,
-                net.grad_weights[k],
-                net.grad_biases[k],
-                net.weights[k].T,
-                self.delta[k - 1],
-                self.mask[k - 1],
-                net.activations[k - 1].derivative,
-                self.z[k - 1],
-                self.h[k - 1],
-                self.slope[k - 1],
-            )
-            for k in range(len(widths) - 1, 0, -1)
-        ]
+        self._net = net
+        self._backward_plan: list[tuple] | None = None  # built on the first backward pass
+
+    @property
+    def backward_plan(self) -> list[tuple]:
+        """Per layer from the top down to layer 1 (layer 0's input is the batch itself)."""
+        if self._backward_plan is None:
+            net, n = self._net, self.z[0].shape[0]
+            self.delta = [np.empty((n, d)) for d in net.sizes[1:]]
+            self.slope = [np.empty((n, d)) for d in net.sizes[1:]]
+            self._backward_plan = [
+                (
+                    self.a[k - 1].T,
+                    net.grad_weights[k],
+                    net.grad_biases[k],
+                    net.weights[k].T,
+                    self.delta[k - 1],
+                    self.mask[k - 1],
+                    net.activations[k - 1].derivative,
+                    self.z[k - 1],
+                    self.h[k - 1],
+                    self.slope[k - 1],
+                )
+                for k in range(net.depth - 1, 0, -1)
+            ]
+        return self._backward_plan
 
 
 class Network:
@@ -138,6 +147,9 @@ class Network:
         """The buffers for batches of `n` rows (created once per size)."""
         ws = self._workspaces.get(n)
         if ws is None:
+            if len(self._workspaces) >= MAX_WORKSPACES:
+                # Edited user data brings new sizes; drop the oldest, not grow forever.
+                del self._workspaces[next(iter(self._workspaces))]
             ws = self._workspaces[n] = Workspace(n, self)
         return ws
 
@@ -175,10 +187,11 @@ class Network:
         are reused from `ws`, so call this right after `forward`.
         """
         dot, multiply, ones = np.dot, np.multiply, ws.ones
+        plan = ws.backward_plan  # (allocates ws.delta on first use)
         delta = self._head.delta(ws.z[-1], ws.h[-1], t, out=ws.delta[-1])
         multiply(delta, scale, out=delta)
         dropped = ws.dropped
-        for prev_t, gw, gb, w_t, below, mask, derivative, z, h, slope in ws.backward_plan:
+        for prev_t, gw, gb, w_t, below, mask, derivative, z, h, slope in plan:
             dot(prev_t, delta, out=gw)
             dot(ones, delta, out=gb)  # the column sums
             # Back through the weights, the dropout mask and the activation below.

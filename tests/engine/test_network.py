@@ -153,3 +153,10 @@ def test_forward_and_backward_shapes_follow_the_sizes(sizes, n, dropout):
     net.grads[...] = np.nan
     net.backward(x, rng.normal(size=(n, 1)), ws, 1.0 / n)
     assert np.all(np.isfinite(net.grads))  # every entry written
+
+
+def test_workspaces_are_bounded_as_data_sizes_change():
+    net, _, _, _ = _network("reference_default")
+    for n in range(1, 40):
+        net.forward(np.zeros((n, 2)))
+    assert len(net._workspaces) <= 8
