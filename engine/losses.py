@@ -75,8 +75,11 @@ class SquareTanh(Head):
         return 0.5 * np.square(o - t).sum(axis=1)
 
     def delta(self, z, o, t, out=None):
+        # (o − t) · tanh'(z), with tanh'(z) = 1 − o².
         out = np.subtract(o, t, out=out)
-        return np.multiply(out, ACTIVATIONS["tanh"].derivative(z, o), out=out)
+        slope = np.multiply(o, o)
+        np.subtract(1.0, slope, out=slope)
+        return np.multiply(out, slope, out=out)
 
     def predict(self, o):
         if self.units == 1:
