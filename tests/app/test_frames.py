@@ -1,0 +1,60 @@
+"""Binary frame encoding: layout, alignment, quantisation."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+from app import frames
+
+
+def test_roundtrip_keeps_header_and_arrays():
+    weights = np.array([0.5, -1.25, 3.0], dtype=np.float32)
+    codes = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    message = frames.encode({"type": "frame", "seq": 4}, [("w", weights), ("c", codes)])
+    header, arrays = frames.decode(message)
+    assert header["seq"] == 4
+    np.testing.assert_array_equal(arrays["w"], weights)
+    np.testing.assert_array_equal(arrays["c"], codes)
+    assert [a["dtype"] for a in header["arrays"]] == ["float32", "uint8"]
+
+
+@pytest.mark.parametrize("sizes", [(1,), (3, 5), (7, 2, 9), (4, 4, 4)])
+def test_payload_and_every_array_start_at_a_multiple_of_four(sizes):
+    arrays = [(f"a{i}", np.ones(n, dtype=np.uint8)) for i, n in enumerate(sizes)]
+    arrays.append(("w", np.ones(3, dtype=np.float32)))
+    message = frames.encode({"type": "frame", "text": "x" * len(sizes)}, arrays)
+    (length,) = struct.unpack_from("<I", message)
+    assert (4 + length) % 4 == 0
+    header = json.loads(message[4 : 4 + length])
+    assert all(spec["offset"] % 4 == 0 for spec in header["arrays"])
+    # A float32 view straight on the message buffer works, as in the browser.
+    spec = header["arrays"][-1]
+    view = np.frombuffer(message, np.float32, 3, 4 + length + spec["offset"])
+    np.testing.assert_array_equal(view, 1.0)
+
+
+def test_quantise_clamps_and_maps_the_ends_to_the_first_and_last_code():
+    values = np.array([-5.0, -1.0, 0.0, 1.0, 7.0, np.nan, np.inf, -np.inf])
+    q = frames.quantise(values, -1.0, 1.0, 32)
+    assert q.codes.dtype == np.uint8
+    assert q.codes.tolist() == [0, 0, 16, 31, 31, 0, 31, 0]
+    assert q.scale == pytest.approx(2 / 31)
+
+
+@pytest.mark.parametrize("levels", [2, 32, 256])
+def test_dequantised_values_are_within_half_a_step(levels):
+    values = np.linspace(-1, 1, 1001)
+    q = frames.quantise(values, -1.0, 1.0, levels)
+    decoded = q.lo + q.codes * q.scale
+    assert np.max(np.abs(decoded - values)) <= q.scale / 2 + 1e-6
+    assert q.codes.max() == levels - 1
+
+
+def test_a_nan_metric_is_sent_as_null():
+    message = frames.encode({"type": "frame", "loss": float("nan"), "l": [1.0, float("inf")]}, [])
+    header, _ = frames.decode(message)
+    assert header["loss"] is None and header["l"] == [1.0, None]

@@ -1,0 +1,115 @@
+"""The scheduler: frames at most at fps, epochs_per_frame per frame, fair round-robin."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from app import frames
+from app.pacing import Scheduler
+from app.session import Session
+from app.settings import Settings
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class Recorder:
+    """A subscriber that decodes what it is offered."""
+
+    def __init__(self) -> None:
+        self.headers: list[dict] = []
+        self.texts: list[str] = []
+
+    def send_text(self, text: str) -> None:
+        self.texts.append(text)
+
+    def offer_frame(self, frame: bytes) -> None:
+        self.headers.append(frames.decode(frame)[0])
+
+    def discard_frame(self) -> None:
+        pass
+
+
+def playing_session(fps: int, epochs_per_frame: int, name: str = "s") -> tuple[Session, Recorder]:
+    session = Session(name, Settings(), np.random.default_rng(0))
+    recorder = Recorder()
+    session.subscribers = [recorder]
+    session.view.update(fps=fps, epochs_per_frame=epochs_per_frame)
+    session.set_playing(True)
+    return session, recorder
+
+
+def simulate(scheduler: Scheduler, session: Session, seconds: float, tick: float = 0.001) -> None:
+    """Drive run_slice as run() does, on a simulated clock."""
+    now = 0.0
+    while now < seconds:
+        if session.next_due <= now and session.playing:
+            scheduler.run_slice(session, now)
+        now += tick
+
+
+@pytest.mark.parametrize("fps", [1, 10, 30, 60])
+def test_frames_come_at_most_at_fps(fps):
+    session, recorder = playing_session(fps, 1)
+    simulate(Scheduler(), session, 2.0)
+    assert 2 * fps - 1 <= len(recorder.headers) <= 2 * fps + 1
+
+
+@pytest.mark.parametrize("epochs_per_frame", [1, 5, 40])
+def test_each_frame_carries_epochs_per_frame_more_epochs(epochs_per_frame):
+    session, recorder = playing_session(30, epochs_per_frame)
+    simulate(Scheduler(), session, 0.5)
+    epochs = [h["epoch"] for h in recorder.headers]
+    assert len(epochs) >= 10
+    assert np.all(np.diff(epochs) == epochs_per_frame)
+    assert [h["seq"] for h in recorder.headers] == list(range(len(epochs)))
+
+
+def test_one_fps_and_one_epoch_per_frame_is_one_epoch_per_second():
+    session, recorder = playing_session(1, 1)
+    simulate(Scheduler(), session, 5.0, tick=0.01)
+    assert [h["epoch"] for h in recorder.headers] == [1, 2, 3, 4, 5]
+
+
+def test_an_expensive_epoch_is_trained_in_batch_slices():
+    session, recorder = playing_session(30, 1)
+    session.epoch_cost = 10.0  # pretend one epoch takes 10 s: slices must be mini-batches
+    scheduler = Scheduler()
+    scheduler.run_slice(session, 0.0)
+    assert session.trainer.epoch == 0 and not recorder.headers
+    while not recorder.headers:
+        scheduler.run_slice(session, 0.0)
+    assert recorder.headers[0]["epoch"] == 1
+
+
+def test_playing_sessions_share_the_loop_round_robin():
+    async def run():
+        scheduler = Scheduler()
+        pairs = [playing_session(60, 20, name) for name in "abc"]
+        for session, _ in pairs:
+            scheduler.add(session)
+        task = asyncio.create_task(scheduler.run())
+        try:
+            while min(len(r.headers) for _, r in pairs) < 5:
+                await asyncio.sleep(0.01)
+        finally:
+            task.cancel()
+            await asyncio.wait({task})
+        counts = [len(r.headers) for _, r in pairs]
+        assert max(counts) <= 2 * min(counts) + 2
+
+    asyncio.run(run())
+
+
+def test_divergence_while_playing_stops_and_reports_status():
+    session, recorder = playing_session(30, 5)
+    session.trainer.configure(
+        {"problem": "regression", "activation": "linear", "learning_rate": 10.0}
+    )
+    simulate(Scheduler(), session, 0.5)
+    assert not session.playing
+    assert session.state() == "diverged"
+    assert any('"diverged"' in t for t in recorder.texts)
+    assert all(h["train_loss"] is not None for h in recorder.headers)
