@@ -306,3 +306,11 @@ def test_divergence_with_a_tiny_learning_rate_blames_the_weights():
     t.train_epochs(2)
     assert t.status == "diverged"
     assert "weights grew too large" in t.status_message
+
+
+def test_per_layer_activations_and_dropout_reach_the_network():
+    t = Trainer(Config(hidden=[5, 3], activation=["relu", "sine"], dropout=[0.5, 0.0]))
+    assert [a.name for a in t.network.activations] == ["relu", "sine"]
+    assert t.network.dropout == (0.5, 0.0)
+    assert t.train_epochs(3) == 3
+    assert t.status == "ok"
