@@ -1,0 +1,53 @@
+"""docs/classroom.md, the JS mirror and the code name the same close codes and messages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from app.classroom.closecodes import RoomClose
+from app.classroom.parts import CONTROL_TYPES, INSTRUCTOR_ONLY
+from app.classroom.service import ClassroomSettings
+
+ROOT = Path(__file__).resolve().parents[3]
+DOC = (ROOT / "docs" / "classroom.md").read_text()
+JS = (ROOT / "static" / "js" / "classroom" / "room-socket.js").read_text()
+
+
+@pytest.mark.parametrize("code", list(RoomClose))
+def test_every_room_close_code_is_documented_and_mirrored_in_js(code):
+    assert re.search(rf"\| {int(code)} \| `{code.name}` \|", DOC)
+    assert re.search(rf"\b{code.name}: {int(code)},", JS)
+
+
+def test_room_close_codes_do_not_clash_with_the_session_close_codes():
+    from app.protocol import CloseCode
+
+    assert not {int(c) for c in RoomClose} & {int(c) for c in CloseCode}
+
+
+@pytest.mark.parametrize(
+    "kind", sorted(CONTROL_TYPES | INSTRUCTOR_ONLY | {"fork", "refollow", "share", "join"})
+)
+def test_every_room_message_is_documented(kind):
+    assert f"`{kind}`" in DOC
+
+
+@pytest.mark.parametrize(
+    "name", ["MAX_ROOMS", "MAX_STUDENTS", "JOIN_FAILURES", "JOIN_WINDOW", "SNAPSHOT_SECONDS",
+             "ROOM_IDLE_SECONDS", "DATA_DIR"]
+)  # fmt: skip
+def test_every_classroom_setting_is_documented(name):
+    assert f"PLAYGROUND_{name}" in DOC
+
+
+def test_classroom_settings_read_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("PLAYGROUND_MAX_STUDENTS", "7")
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
+    settings = ClassroomSettings.from_env()
+    assert settings.max_students == 7 and settings.data_dir == tmp_path
+    monkeypatch.setenv("PLAYGROUND_MAX_ROOMS", "many")
+    with pytest.raises(ValueError, match="PLAYGROUND_MAX_ROOMS"):
+        ClassroomSettings.from_env()
