@@ -94,10 +94,20 @@ export class LutCache {
   }
 }
 
+const weightTables = new Map();
+
 /** CSS colour for a weight or bias (continuous, clamped at ±1), quantised to 61 steps. */
 export function weightCss(ramp, w) {
-  const [r, g, b] = rampRgb(ramp, Math.round(Math.max(-1, Math.min(1, w)) * 30) / 30);
-  return `rgb(${r},${g},${b})`;
+  let table = weightTables.get(ramp);
+  if (!table) {
+    table = Array.from({ length: 61 }, (_, i) => {
+      const [r, g, b] = rampRgb(ramp, (i - 30) / 30);
+      return `rgb(${r},${g},${b})`;
+    });
+    weightTables.set(ramp, table);
+  }
+  const i = Math.round(Math.max(-1, Math.min(1, w)) * 30) + 30;
+  return table[Number.isNaN(i) ? 30 : i];
 }
 
 /** Colour of a data point: class colour for classification, ramp for regression targets. */

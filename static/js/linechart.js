@@ -50,14 +50,22 @@ export class LineChart {
     this.stride *= 2;
   }
 
+  /** Forgets the measured size (call when the layout changes). */
+  resize() {
+    this.size = null;
+    this.dirty = true;
+  }
+
   /** Redraws if anything changed since the last draw. */
   draw() {
     if (!this.dirty) return;
     this.dirty = false;
     const c = this.canvas;
     const dpr = window.devicePixelRatio || 1;
-    const w = c.clientWidth || 120;
-    const h = c.clientHeight || 55;
+    // Reading the layout size after other DOM writes forces a synchronous layout every
+    // frame, so it is measured once (and again after `resize()`).
+    if (!this.size) this.size = [c.clientWidth || 120, c.clientHeight || 55];
+    const [w, h] = this.size;
     if (c.width !== Math.round(w * dpr)) {
       c.width = Math.round(w * dpr);
       c.height = Math.round(h * dpr);

@@ -247,6 +247,7 @@ function applyUi() {
   body.classList.toggle("presentation", Boolean(page.ui.presentation));
   body.classList.toggle("hide-text", Boolean(page.ui.hideText));
   controls.update(page.ui, "ui");
+  chart.resize(); // presentation mode changes the layout
   page.redraw.points = true;
   page.redraw.full = true;
   if (page.config.problem) {
@@ -411,6 +412,7 @@ $("[data-points]").addEventListener("click", (event) => {
 // A click outside the card closes an open weight editor.
 document.addEventListener("click", (e) => !e.target.closest("[data-hovercard]") && hovercard.hide(true));
 window.addEventListener("resize", () => {
+  chart.resize();
   network.key = null;
   buildNetwork();
   page.redraw.full = true;

@@ -1,6 +1,8 @@
 // Readouts and the metrics panel: epoch, losses, accuracy, current learning rate,
 // per-layer gradient norms, dead-ReLU and zero-weight fractions, confusion matrix.
 
+const PANEL_INTERVAL_MS = 250;
+
 function fmt(v, digits = 3) {
   if (v === null || v === undefined || !Number.isFinite(v)) return "–";
   return Math.abs(v) >= 1000 ? v.toExponential(2) : v.toFixed(digits);
@@ -64,6 +66,10 @@ export class Metrics {
     if (this.valRow && this.valRow.hidden === hasVal) this.valRow.hidden = !hasVal;
     if (hasVal) this.set("val_loss", fmt(m.val_loss));
     if (!this.list) return;
+    // The panel's numbers are read, not watched: a few updates a second keep the frame cheap.
+    const now = performance.now();
+    if (now - (this.panelAt || 0) < PANEL_INTERVAL_MS && m.status === "playing") return;
+    this.panelAt = now;
     if (m.train_accuracy !== undefined) {
       this.setRow("accuracy", "Accuracy (train / test)", `${pct(m.train_accuracy)} / ${pct(m.test_accuracy)}`);
     }

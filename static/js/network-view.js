@@ -129,7 +129,7 @@ export class NetworkView {
           this.hoverGroup.append(hover);
           const param = { kind: "weight", layer: l, source: i, target: j };
           this.paramEvents(hover, param);
-          this.links.push({ el: line, param, shown: "" });
+          this.links.push({ el: line, param, width: -1, color: "" });
         }
       }
     }
@@ -194,13 +194,17 @@ export class NetworkView {
     this.offsets = this.layout();
     for (const link of this.links) {
       const w = this.paramValue(link.param);
+      // Width: |w| in [0, 5] -> [1, 10] px as the reference, in half-pixel steps.
       const width = Math.round(Math.min(10, 1 + (Math.abs(w) / 5) * 9) * 2) / 2;
       const color = weightCss(ramp, w);
-      const shown = `${width}|${color}`;
-      if (shown === link.shown) continue;
-      link.shown = shown;
-      link.el.setAttribute("stroke-width", width);
-      link.el.setAttribute("stroke", color);
+      if (width !== link.width) {
+        link.width = width;
+        link.el.setAttribute("stroke-width", width);
+      }
+      if (color !== link.color) {
+        link.color = color;
+        link.el.setAttribute("stroke", color);
+      }
     }
     for (const bias of this.biases) {
       const color = weightCss(ramp, this.paramValue(bias.param));
@@ -210,9 +214,16 @@ export class NetworkView {
     }
   }
 
-  /** Makes the dashes flow with the epoch (stroke-dashoffset is inherited by the paths). */
+  /**
+   * Makes the dashes flow with the epoch, as the reference (offset -epoch/3). The offset is
+   * set once on the group (the paths inherit it) and only in whole pixels, because every
+   * change restyles and repaints all links.
+   */
   updateEpoch(epoch) {
-    this.linkGroup.style.strokeDashoffset = String(-epoch / 3);
+    const offset = -(Math.floor(epoch / 3) % 10);
+    if (offset === this.dashOffset) return;
+    this.dashOffset = offset;
+    this.linkGroup.style.strokeDashoffset = `${offset}px`;
   }
 
   /** Paints thumbnails from (count, t, t) quantised bytes through `lut`. */

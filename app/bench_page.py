@@ -1,0 +1,175 @@
+"""Page benchmark: main-thread time per frame in headless Chromium while training.
+
+Starts a server (`python -m app`) on a free port, opens the page with spiral, the seven
+reference features and a 6×8 network, plays at 30 fps and measures, over a window:
+
+- the page's own per-frame cost: parsing a binary frame plus drawing it (the page records
+  both with performance.now() in `window.playground.stats`);
+- all main-thread work (script, style, layout, paint) from the DevTools protocol's
+  `Performance.getMetrics` TaskDuration, divided by the frames drawn.
+
+Run: `python -m app.bench_page [--seconds 10] [--hash ...]` (needs the test extras and
+Debian's Chromium at /usr/bin/chromium).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FEATURES = "x1,x2,x1_squared,x2_squared,x1_x2,sin_x1,sin_x2"
+DEFAULT_HASH = f"dataset=spiral&features={FEATURES}&hidden=8,8,8,8,8,8&fps=30&epochs_per_frame=1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, log: Path) -> subprocess.Popen:
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return process
+        except OSError:
+            if time.monotonic() > deadline:
+                process.terminate()
+                raise SystemExit(f"server not ready:\n{log.read_text()}") from None
+            time.sleep(0.05)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def summary(name: str, values: list[float]) -> str:
+    if not values:
+        return f"{name}: no samples"
+    median = statistics.median(values)
+    p95 = percentile(values, 0.95)
+    worst = max(values)
+    return f"{name}: median {median:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms (n={len(values)})"
+
+
+def measure(url: str, seconds: float, warmup: float) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        raise SystemExit(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_function("() => window.playground && window.playground.page.last")
+        page.wait_for_function("() => window.playground.page.config.hidden.length === 6")
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        page.click("[data-action=play]")
+        page.wait_for_timeout(warmup * 1000)
+        js = (
+            "() => ({h: playground.stats.handle.length, d: playground.stats.draw.length,"
+            " frames: playground.stats.frames, drawn: playground.stats.drawn,"
+            " epoch: playground.page.last.epoch})"
+        )
+        start = page.evaluate(js)
+        before = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        t0 = time.monotonic()
+        page.wait_for_timeout(seconds * 1000)
+        elapsed = time.monotonic() - t0
+        after = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        end = page.evaluate(js)
+        handle = page.evaluate(f"() => playground.stats.handle.slice({start['h']})")
+        draw = page.evaluate(f"() => playground.stats.draw.slice({start['d']})")
+        browser.close()
+    drawn = end["drawn"] - start["drawn"]
+    task_ms = {
+        k: (after[k] - before[k]) * 1000 / max(1, drawn)
+        for k in ("TaskDuration", "ScriptDuration", "RecalcStyleDuration", "LayoutDuration")
+    }
+    return {
+        "handle": handle,
+        "draw": draw,
+        "frames": end["frames"] - start["frames"],
+        "drawn": drawn,
+        "epochs": end["epoch"] - start["epoch"],
+        "elapsed": elapsed,
+        "task_ms": task_ms,
+        "errors": errors,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="measuring window")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--hash", default=DEFAULT_HASH, help="page state (URL hash) to measure")
+    parser.add_argument("--url", default=None, help="an already running server instead")
+    args = parser.parse_args(argv)
+    process = None
+    if args.url is None:
+        port = free_port()
+        log = Path(tempfile.mkdtemp(prefix="bench-page-")) / "server.log"
+        process = start_server(port, log)
+        base = f"http://127.0.0.1:{port}"
+    else:
+        base = args.url.rstrip("/")
+    try:
+        r = measure(f"{base}/#{args.hash}", args.seconds, args.warmup)
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
+    per_frame = [h + d for h, d in zip(r["handle"], r["draw"], strict=False)]
+    print(f"page state: #{args.hash}")
+    print(
+        f"{r['frames']} frames received, {r['drawn']} drawn, {r['epochs']} epochs in "
+        f"{r['elapsed']:.1f} s ({r['frames'] / r['elapsed']:.1f} frames/s)"
+    )
+    print(summary("parse+handle per frame", r["handle"]))
+    print(summary("draw per frame", r["draw"]))
+    print(summary("page JS per frame (parse+draw)", per_frame))
+    t = r["task_ms"]
+    print(
+        f"all main-thread work per drawn frame (CDP TaskDuration): {t['TaskDuration']:.2f} ms "
+        f"(script {t['ScriptDuration']:.2f}, style {t['RecalcStyleDuration']:.2f}, "
+        f"layout {t['LayoutDuration']:.2f})"
+    )
+    if r["errors"]:
+        print(f"page errors: {r['errors']}")
+
+
+if __name__ == "__main__":
+    main()
