@@ -60,6 +60,7 @@ class ClientStats:
     raw_bytes: int = 0  # uncompressed frame bytes
     wire_start: int = 0
     wire_end: int = 0
+    rtts: list[float] = field(default_factory=list)  # ping -> pong, seconds
     error: str | None = None
 
     def summary(self) -> dict[str, float]:
@@ -79,12 +80,21 @@ class ClientStats:
             "epochs_s": (e[-1] - e[0]) / (t[-1] - t[0]),
             "wire_b": (self.wire_end - self.wire_start) / frames,
             "raw_b": self.raw_bytes / frames,
+            "rtts": self.rtts,
         }
 
 
 def header_of(message: bytes) -> dict[str, Any]:
     (length,) = struct.unpack_from("<I", message)
     return json.loads(message[4 : 4 + length])
+
+
+async def _pinger(ws: ClientConnection, period: float) -> None:
+    """A control message every `period`: its answer time is the loop's responsiveness."""
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(period)
+        await ws.send(json.dumps({"type": "ping", "data": {"t": loop.time()}}))
 
 
 async def run_client(url: str, config: dict[str, Any], seconds: float, stats: ClientStats) -> None:
@@ -97,22 +107,27 @@ async def run_client(url: str, config: dict[str, Any], seconds: float, stats: Cl
             loop = asyncio.get_running_loop()
             begin = loop.time()
             measuring = False
-            while True:
-                now = loop.time()
-                if now - begin > WARMUP_SECONDS + seconds:
-                    break
-                message = await asyncio.wait_for(ws.recv(), 10)
-                now = loop.time()
-                if not measuring and now - begin >= WARMUP_SECONDS:
-                    measuring = True
-                    stats.wire_start = ws.wire_bytes
-                if measuring and isinstance(message, bytes):
-                    stats.times.append(now)
-                    stats.epochs.append(header_of(message)["epoch"])
-                    stats.raw_bytes += len(message)
-                    stats.wire_end = ws.wire_bytes
-                elif isinstance(message, str) and '"error"' in message[:20]:
-                    stats.error = message[:200]
+            pinger = asyncio.create_task(_pinger(ws, 0.5))
+            try:
+                while loop.time() - begin <= WARMUP_SECONDS + seconds:
+                    message = await asyncio.wait_for(ws.recv(), 10)
+                    now = loop.time()
+                    if not measuring and now - begin >= WARMUP_SECONDS:
+                        measuring = True
+                        stats.wire_start = ws.wire_bytes
+                    if isinstance(message, bytes):
+                        if measuring:
+                            stats.times.append(now)
+                            stats.epochs.append(header_of(message)["epoch"])
+                            stats.raw_bytes += len(message)
+                            stats.wire_end = ws.wire_bytes
+                    elif message.startswith('{"type":"pong"'):
+                        if measuring:
+                            stats.rtts.append(now - json.loads(message)["data"]["t"])
+                    elif message.startswith('{"type":"error"'):
+                        stats.error = message[:200]
+            finally:
+                pinger.cancel()
     except Exception as exc:  # a benchmark reports failures, it does not stop at the first
         stats.error = repr(exc)
 
@@ -208,7 +223,7 @@ def load(args: argparse.Namespace, server: Server) -> None:
             f"{row['wire_b']:>12.0f} {row.get('raw_b', 0):>7.0f}"
         )
     for key in ("fps", "gap_p95_ms", "epochs_s", "wire_b"):
-        values = sorted(r[key] for r in rows)
+        values = sorted(r[key] for r in rows if r["fps"] > 0)
         print(
             f"{key:>12}: min {values[0]:.1f}  median {statistics.median(values):.1f}  "
             f"max {values[-1]:.1f}"
@@ -218,6 +233,13 @@ def load(args: argparse.Namespace, server: Server) -> None:
         f"{cpu_s / max(frames, 1) * 1000:.2f} ms CPU per frame received; "
         f"bench clients: CPU {(client_cpu1 - client_cpu0) / span * 100:.0f}%"
     )
+    rtts = sorted(r for s in stats for r in s.rtts)
+    if rtts:
+        p95 = rtts[int(0.95 * (len(rtts) - 1))]
+        print(
+            f"control message (ping -> pong) over {len(rtts)} pings: median "
+            f"{statistics.median(rtts) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+        )
     errors = [s.error for s in stats if s.error]
     print(f"errors: {len(errors)}")
     for error in errors[:5]:
