@@ -1,4 +1,4 @@
-"""Fixtures: a real classroom server per test (own port, own data directory)."""
+"""Fixtures: real classroom servers (own port, own data directory)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from tests.app.classroom.server import Server
 
 @pytest.fixture
 def start_server(tmp_path) -> Iterator[Callable[..., Server]]:
+    """Start servers with PLAYGROUND_* overrides; each test gets its own data directory."""
     servers: list[Server] = []
 
     def start(**env: str) -> Server:
@@ -25,6 +26,11 @@ def start_server(tmp_path) -> Iterator[Callable[..., Server]]:
             server.stop()
 
 
-@pytest.fixture
-def server(start_server) -> Server:
-    return start_server()
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """One default server per test module; every test makes its own room on it."""
+    server = Server(tmp_path_factory.mktemp("classroom") / "data").start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -94,6 +94,13 @@ class Server:
                 self.proc.wait()
         self.proc = None
 
+    def kill(self) -> None:
+        """A crash: no shutdown code runs."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
     def post(self, path: str, body: dict | None = None) -> tuple[int, Any]:
         data = json.dumps(body or {}).encode()
         req = urllib.request.Request(self.base + path, data=data, method="POST")

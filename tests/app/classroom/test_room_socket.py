@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from app.classroom.store import Store
 from app.protocol import MESSAGE_TYPES
 from tests.app.classroom.server import Client, run
 
@@ -148,7 +151,9 @@ def test_a_following_student_is_refused_every_control_message(server):
     run(main())
 
 
-def test_a_wrong_secret_is_refused_and_the_secret_never_reaches_students(server):
+def test_a_wrong_secret_is_refused_and_the_secret_never_reaches_students(start_server):
+    server = start_server()  # its own: the log is read after stopping it
+
     async def main():
         room, teacher, (student,) = await instructor_and_students(server, 1)
         bad = await Client.join(server, room["code"], secret="x" * 32)
@@ -284,3 +289,35 @@ def test_the_room_page_has_a_strict_csp_and_the_qr_code_is_svg(server):
     status, svg, headers = server.get(f"/api/rooms/{room['code']}/qr.svg")
     assert status == 200 and headers["content-type"].startswith("image/svg+xml")
     assert svg.startswith(b"<svg")
+
+
+def test_a_playing_room_is_saved_every_few_seconds_and_survives_a_crash(start_server):
+    server = start_server(PLAYGROUND_SNAPSHOT_SECONDS="0.2")
+
+    async def before():
+        room, teacher, _ = await instructor_and_students(server, 0)
+        await teacher.send("play")
+        await teacher.until(lambda: any(f["epoch"] >= 40 for f in teacher.frames), 30)
+        seen = max(f["epoch"] for f in teacher.frames)
+        # No structural change happened since the start: only the periodic save can store it.
+        store = Store.open(server.data_dir)
+        try:
+            while (store.live_state(room["code"]) or {}).get("trainer", {}).get("epoch", 0) < seen:
+                await asyncio.sleep(0.05)
+        finally:
+            store.close()
+        return room, seen
+
+    room, seen = run(before())
+    server.kill()
+    server.start()
+
+    async def after():
+        student = await Client.join(server, room["code"], name="back")
+        status = await student.text("status")
+        frame = await student.until(lambda: student.frames and student.frames[-1])
+        return status, frame
+
+    status, frame = run(after())
+    assert frame["epoch"] >= seen
+    assert status["state"] == "paused"  # resumed paused: the instructor presses play
