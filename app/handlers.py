@@ -43,13 +43,17 @@ async def configure(session: Session, data: dict[str, Any], reply: Reply) -> Non
     session.publish_frame()
 
 
-async def play(session: Session, data: Any, reply: Reply) -> None:
+def _require_training_points(session: Session) -> None:
     if len(session.trainer.dataset.train) == 0:
         raise ProtocolError(
             "invalid_message",
             "there are no training points to train on: add points or pick a dataset",
             "points",
         )
+
+
+async def play(session: Session, data: Any, reply: Reply) -> None:
+    _require_training_points(session)
     session.set_playing(True)
     session.broadcast(session.status_message())
 
@@ -61,6 +65,7 @@ async def pause(session: Session, data: Any, reply: Reply) -> None:
 
 
 async def step(session: Session, data: Any, reply: Reply) -> None:
+    _require_training_points(session)
     session.set_playing(False)
     if isinstance(data, dict) and "batches" in data:
         batches = protocol.get_int(data, "batches", 1, protocol.MAX_STEP_BATCHES)
@@ -78,8 +83,8 @@ def _epochs_slice(session: Session, target: int) -> bool:
     left = target - session.trainer.epoch
     if left <= 0 or session.trainer.status != "ok":
         return False
-    done = session.train_slice(left, session.slice_budget())
-    return done > 0 and session.trainer.epoch < target
+    session.train_slice(left, session.slice_budget())
+    return session.trainer.epoch < target and session.trainer.status == "ok"
 
 
 def _batches_slices(session: Session, batches: int) -> Callable[[], bool]:
@@ -88,8 +93,9 @@ def _batches_slices(session: Session, batches: int) -> Callable[[], bool]:
     def one_slice() -> bool:
         if left[0] <= 0 or session.trainer.status != "ok":
             return False
-        left[0] -= session.train_batches_slice(left[0], session.slice_budget())
-        return left[0] > 0 and session.trainer.status == "ok"
+        ran = session.train_batches(left[0], session.slice_budget())
+        left[0] -= ran
+        return ran > 0 and left[0] > 0 and session.trainer.status == "ok"
 
     return one_slice
 

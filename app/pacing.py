@@ -94,11 +94,7 @@ class Scheduler:
         target = session.frame_start_epoch + session.view["epochs_per_frame"]
         left = target - trainer.epoch
         if left > 0:
-            budget = session.slice_budget()
-            if session.epoch_cost > 2 * budget:
-                session.train_batches_slice(session.batches_per_epoch(), budget)
-            else:
-                session.train_slice(left, budget)
+            session.train_slice(left, session.slice_budget())
         if trainer.epoch >= target or trainer.status != "ok":
             session.publish_frame(fresh=trainer.status != "ok")
             session.frame_start_epoch = None

@@ -177,36 +177,56 @@ class Session:
     # -- training -----------------------------------------------------------------------------
 
     def train_slice(self, max_epochs: int, budget: float) -> int:
-        """Train up to `max_epochs` whole epochs in about `budget` seconds (at least one)."""
+        """Train towards `max_epochs` more epochs for about `budget` seconds; epochs completed.
+
+        Whole epochs when one fits the budget; otherwise mini-batches, never past the end of
+        the current epoch, so that `step` stays exact and the loop is never held long.
+        """
+        if self.epoch_cost > 2 * budget:
+            before = self.trainer.epoch
+            self.train_batches(self.batches_left_in_epoch(), budget)
+            return self.trainer.epoch - before
         count = max(1, min(max_epochs, int(budget / self.epoch_cost)))
         start = time.perf_counter()
         done = self.trainer.train_epochs(count)
-        elapsed = time.perf_counter() - start
         if done > 0:
-            per_epoch = elapsed / done
-            # Smooth, but follow a config change (a bigger network) within a few slices.
-            self.epoch_cost = 0.5 * self.epoch_cost + 0.5 * per_epoch
-        self.on_epochs(done)
-        if self.trainer.status != "ok":
-            self.playing = False
-            self.broadcast(self.status_message())
+            self._observe_cost(time.perf_counter() - start, done)
+        self._after_training(done)
         return done
 
-    def train_batches_slice(self, max_batches: int, budget: float) -> int:
-        """Train up to `max_batches` mini-batches in about `budget` seconds (at least one)."""
-        batch_cost = self.epoch_cost / self.batches_per_epoch()
-        count = max(1, min(max_batches, int(budget / batch_cost)))
+    def train_batches(self, max_batches: int, budget: float) -> int:
+        """Train up to `max_batches` mini-batches for about `budget` seconds (at least one)."""
+        per_epoch = self.batches_per_epoch()
+        count = max(1, min(max_batches, int(budget / self.epoch_cost * per_epoch)))
         before = self.trainer.epoch
-        self.trainer.train_batches(count)
-        self.on_epochs(self.trainer.epoch - before)
-        if self.trainer.status != "ok":
+        start = time.perf_counter()
+        ran = self.trainer.train_batches(count)
+        if ran > 0:
+            self._observe_cost(time.perf_counter() - start, ran / per_epoch)
+        self._after_training(self.trainer.epoch - before)
+        return ran
+
+    def _observe_cost(self, elapsed: float, epochs: float) -> None:
+        # Smoothed, but it follows a config change (a bigger network) within a few slices.
+        self.epoch_cost = 0.5 * self.epoch_cost + 0.5 * elapsed / epochs
+
+    def _after_training(self, epochs: int) -> None:
+        self.on_epochs(epochs)
+        if self.trainer.status != "ok" and self.playing:
             self.playing = False
-        return count
+            self.broadcast(self.status_message())
 
     def batches_per_epoch(self) -> int:
         train = len(self.trainer.dataset.train)
+        return max(1, math.ceil(train / max(1, min(self.trainer.config.batch_size, train))))
+
+    def batches_left_in_epoch(self) -> int:
+        train = len(self.trainer.dataset.train)
+        # Rows of this epoch already trained on. The engine has no public accessor for its
+        # position in the epoch yet; 0 (a whole epoch) is the safe fallback.
+        used = getattr(self.trainer, "_cursor", 0)
         size = max(1, min(self.trainer.config.batch_size, train))
-        return max(1, math.ceil(train / size))
+        return max(1, math.ceil((train - used) / size))
 
     def install_state(self, trainer_state: dict[str, Any], view: dict[str, int]) -> None:
         """Replace the trainer by an exported one (checked against this server's limits)."""
@@ -237,6 +257,3 @@ class Session:
 
     def slice_budget(self) -> float:
         return self.settings.slice_ms / 1000.0
-
-    def epochs_for_budget(self) -> int:
-        return max(1, int(math.floor(self.slice_budget() / self.epoch_cost)))

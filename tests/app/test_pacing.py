@@ -113,3 +113,35 @@ def test_divergence_while_playing_stops_and_reports_status():
     assert session.state() == "diverged"
     assert any('"diverged"' in t for t in recorder.texts)
     assert all(h["train_loss"] is not None for h in recorder.headers)
+
+
+@pytest.mark.parametrize("epochs", [1, 3])
+def test_a_step_over_expensive_epochs_is_sliced_and_exact(epochs):
+    from app import handlers
+    from app.protocol import Message
+
+    session, recorder = playing_session(30, 1)
+    session.set_playing(False)
+    session.epoch_cost = 10.0  # one epoch "takes" 10 s: the step must go batch by batch
+    slices = []
+    train_batches = session.train_batches
+
+    def counting(max_batches, budget):
+        slices.append(max_batches)
+        return train_batches(max_batches, budget)
+
+    session.train_batches = counting
+    asyncio.run(handlers.handle(session, Message("step", {"epochs": epochs}), lambda m: None))
+    assert session.trainer.epoch == epochs
+    assert len(slices) >= 2 * epochs  # not one blocking call per epoch
+    assert recorder.headers[-1]["epoch"] == epochs
+
+
+def test_step_with_no_training_points_is_refused():
+    from app import handlers
+    from app.protocol import Message, ProtocolError
+
+    session, _ = playing_session(30, 1)
+    asyncio.run(handlers.handle(session, Message("clear_points", None), lambda m: None))
+    with pytest.raises(ProtocolError, match="no training points"):
+        asyncio.run(handlers.handle(session, Message("step", {"epochs": 2}), lambda m: None))
