@@ -247,7 +247,13 @@ function applyUi() {
   body.classList.toggle("presentation", Boolean(page.ui.presentation));
   body.classList.toggle("hide-text", Boolean(page.ui.hideText));
   controls.update(page.ui, "ui");
-  chart.resize(); // presentation mode changes the layout
+  if (page.presentationShown !== page.ui.presentation) {
+    // Presentation mode changes the layout: remeasure the chart, re-place the network.
+    page.presentationShown = page.ui.presentation;
+    chart.resize();
+    network.key = null;
+    if (page.config.hidden) buildNetwork();
+  }
   page.redraw.points = true;
   page.redraw.full = true;
   if (page.config.problem) {

@@ -45,9 +45,12 @@ export class NetworkView {
     const width = Math.max(360, this.root.clientWidth || 520);
     const columns = [arch.features.length, ...arch.hidden, arch.outputs];
     const tallest = Math.max(...columns);
-    const spacing = Math.max(NODE + 4, Math.min(46, 430 / tallest));
+    const spacing = Math.max(NODE + 4, Math.min(42, 400 / tallest));
     const height = tallest * spacing + 10;
-    const xs = columns.map((_, c) => 40 + (c * (width - 2 * 40 - NODE)) / (columns.length - 1));
+    // The first column leaves room on its left for the feature labels.
+    const left = 70;
+    const right = 20;
+    const xs = columns.map((_, c) => left + (c * (width - left - right - NODE)) / (columns.length - 1));
     const ys = (count) => {
       const top = (spacing - NODE) / 2;
       return Array.from({ length: count }, (_, i) => top + i * spacing);
