@@ -49,8 +49,17 @@ def header_of(message: bytes) -> dict[str, Any]:
 
 
 class Bench:
-    def __init__(self, base: str, followers: int, seconds: float, compression: bool) -> None:
+    def __init__(
+        self,
+        base: str,
+        followers: int,
+        seconds: float,
+        compression: bool,
+        server_pid: int | None = None,
+    ) -> None:
         self.base = base
+        self.server_pid = server_pid
+        self.cpu: dict[str, float] = {}
         self.ws_base = base.replace("http", "ws", 1)
         self.n = followers
         self.seconds = seconds
@@ -116,6 +125,7 @@ class Bench:
         await asyncio.sleep(1.0)  # warm-up
         self.recording = True
         self.room_frames = 0
+        cpu0 = self._cpu()
         started = time.perf_counter()
         lr_values = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3]
         step = self.seconds / (len(lr_values) + 1)
@@ -126,6 +136,8 @@ class Bench:
         await asyncio.sleep(max(0.0, self.seconds - (time.perf_counter() - started)))
         self.recording = False
         elapsed = time.perf_counter() - started
+        cpu1 = self._cpu()
+        self.cpu = {k: round((cpu1[k] - cpu0[k]) / elapsed, 2) for k in cpu0}
         await teacher.send(json.dumps({"type": "pause"}))
         await teacher.close()
         counter.cancel()
@@ -133,6 +145,18 @@ class Bench:
             task.cancel()
         await asyncio.gather(*tasks, counter, return_exceptions=True)
         return self.report(elapsed)
+
+    def _cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by the bench's clients and (if known) the server."""
+        used = {"bench_clients_cores": time.process_time()}
+        if self.server_pid is not None:
+            try:
+                import psutil  # a test extra: report server CPU only where it is installed
+            except ImportError:
+                return used
+            times = psutil.Process(self.server_pid).cpu_times()
+            used["server_cores"] = times.user + times.system
+        return used
 
     async def _count_room_frames(self, teacher: Any) -> None:
         async for message in teacher:
@@ -163,6 +187,8 @@ class Bench:
             },
             "change_latency_ms": {"p50": pct(changes, 50), "p95": pct(changes, 95)},
             "changes_missing": missing,
+            "cpu": self.cpu,
+            "load_average": [round(x, 2) for x in os.getloadavg()],
         }
         result["meets_target"] = bool(
             fps.min() >= TARGET_FPS and lat.size and np.percentile(lat, 95) <= TARGET_P95_MS
@@ -198,6 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--url", help="bench a running server instead of starting one")
     p.add_argument("--no-compression", action="store_true", help="followers refuse deflate")
+    p.add_argument("--server-pid", type=int, help="with --url: report this process's CPU")
     args = p.parse_args(argv)
     process = None
     base = args.url
@@ -211,7 +238,13 @@ def main(argv: list[str] | None = None) -> None:
             process = start_server(port, data_dir, args.followers)
             base = f"http://127.0.0.1:{port}"
         try:
-            bench = Bench(base.rstrip("/"), args.followers, args.seconds, not args.no_compression)
+            bench = Bench(
+                base.rstrip("/"),
+                args.followers,
+                args.seconds,
+                not args.no_compression,
+                server_pid=process.pid if process is not None else args.server_pid,
+            )
             result = asyncio.run(bench.run())
         finally:
             if process is not None:
