@@ -67,7 +67,7 @@ def parse(text: str | bytes) -> Message:
     """Decode and check the envelope `{"type": ..., "data": {...}}`."""
     try:
         obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         raise ProtocolError("invalid_message", "the message is not valid JSON") from None
     if not isinstance(obj, dict):
         raise ProtocolError("invalid_message", 'a message is an object {"type": ..., "data": ...}')

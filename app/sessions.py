@@ -61,7 +61,7 @@ class Registry:
         session = self.sessions.get(session_id)
         if session is None or self._expired(session, self.clock()):
             self.sessions.pop(session_id, None)
-            raise SessionUnknown(f"session {session_id[:40]!r} is unknown or expired")
+            raise SessionUnknown(f"session {session_id[:40]!a} is unknown or expired")
         return session
 
     def attach(self, session: Session, outbox: Outbox) -> None:

@@ -27,10 +27,10 @@ async def socket(websocket: WebSocket) -> None:
     try:
         session = registry.resume(wanted) if wanted else registry.create()
     except SessionUnknown as exc:
-        await websocket.close(CloseCode.SESSION_UNKNOWN, str(exc)[:120])
+        await websocket.close(CloseCode.SESSION_UNKNOWN, _reason(exc))
         return
     except ServerFull as exc:
-        await websocket.close(CloseCode.SERVER_FULL, str(exc)[:120])
+        await websocket.close(CloseCode.SERVER_FULL, _reason(exc))
         return
 
     outbox = Outbox(settings.max_pending_texts, on_drop=metrics.frame_dropped)
@@ -61,6 +61,11 @@ def greet(session: Session, outbox: Outbox, bootstrap: dict, resumed: bool) -> N
         outbox.send_text(json.dumps(message, separators=(",", ":"), allow_nan=False))
     session.inputs_due = True
     session.publish_frame()
+
+
+def _reason(exc: Exception) -> str:
+    """A close reason must fit in 123 bytes of UTF-8."""
+    return str(exc).encode()[:123].decode(errors="ignore")
 
 
 async def _receive(websocket: WebSocket) -> str | bytes | None:

@@ -175,3 +175,16 @@ def test_export_reply_is_json(ws):
     state = ws.expect("state")["state"]
     assert json.loads(json.dumps(state)) == state
     assert state["view"]["fps"] == 30
+
+
+def test_deeply_nested_json_is_an_invalid_message(ws):
+    ws.send("", raw="[" * 100_000 + "]" * 100_000)
+    assert ws.error()["code"] in ("invalid_message", "too_large")
+    still_alive(ws)
+
+
+def test_unknown_session_id_with_non_ascii_characters_gets_a_valid_close_reason():
+    with running_app() as client, pytest.raises(Closed) as closed, connect(client, "ü" * 60):
+        pass
+    assert closed.value.code == 4000
+    assert len(closed.value.reason.encode()) <= 123
