@@ -144,3 +144,13 @@ def test_a_share_link_opens_the_exact_network_in_a_session_of_ones_own(new_page,
     visitor.page.click("[data-action=step]")
     visitor.page.wait_for_function("() => window.classroom.lastEpoch === 8")
     assert not visitor.console_errors
+
+
+@pytest.mark.browser
+def test_the_main_page_runs_under_the_content_security_policy(new_page, room_server):
+    pg = new_page(room_server.base)
+    response = pg.page.goto(room_server.base + "/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    pg.page.wait_for_function("() => window.playground && window.playground.page.last")
+    # A blocked script or style would be a console error ("Refused to ...").
+    assert not pg.console_errors, pg.console_errors
