@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from functools import lru_cache
 from typing import Any
@@ -46,7 +47,8 @@ def _preview_points(name: str, num_classes: int) -> list[list[float]]:
 
 @router.get("/healthz")
 async def healthz(request: Request) -> dict[str, Any]:
-    return {"status": "ok", "sessions": len(request.app.state.registry)}
+    # The pid tells apart the worker processes of a --workers N server.
+    return {"status": "ok", "sessions": len(request.app.state.registry), "pid": os.getpid()}
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

@@ -227,3 +227,28 @@ def test_export_then_restore_brings_back_the_exact_state(ws):
 def test_ping_is_answered_with_pong_carrying_t(ws):
     ws.send("ping", {"t": 12.5})
     assert ws.expect("pong") == {"t": 12.5}
+
+
+def test_softmax_output_map_has_a_class_axis_and_probability_range(ws):
+    ws.frame()
+    ws.send("configure", {"dataset": "blobs", "num_classes": 3, "loss": "cross_entropy"})
+    assert ws.expect("config")["rebuilt"]["network"] is True
+    frame = ws.frame()
+    output = frame.arrays["output"]
+    assert output.shape == (100, 100, 3)
+    np.testing.assert_allclose(output.sum(axis=2), 1.0, atol=3 * 1 / 31)
+    spec = next(a for a in frame.header["arrays"] if a["name"] == "output")
+    assert spec["lo"] == 0.0
+    assert frame.arrays["neurons"].shape == (4 + 2 + 3, 20, 20)
+    assert len(frame.header["confusion"]) == 3
+    ws.send("select_node", {"layer": 3, "neuron": 2})
+    np.testing.assert_allclose(ws.frame().arrays["selected"], output[:, :, 2], atol=1e-9)
+
+
+def test_regression_frames_carry_no_accuracy(ws):
+    ws.frame()
+    ws.send("configure", {"problem": "regression"})
+    assert ws.expect("config")["config"]["dataset"] == "plane"
+    frame = ws.frame()
+    assert frame.header["train_accuracy"] is None and frame.header["confusion"] is None
+    assert frame.arrays["output"].shape == (100, 100)
