@@ -142,7 +142,8 @@ const HANDLERS = {
     if (what === "model") {
       downloadText("playground-model.json", JSON.stringify(data.state), "application/json");
     } else if (what === "loss") {
-      downloadText("playground-loss.csv", historyCsv(data.state.history || {}), "text/csv");
+      const trainer = data.state.trainer || data.state; // {trainer, view} since the server's export
+      downloadText("playground-loss.csv", historyCsv(trainer.history || {}), "text/csv");
     }
   },
 };
