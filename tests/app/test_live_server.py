@@ -171,3 +171,19 @@ def test_two_workers_both_serve_sessions(live_server_factory):
                 await c.__aexit__(None, None, None)
 
     asyncio.run(scenario())
+
+
+def test_a_message_far_beyond_the_size_limit_is_refused_by_the_server_with_1009(live_server):
+    async def scenario():
+        async with connect(live_server.ws_url, max_size=2**22) as ws:
+            await next_text(ws, "hello")
+            await send(ws, "ping", {"t": "x" * 300_000})  # over 256 KB: an error, kept open
+            error = await next_text(ws, "error")
+            assert error["code"] == "too_large"
+            await ws.send(json.dumps({"type": "ping", "data": {"t": "x" * 2_000_000}}))
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(ws.recv(), WAIT)
+            assert closed.value.rcvd.code == 1009
+
+    asyncio.run(scenario())
