@@ -93,7 +93,13 @@ const socket = new Socket(`${scheme}://${location.host}/ws`, {
   onConnection: (state, detail) => notices.connectionState(state, detail),
   onMessage: receive,
   onFrame: (frame, started) => {
-    page.frame = frame; // latest wins: an undrawn older frame is dropped
+    // Latest wins: an undrawn older frame is dropped, but the input maps it may carry are
+    // sent only once per rebuild, so they move on to its replacement.
+    const dropped = page.frame;
+    if (dropped && dropped.arrays.inputs && !frame.arrays.inputs) {
+      frame.arrays.inputs = dropped.arrays.inputs;
+    }
+    page.frame = frame;
     stats.frames += 1;
     scheduleDraw();
     stats.handle.push(performance.now() - started);

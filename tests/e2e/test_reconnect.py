@@ -37,3 +37,19 @@ def test_reconnect_after_the_socket_drops_resumes_the_same_epoch(pg):
     mark = pg.wire.mark()
     pg.page.click("[data-action=step]")
     assert pg.wire.frame_after(mark, lambda f: f.header["epoch"] == epoch + 1)
+
+
+def test_an_expired_session_starts_afresh_with_the_pages_config(pg):
+    pg.open("hidden=3&learning_rate=0.1")
+    pg.wire.config_after((0, 0, 0), lambda c: c["hidden"] == [3], "hidden=3")
+    old = pg.wire.messages("hello")[0]["session"]
+    mark = pg.wire.mark()
+    # As after a server restart: the id the page holds is unknown to the server.
+    pg.page.evaluate(
+        "() => { playground.socket.session = 'expired'; playground.socket.ws.close(); }"
+    )
+    hello = pg.wire.message_after(mark, "hello")
+    assert hello["resumed"] is False and hello["session"] != old
+    config = pg.wire.config_after(mark, lambda c: c["hidden"] == [3], "the page's config again")
+    assert config["learning_rate"] == 0.1
+    expect(pg.page.locator("[data-connection]")).to_have_attribute("data-connection", "connected")
