@@ -48,6 +48,7 @@ class Config:
     optimizer: str = "sgd"
     momentum: float = 0.9
     nesterov: bool = False
+    rho: float = 0.9
     beta1: float = 0.9
     beta2: float = 0.999
     epsilon: float = 1e-8

@@ -19,7 +19,9 @@ step. The definitions, with g the gradient, lr the learning rate and t the step 
   v <- mu v - lr g; p <- p + v. With ``cfg.nesterov``: p <- p + mu v - lr g (using the new
   v). Because lr sits inside v, a live learning-rate change only scales new gradients.
 - ``rmsprop`` (Hinton): s <- rho s + (1 - rho) g^2; p <- p - lr g / (sqrt(s) + eps), with
-  rho = ``cfg.beta2`` and no bias correction.
+  rho = ``cfg.rho`` and no bias correction (as Keras and PyTorch). So the first step is
+  lr g / (sqrt(1 - rho) |g|), about 3.2 lr with the default rho 0.9 (31.6 lr with 0.999:
+  hence its own field rather than Adam's beta2).
 - ``adam`` (Kingma & Ba 2015): m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2;
   p <- p - lr m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
   The bias corrections use the current betas and the total step count t.
@@ -143,12 +145,12 @@ class RMSProp(Optimizer):
     """RMSprop: divide the step by a running root mean square of the gradient."""
 
     name = "rmsprop"
-    _buffers = ("square_avg",)  # s, running mean of g^2 with decay cfg.beta2
+    _buffers = ("square_avg",)  # s, running mean of g^2 with decay cfg.rho
 
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
         """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
         square_avg, scratch = self.square_avg, self._scratch
-        rho = cfg.beta2
+        rho = cfg.rho
         square_avg *= rho
         np.multiply(grads, grads, out=scratch)
         scratch *= 1.0 - rho

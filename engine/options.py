@@ -96,6 +96,7 @@ FIELDS: tuple[Field, ...] = (
     Field("optimizer", "str", "sgd", "live", choices=_keys(OPTIMIZERS)),
     Field("momentum", "float", 0.9, "live", 0.0, 0.999),
     Field("nesterov", "bool", False, "live"),
+    Field("rho", "float", 0.9, "live", 0.0, 0.9999, doc="rmsprop decay"),
     Field("beta1", "float", 0.9, "live", 0.0, 0.999),
     Field("beta2", "float", 0.999, "live", 0.0, 0.9999),
     Field("epsilon", "float", 1e-8, "live", 1e-12, 1e-1),

@@ -21,6 +21,7 @@ class Hyper:
 
     momentum: float = 0.9
     nesterov: bool = False
+    rho: float = 0.9
     beta1: float = 0.9
     beta2: float = 0.999
     epsilon: float = 1e-8
@@ -43,7 +44,7 @@ def momentum_reference(p, g, lr, cfg, t, state):
 
 
 def rmsprop_reference(p, g, lr, cfg, t, state):
-    rho = cfg.beta2
+    rho = cfg.rho
     s = rho * state.get("s", np.zeros_like(p)) + (1 - rho) * g**2
     state["s"] = s
     return p - lr * g / (np.sqrt(s) + cfg.epsilon)
@@ -76,10 +77,10 @@ REFERENCES: dict[str, Callable] = {
 # value is read live on the step it is given.
 CONFIG_SEQUENCE = [
     Hyper(),
-    Hyper(momentum=0.5, nesterov=True, beta1=0.8, beta2=0.99, epsilon=1e-3),
-    Hyper(momentum=0.99, nesterov=True, beta1=0.0, beta2=0.9, weight_decay=0.3),
-    Hyper(momentum=0.0, beta1=0.999, beta2=0.9999, epsilon=1e-1, weight_decay=0.0),
-    Hyper(momentum=0.9, nesterov=True, beta1=0.5, beta2=0.0, weight_decay=1.0),
+    Hyper(momentum=0.5, nesterov=True, rho=0.99, beta1=0.8, beta2=0.99, epsilon=1e-3),
+    Hyper(momentum=0.99, nesterov=True, rho=0.5, beta1=0.0, beta2=0.9, weight_decay=0.3),
+    Hyper(momentum=0.0, rho=0.9999, beta1=0.999, beta2=0.9999, epsilon=1e-1, weight_decay=0.0),
+    Hyper(momentum=0.9, nesterov=True, rho=0.0, beta1=0.5, beta2=0.0, weight_decay=1.0),
     Hyper(),
 ]
 LEARNING_RATES = [0.03, 0.1, 1.0, 0.001, 0.3, 0.05]
@@ -148,6 +149,17 @@ def test_adam_first_step_moves_every_parameter_by_lr_times_sign_of_gradient(name
     np.testing.assert_allclose(params - before, -0.01 * np.sign(grads), rtol=1e-4)
 
 
+@pytest.mark.parametrize("rho", [0.0, 0.9, 0.99])
+def test_rmsprop_first_step_is_lr_over_root_one_minus_rho_times_sign(rho):
+    # s = (1 - rho) g^2, so g / sqrt(s) = sign(g) / sqrt(1 - rho); Adam's beta2 plays no part.
+    rng = np.random.default_rng(7)
+    grads = rng.choice([-1.0, 1.0], size=SIZE) * np.logspace(-2, 3, SIZE)
+    params = np.zeros(SIZE)
+    cfg = Hyper(rho=rho, beta2=0.5, epsilon=1e-12)
+    OPTIMIZERS["rmsprop"](SIZE, WEIGHT_COUNT).step(params, grads, 0.01, cfg)
+    np.testing.assert_allclose(params, -0.01 * np.sign(grads) / np.sqrt(1 - rho), rtol=1e-8)
+
+
 def test_adamw_decay_shrinks_weights_only_and_leaves_biases():
     params = np.linspace(-2.0, 2.0, SIZE)
     before = params.copy()
@@ -169,7 +181,7 @@ def test_step_reads_but_does_not_modify_the_gradient(name):
 MINIMISE = {
     "sgd": (0.1, Hyper()),
     "momentum": (0.05, Hyper(momentum=0.9)),
-    "rmsprop": (0.01, Hyper(beta2=0.99)),
+    "rmsprop": (0.01, Hyper(rho=0.99)),
     "adam": (0.01, Hyper()),
     "adamw": (0.01, Hyper(weight_decay=0.001)),
 }

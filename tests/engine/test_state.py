@@ -108,3 +108,13 @@ def test_a_bad_config_inside_a_state_names_its_field():
     with pytest.raises(ConfigError) as e:
         Trainer.from_state(state)
     assert e.value.field == "learning_rate"
+
+
+def test_a_state_saved_before_rho_existed_loads_with_the_default_rho():
+    t = Trainer(Config(optimizer="rmsprop", rho=0.5))
+    t.train_epochs(2)
+    state = json.loads(json.dumps(t.export_state()))
+    del state["config"]["rho"]
+    restored = Trainer.from_state(state)
+    assert restored.config.rho == 0.9
+    np.testing.assert_array_equal(restored.network.params, t.network.params)
