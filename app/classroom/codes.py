@@ -93,7 +93,9 @@ class GuessThrottle:
         max_failures: int = 10,
         window: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        what: str = "wrong join codes",
     ) -> None:
+        self.what = what  # what is being counted, for the error message
         self.max_failures = max_failures
         self.window = window
         self._clock = clock
@@ -118,7 +120,7 @@ class GuessThrottle:
             raise InputError(
                 "rate_limited",
                 "code",
-                f"too many wrong join codes: at most {self.max_failures} per "
+                f"too many {self.what}: at most {self.max_failures} per "
                 f"{int(self.window)} s; try again in {wait} s",
             )
 

@@ -49,6 +49,7 @@ class ClassroomSettings:
     max_students: int = 200  # per room
     join_failures: int = 10  # wrong codes per client ...
     join_window: float = 60.0  # ... per this many seconds
+    room_creations: int = 10  # new rooms per client address per 10 minutes
     snapshot_seconds: float = 3.0  # the live run is saved at least this often while it changes
     idle_seconds: float = 900.0  # a room with nobody in it is unloaded (its state stays saved)
 
@@ -59,6 +60,7 @@ class ClassroomSettings:
             "max_students": _env_number("MAX_STUDENTS", cls.max_students),
             "join_failures": _env_number("JOIN_FAILURES", cls.join_failures),
             "join_window": _env_number("JOIN_WINDOW", cls.join_window, float),
+            "room_creations": _env_number("ROOM_CREATIONS", cls.room_creations),
             "snapshot_seconds": _env_number("SNAPSHOT_SECONDS", cls.snapshot_seconds, float),
             "idle_seconds": _env_number("ROOM_IDLE_SECONDS", cls.idle_seconds, float),
         }
@@ -86,6 +88,7 @@ class Classroom:
         self.broker = broker or LocalBroker()
         self.store = store or Store.open(settings.data_dir)
         self.throttle = GuessThrottle(settings.join_failures, settings.join_window)
+        self.creations = GuessThrottle(settings.room_creations, 600.0, what="new rooms")
         self.rooms: dict[str, Room] = {}
         self._idle_since: dict[str, float] = {}
         self._loading = asyncio.Lock()
@@ -112,9 +115,11 @@ class Classroom:
             "join_window": self.settings.join_window,
         }
 
-    async def create_room(self) -> tuple[Room, str]:
+    async def create_room(self, client: str = "local") -> tuple[Room, str]:
         """A new room and its instructor secret (returned once, stored only as a hash)."""
+        self.creations.check(client)
         self._check_capacity()
+        self.creations.fail(client)  # counts every creation, not only failed ones
         secret = new_secret()
         for _ in range(20):
             code = new_join_code()

@@ -47,9 +47,9 @@ def join_url(request: Request, code: str) -> str:
 async def create_room(request: Request) -> dict[str, Any]:
     """A new room: its code, the students' URL, and the instructor's secret (shown once)."""
     try:
-        room, secret = await classroom_of(request).create_room()
-    except RoomError as exc:
-        raise HTTPException(503, str(exc)) from None
+        room, secret = await classroom_of(request).create_room(client_of(request))
+    except InputError as exc:
+        raise HTTPException(429 if exc.code == "rate_limited" else 503, str(exc)) from None
     url = join_url(request, room.code)
     return {
         "code": room.code,

@@ -60,7 +60,13 @@ class Server:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        env = {**os.environ, "PLAYGROUND_DATA_DIR": str(self.data_dir), **self.env}
+        # Many tests create rooms from one address; the creation limit has its own test.
+        env = {
+            **os.environ,
+            "PLAYGROUND_DATA_DIR": str(self.data_dir),
+            "PLAYGROUND_ROOM_CREATIONS": "1000",
+            **self.env,
+        }
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             command = [sys.executable, "-m", "uvicorn", APP, "--factory", "--port", str(self.port)]

@@ -224,6 +224,13 @@ def test_room_and_server_limits_give_clear_messages(start_server):
     assert status == 503 and "limit of 1 rooms" in body["detail"]
 
 
+def test_room_creation_is_limited_per_client_address(start_server):
+    server = start_server(PLAYGROUND_ROOM_CREATIONS="2")
+    assert [server.post("/api/rooms")[0] for _ in range(2)] == [200, 200]
+    status, body = server.post("/api/rooms")
+    assert status == 429 and "too many new rooms: at most 2 per 600 s" in body["detail"]
+
+
 @pytest.mark.parametrize("name", ["", " ", "x" * 33, "a\nb"])
 def test_bad_display_names_are_refused_naming_the_field(server, name):
     async def main():
