@@ -17,3 +17,4 @@ class RoomClose(IntEnum):
     RATE_LIMITED = 4106  # too many wrong join codes from this client
     BAD_JOIN = 4107  # the first message was not a valid join
     SERVER_STOPPING = 4108
+    REPLACED = 4109  # the student rejoined on another connection (same place, same fork)

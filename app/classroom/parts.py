@@ -38,6 +38,9 @@ class Runner(Protocol):
 
     def export_state(self) -> dict[str, Any]: ...
 
+    def announce(self) -> None:
+        """Send the full picture again (config, dataset, status, a frame with inputs)."""
+
     async def close(self) -> None: ...
 
 
@@ -67,6 +70,7 @@ class Member:
     instructor: bool = False
     id: str = field(default_factory=lambda: secrets.token_urlsafe(9))
     fork: Runner | None = None  # the student's own session, when forked
+    away_since: float | None = None  # connection lost; kept (fork too) for the grace period
 
     @property
     def mode(self) -> str:

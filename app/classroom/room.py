@@ -43,6 +43,7 @@ class Room:
         make_runner: MakeRunner,
         max_followers: int = 200,
         stamp: Callable[[bytes], bytes] = lambda frame: frame,
+        grace_seconds: float = 60.0,
     ) -> None:
         self.code = record.code
         self.record = record
@@ -53,7 +54,9 @@ class Room:
         self.make_runner = make_runner
         self.max_followers = max_followers
         self.stamp = stamp  # adds the send time to a frame's header (once per frame)
+        self.grace_seconds = grace_seconds  # how long a lost student keeps name and fork
         self.members: dict[str, Member] = {}
+        self._expiries: set[asyncio.Task[None]] = set()  # grace timers of away students
         self.kicked: set[str] = set()  # casefolded names refused from now on
         self.live: Runner | None = None
         self.dirty = False  # the live run changed since the last snapshot
@@ -98,6 +101,8 @@ class Room:
         """Stop this process's part of the room (server shutdown); state is kept."""
         if self.live is not None and not self.ended:
             await self.snapshot()
+        for task in list(self._expiries):
+            task.cancel()
         for m in list(self.members.values()):
             await self._drop(m, RoomClose.SERVER_STOPPING, "the server is restarting")
         if self.live is not None:
@@ -112,8 +117,16 @@ class Room:
     def instructors(self) -> list[Member]:
         return [m for m in self.members.values() if m.instructor]
 
-    async def join(self, mailbox: Mailbox, name: object = None) -> Member:
-        """Add a student in follow mode; RoomError says why not."""
+    async def join(self, mailbox: Mailbox, name: object = None, rejoin: object = None) -> Member:
+        """Add a student in follow mode; RoomError says why not.
+
+        `rejoin` is the id from an earlier `you`: within the grace period the student gets
+        their place back (name, mode, fork) on this new connection.
+        """
+        again = self.members.get(rejoin) if isinstance(rejoin, str) else None
+        if again is not None and not again.instructor and not self.ended:
+            await self._reattach(again, mailbox)
+            return again
         if self.ended:
             raise RoomError("room_ended", "this room has ended", RoomClose.ROOM_ENDED)
         if self.locked:
@@ -161,8 +174,40 @@ class Room:
             n += 1
         return f"Student {n}"
 
+    async def _reattach(self, member: Member, mailbox: Mailbox) -> None:
+        old = member.mailbox
+        await self.broker.unsubscribe(self.code, old)
+        old.close(int(RoomClose.REPLACED), "this place was taken over by a new connection")
+        member.mailbox = mailbox
+        member.away_since = None
+        mailbox.offer(member.you())
+        if member.fork is not None:
+            member.fork.announce()
+        else:
+            await self.broker.subscribe(self.code, mailbox)
+        await self._roster_changed()
+
+    async def disconnected(self, member: Member, mailbox: Mailbox) -> None:
+        """A member's connection closed: instructors leave, students wait out the grace."""
+        if member.mailbox is not mailbox or member.id not in self.members:
+            return  # already replaced by a newer connection, or removed
+        if member.instructor or self.grace_seconds <= 0 or self.ended:
+            await self.leave(member)
+            return
+        await self.broker.unsubscribe(self.code, mailbox)
+        member.away_since = loop_time = asyncio.get_running_loop().time()
+        await self._roster_changed()
+
+        async def expire() -> None:
+            await asyncio.sleep(self.grace_seconds)
+            if member.away_since == loop_time:
+                await self.leave(member)
+
+        self._expiries.add(task := asyncio.create_task(expire()))
+        task.add_done_callback(self._expiries.discard)
+
     async def leave(self, member: Member) -> None:
-        """A connection went away."""
+        """Remove a member (and close their fork)."""
         if self.members.pop(member.id, None) is None:
             return
         await self.broker.unsubscribe(self.code, member.mailbox)
@@ -252,10 +297,11 @@ class Room:
             await member.fork.close()
         member.mailbox.clear()
         member.mailbox.offer(member.you(mode="fork"))  # before the fork's first messages
-        # Only this member's mailbox is reachable from its fork: the fork is theirs alone.
-        mailbox = member.mailbox
 
+        # Only this member's connection is reachable from its fork: the fork is theirs alone.
+        # (Looked up per message: a reconnected student keeps the fork on the new socket.)
         def out(payload: Payload | None, kind: str | None) -> None:
+            mailbox = member.mailbox
             if kind == "discard":
                 for key in FRAME_KEYS:
                     mailbox.discard(key)
@@ -346,7 +392,10 @@ class Room:
         await self._publish_room()
         roster = text(
             "roster",
-            students=[{"name": m.name, "mode": m.mode} for m in self.students()],
+            students=[
+                {"name": m.name, "mode": m.mode, "away": m.away_since is not None}
+                for m in self.students()
+            ],
         )
         for m in self.instructors():
             m.mailbox.offer(roster, "roster")

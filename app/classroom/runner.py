@@ -65,6 +65,15 @@ class SessionRunner:
         """The same shape as the protocol's `export` reply: trainer state plus view."""
         return {"trainer": self.session.trainer.export_state(), "view": dict(self.session.view)}
 
+    def announce(self) -> None:
+        """The full picture: config, dataset, status, then a frame with the input maps."""
+        session = self.session
+        session.network_rebuilt()
+        session.broadcast(session.config_message({"data": True, "network": True}))
+        session.broadcast(session.dataset_message())
+        session.broadcast(session.status_message())
+        session.publish_frame()
+
     async def close(self) -> None:
         self.session.set_playing(False)
         self.session.subscribers = []
@@ -99,9 +108,5 @@ async def make_session_runner(
         raise
     session.subscribers = [RoomSubscriber(out)]
     session.detached_since = None  # attached for as long as the room holds it
-    session.network_rebuilt()
-    session.broadcast(session.config_message({"data": True, "network": True}))
-    session.broadcast(session.dataset_message())
-    session.broadcast(session.status_message())
-    session.publish_frame()
+    runner.announce()
     return runner

@@ -51,6 +51,7 @@ class ClassroomSettings:
     join_window: float = 60.0  # ... per this many seconds
     room_creations: int = 10  # new rooms per client address per 10 minutes
     snapshot_seconds: float = 3.0  # the live run is saved at least this often while it changes
+    grace_seconds: float = 60.0  # a disconnected student keeps name and fork this long
     idle_seconds: float = 900.0  # a room with nobody in it is unloaded (its state stays saved)
 
     @classmethod
@@ -62,6 +63,7 @@ class ClassroomSettings:
             "join_window": _env_number("JOIN_WINDOW", cls.join_window, float),
             "room_creations": _env_number("ROOM_CREATIONS", cls.room_creations),
             "snapshot_seconds": _env_number("SNAPSHOT_SECONDS", cls.snapshot_seconds, float),
+            "grace_seconds": _env_number("ROOM_GRACE_SECONDS", cls.grace_seconds, float),
             "idle_seconds": _env_number("ROOM_IDLE_SECONDS", cls.idle_seconds, float),
         }
         values.update(overrides)
@@ -185,6 +187,7 @@ class Classroom:
                 make_runner=self.make_runner,
                 max_followers=self.settings.max_students,
                 stamp=_stamp_now,
+                grace_seconds=self.settings.grace_seconds,
             )
             await room.start()
             self.rooms[code] = room

@@ -138,7 +138,7 @@ async def room_socket(websocket: WebSocket, code: str) -> None:
         await asyncio.wait({sending, receiving}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         receiving.cancel()
-        await room.leave(member)
+        await room.disconnected(member, mailbox)
         if not mailbox.closed:
             mailbox.close(1000, "")
         # Let the pump finish what it has (a kick or end notice) before closing.
@@ -172,7 +172,7 @@ async def _join(
     if "secret" in data:
         classroom.authorize(room, data["secret"], client)
         return room, await room.join_instructor(mailbox)
-    return room, await room.join(mailbox, data.get("name"))
+    return room, await room.join(mailbox, data.get("name"), rejoin=data.get("member"))
 
 
 async def _refuse(websocket: WebSocket, exc: Exception) -> None:

@@ -14,6 +14,7 @@ export const RoomClose = Object.freeze({
   RATE_LIMITED: 4106,
   BAD_JOIN: 4107,
   SERVER_STOPPING: 4108,
+  REPLACED: 4109,
 });
 
 const FINAL = new Set([
@@ -25,6 +26,7 @@ const FINAL = new Set([
   RoomClose.ROOM_FULL,
   RoomClose.RATE_LIMITED,
   RoomClose.BAD_JOIN,
+  RoomClose.REPLACED,
 ]);
 
 export class RoomSocket {
@@ -61,6 +63,8 @@ export class RoomSocket {
     }
     const message = JSON.parse(data);
     if (message.type === "you") {
+      // Rejoining with this id within the grace period keeps our place and our fork.
+      if (message.data.role === "student") this.join = { ...this.join, member: message.data.id };
       this.retries = 0;
       this.handlers.onConnection("connected");
     }

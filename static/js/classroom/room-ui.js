@@ -57,7 +57,7 @@ export class RoomUi {
         const name = document.createElement("span");
         name.textContent = s.name;
         const mode = document.createElement("small");
-        mode.textContent = s.mode === "fork" ? " (own copy)" : "";
+        mode.textContent = s.away ? " (away)" : s.mode === "fork" ? " (own copy)" : "";
         const kick = document.createElement("button");
         kick.type = "button";
         kick.textContent = "Remove";

@@ -31,6 +31,10 @@ class DictRunner:
         self.out(json.dumps({"type": "config", "data": self.state}), "config")
         self.out(json.dumps(self.state).encode(), "frame")
 
+    def announce(self):
+        self.out(json.dumps({"type": "config", "data": self.state}), "config")
+        self.out(json.dumps(self.state).encode(), "frame")
+
     async def handle(self, message):
         if message["type"] == "configure":
             self.state.update(message["data"])
@@ -344,3 +348,57 @@ def test_structural_changes_are_snapshotted_and_a_new_room_resumes_from_them(sto
     saved, resumed = run(main())
     assert saved == {"lr": 0.9}
     assert resumed == {"lr": 0.9}
+
+
+def test_a_student_who_reconnects_in_time_gets_name_mode_and_fork_back(store):
+    async def main():
+        room = await new_room(store)
+        old_box = Mailbox()
+        student = await room.join(old_box, "Ada")
+        await room.handle(student, {"type": "fork"})
+        await room.handle(student, {"type": "configure", "data": {"lr": 7.0}})
+        fork = student.fork
+        await room.disconnected(student, old_box)
+        away = student.away_since is not None
+        with pytest.raises(RoomError) as taken:
+            await room.join(Mailbox(), "ada")  # the place is kept for its owner
+        new_box = Mailbox()
+        again = await room.join(new_box, "whatever", rejoin=student.id)
+        return room, student, again, fork, away, taken.value, await received(new_box)
+
+    room, student, again, fork, away, taken, items = run(main())
+    assert away and taken.code == "name_taken"
+    assert again is student and student.fork is fork and not fork.closed
+    assert student.away_since is None and student.name == "Ada"
+    assert types(items)[0] == "you" and frames(items) == [{"lr": 7.0}]
+    assert len(room.students()) == 1
+
+
+def test_a_student_away_past_the_grace_period_is_removed_and_their_fork_closed(store):
+    async def main():
+        room = await new_room(store, grace_seconds=0.05)
+        box = Mailbox()
+        student = await room.join(box, "Ada")
+        await room.handle(student, {"type": "fork"})
+        fork = student.fork
+        await room.disconnected(student, box)
+        async with asyncio.timeout(5):
+            while student.id in room.members:
+                await asyncio.sleep(0.01)
+        late = await room.join(Mailbox(), "Ada", rejoin=student.id)  # a fresh place now
+        return fork, late, student
+
+    fork, late, student = run(main())
+    assert fork.closed
+    assert late is not student and late.mode == "follow"
+
+
+def test_an_instructor_connection_leaves_at_once(store):
+    async def main():
+        room = await new_room(store)
+        box = Mailbox()
+        teacher = await room.join_instructor(box)
+        await room.disconnected(teacher, box)
+        return room
+
+    assert run(main()).instructors() == []

@@ -328,3 +328,28 @@ def test_a_playing_room_is_saved_every_few_seconds_and_survives_a_crash(start_se
     status, frame = run(after())
     assert frame["epoch"] >= seen
     assert status["state"] == "paused"  # resumed paused: the instructor presses play
+
+
+def test_a_dropped_student_reconnects_to_the_same_fork(server):
+    async def main():
+        room, teacher, (student,) = await instructor_and_students(server, 1)
+        you = await student.text("you")
+        await student.send("fork")
+        await student.text("you", lambda d: d["mode"] == "fork")
+        await student.send("configure", learning_rate=5.0)
+        await student.text("config", lambda d: d["config"]["learning_rate"] == 5.0)
+        await student.close()  # the connection drops
+        await teacher.text("roster", lambda d: d["students"] and d["students"][0]["away"])
+        mark = len(teacher.texts)
+        back = await Client.join(server, room["code"], name="s0", member=you["id"])
+        again = await back.text("you")
+        cfg = await back.text("config")
+        roster = await teacher.text(
+            "roster", lambda d: d["students"] and not d["students"][0]["away"], after=mark
+        )
+        return again, cfg, roster
+
+    again, cfg, roster = run(main())
+    assert again["mode"] == "fork" and again["name"] == "s0"
+    assert cfg["config"]["learning_rate"] == 5.0
+    assert [s["name"] for s in roster["students"]] == ["s0"]
