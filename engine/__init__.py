@@ -8,6 +8,7 @@ from engine.config import Config
 from engine.datasets import DATASETS, DataError, Dataset
 from engine.features import FEATURES
 from engine.grid import Grid
+from engine.history import HISTORY_POINTS
 from engine.initializers import INITIALIZERS
 from engine.losses import LOSSES
 from engine.optimizers import OPTIMIZERS
@@ -22,6 +23,7 @@ __all__ = [
     "DATASETS",
     "DATA_FIELDS",
     "FEATURES",
+    "HISTORY_POINTS",
     "INITIALIZERS",
     "LIVE_FIELDS",
     "LOSSES",

@@ -109,11 +109,8 @@ def _finish_epoch(t: Trainer, lr: float) -> None:
         _diverge(t, lr, train_loss)
         return
     t.epoch += 1
-    history = t.history
-    history["train_loss"].append(train_loss)
-    history["test_loss"].append(losses["test"])
-    history["val_loss"].append(losses["val"])
     val_loss = losses["val"]
+    t._history.record(t.epoch, train_loss, losses["test"], val_loss)
     t.schedule.observe(t.epoch, train_loss if val_loss is None else val_loss, t.config)
     if t.config.early_stopping and val_loss is not None:
         _track_best(t, val_loss)

@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.config import Config
 from engine.datasets import Dataset
+from engine.history import History
 from engine.options import ConfigError
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def export_state(t: Trainer) -> dict[str, Any]:
         "cursor": t._cursor,
         "epoch_order": t.data.epoch_order.tolist() if mid_epoch else None,
         "epoch_start_params": t._backup.tolist() if mid_epoch else None,
-        "history": {k: list(v) for k, v in t.history.items()},
+        "history": t._history.state_dict(),
         "status": t.status,
         "status_message": t.status_message,
         "best": {
@@ -89,7 +90,7 @@ def _load(t: Trainer, d: dict[str, Any]) -> None:
     _rng_in(t._dropout_rng, d["rng"]["dropout"])
     _rng_in(t._shuffle_rng, d["rng"]["shuffle"])
     t.epoch = int(d["epoch"])
-    t.history = {k: list(d["history"][k]) for k in ("train_loss", "test_loss", "val_loss")}
+    t._history = History.from_state_dict(d["history"], t.epoch)
     t.status, t.status_message = str(d["status"]), str(d["status_message"])
     best = d["best"]
     t._best_epoch = int(best["epoch"])

@@ -13,6 +13,7 @@ from engine.activations import ACTIVATIONS
 from engine.config import Config
 from engine.datasets import Dataset
 from engine.grid import Grid, evaluate_grid
+from engine.history import History
 from engine.initializers import INITIALIZERS
 from engine.losses import LOSSES, Head
 from engine.network import Network
@@ -82,11 +83,7 @@ class Trainer:
         init_rng, self._dropout_rng, self._shuffle_rng = _streams(cfg.seed)
         self.network.initialize(INITIALIZERS[cfg.init], init_rng)
         self.epoch = 0
-        self.history: dict[str, list[float | None]] = {
-            "train_loss": [],
-            "test_loss": [],
-            "val_loss": [],
-        }
+        self._history = History()  # per-epoch losses, decimated to a bounded length
         self._new_optimizer()
         self.schedule = SCHEDULES[cfg.schedule]()
         self._cursor = 0
@@ -202,6 +199,19 @@ class Trainer:
         """Copies of (W (d_in, d_out), b (d_out,)) per layer."""
         net = self.network
         return [(w.copy(), b.copy()) for w, b in zip(net.weights, net.biases, strict=True)]
+
+    @property
+    def history(self) -> dict[str, list[Any]]:
+        """Losses of the epochs in "epochs" (at most `HISTORY_POINTS`, uniformly spaced).
+
+        The caller must not modify the lists; they grow (and are halved) as training runs.
+        """
+        return self._history.series
+
+    @property
+    def last_losses(self) -> dict[str, Any] | None:
+        """{"epoch", "train_loss", "test_loss", "val_loss"} of the latest epoch, or None."""
+        return self._history.last
 
     # ----- the rest lives in one module per concept ---------------------------------
 

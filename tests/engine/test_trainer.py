@@ -36,10 +36,11 @@ def test_default_trainer_lowers_the_loss_on_circle():
     json.dumps(m)
 
 
-def test_history_has_one_entry_per_epoch():
+def test_history_has_one_entry_per_epoch_while_below_its_bound():
     t = Trainer()
     t.train_epochs(7)
-    assert [len(v) for v in t.history.values()] == [7, 7, 7]
+    assert t.history["epochs"] == [1, 2, 3, 4, 5, 6, 7]
+    assert [len(t.history[k]) for k in ("train_loss", "test_loss", "val_loss")] == [7, 7, 7]
     assert t.history["val_loss"] == [None] * 7
     assert t.history["train_loss"][-1] == pytest.approx(t.metrics()["train_loss"])
 
