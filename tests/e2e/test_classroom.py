@@ -154,3 +154,47 @@ def test_the_main_page_runs_under_the_content_security_policy(new_page, room_ser
     pg.page.wait_for_function("() => window.playground && window.playground.page.last")
     # A blocked script or style would be a console error ("Refused to ...").
     assert not pg.console_errors, pg.console_errors
+
+
+def create_room_page(new_page, server):
+    teacher = new_page(server.base)
+    teacher.page.goto(f"{server.base}/classroom")
+    teacher.page.click("[data-action=create-room]")
+    teacher.page.wait_for_function(
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'control'"
+    )
+    return teacher, teacher.page.locator("header [data-room-code]").inner_text()
+
+
+def join_page(new_page, server, code, name):
+    student = new_page(server.base)
+    student.page.goto(f"{server.base}/room/{code}")
+    student.page.fill("[data-name-input]", name)
+    student.page.click("[data-action=join]")
+    return student
+
+
+@pytest.mark.browser
+def test_lock_and_end_from_the_instructor_page(new_page, room_server):
+    teacher, code = create_room_page(new_page, room_server)
+    student = join_page(new_page, room_server, code, "Bo")
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'follow'"
+    )
+    teacher.page.click("[data-action=lock]")
+    teacher.page.wait_for_function(
+        "() => document.querySelector('[data-action=lock]').getAttribute('aria-pressed') === 'true'"
+    )
+    assert "locked" in student.page.locator("[data-student-count]").inner_text()
+    late = join_page(new_page, room_server, code, "Late")
+    late.page.wait_for_function("() => !document.querySelector('[data-room-notice]').hidden")
+    assert "locked" in late.page.locator("[data-room-notice]").inner_text()
+
+    teacher.page.once("dialog", lambda dialog: dialog.accept())
+    teacher.page.click("[data-action=end-room]")
+    for pg in (student, teacher):
+        pg.page.wait_for_function(
+            "() => document.querySelector('[data-room-connection]').dataset.roomConnection"
+            " === 'closed'"
+        )
+    assert "ended" in student.page.locator("[data-room-notice]").inner_text()
