@@ -358,6 +358,7 @@ class Room:
             for m in self.students():
                 await self._own_session(m, config=scenario["config"])
                 m.mailbox.offer(note)
+                await asyncio.sleep(0)  # building sessions is CPU work: let frames go out
 
     async def _end_here(self) -> None:
         if self.ended:
