@@ -128,10 +128,13 @@ async def room_socket(websocket: WebSocket, code: str) -> None:
     classroom = classroom_of(websocket)
     mailbox = Mailbox(websocket.app.state.settings.max_pending_texts)
     try:
-        room, member = await _join(websocket, classroom, code, mailbox)
+        joined = await _join(websocket, classroom, code, mailbox)
     except (InputError, ProtocolError, TimeoutError) as exc:
         await _refuse(websocket, exc)
         return
+    if joined is None:
+        return  # the client left before joining
+    room, member = joined
     sending = asyncio.create_task(pump(mailbox, lambda p: _send(websocket, p)))
     receiving = asyncio.create_task(_receive_loop(websocket, room, member))
     try:
@@ -152,12 +155,15 @@ async def room_socket(websocket: WebSocket, code: str) -> None:
 
 async def _join(
     websocket: WebSocket, classroom: Classroom, code: str, mailbox: Mailbox
-) -> tuple[Room, Member]:
+) -> tuple[Room, Member] | None:
+    """Check the code, read the join message, add the member; None if the client left."""
     client = client_of(websocket)
     room = await classroom.find(code, client)
-    raw = await asyncio.wait_for(websocket.receive_text(), JOIN_TIMEOUT)
+    event = await asyncio.wait_for(websocket.receive(), JOIN_TIMEOUT)
+    if event["type"] == "websocket.disconnect":
+        return None
     try:
-        message = json.loads(raw)
+        message = json.loads(event.get("text") or "")
     except ValueError:
         message = None
     if not isinstance(message, dict) or message.get("type") != "join":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import websockets
 
 from app.classroom.store import Store
 from app.protocol import MESSAGE_TYPES
@@ -353,3 +354,26 @@ def test_a_dropped_student_reconnects_to_the_same_fork(server):
     assert again["mode"] == "fork" and again["name"] == "s0"
     assert cfg["config"]["learning_rate"] == 5.0
     assert [s["name"] for s in roster["students"]] == ["s0"]
+
+
+def test_a_bad_first_message_is_refused_and_leaving_before_joining_is_quiet(start_server):
+    server = start_server()
+
+    async def main():
+        room = server.new_room()
+        ws = await websockets.connect(f"{server.ws}/ws/room/{room['code']}")
+        await ws.send(b"\x00binary")
+        bad = Client(ws, "bad")
+        error = await bad.text("error")
+        code = (await bad.closing())[0]
+        gone = await websockets.connect(f"{server.ws}/ws/room/{room['code']}")
+        await gone.close()
+        # The server is still fine: a proper join works.
+        ok = await Client.join(server, room["code"], name="ok")
+        await ok.text("you")
+        return error, code
+
+    error, code = run(main())
+    assert code == 4107 and error["code"] == "invalid_message"
+    server.stop()
+    assert "Traceback" not in server.log.read_text()
