@@ -8,6 +8,7 @@ the room is tested with any runner and served with the server's sessions.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from app.classroom.parts import (
 from app.classroom.store import RoomRecord, Store
 
 FRAME_KEYS = ("frame", "frame_inputs")
+log = logging.getLogger(__name__)
 
 
 class Room:
@@ -67,7 +69,11 @@ class Room:
     async def start(self) -> None:
         """Build the live run from the last snapshot (or defaults) and listen for events."""
         state = await asyncio.to_thread(self.store.live_state, self.code)
-        self.live = await self.make_runner(self._live_out, state=state)
+        try:
+            self.live = await self.make_runner(self._live_out, state=state)
+        except Exception:  # e.g. a save the engine no longer accepts: keep the room usable
+            log.exception("room %s: its saved run could not be restored; starting anew", self.code)
+            self.live = await self.make_runner(self._live_out)
         await self.broker.listen(self.code, self._on_event)
         await self._publish_room()
 

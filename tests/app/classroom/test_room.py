@@ -21,7 +21,7 @@ class DictRunner:
     """A stand-in training session: its state is a dict that `configure` updates."""
 
     def __init__(self, out, state=None, config=None):
-        if config is not None and "bad" in config:
+        if "bad" in (config or {}) or "bad" in (state or {}):
             raise RoomError("invalid_field", "bad must not be set")
         self.out = out
         self.state = dict(state or {"lr": 0.03, **(config or {})})
@@ -402,3 +402,14 @@ def test_an_instructor_connection_leaves_at_once(store):
         return room
 
     assert run(main()).instructors() == []
+
+
+def test_a_save_that_cannot_be_restored_starts_the_room_anew(store, caplog):
+    store.save_live_state("AC3D4E", {"bad": True})
+
+    async def main():
+        room = await new_room(store)
+        return room.live.state
+
+    assert run(main()) == {"lr": 0.03}
+    assert "could not be restored" in caplog.text
