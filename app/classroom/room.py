@@ -59,7 +59,7 @@ class Room:
         self.grace_seconds = grace_seconds  # how long a lost student keeps name and fork
         self.members: dict[str, Member] = {}
         self._expiries: set[asyncio.Task[None]] = set()  # grace timers of away students
-        self.kicked: set[str] = set()  # casefolded names refused from now on
+        self.kicked: set[str] = set(record.kicked)  # casefolded names refused from now on
         self.live: Runner | None = None
         self.dirty = False  # the live run changed since the last snapshot
         self._op = asyncio.Lock()  # serialises live-run messages with snapshots
@@ -266,6 +266,7 @@ class Room:
             await self.broker.publish_event(self.code, {"type": "end"})
         elif kind == "kick":
             name = validate_name((data or {}).get("name"))
+            await asyncio.to_thread(self.store.add_kicked, self.code, name.casefold())
             await self.broker.publish_event(self.code, {"type": "kick", "name": name})
         elif kind == "push":
             await self.push(data)

@@ -42,6 +42,10 @@ MIGRATIONS: tuple[str, ...] = (
         created REAL NOT NULL
     );
     """,
+    # 2: names the instructor removed stay removed across a restart.
+    """
+    ALTER TABLE rooms ADD COLUMN kicked TEXT NOT NULL DEFAULT '[]';  -- JSON list, casefolded
+    """,
 )
 
 
@@ -64,6 +68,7 @@ class RoomRecord:
     locked: bool
     ended: bool
     created: float
+    kicked: tuple[str, ...] = ()  # casefolded names refused
 
 
 class Store:
@@ -132,7 +137,7 @@ class Store:
     def get_room(self, code: str) -> RoomRecord | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT code, secret_hash, locked, ended, created FROM rooms WHERE code = ?",
+                f"SELECT {_ROOM_COLUMNS} FROM rooms WHERE code = ?",
                 (code,),
             ).fetchone()
         return None if row is None else _room(row)
@@ -141,8 +146,7 @@ class Store:
         """Every room not ended, oldest first."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT code, secret_hash, locked, ended, created FROM rooms "
-                "WHERE ended = 0 ORDER BY created"
+                f"SELECT {_ROOM_COLUMNS} FROM rooms WHERE ended = 0 ORDER BY created"
             ).fetchall()
         return [_room(r) for r in rows]
 
@@ -152,6 +156,17 @@ class Store:
                 self._db.execute("UPDATE rooms SET locked = ? WHERE code = ?", (locked, code))
             if ended is not None:
                 self._db.execute("UPDATE rooms SET ended = ? WHERE code = ?", (ended, code))
+
+    def add_kicked(self, code: str, name: str) -> None:
+        """Remember a removed (casefolded) name for the room."""
+        with self._lock:
+            row = self._db.execute("SELECT kicked FROM rooms WHERE code = ?", (code,)).fetchone()
+            if row is None:
+                return
+            names = sorted(set(json.loads(row[0])) | {name})
+            self._db.execute(
+                "UPDATE rooms SET kicked = ? WHERE code = ?", (json.dumps(names), code)
+            )
 
     def save_live_state(self, code: str, state: dict[str, Any]) -> None:
         text = json.dumps(state, separators=(",", ":"))
@@ -206,6 +221,11 @@ class Store:
         return None if row is None else json.loads(row[0])
 
 
+_ROOM_COLUMNS = "code, secret_hash, locked, ended, created, kicked"
+
+
 def _room(row: tuple) -> RoomRecord:
-    code, secret_hash, locked, ended, created = row
-    return RoomRecord(code, secret_hash, bool(locked), bool(ended), created)
+    code, secret_hash, locked, ended, created, kicked = row
+    return RoomRecord(
+        code, secret_hash, bool(locked), bool(ended), created, tuple(json.loads(kicked))
+    )

@@ -280,6 +280,7 @@ def test_kick_closes_that_students_connection_and_bars_the_name(store):
     assert bo_box.closed and bo_box.close_code == RoomClose.KICKED
     assert [m.name for m in room.students()] == ["Al"]
     assert error.code == "kicked"
+    assert store.get_room("AC3D4E").kicked == ("bo",)  # still barred after a restart
 
 
 def test_end_closes_everyone_and_is_stored(store):

@@ -92,3 +92,21 @@ def test_default_data_dir_follows_the_environment_not_the_working_directory(tmp_
     assert default_data_dir() == tmp_path / "xdg" / "playground"
     monkeypatch.delenv("XDG_DATA_HOME")
     assert default_data_dir().is_absolute()
+
+
+def test_migrating_a_version_1_file_keeps_its_rooms(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:1])
+    old = Store.open(tmp_path)
+    old.create_room("AC3D4E", "a" * 64)
+    old.save_live_state("AC3D4E", {"epoch": 4})
+    old.close()
+    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS)
+    store = Store.open(tmp_path)
+    assert store.schema_version() == len(MIGRATIONS) >= 2
+    room = store.get_room("AC3D4E")
+    assert room is not None and room.kicked == ()
+    assert store.live_state("AC3D4E") == {"epoch": 4}
+    store.add_kicked("AC3D4E", "bo")
+    store.add_kicked("AC3D4E", "al")
+    store.add_kicked("AC3D4E", "bo")
+    assert store.get_room("AC3D4E").kicked == ("al", "bo")
