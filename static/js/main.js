@@ -210,6 +210,7 @@ function applyConfig(config) {
   $("[data-readout=layers_plural]").textContent = hidden.length === 1 ? "" : "s";
   $("[data-action=add_layer]").disabled = hidden.length >= options.hidden.max_layers;
   $("[data-action=remove_layer]").disabled = hidden.length === 0;
+  $("[data-action=regenerate]").disabled = config.dataset === "custom"; // nothing to regenerate
   buildNetwork();
   const colorOf = pointColor();
   datasets.update(config.problem, config.dataset, config.num_classes, colorOf);

@@ -77,6 +77,7 @@ class Wire:
     received: list[dict[str, Any]] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
     frames: list[Frame] = field(default_factory=list)
+    events: list[dict[str, Any] | Frame] = field(default_factory=list)  # both, in arrival order
     sockets: list[WebSocket] = field(default_factory=list)
 
     def attach(self, ws: WebSocket) -> None:
@@ -85,10 +86,9 @@ class Wire:
         ws.on("framesent", lambda payload: self.sent.append(json.loads(payload)))
 
     def _received(self, payload: str | bytes) -> None:
-        if isinstance(payload, bytes):
-            self.frames.append(parse_frame(payload))
-        else:
-            self.received.append(json.loads(payload))
+        item = parse_frame(payload) if isinstance(payload, bytes) else json.loads(payload)
+        (self.frames if isinstance(item, Frame) else self.received).append(item)
+        self.events.append(item)
 
     def wait(self, what: str, predicate: Callable[[], Any], timeout: float = WAIT_SECONDS) -> Any:
         """Let the page run until predicate() is truthy; Playwright delivers events meanwhile."""
@@ -142,6 +142,21 @@ class Wire:
             return None
 
         return self.wait("a matching frame", found)
+
+    def frame_following(self, kind: str, check: Callable[[dict], bool]) -> Frame:
+        """The first frame that arrived after the first `kind` message satisfying `check`."""
+
+        def found() -> Frame | None:
+            seen = False
+            for item in self.events:
+                if isinstance(item, Frame):
+                    if seen:
+                        return item
+                elif item["type"] == kind and check(item["data"]):
+                    seen = True
+            return None
+
+        return self.wait(f"a frame after a matching {kind}", found)
 
     def last_config(self) -> dict:
         for m in reversed(self.received):
@@ -270,6 +285,7 @@ def new_page(browser: Browser) -> Iterator[Callable[[str], PageUnderTest]]:
             assert not under_test.page_errors, (
                 f"uncaught errors in the page: {under_test.page_errors}"
             )
+            assert not under_test.console_errors, f"console errors: {under_test.console_errors}"
     finally:
         for context, _ in opened:
             context.close()

@@ -31,7 +31,7 @@ def test_hash_records_changes_and_a_shared_link_reproduces_data_and_weights(pg, 
     mark = pg.wire.mark()
     pg.page.click("[data-action=reset]")  # a new random seed, written to the hash
     config = pg.wire.config_after(mark, lambda c: c["seed"] != 0, "a new seed")
-    frame = pg.wire.frame_after(mark, lambda f: f.header["epoch"] == 0)
+    frame = pg.wire.frame_following("config", lambda d: d["config"]["seed"] == config["seed"])
     pg.page.wait_for_function(f"() => location.hash.includes('seed={config['seed']}')")
     hash_ = pg.page.evaluate("location.hash").lstrip("#")
     for part in ("learning_rate=0.1", "hidden=4,2,2", "features=x1,x2,x1_x2", "dataset=spiral"):
@@ -42,9 +42,7 @@ def test_hash_records_changes_and_a_shared_link_reproduces_data_and_weights(pg, 
     shared = other.wire.config_after((0, 0, 0), lambda c: c["seed"] == config["seed"], "the seed")
     for field in ("learning_rate", "hidden", "features", "dataset", "noise", "data_seed"):
         assert shared[field] == config[field], field
-    first = other.wire.frame_after(
-        (0, 0, 0), lambda f: f.array("weights").size == frame.array("weights").size
-    )
+    first = other.wire.frame_following("config", lambda d: d["config"]["seed"] == config["seed"])
     np.testing.assert_array_equal(first.array("weights"), frame.array("weights"))
     other.wire.wait("the same data", lambda: other.wire.messages("dataset")[-1]["points"] == points)
 
