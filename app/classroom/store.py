@@ -44,7 +44,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 2: names the instructor removed stay removed across a restart.
     """
-    ALTER TABLE rooms ADD COLUMN kicked TEXT NOT NULL DEFAULT '[]';  -- JSON list, casefolded
+    -- a JSON list of casefolded names
+    ALTER TABLE rooms ADD COLUMN kicked TEXT NOT NULL DEFAULT '[]';
     """,
 )
 
@@ -103,24 +104,28 @@ class Store:
         return row[0] or 0
 
     def migrate(self) -> None:
-        """Apply every migration newer than the file's schema version, each atomically."""
+        """Apply every migration newer than the file's schema version, all or none.
+
+        BEGIN IMMEDIATE takes the write lock before the version is read, so processes
+        starting together (workers, test servers) migrate one after the other.
+        """
         with self._lock:
-            current = self._version()
-            if current > len(MIGRATIONS):
-                raise RuntimeError(
-                    f"{self.path} has schema version {current}, newer than this code "
-                    f"({len(MIGRATIONS)}); upgrade the server"
-                )
-            for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
-                # executescript commits first, so the BEGIN below is the migration's own.
-                try:
-                    self._db.executescript(
-                        f"BEGIN; {sql}; INSERT INTO schema_version VALUES ({version}); COMMIT;"
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                current = self._version()
+                if current > len(MIGRATIONS):
+                    raise RuntimeError(
+                        f"{self.path} has schema version {current}, newer than this code "
+                        f"({len(MIGRATIONS)}); upgrade the server"
                     )
-                except sqlite3.Error:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    raise
+                for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
+                    for statement in _statements(sql):
+                        self._db.execute(statement)
+                    self._db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     # Rooms -----------------------------------------------------------------------------
 
@@ -219,6 +224,19 @@ class Store:
                 "SELECT state FROM snapshots WHERE id = ?", (snap_id,)
             ).fetchone()
         return None if row is None else json.loads(row[0])
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    statements, pending = [], ""
+    for piece in sql.split(";"):
+        pending += piece + ";"
+        # A ';' inside a string or a comment leaves the statement incomplete: keep going.
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n\t;"):
+                statements.append(pending.strip())
+            pending = ""
+    return statements
 
 
 _ROOM_COLUMNS = "code, secret_hash, locked, ended, created, kicked"

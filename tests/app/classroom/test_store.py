@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
 
@@ -110,3 +111,25 @@ def test_migrating_a_version_1_file_keeps_its_rooms(tmp_path, monkeypatch):
     store.add_kicked("AC3D4E", "al")
     store.add_kicked("AC3D4E", "bo")
     assert store.get_room("AC3D4E").kicked == ("al", "bo")
+
+
+def test_processes_starting_together_migrate_once(tmp_path):
+    # Separate connections race to migrate a new file, as workers starting together do.
+    errors = []
+
+    def open_store():
+        try:
+            Store.open(tmp_path).close()
+        except Exception as exc:  # collected: a thread's exception would be lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    versions = sqlite3.connect(tmp_path / "classroom.sqlite3").execute(
+        "SELECT version FROM schema_version ORDER BY version"
+    )
+    assert [v for (v,) in versions] == list(range(1, len(MIGRATIONS) + 1))
