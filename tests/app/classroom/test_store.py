@@ -123,7 +123,7 @@ def test_processes_starting_together_migrate_once(tmp_path):
         except Exception as exc:  # collected: a thread's exception would be lost
             errors.append(exc)
 
-    threads = [threading.Thread(target=open_store) for _ in range(6)]
+    threads = [threading.Thread(target=open_store) for _ in range(12)]
     for t in threads:
         t.start()
     for t in threads:
