@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -16,6 +17,8 @@ from app.classroom.runner import make_session_runner
 from app.classroom.security import SecurityHeaders
 from app.classroom.service import Classroom, ClassroomSettings
 from app.routes import classroom as routes
+
+log = logging.getLogger(__name__)
 
 
 def install_classroom(app: FastAPI, settings: ClassroomSettings | None = None) -> None:
@@ -28,6 +31,13 @@ def install_classroom(app: FastAPI, settings: ClassroomSettings | None = None) -
     @contextlib.asynccontextmanager
     async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         async with inner(application):
+            if application.state.settings.workers > 1:
+                # LocalBroker fans out within one process only (a shared broker is part 2).
+                log.warning(
+                    "classroom rooms work within one worker process; with %d workers a "
+                    "room's students may land in another worker and not see it",
+                    application.state.settings.workers,
+                )
             make_runner = functools.partial(make_session_runner, application.state.registry)
             classroom = Classroom(settings, make_runner)
             application.state.classroom = classroom
