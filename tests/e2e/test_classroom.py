@@ -55,6 +55,24 @@ def test_instructor_and_student_main_flow(new_page, room_server):
     student.page.wait_for_function(
         "() => document.querySelector('[data-field=learning_rate]').value === '0.3'"
     )
+    # A neuron added and a weight edited by the instructor reach the student's page.
+    teacher.page.click("[data-action=add_neuron_0]")
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-neurons=\"0\"]').textContent === '5 neurons'"
+    )
+    link = teacher.page.locator('[data-link="0:0:0"]')
+    link.hover()
+    link.click()
+    mark = student.wire.mark()
+    teacher.page.locator("[data-hovercard] input").fill("2.5")
+    frame = student.wire.frame_after(mark, lambda f: f.array("weights")[0] == 2.5)
+    assert frame.header["sent_at"] > 0
+    teacher.page.keyboard.press("Enter")
+    # A follower can read a weight but not open the editor.
+    student.page.locator('[data-link="0:0:0"]').hover()
+    student.page.locator('[data-link="0:0:0"]').click()
+    assert student.page.locator("[data-hovercard] input").is_hidden()
+
     # Play: the student's page draws the live run's frames.
     teacher.page.click("[data-action=play]")
     student.page.wait_for_function("() => (window.classroom.lastEpoch || 0) >= 5")

@@ -4,7 +4,9 @@
 import { PALETTES, pointCss } from "../colors.js";
 import { FrameView } from "../frame-view.js";
 import { HeatMap } from "../heatmap.js";
+import { HoverCard } from "../hovercard.js";
 import { label } from "../labels.js";
+import { LayerControls } from "../layer-controls.js";
 import { LineChart } from "../linechart.js";
 import { Metrics } from "../metrics.js";
 import { NetworkView } from "../network-view.js";
@@ -27,12 +29,18 @@ const chart = new LineChart($("[data-linechart]"), [
   { name: "train_loss", color: "#777" },
   { name: "test_loss", color: "#000" },
 ]);
+const hovercard = new HoverCard($("[data-hovercard]"), (param, value) => editParam(param, value));
 const network = new NetworkView($("[data-network]"), {
   hoverNode: () => {},
   toggleFeature: () => {},
-  enterParam: () => {},
-  leaveParam: () => {},
-  clickParam: () => {},
+  // Everyone can read a weight; only who may change the run can edit it.
+  enterParam: (param, value, event) => hovercard.show(param, value, event),
+  leaveParam: () => hovercard.hide(),
+  clickParam: (param, value, event) => editable() && hovercard.open(param, value, event),
+});
+const layers = new LayerControls($("[data-layer-controls]"), options, {
+  hidden: (sizes) => send("configure", withLayerLists(sizes)),
+  activation: (activation) => send("configure", { activation }),
 });
 const metrics = new Metrics($("[data-stage]"));
 const view = new FrameView({ heatmap, network, chart, metrics });
@@ -115,13 +123,37 @@ function buildNetwork() {
     .filter((f) => c.features.includes(f) || ["x1", "x2"].includes(f))
     .map((name) => ({ name, label: label(name) }));
   network.build({ features, active: c.features, hidden: c.hidden, outputs: page.outputs });
+  layers.update(c.hidden, c.activation, network.columns());
+}
+
+/** A hidden-layer change, with per-layer lists (activation, dropout) resized to match. */
+function withLayerLists(hidden) {
+  const change = { hidden };
+  for (const name of ["activation", "dropout"]) {
+    const value = page.config[name];
+    if (Array.isArray(value)) {
+      change[name] = hidden.map((_, i) => value[Math.min(i, value.length - 1)]);
+    }
+  }
+  return change;
+}
+
+function editParam(param, value) {
+  if (param.kind === "weight") {
+    send("set_weight", { layer: param.layer, source: param.source, target: param.target, value });
+  } else {
+    send("set_bias", { layer: param.layer, neuron: param.neuron, value });
+  }
+}
+
+function editable() {
+  return Boolean(page.you && page.you.mode !== "follow");
 }
 
 function applyEditable() {
-  const editable = page.you && page.you.mode !== "follow";
   for (const el of document.querySelectorAll("[data-stage-controls] :is(button, select)")) {
     if (el.dataset.action === "share") continue;
-    el.disabled = !editable;
+    el.disabled = !editable();
   }
 }
 
@@ -171,8 +203,8 @@ const ACTIONS = {
   step: () => send("step", { epochs: 1 }),
   reset: () => send("reset", { reseed: true }),
   "add-layer": () => page.config.hidden.length < options.hidden.max_layers &&
-    send("configure", { hidden: [...page.config.hidden, 2], activation: page.config.activation }),
-  "remove-layer": () => send("configure", { hidden: page.config.hidden.slice(0, -1) }),
+    send("configure", withLayerLists([...page.config.hidden, 2])),
+  "remove-layer": () => send("configure", withLayerLists(page.config.hidden.slice(0, -1))),
   fork: () => send("fork"),
   refollow: () => send("refollow"),
   share: () => send("share"),
@@ -237,6 +269,8 @@ function init() {
       send("configure", { [el.dataset.field]: value });
     });
   }
+  // A click outside the card closes an open weight editor.
+  document.addEventListener("click", (e) => !e.target.closest("[data-hovercard]") && hovercard.hide(true));
   $("[data-push-form]").addEventListener("submit", (e) => {
     e.preventDefault();
     const hidden = $("[data-push-hidden]").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
