@@ -47,29 +47,77 @@ function describe(option) {
   return parts.join("; ");
 }
 
+/** The panel's sections, in order; options not listed here go to a last "Other" one. */
+const SECTIONS = [
+  [
+    "Training",
+    ["loss", "optimizer", "momentum", "nesterov", "rho", "beta1", "beta2", "epsilon", "weight_decay", "dropout", "init", "seed", "shuffle"],
+  ],
+  ["Learning rate schedule", ["schedule", "schedule_step", "schedule_gamma", "schedule_patience", "schedule_min_lr"]],
+  ["Data", ["num_points", "validation_percent", "data_seed"]],
+  ["Early stopping", ["early_stopping", "patience", "restore_best"]],
+  ["Display", ["epochs_per_frame", "fps", "grid_size", "thumb_size"]],
+];
+
+/** When a field matters: fields of one optimizer, schedule or early stopping only. */
+const APPLIES = {
+  momentum: (c) => c.optimizer === "momentum",
+  nesterov: (c) => c.optimizer === "momentum",
+  beta1: (c) => c.optimizer === "adam" || c.optimizer === "adamw",
+  rho: (c) => c.optimizer === "rmsprop",
+  beta2: (c) => c.optimizer === "adam" || c.optimizer === "adamw",
+  epsilon: (c) => ["adam", "adamw", "rmsprop"].includes(c.optimizer),
+  weight_decay: (c) => c.optimizer === "adamw",
+  schedule_step: (c) => c.schedule === "step" || c.schedule === "cosine",
+  schedule_gamma: (c) => ["step", "exponential", "reduce_on_plateau"].includes(c.schedule),
+  schedule_patience: (c) => c.schedule === "reduce_on_plateau",
+  schedule_min_lr: (c) => c.schedule === "cosine" || c.schedule === "reduce_on_plateau",
+  patience: (c) => c.early_stopping,
+  restore_best: (c) => c.early_stopping,
+};
+
+/** Shows only the fields that apply to `config`. */
+export function updateAdvanced(root, config) {
+  for (const [name, applies] of Object.entries(APPLIES)) {
+    const wrap = root.querySelector(`[data-control="${name}"]`);
+    if (wrap) wrap.hidden = !applies(config);
+  }
+}
+
 /** Renders the generated controls into `root` (bound later by Controls.bindAll). */
 export function renderAdvanced(root, options) {
   root.replaceChildren();
-  for (const option of Object.values(options)) {
-    if (ON_PAGE.has(option.name) || !option.type) continue;
-    const wrap = document.createElement("label");
-    wrap.className = option.type === "bool" ? "check" : "control";
-    wrap.dataset.control = option.name;
-    const text = document.createElement("span");
-    text.className = "label";
-    text.textContent = label(option.name);
-    const input = inputFor(option);
-    input.dataset.field = option.name;
-    const hint = describe(option);
-    if (hint) input.title = hint;
-    const error = document.createElement("span");
-    error.className = "field-error";
-    error.dataset.errorFor = option.name;
-    error.setAttribute("role", "alert");
-    if (option.type === "bool") wrap.append(input, text, error);
-    else wrap.append(text, input, error);
-    root.append(wrap);
+  const listed = new Set(SECTIONS.flatMap(([, names]) => names));
+  const rest = Object.keys(options).filter((n) => !listed.has(n) && !ON_PAGE.has(n));
+  const sections = rest.length ? [...SECTIONS, ["Other", rest]] : SECTIONS;
+  for (const [title, names] of sections) {
+    const heading = document.createElement("h3");
+    heading.textContent = title;
+    root.append(heading);
+    for (const name of names) {
+      if (options[name]) root.append(controlFor(options[name]));
+    }
   }
+}
+
+function controlFor(option) {
+  const wrap = document.createElement("label");
+  wrap.className = option.type === "bool" ? "check" : "control";
+  wrap.dataset.control = option.name;
+  const text = document.createElement("span");
+  text.className = "label";
+  text.textContent = label(option.name);
+  const input = inputFor(option);
+  input.dataset.field = option.name;
+  const hint = describe(option);
+  if (hint) input.title = hint;
+  const error = document.createElement("span");
+  error.className = "field-error";
+  error.dataset.errorFor = option.name;
+  error.setAttribute("role", "alert");
+  if (option.type === "bool") wrap.append(input, text, error);
+  else wrap.append(text, input, error);
+  return wrap;
 }
 
 /** Controls an instructor can hide (`<name>_hide=true`), in the reference's order. */

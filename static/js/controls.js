@@ -8,6 +8,7 @@ function parseFor(option, el) {
   if (el.type === "checkbox") return el.checked;
   const text = el.value.trim();
   if (!option) return text;
+  if (text === "" && option.nullable) return null; // e.g. num_points: automatic
   if (option.type === "int") return Number.parseInt(text, 10);
   if (option.type === "float") return Number(text);
   if (option.type === "float|list[float]") {
@@ -62,6 +63,7 @@ export class Controls {
         this.showValue(name, el.value);
         const value = parseFor(option, el);
         if (typeof value === "number" && Number.isNaN(value)) return;
+        if (Array.isArray(value) && value.some(Number.isNaN)) return;
         this.change(name, value, scope);
       });
     }

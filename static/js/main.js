@@ -1,7 +1,7 @@
 // Wires the page: server messages go to the components, component events become messages.
 // Components draw and never touch the socket; this module never draws.
 
-import { renderAdvanced, renderHideList } from "./advanced.js";
+import { renderAdvanced, renderHideList, updateAdvanced } from "./advanced.js";
 import { Notices } from "./banner.js";
 import { PALETTES, pointCss } from "./colors.js";
 import { Controls } from "./controls.js";
@@ -114,7 +114,6 @@ function send(type, data) {
 
 const HANDLERS = {
   hello(data) {
-    page.outputs = 1;
     if (!data.resumed) {
       // A new session: ask for what the URL (or this page, after losing a session) wants.
       const wanted = page.last ? diffFromDefaults(page.config) : page.wanted;
@@ -211,6 +210,7 @@ function applyConfig(config) {
   $("[data-action=add_layer]").disabled = hidden.length >= options.hidden.max_layers;
   $("[data-action=remove_layer]").disabled = hidden.length === 0;
   $("[data-action=regenerate]").disabled = config.dataset === "custom"; // nothing to regenerate
+  updateAdvanced($("[data-advanced]"), config);
   buildNetwork();
   const colorOf = pointColor();
   datasets.update(config.problem, config.dataset, config.num_classes, colorOf);

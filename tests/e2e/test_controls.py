@@ -24,9 +24,11 @@ def click(*selectors):
     return run
 
 
-def advanced(selector, how, value=None):
+def advanced(selector, how, value=None, optimizer=None):
     def run(page):
         page.click("[data-action=settings]")
+        if optimizer:  # its own fields show only when that optimizer is chosen
+            page.select_option("[data-advanced] [data-field=optimizer]", optimizer)
         target = page.locator(f"[data-advanced] {selector}")
         if how == "select":
             target.select_option(value)
@@ -109,7 +111,11 @@ CONTROLS = [
     ),
     ("seed", advanced("[data-field=seed]", "fill", 42), lambda c: c["seed"] == 42),
     ("shuffle", advanced("[data-field=shuffle]", "check"), lambda c: c["shuffle"] is False),
-    ("momentum", advanced("[data-field=momentum]", "fill", 0.5), lambda c: c["momentum"] == 0.5),
+    (
+        "momentum",
+        advanced("[data-field=momentum]", "fill", 0.5, optimizer="momentum"),
+        lambda c: c["momentum"] == 0.5,
+    ),
 ]
 
 
@@ -148,3 +154,19 @@ def test_invalid_value_is_shown_next_to_its_control(pg):
     expect(slot).to_contain_text("validation")
     # The control goes back to the value the server kept.
     expect(field).not_to_be_checked()
+
+
+def test_options_panel_shows_only_the_fields_that_apply(pg):
+    pg.open()
+    pg.page.click("[data-action=settings]")
+    panel = pg.page.locator("[data-advanced]")
+    expect(panel.locator("[data-control=beta1]")).to_be_hidden()
+    expect(panel.locator("[data-control=momentum]")).to_be_hidden()
+    mark = pg.wire.mark()
+    panel.locator("[data-field=optimizer]").select_option("adam")
+    pg.wire.config_after(mark, lambda c: c["optimizer"] == "adam", "optimizer=adam")
+    expect(panel.locator("[data-control=beta1]")).to_be_visible()
+    expect(panel.locator("[data-control=momentum]")).to_be_hidden()
+    pg.screenshot("options-panel")
+    pg.page.locator("[data-settings] [data-action=settings]").click()
+    expect(pg.page.locator("[data-settings]")).to_be_hidden()
