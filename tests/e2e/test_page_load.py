@@ -54,3 +54,21 @@ def test_map_canvas_shows_the_output_colours(pg):
         }"""
     )
     assert distinct > 3
+
+
+def test_page_fetches_nothing_from_other_hosts_and_runs_no_inline_code(pg):
+    requests = []
+    pg.page.on("request", lambda r: requests.append(r.url))
+    pg.open()
+    foreign = [u for u in requests if not u.startswith((pg.base_url, "ws://127.0.0.1", "data:"))]
+    assert foreign == []
+    inline = pg.page.evaluate(
+        """() => ({
+            scripts: [...document.querySelectorAll('script:not([src])')]
+                .filter(s => s.type !== 'application/json').length,
+            handlers: [...document.querySelectorAll('*')]
+                .flatMap(el => [...el.attributes].map(a => a.name))
+                .filter(name => name.startsWith('on')).length,
+        })"""
+    )
+    assert inline == {"scripts": 0, "handlers": 0}
