@@ -91,6 +91,7 @@ class Classroom:
         self.store = store or Store.open(settings.data_dir)
         self.throttle = GuessThrottle(settings.join_failures, settings.join_window)
         self.creations = GuessThrottle(settings.room_creations, 600.0, what="new rooms")
+        self.shares = GuessThrottle(60, 600.0, what="share links")  # POST /api/snapshots
         self.rooms: dict[str, Room] = {}
         self._idle_since: dict[str, float] = {}
         self._loading = asyncio.Lock()

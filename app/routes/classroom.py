@@ -12,6 +12,7 @@ import io
 import json
 from typing import Any
 
+import numpy as np
 import segno
 from fastapi import APIRouter, HTTPException, Request, WebSocket
 from fastapi.responses import HTMLResponse, Response
@@ -25,6 +26,8 @@ from app.classroom.room import Room
 from app.classroom.service import Classroom
 from app.connection import TokenBucket
 from app.protocol import ProtocolError
+from app.session import Session
+from app.settings import Settings
 
 router = APIRouter()
 
@@ -72,6 +75,50 @@ async def room_qr(request: Request, code: str) -> Response:
     return Response(
         out.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
     )
+
+
+MAX_SHARE_BYTES = 4 * 1024 * 1024  # a state with 2000 points and its history fits well
+
+
+@router.post("/api/snapshots")
+async def create_snapshot(request: Request) -> dict[str, Any]:
+    """Save an exported state (the `export` reply's `state`) behind a new share link."""
+    classroom = classroom_of(request)
+    try:
+        classroom.shares.check(client_of(request))
+    except InputError as exc:
+        raise HTTPException(429, str(exc)) from None
+    body = await request.body()
+    if len(body) > MAX_SHARE_BYTES:
+        raise HTTPException(413, f"a shared state may be at most {MAX_SHARE_BYTES} bytes")
+    try:
+        state = json.loads(body).get("state")
+    except (ValueError, AttributeError):
+        state = None
+    if not isinstance(state, dict):
+        raise HTTPException(422, 'the body must be {"state": <the export reply\'s state>}')
+    settings = request.app.state.settings
+    try:
+        await asyncio.to_thread(check_shareable, state, settings)
+    except ProtocolError as exc:
+        raise HTTPException(422, exc.message) from None
+    classroom.shares.fail(client_of(request))  # counts every share
+    snap_id = await asyncio.to_thread(classroom.store.save_snapshot, state)
+    return {"id": snap_id, "url": f"/s/{snap_id}"}
+
+
+def check_shareable(state: dict[str, Any], settings: Settings) -> None:
+    """ProtocolError unless the state restores into a session within this server's limits."""
+    trainer = state.get("trainer")
+    if not isinstance(trainer, dict):
+        raise ProtocolError("invalid_field", 'state must be {"trainer": {...}, "view": {...}}')
+    trial = Session("share-check", settings, np.random.default_rng(0))
+    try:
+        trial.install_state(trainer, {})
+    except ProtocolError:
+        raise
+    except Exception as exc:  # whatever else a malformed state trips over in the engine
+        raise ProtocolError("invalid_field", f"state is not an exported state: {exc}") from None
 
 
 @router.get("/api/snapshots/{snap_id}")

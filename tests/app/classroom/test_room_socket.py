@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 import websockets
@@ -377,3 +378,27 @@ def test_a_bad_first_message_is_refused_and_leaving_before_joining_is_quiet(star
     assert code == 4107 and error["code"] == "invalid_message"
     server.stop()
     assert "Traceback" not in server.log.read_text()
+
+
+def test_an_exported_state_can_be_shared_over_http_and_bad_ones_are_refused(server):
+    async def export():
+        room, teacher, _ = await instructor_and_students(server, 0)
+        await teacher.send("configure", hidden=[3], dataset="xor")
+        await teacher.send("step", epochs=4)
+        await teacher.send("export")
+        return (await teacher.text("state"))["state"]
+
+    state = run(export())
+    status, body = server.post("/api/snapshots", {"state": state})
+    assert status == 200 and body["url"] == f"/s/{body['id']}"
+    status, raw, _ = server.get(f"/api/snapshots/{body['id']}")
+    assert json.loads(raw)["state"]["trainer"]["epoch"] == 4
+    for bad in ({"state": {"trainer": {"nonsense": 1}}}, {"state": 3}, {}):
+        status, error = server.post("/api/snapshots", bad)
+        assert status == 422, bad
+        assert "state" in error["detail"]
+    too_big = dict(state, view={**state.get("view", {})})
+    too_big["trainer"] = dict(state["trainer"])
+    too_big["trainer"]["config"] = {**state["trainer"]["config"], "hidden": [64] * 12}
+    status, error = server.post("/api/snapshots", {"state": too_big})
+    assert status == 422
