@@ -3,10 +3,12 @@
 
 import { renderAdvanced, renderHideList, updateAdvanced } from "./advanced.js";
 import { Notices } from "./banner.js";
+import { PageChrome } from "./chrome.js";
 import { PALETTES, pointCss } from "./colors.js";
 import { Controls } from "./controls.js";
 import { DataEditor, pointsCsv } from "./data-editor.js";
 import { DatasetPicker } from "./datasets.js";
+import { changeFor, diffFromDefaults, lowerLearningRate, toggledFeatures, withHidden } from "./edits.js";
 import { download, downloadText, historyCsv, mapPng } from "./exporter.js";
 import { FrameView } from "./frame-view.js";
 import { HeatMap } from "./heatmap.js";
@@ -18,7 +20,7 @@ import { Metrics } from "./metrics.js";
 import { NetworkView } from "./network-view.js";
 import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
 import { Socket } from "./socket.js";
-import { SPEEDS, speedIndex, speedText } from "./speed.js";
+import { SPEEDS, speedIndex } from "./speed.js";
 import { buildProps, readHash, UI_PROPS, writeHash } from "./state.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -48,6 +50,7 @@ window.playground = { page, stats };
 
 // ---- components ---------------------------------------------------------------------------
 const notices = new Notices(document);
+const chrome = new PageChrome(document, options, { speed: (stop) => configure({ ...stop }) });
 const metrics = new Metrics(document);
 const heatmap = new HeatMap($("[data-map]"), $("[data-points]"));
 const chart = new LineChart($("[data-linechart]"), [
@@ -58,14 +61,14 @@ const chart = new LineChart($("[data-linechart]"), [
 const hovercard = new HoverCard($("[data-hovercard]"), (param, value) => editParam(param, value));
 const network = new NetworkView($("[data-network]"), {
   hoverNode: (layer, neuron) => selectNode(layer === null ? null : { layer, neuron }),
-  toggleFeature,
+  toggleFeature: (name) => configure({ features: toggledFeatures(page.config, name) }),
   enterParam: (param, value, event) => hovercard.show(param, value, event),
   leaveParam: () => hovercard.hide(),
   clickParam: (param, value, event) => hovercard.open(param, value, event),
 });
 const view = new FrameView({ heatmap, network, chart, metrics });
 const layers = new LayerControls($("[data-layer-controls]"), options, {
-  hidden: (sizes) => configure(withLayerLists({ hidden: sizes })),
+  hidden: (sizes) => configure(withHidden(sizes, page.config, options)),
   activation: (activation) => configure({ activation }),
 });
 const datasets = new DatasetPicker($("[data-datasets]"), options.dataset, (name) =>
@@ -77,14 +80,14 @@ const editor = new DataEditor($("[data-editor]"), {
 });
 renderAdvanced($("[data-advanced]"), options);
 const controls = new Controls(document, options, (name, value, scope) =>
-  scope === "config" ? configure(changeFor(name, value)) : setUi(name, value),
+  scope === "config" ? configure(changeFor(name, value, options)) : setUi(name, value),
 );
 controls.setChoices("palette", Object.entries(PALETTES).map(([k, p]) => [k, p.label]));
 renderShortcuts($("[data-shortcuts]"));
 renderHideList($("[data-hide-list]"), page.hidden, (name, on) => {
   if (on) page.hidden.add(name);
   else page.hidden.delete(name);
-  $("[data-exercise-link]").href = exerciseLink();
+  chrome.exerciseLink(exerciseLink());
 });
 
 // ---- the socket ---------------------------------------------------------------------------
@@ -116,7 +119,7 @@ const HANDLERS = {
   hello(data) {
     if (!data.resumed) {
       // A new session: ask for what the URL (or this page, after losing a session) wants.
-      const wanted = page.last ? diffFromDefaults(page.config) : page.wanted;
+      const wanted = page.last ? diffFromDefaults(page.config, options) : page.wanted;
       if (Object.keys(wanted).length) send("configure", wanted);
       if (page.selected) send("select_node", page.selected);
     }
@@ -131,10 +134,7 @@ const HANDLERS = {
   },
   status(data) {
     page.state = data.state;
-    const playing = data.state === "playing";
-    const button = $("[data-action=play]");
-    button.classList.toggle("playing", playing);
-    button.setAttribute("aria-pressed", String(playing));
+    chrome.playing(data.state === "playing");
     notices.status(data.state, data.message);
   },
   error(data) {
@@ -158,65 +158,19 @@ function receive(type, data) {
 }
 
 // ---- config -------------------------------------------------------------------------------
-function diffFromDefaults(config) {
-  const out = {};
-  for (const [k, v] of Object.entries(config)) {
-    if (options[k] && JSON.stringify(v) !== JSON.stringify(options[k].default)) out[k] = v;
-  }
-  return out;
-}
-
 function configure(changes) {
   send("configure", changes);
-}
-
-/** A control's change, completed where one field implies others. */
-function changeFor(name, value) {
-  if (name === "problem") {
-    const problems = options.dataset.problems || {};
-    const first = options.dataset.choices.find((d) => problems[d] === value);
-    return first ? { problem: value, dataset: first } : { problem: value };
-  }
-  return { [name]: value };
-}
-
-/** Keeps per-layer lists (activation, dropout) as long as the new `hidden`. */
-function withLayerLists(changes) {
-  const n = changes.hidden.length;
-  for (const field of ["activation", "dropout"]) {
-    const v = page.config[field];
-    if (!Array.isArray(v)) continue;
-    const fill = v.length ? v[v.length - 1] : options[field].default;
-    changes[field] = Array.from({ length: n }, (_, i) => (i < v.length ? v[i] : fill));
-    if (n === 0) changes[field] = Array.isArray(options[field].default) ? [] : options[field].default;
-  }
-  return changes;
-}
-
-function toggleFeature(name) {
-  const on = page.config.features.includes(name);
-  const features = on ? page.config.features.filter((f) => f !== name) : [...page.config.features, name];
-  configure({ features });
 }
 
 function applyConfig(config) {
   page.config = config;
   controls.update(config);
-  $("[data-speed]").value = String(speedIndex(config));
-  $("[data-readout=speed]").textContent = speedText(config);
-  const hidden = config.hidden;
-  $("[data-readout=num_layers]").textContent = String(hidden.length);
-  $("[data-readout=layers_plural]").textContent = hidden.length === 1 ? "" : "s";
-  $("[data-action=add_layer]").disabled = hidden.length >= options.hidden.max_layers;
-  $("[data-action=remove_layer]").disabled = hidden.length === 0;
-  $("[data-action=regenerate]").disabled = config.dataset === "custom"; // nothing to regenerate
+  chrome.update(config);
   updateAdvanced($("[data-advanced]"), config);
   buildNetwork();
   const colorOf = pointColor();
   datasets.update(config.problem, config.dataset, config.num_classes, colorOf);
   editor.update(config.problem, config.num_classes, colorOf);
-  const multi = (options.num_classes.doc || "").split(/,\s*/).includes(config.dataset);
-  $("[data-control=num_classes]").hidden = !multi && config.num_classes === 2;
   writeUrl();
 }
 
@@ -229,7 +183,7 @@ function buildNetwork() {
   layers.update(c.hidden, c.activation, network.columns());
   const k = page.outputs;
   controls.setChoices("class_view", [["all", "All classes"], ...Array.from({ length: k }, (_, i) => [String(i), `Class ${i + 1}`])]);
-  $("[data-control=class_view]").hidden = k < 2;
+  chrome.outputs(k);
   controls.update({ class_view: page.ui.class_view }, "ui");
 }
 
@@ -250,10 +204,7 @@ function setUi(name, value) {
 }
 
 function applyUi() {
-  const body = document.body;
-  body.dataset.palette = page.ui.palette;
-  body.classList.toggle("presentation", Boolean(page.ui.presentation));
-  body.classList.toggle("hide-text", Boolean(page.ui.hideText));
+  chrome.look(page.ui);
   controls.update(page.ui, "ui");
   if (page.presentationShown !== page.ui.presentation) {
     // Presentation mode changes the layout: remeasure the chart, re-place the network.
@@ -275,17 +226,11 @@ function applyUi() {
 function writeUrl() {
   const hash = writeHash(page.config, page.ui, fromHash.hidden, props);
   history.replaceState(null, "", `#${hash}`);
-  $("[data-exercise-link]").href = exerciseLink();
+  chrome.exerciseLink(exerciseLink());
 }
 
 function exerciseLink() {
   return `${location.pathname}#${writeHash(page.config, page.ui, page.hidden, props)}`;
-}
-
-function applyHidden() {
-  for (const name of page.hidden) {
-    for (const el of document.querySelectorAll(`[data-control="${name}"]`)) el.hidden = true;
-  }
 }
 
 // ---- drawing ------------------------------------------------------------------------------
@@ -356,14 +301,7 @@ function stepSpeed(delta) {
   configure({ ...SPEEDS[i] });
 }
 
-/** The divergence fix: a learning rate ten times lower (the nearest preset), then reset. */
-function lowerLearningRate() {
-  const lr = page.config.learning_rate;
-  const presets = $("[data-field=learning_rate]").dataset.presets.split(",").map(Number);
-  const lower = presets.filter((v) => v <= lr / 10 + 1e-12 && v >= options.learning_rate.min);
-  configure({ learning_rate: lower.length ? lower[lower.length - 1] : lr / 10 });
-  send("reset", { reseed: false });
-}
+const LR_PRESETS = $("[data-field=learning_rate]").dataset.presets.split(",").map(Number);
 
 const ACTIONS = {
   play: () => send(page.state === "playing" ? "pause" : "play"),
@@ -371,12 +309,14 @@ const ACTIONS = {
   step_batch: () => send("step", { batches: 1 }),
   reset: () => send("reset", { reseed: true }),
   regenerate: () => send("regenerate"),
-  add_layer: () => {
-    const hidden = page.config.hidden;
-    if (hidden.length < options.hidden.max_layers) configure(withLayerLists({ hidden: [...hidden, 2] }));
+  // A new layer gets 2 neurons, as in the reference.
+  add_layer: () => configure(withHidden([...page.config.hidden, 2], page.config, options)),
+  remove_layer: () => configure(withHidden(page.config.hidden.slice(0, -1), page.config, options)),
+  lower_lr: () => {
+    const lr = lowerLearningRate(page.config.learning_rate, LR_PRESETS, options.learning_rate.min);
+    configure({ learning_rate: lr });
+    send("reset", { reseed: false });
   },
-  remove_layer: () => configure(withLayerLists({ hidden: page.config.hidden.slice(0, -1) })),
-  lower_lr: lowerLearningRate,
   dismiss_banner: () => notices.dismissBanner(),
   clear_points: () => send("clear_points"),
   download_csv: () => page.dataset && downloadText("playground-data.csv", pointsCsv(page.dataset.points), "text/csv"),
@@ -395,28 +335,15 @@ const ACTIONS = {
   toggle_presentation: () => setUi("presentation", !page.ui.presentation),
   faster: () => stepSpeed(1),
   slower: () => stepSpeed(-1),
-  help: () => toggleOverlay("[data-help]"),
-  settings: () => {
-    const open = toggleOverlay("[data-settings]");
-    $("[data-action=settings]").setAttribute("aria-expanded", String(open));
-  },
-  close: () => {
-    $("[data-help]").hidden = true;
-    $("[data-settings]").hidden = true;
-  },
+  help: () => chrome.toggle("help"),
+  settings: () => chrome.toggle("settings"),
+  close: () => chrome.closeOverlays(),
 };
-
-function toggleOverlay(selector) {
-  const el = $(selector);
-  el.hidden = !el.hidden;
-  return !el.hidden;
-}
 
 for (const el of document.querySelectorAll("[data-action]")) {
   el.addEventListener("click", () => ACTIONS[el.dataset.action]?.());
 }
 bindShortcuts(document, (action) => ACTIONS[action]());
-$("[data-speed]").addEventListener("input", (e) => configure({ ...SPEEDS[Number(e.target.value)] }));
 $("[data-points]").addEventListener("click", (event) => {
   const [x1, x2] = heatmap.eventToData(event);
   const action = editor.clickAction(x1, x2, event.shiftKey);
@@ -434,7 +361,7 @@ window.addEventListener("resize", () => {
   scheduleDraw();
 });
 
-applyHidden();
+chrome.hide(page.hidden);
 applyUi();
 applyConfig(page.config);
 socket.connect();
