@@ -62,7 +62,8 @@ class Broker(abc.ABC):
 
     @abc.abstractmethod
     async def forget(self, room: str) -> None:
-        """Drop the room's retained messages, sinks and listeners (the room ended)."""
+        """This process stops serving the room (it ended, or was unloaded): drop its sinks,
+        listeners and whatever retained copies are held here."""
 
 
 class LocalBroker(Broker):

@@ -114,6 +114,7 @@ class Room:
         if self.live is not None:
             await self.live.close()
             self.live = None
+        await self.broker.forget(self.code)  # an unloaded room holds no frames in memory
 
     # Membership ------------------------------------------------------------------------
 

@@ -90,9 +90,13 @@ def run(coro):
     return asyncio.run(coro)
 
 
-async def new_room(store, **kw) -> Room:
+async def new_room(store, broker=None, **kw) -> Room:
     room = Room(
-        store.get_room("AC3D4E"), broker=LocalBroker(), store=store, make_runner=make_runner, **kw
+        store.get_room("AC3D4E"),
+        broker=broker or LocalBroker(),
+        store=store,
+        make_runner=make_runner,
+        **kw,
     )
     await room.start()
     return room
@@ -414,3 +418,17 @@ def test_a_save_that_cannot_be_restored_starts_the_room_anew(store, caplog):
 
     assert run(main()) == {"lr": 0.03}
     assert "could not be restored" in caplog.text
+
+
+def test_closing_a_room_releases_what_this_process_held_for_it(store):
+    async def main():
+        broker = LocalBroker()
+        room = await new_room(store, broker)
+        await room.join(Mailbox(), "Ada")
+        await room.close()
+        late = Mailbox()
+        await broker.subscribe("AC3D4E", late)  # nothing retained any more
+        return room, len(late)
+
+    room, retained = run(main())
+    assert retained == 0 and room.live is None and room.members == {}
