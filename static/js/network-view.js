@@ -151,15 +151,21 @@ export class NetworkView {
     return node;
   }
 
+  /** Pointer hover, or keyboard focus, shows the node's map in the big output. */
   hoverable(node, layer, neuron) {
-    node.addEventListener("mouseenter", () => {
+    const enter = () => {
       node.classList.add("hovered");
       this.on.hoverNode(layer, neuron);
-    });
-    node.addEventListener("mouseleave", () => {
+    };
+    const leave = () => {
       node.classList.remove("hovered");
       this.on.hoverNode(null);
-    });
+    };
+    if (!node.hasAttribute("tabindex")) node.setAttribute("tabindex", "0");
+    node.addEventListener("mouseenter", enter);
+    node.addEventListener("mouseleave", leave);
+    node.addEventListener("focus", enter);
+    node.addEventListener("blur", leave);
   }
 
   paramEvents(el, param) {

@@ -12,6 +12,7 @@ export const CloseCode = Object.freeze({
 
 const TYPED = { uint8: Uint8Array, float32: Float32Array, int32: Int32Array, uint16: Uint16Array };
 const decoder = new TextDecoder();
+const MAX_QUEUED = 100;
 
 /**
  * Parses one binary frame: u32 LE header length, JSON header, payload of arrays.
@@ -109,7 +110,7 @@ export class Socket {
   send(type, data) {
     const text = JSON.stringify(data === undefined ? { type } : { type, data });
     if (this.ws && this.ws.readyState === WebSocket.OPEN && this.session) this.ws.send(text);
-    else this.queue.push(text);
+    else if (this.queue.push(text) > MAX_QUEUED) this.queue.shift(); // a long outage: keep the latest
   }
 
   close() {

@@ -38,3 +38,11 @@ def test_features_toggle_from_the_keyboard(pg):
     pg.page.wait_for_function(
         "() => document.querySelector('[data-feature=sin_x1]').ariaChecked === 'true'"
     )
+
+
+def test_focusing_a_neuron_from_the_keyboard_shows_its_map(pg):
+    pg.open()
+    mark = pg.wire.mark()
+    pg.page.focus('[data-layer="2"][data-neuron="1"]')
+    pg.wire.frame_after(mark, lambda f: f.has("selected"))
+    assert {"type": "select_node", "data": {"layer": 2, "neuron": 1}} in pg.wire.sent
