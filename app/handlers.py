@@ -19,8 +19,12 @@ MAX_CSV_CHARS = 200_000
 
 async def handle(session: Session, message: Message, reply: Reply) -> None:
     """Apply one validated-envelope message; a bad one raises ProtocolError (nothing changed)."""
+    before = session.state()
     try:
         await HANDLERS[message.type](session, message.data, reply)
+        if session.state() != before and session.last_status != session.state():
+            # e.g. a live configure clears "diverged": the page must drop its banner.
+            session.broadcast(session.status_message())
     except ConfigError as exc:
         raise ProtocolError("invalid_field", str(exc), exc.field) from None
     except DataError as exc:
@@ -125,10 +129,7 @@ async def reset(session: Session, data: Any, reply: Reply) -> None:
 
 
 async def regenerate(session: Session, data: Any, reply: Reply) -> None:
-    if session.trainer.config.dataset == "custom":
-        raise ProtocolError(
-            "invalid_message", "regenerate needs a generated dataset, not custom", "dataset"
-        )
+    # On custom data the engine keeps the points and draws a new split.
     session.trainer.regenerate(int(session.rng.integers(SEED_LIMIT)))
     session.broadcast(session.config_message({"data": True, "network": False}))
     session.broadcast(session.dataset_message())

@@ -56,6 +56,7 @@ class Session:
         self.busy = False  # a step is training in slices; the scheduler keeps off
         self._metrics: dict[str, Any] | None = None  # last full metrics() and when
         self._metrics_at = 0.0
+        self.last_status: str | None = None  # the state the subscribers were last told
 
     # -- what the client is told ------------------------------------------------------------
 
@@ -96,6 +97,8 @@ class Session:
 
     def broadcast(self, message: dict[str, Any]) -> None:
         """Encode once, queue for every subscriber."""
+        if message["type"] == "status":
+            self.last_status = message["data"]["state"]
         text = json.dumps(message, separators=(",", ":"), allow_nan=False)
         for subscriber in self.subscribers:
             subscriber.send_text(text)

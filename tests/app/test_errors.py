@@ -188,3 +188,25 @@ def test_unknown_session_id_with_non_ascii_characters_gets_a_valid_close_reason(
         pass
     assert closed.value.code == 4000
     assert len(closed.value.reason.encode()) <= 123
+
+
+def test_a_live_change_after_divergence_sends_the_cleared_status(ws):
+    ws.send("configure", {"problem": "regression", "activation": "linear", "learning_rate": 10})
+    ws.send("step", {"epochs": 3})
+    assert ws.expect("status")["state"] in ("paused", "diverged")
+    ws.roundtrip()
+    ws.send("step")
+    assert ws.expect("status")["state"] == "diverged"
+    ws.send("configure", {"learning_rate": 0.001})
+    ws.expect("config")
+    assert ws.expect("status")["state"] == "paused"
+
+
+def test_regenerate_on_custom_data_keeps_the_points_with_a_new_split(ws):
+    ws.expect("dataset")
+    ws.send("load_csv", {"text": "".join(f"{i % 5},{i // 5 - 3},{i % 2}\n" for i in range(40))})
+    before = ws.expect("dataset")["points"]
+    ws.send("regenerate")
+    after = ws.expect("dataset")["points"]
+    assert sorted(p[:3] for p in after) == sorted(p[:3] for p in before)
+    assert [p[3] for p in after] != [p[3] for p in before]
