@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 def install_classroom(app: FastAPI, settings: ClassroomSettings | None = None) -> None:
     """Wire classroom mode into `app` (call once, from create_app)."""
     settings = settings or ClassroomSettings.from_env()
+    app.state.classroom_settings = settings  # also marks the app as having classroom mode
     app.include_router(routes.router)
     app.add_middleware(SecurityHeaders)
     inner = app.router.lifespan_context

@@ -30,7 +30,7 @@ def create_app() -> Any:
     from app.main import create_app as create
 
     app = create()
-    if not any(getattr(r, "path", "") == "/ws/room/{code}" for r in app.routes):
+    if not hasattr(app.state, "classroom_settings"):
         install_classroom(app)
     return app
 
