@@ -48,6 +48,16 @@ class Outbox:
     def discard_frame(self) -> None:
         self._frame = None
 
+    @property
+    def frame_pending(self) -> bool:
+        """A frame is waiting for the socket: the client has not caught up yet."""
+        return self._frame is not None
+
+    def skip_frame(self) -> None:
+        """A frame was not even built because the previous one is still waiting."""
+        self.frames_dropped += 1
+        self._on_drop()
+
     def close(self, code: int, reason: str) -> None:
         """Ask the send loop to close the socket with this code once it wakes."""
         if self.close_request is None:

@@ -130,8 +130,16 @@ class Session:
         return metrics
 
     def publish_frame(self, fresh: bool = True) -> None:
-        """Encode the current state once and offer it to every subscriber (latest wins)."""
+        """Encode the current state once and offer it to every subscriber (latest wins).
+
+        A routine frame (`fresh` False, from the scheduler) is not even built while every
+        subscriber still has the previous one waiting: a slow client costs no encoding.
+        """
         if not self.subscribers:
+            return
+        if not fresh and all(getattr(s, "frame_pending", False) for s in self.subscribers):
+            for subscriber in self.subscribers:
+                subscriber.skip_frame()
             return
         frame = snapshot.build_frame(
             self.trainer,

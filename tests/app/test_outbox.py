@@ -66,3 +66,21 @@ def test_a_waiting_sender_wakes_for_a_new_frame():
         return await asyncio.wait_for(waiter, 1)
 
     assert asyncio.run(run()) == b"f"
+
+
+def test_a_routine_frame_is_not_built_while_the_previous_one_waits():
+    import numpy as np
+
+    from app.session import Session
+    from app.settings import Settings
+
+    session = Session("s", Settings(), np.random.default_rng(0))
+    outbox = Outbox(10)
+    session.subscribers = [outbox]
+    session.publish_frame()
+    seq = session.seq
+    session.publish_frame(fresh=False)  # the client has not taken the first frame yet
+    assert session.seq == seq and outbox.frames_dropped == 1
+    session.publish_frame()  # a frame after a change is always built and replaces it
+    assert session.seq == seq + 1 and outbox.frames_dropped == 2
+    assert drain(outbox)[-1] is not None
