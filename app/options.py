@@ -7,13 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.protocol import ProtocolError
-from app.settings import Settings
+from app.settings import GRID_SIZES, MAX_EPOCHS_PER_FRAME, MAX_FPS, THUMB_SIZES, Settings
 from engine import OPTIONS
-
-MAX_EPOCHS_PER_FRAME = 1000
-MAX_FPS = 60
-THUMB_SIZES = (10, 20, 25, 50)
-GRID_SIZES = (100, 200)  # each a multiple of every thumbnail size
 
 
 def server_options(settings: Settings) -> dict[str, dict[str, Any]]:

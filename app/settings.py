@@ -13,6 +13,12 @@ ENV_PREFIX = "PLAYGROUND_"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
+# Bounds of the server's own config fields (app.options publishes them).
+MAX_EPOCHS_PER_FRAME = 1000
+MAX_FPS = 60
+THUMB_SIZES = (10, 20, 25, 50)
+GRID_SIZES = (100, 200)  # each a multiple of every thumbnail size
+
 
 def asset_dir(name: str) -> Path:
     """Where `static` or `templates` lives: inside the package (wheel), else the source tree."""
@@ -64,6 +70,17 @@ class Settings:
         for name in ("workers", "max_sessions", "max_message_bytes", "max_points"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 1 <= self.fps <= MAX_FPS:
+            raise ValueError(f"fps must be from 1 to {MAX_FPS}, got {self.fps}")
+        if not 1 <= self.epochs_per_frame <= MAX_EPOCHS_PER_FRAME:
+            raise ValueError(
+                f"epochs_per_frame must be from 1 to {MAX_EPOCHS_PER_FRAME}, "
+                f"got {self.epochs_per_frame}"
+            )
+        if self.thumb_size not in THUMB_SIZES:
+            raise ValueError(f"thumb_size must be one of {THUMB_SIZES}, got {self.thumb_size}")
+        if self.grid_size not in GRID_SIZES:
+            raise ValueError(f"grid_size must be one of {GRID_SIZES}, got {self.grid_size}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

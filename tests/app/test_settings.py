@@ -65,3 +65,18 @@ def test_session_logic_does_not_import_fastapi():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("thumb_size", 30, "thumb_size must be one of"),
+        ("grid_size", 64, "grid_size must be one of"),
+        ("fps", 0, "fps must be from 1 to 60"),
+        ("map_levels", 1, "map_levels must be from 2 to 256"),
+        ("max_sessions", 0, "max_sessions must be at least 1"),
+    ],
+)
+def test_impossible_settings_are_refused_naming_the_setting(name, value, words):
+    with pytest.raises(ValueError, match=words):
+        Settings.from_env({}, **{name: value})
