@@ -402,3 +402,23 @@ def test_an_exported_state_can_be_shared_over_http_and_bad_ones_are_refused(serv
     too_big["trainer"]["config"] = {**state["trainer"]["config"], "hidden": [64] * 12}
     status, error = server.post("/api/snapshots", {"state": too_big})
     assert status == 422
+
+
+def test_the_run_goes_on_while_the_instructor_is_away_and_they_take_it_back(server):
+    async def main():
+        room, teacher, (student,) = await instructor_and_students(server, 1)
+        await teacher.send("play")
+        await teacher.close()
+        away = await student.text("room", lambda d: not d["instructor_online"])
+        mark = len(student.frames)
+        await student.until(lambda: len(student.frames) > mark + 3)  # still training
+        seen = len(student.texts)
+        back = await Client.join(server, room["code"], secret=room["secret"])
+        you = await back.text("you")
+        online = await student.text("room", lambda d: d["instructor_online"], after=seen)
+        await back.send("pause")
+        await student.text("status", lambda d: d["state"] == "paused")
+        return away, you, online
+
+    away, you, online = run(main())
+    assert you["mode"] == "control" and online["instructor_online"]
