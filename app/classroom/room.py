@@ -30,6 +30,7 @@ from app.classroom.parts import (
 from app.classroom.store import RoomRecord, Store
 
 FRAME_KEYS = ("frame", "frame_inputs")
+PUSH_SHAPE = 'push needs data {"title": str, "config": {...}} or {"title": str, "current": true}'
 log = logging.getLogger(__name__)
 
 
@@ -331,16 +332,28 @@ class Room:
         member.mailbox.offer(text("shared", id=snap_id, url=f"/s/{snap_id}"))
 
     async def push(self, data: Any) -> None:
-        """Store a scenario and start it in every student's own session."""
-        if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
-            raise RoomError("invalid_field", 'push needs data {"title": str, "config": {...}}')
+        """Store a scenario and start it in every student's own session.
+
+        A scenario is a config (`{"title", "config"}`: starts from that config's defaults)
+        or, with `"current": true`, the live run's exact state (data, weights and all).
+        """
+        if not isinstance(data, dict):
+            raise RoomError("invalid_field", PUSH_SHAPE)
         title = data.get("title") or "Scenario"
         if not isinstance(title, str) or len(title) > 80:
             raise RoomError("invalid_field", "title must be a string of at most 80 characters")
+        if data.get("current") is True:
+            assert self.live is not None
+            async with self._op:
+                start: dict[str, Any] = {"state": self.live.export_state()}
+        elif isinstance(data.get("config"), dict):
+            start = {"config": data["config"]}
+        else:
+            raise RoomError("invalid_field", PUSH_SHAPE)
         # Validate by building it once; a bad config errors here, before anyone is switched.
-        probe = await self.make_runner(_discard, config=data["config"])
+        probe = await self.make_runner(_discard, **start)
         await probe.close()
-        scenario = {"title": title, "config": data["config"]}
+        scenario = {"title": title, **start}
         scenario["id"] = await asyncio.to_thread(self.store.add_scenario, self.code, scenario)
         await self.broker.publish_event(self.code, {"type": "push", "scenario": scenario})
 
@@ -362,9 +375,18 @@ class Room:
             await self._end_here()
         elif kind == "push":
             scenario = event["scenario"]
-            note = text("pushed", scenario=scenario)
+            start = {k: scenario[k] for k in ("state", "config") if k in scenario}
+            # Students are told the title and config, not a (large) state they already get.
+            note = text(
+                "pushed",
+                scenario={
+                    "id": scenario["id"],
+                    "title": scenario["title"],
+                    "config": scenario.get("config"),
+                },
+            )
             for m in self.students():
-                await self._own_session(m, config=scenario["config"])
+                await self._own_session(m, **start)
                 m.mailbox.offer(note)
                 await asyncio.sleep(0)  # building sessions is CPU work: let frames go out
 

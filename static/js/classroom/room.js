@@ -114,8 +114,9 @@ function bindForms() {
   $("[data-push-form]").addEventListener("submit", (e) => {
     e.preventDefault();
     const hidden = $("[data-push-hidden]").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
-    const config = { dataset: $("[data-push-dataset]").value, hidden };
-    send("push", { title: $("[data-push-title]").value || "Exercise", config });
+    const title = $("[data-push-title]").value || "Exercise";
+    if ($("[data-push-current]").checked) send("push", { title, current: true });
+    else send("push", { title, config: { dataset: $("[data-push-dataset]").value, hidden } });
   });
   $("[data-code-form]").addEventListener("submit", (e) => {
     e.preventDefault();

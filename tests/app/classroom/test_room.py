@@ -432,3 +432,20 @@ def test_closing_a_room_releases_what_this_process_held_for_it(store):
 
     room, retained = run(main())
     assert retained == 0 and room.live is None and room.members == {}
+
+
+def test_pushing_the_current_run_gives_every_student_its_exact_state(store):
+    async def main():
+        room = await new_room(store)
+        teacher = await room.join_instructor(Mailbox())
+        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.7, "custom": [1, 2]}})
+        students = [await room.join(Mailbox(), f"s{i}") for i in range(2)]
+        await room.handle(teacher, {"type": "push", "data": {"title": "this", "current": True}})
+        await room.handle(students[0], {"type": "configure", "data": {"lr": 9}})
+        return room, students
+
+    room, students = run(main())
+    assert students[0].fork.state == {"lr": 9, "custom": [1, 2]}
+    assert students[1].fork.state == {"lr": 0.7, "custom": [1, 2]}
+    assert room.live.state == {"lr": 0.7, "custom": [1, 2]}
+    assert store.scenarios("AC3D4E")[0]["state"] == {"lr": 0.7, "custom": [1, 2]}

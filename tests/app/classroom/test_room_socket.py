@@ -422,3 +422,29 @@ def test_the_run_goes_on_while_the_instructor_is_away_and_they_take_it_back(serv
 
     away, you, online = run(main())
     assert you["mode"] == "control" and online["instructor_online"]
+
+
+def test_pushing_the_current_run_copies_its_custom_data_to_every_student(server):
+    async def main():
+        room, teacher, students = await instructor_and_students(server, 2)
+        points = [[1.0, 1.0, 1], [-1.0, -1.0, 0], [2.0, -2.0, 1], [-2.0, 2.0, 0]] * 3
+        await teacher.send("clear_points")
+        await teacher.send("add_points", points=points)
+        await teacher.text("dataset", lambda d: len(d["points"]) == len(points))
+        await teacher.send("push", title="your turn", current=True)
+        out = []
+        for s in students:
+            await s.text("pushed", lambda d: d["scenario"]["title"] == "your turn")
+            # The fork announces itself with `you`, then sends its own config and dataset.
+            fork_at = next(
+                i
+                for i, m in enumerate(s.texts)
+                if m["type"] == "you" and m["data"]["mode"] == "fork"
+            )
+            out.append(await s.text("dataset", after=fork_at))
+        return out
+
+    for dataset in run(main()):
+        assert sorted(p[:3] for p in dataset["points"]) == sorted(
+            [[1.0, 1.0, 1], [-1.0, -1.0, 0], [2.0, -2.0, 1], [-2.0, 2.0, 0]] * 3
+        )
