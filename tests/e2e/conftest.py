@@ -265,14 +265,13 @@ def e2e_server() -> Iterator[SharedServer]:
 
 
 @pytest.fixture
-def new_page(browser: Browser) -> Iterator[Callable[[str], PageUnderTest]]:
+def new_page(browser: Browser) -> Iterator[Callable[..., PageUnderTest]]:
     """Opens pages (each in its own browser context) on a server URL; checks and closes them."""
     opened: list[tuple[Any, PageUnderTest]] = []
 
-    def make(url: str) -> PageUnderTest:
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, accept_downloads=True
-        )
+    def make(url: str, **context_options: Any) -> PageUnderTest:
+        context_options.setdefault("viewport", {"width": 1280, "height": 900})
+        context = browser.new_context(accept_downloads=True, **context_options)
         page = context.new_page()
         page.set_default_timeout(WAIT_SECONDS * 1000)
         under_test = PageUnderTest(page, url)
@@ -292,6 +291,6 @@ def new_page(browser: Browser) -> Iterator[Callable[[str], PageUnderTest]]:
 
 
 @pytest.fixture
-def pg(new_page: Callable[[str], PageUnderTest], e2e_server: SharedServer) -> PageUnderTest:
+def pg(new_page: Callable[..., PageUnderTest], e2e_server: SharedServer) -> PageUnderTest:
     """The page on the shared server, not loaded yet (call `.open(hash)`)."""
     return new_page(e2e_server.url)

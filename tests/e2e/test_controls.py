@@ -170,3 +170,15 @@ def test_options_panel_shows_only_the_fields_that_apply(pg):
     pg.screenshot("options-panel")
     pg.page.locator("[data-settings] [data-action=settings]").click()
     expect(pg.page.locator("[data-settings]")).to_be_hidden()
+
+
+def test_switching_to_regression_shows_its_datasets_and_a_value_picker(pg):
+    pg.open()
+    mark = pg.wire.mark()
+    pg.page.select_option("[data-field=problem]", "regression")
+    pg.wire.config_after(mark, lambda c: c["problem"] == "regression", "regression")
+    shown = pg.page.locator("[data-dataset]").evaluate_all("els => els.map(e => e.dataset.dataset)")
+    assert shown == ["plane", "multi_gauss"]
+    expect(pg.page.locator("[data-dataset=plane]")).to_have_attribute("aria-checked", "true")
+    expect(pg.page.locator("[data-point-value]")).to_be_visible()
+    expect(pg.page.locator("[data-point-class]")).to_have_count(0)

@@ -91,3 +91,19 @@ def test_page_fits_the_width_of_laptops_and_tablets(pg, width, height):
         box = pg.page.locator(selector).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= width, selector
     pg.screenshot(f"viewport-{width}x{height}")
+
+
+def test_on_a_touch_tablet_tapping_shows_a_neurons_map_and_edits_a_weight(new_page, e2e_server):
+    tablet = new_page(e2e_server.url, viewport={"width": 1024, "height": 768}, has_touch=True)
+    tablet.open()
+    mark = tablet.wire.mark()
+    tablet.page.tap('[data-layer="1"][data-neuron="2"]')
+    tablet.wire.frame_after(mark, lambda f: f.has("selected"))
+    link = tablet.page.locator('[data-link="2:1:0"]')
+    link.tap()
+    editor = tablet.page.locator("[data-hovercard] input")
+    expect(editor).to_be_visible()
+    mark = tablet.wire.mark()
+    editor.fill("0.75")
+    index = (2 + 1) * 4 + (4 + 1) * 2 + 1  # layer 2's W[1, 0] in [2, 4, 2, 1]
+    tablet.wire.frame_after(mark, lambda f: f.array("weights")[index] == 0.75)
