@@ -97,10 +97,12 @@ async def _pinger(ws: ClientConnection, period: float) -> None:
         await ws.send(json.dumps({"type": "ping", "data": {"t": loop.time()}}))
 
 
-async def run_client(url: str, config: dict[str, Any], seconds: float, stats: ClientStats) -> None:
+async def run_client(
+    url: str, config: dict[str, Any], seconds: float, stats: ClientStats, compression: str | None
+) -> None:
     try:
         async with connect(
-            url, compression="deflate", create_connection=CountingConnection, max_size=2**22
+            url, compression=compression, create_connection=CountingConnection, max_size=2**22
         ) as ws:
             await ws.send(json.dumps({"type": "configure", "data": config}))
             await ws.send(json.dumps({"type": "play"}))
@@ -180,17 +182,17 @@ class Server:
 
 
 async def _clients(
-    ws_url: str, config: dict[str, Any], seconds: float, n: int
+    ws_url: str, config: dict[str, Any], seconds: float, n: int, compression: str | None
 ) -> list[ClientStats]:
     stats = [ClientStats() for _ in range(n)]
-    await asyncio.gather(*(run_client(ws_url, config, seconds, s) for s in stats))
+    await asyncio.gather(*(run_client(ws_url, config, seconds, s, compression) for s in stats))
     return stats
 
 
 def _client_process(
-    ws_url: str, config: dict[str, Any], seconds: float, n: int
+    ws_url: str, config: dict[str, Any], seconds: float, n: int, compression: str | None
 ) -> list[ClientStats]:
-    return asyncio.run(_clients(ws_url, config, seconds, n))
+    return asyncio.run(_clients(ws_url, config, seconds, n, compression))
 
 
 def load(args: argparse.Namespace, server: Server) -> None:
@@ -201,7 +203,11 @@ def load(args: argparse.Namespace, server: Server) -> None:
     procs = max(1, min(args.client_procs, args.clients))
     shares = [args.clients // procs + (i < args.clients % procs) for i in range(procs)]
     with concurrent.futures.ProcessPoolExecutor(procs) as pool:
-        futures = [pool.submit(_client_process, ws_url, config, args.seconds, n) for n in shares]
+        compression = None if args.no_deflate else "deflate"
+        futures = [
+            pool.submit(_client_process, ws_url, config, args.seconds, n, compression)
+            for n in shares
+        ]
         time.sleep(WARMUP_SECONDS)
         clients = [psutil.Process(p.pid) for p in pool._processes.values()]
         cpu0, t0 = server.cpu_seconds(), time.monotonic()
@@ -214,7 +220,10 @@ def load(args: argparse.Namespace, server: Server) -> None:
     stats = [s for part in results for s in part]
     rows = [s.summary() for s in stats]
     frames = sum(len(s.times) for s in stats)
-    print(f"config: {json.dumps(config)}  clients={args.clients} workers={args.workers}")
+    print(
+        f"config: {json.dumps(config)}  clients={args.clients} workers={args.workers} "
+        f"deflate={'off' if args.no_deflate else 'on'}"
+    )
     header = f"{'client':>6} {'fps':>6} {'gap p95 ms':>10} {'epochs/s':>9} {'wire B/frame':>12}"
     print(header + f" {'raw B':>7}")
     for i, row in enumerate(rows):
@@ -277,6 +286,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--config", default="{}", help="JSON of extra config fields")
     p.add_argument("--epochs-per-frame", type=int, default=1)
     p.add_argument("--fps", type=int, default=30)
+    p.add_argument(
+        "--no-deflate", action="store_true", help="clients do not offer permessage-deflate"
+    )
     p.add_argument("--client-procs", type=int, default=1, help="processes driving the clients")
     p.add_argument("--url", help="bench a running server instead of starting one")
     p.add_argument("--memory", help="comma-separated session counts, e.g. 1,100,500")
