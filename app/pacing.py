@@ -18,6 +18,7 @@ from collections.abc import Callable
 from app.session import Session
 
 log = logging.getLogger(__name__)
+MIN_SLEEP = 0.002
 
 
 class Scheduler:
@@ -74,7 +75,8 @@ class Scheduler:
         assert wake is not None
         wake.clear()
         # A timer that sets the event: cheaper than wait_for, which makes a task per sleep.
-        delay = min(max(0.0, deadline - self.clock()), 1.0)
+        # At least MIN_SLEEP: sessions due within it are then served in one wake-up.
+        delay = min(max(MIN_SLEEP, deadline - self.clock()), 1.0)
         timer = asyncio.get_running_loop().call_later(delay, wake.set)
         try:
             await wake.wait()
