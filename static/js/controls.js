@@ -18,6 +18,27 @@ function parseFor(option, el) {
   return text;
 }
 
+const SLIDER_MS = 100;
+
+/** Calls `fn` at most every `ms`, and once more after the last call. */
+function throttle(fn, ms) {
+  let last = 0;
+  let timer = null;
+  return () => {
+    const wait = last + ms - performance.now();
+    clearTimeout(timer);
+    if (wait <= 0) {
+      last = performance.now();
+      fn();
+    } else {
+      timer = setTimeout(() => {
+        last = performance.now();
+        fn();
+      }, wait);
+    }
+  };
+}
+
 function fillSelect(select, values) {
   const current = select.value;
   select.replaceChildren(
@@ -57,15 +78,23 @@ export class Controls {
         el.min = String(Math.max(Number(el.min), option.min));
       }
       if (el.id === "") el.id = `control-${name}`;
-      // Sliders report while dragging; everything else on commit.
-      const event = el.type === "range" ? "input" : "change";
-      el.addEventListener(event, () => {
-        this.showValue(name, el.value);
+      const report = () => {
         const value = parseFor(option, el);
         if (typeof value === "number" && Number.isNaN(value)) return;
         if (Array.isArray(value) && value.some(Number.isNaN)) return;
         this.change(name, value, scope);
-      });
+      };
+      if (el.type === "range") {
+        // Sliders report while dragging, at most every SLIDER_MS and always the final value
+        // (each change of a data slider regenerates the data on the server).
+        const throttled = throttle(report, SLIDER_MS);
+        el.addEventListener("input", () => {
+          this.showValue(name, el.value);
+          throttled();
+        });
+      } else {
+        el.addEventListener("change", report);
+      }
     }
   }
 

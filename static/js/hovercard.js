@@ -41,6 +41,13 @@ export class HoverCard {
     this.place(event);
   }
 
+  /** Refreshes the shown value (weights change while training); `valueOf(param)`. */
+  refresh(valueOf) {
+    if (this.root.hidden || this.editing || !this.param) return;
+    const text = this.describe(this.param, valueOf(this.param));
+    if (this.text.textContent !== text) this.text.textContent = text;
+  }
+
   /** Opens the editor for `param`. */
   open(param, value, event) {
     this.param = param;

@@ -266,6 +266,7 @@ function draw() {
     });
     page.last = target;
     page.redraw.full = false;
+    hovercard.refresh((param) => network.paramValue(param));
   }
   if (page.redraw.points && page.dataset) {
     page.redraw.points = false;

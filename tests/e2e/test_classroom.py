@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -147,9 +146,7 @@ def test_a_share_link_opens_the_exact_network_in_a_session_of_ones_own(new_page,
         await teacher.send("share")
         return (await teacher.text("shared"))["url"]
 
-    # Playwright's sync API owns this thread's event loop; the websocket client runs aside.
-    with ThreadPoolExecutor(1) as pool:
-        url = pool.submit(lambda: run(share())).result()
+    url = run(share())
     visitor = new_page(room_server.base)
     visitor.page.goto(room_server.base + url)
     visitor.page.wait_for_function(

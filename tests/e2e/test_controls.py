@@ -182,3 +182,21 @@ def test_switching_to_regression_shows_its_datasets_and_a_value_picker(pg):
     expect(pg.page.locator("[data-dataset=plane]")).to_have_attribute("aria-checked", "true")
     expect(pg.page.locator("[data-point-value]")).to_be_visible()
     expect(pg.page.locator("[data-point-class]")).to_have_count(0)
+
+
+def test_dragging_a_slider_sends_few_messages_and_always_the_final_value(pg):
+    pg.open()
+    mark = pg.wire.mark()
+    pg.page.evaluate(
+        """() => {
+            const slider = document.querySelector('[data-field=noise]');
+            for (let v = 0; v <= 50; v += 5) {
+                slider.value = String(v);
+                slider.dispatchEvent(new Event('input', {bubbles: true}));
+            }
+        }"""
+    )
+    pg.wire.config_after(mark, lambda c: c["noise"] == 50, "the final noise value")
+    sent = [m for m in pg.wire.sent[mark[2] :] if m["type"] == "configure"]
+    assert 1 <= len(sent) <= 3, sent
+    expect(pg.page.locator("[data-value-for=noise]")).to_have_text("50")
