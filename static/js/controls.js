@@ -20,23 +20,27 @@ function parseFor(option, el) {
 
 const SLIDER_MS = 100;
 
-/** Calls `fn` at most every `ms`, and once more after the last call. */
+/**
+ * Calls `fn(value)` at most every `ms`, and once more with the last value; `pending()` says
+ * whether a last value is still waiting.
+ */
 function throttle(fn, ms) {
-  let last = 0;
+  let last = -Infinity;
   let timer = null;
-  return () => {
+  const call = (value) => {
+    timer = null;
+    last = performance.now();
+    fn(value);
+  };
+  const throttled = (value) => {
     const wait = last + ms - performance.now();
     clearTimeout(timer);
-    if (wait <= 0) {
-      last = performance.now();
-      fn();
-    } else {
-      timer = setTimeout(() => {
-        last = performance.now();
-        fn();
-      }, wait);
-    }
+    timer = null;
+    if (wait <= 0) call(value);
+    else timer = setTimeout(() => call(value), wait);
   };
+  throttled.pending = () => timer !== null;
+  return throttled;
 }
 
 function fillSelect(select, values) {
@@ -62,6 +66,7 @@ export class Controls {
     this.root = root;
     this.options = options;
     this.change = change;
+    this.dragging = new Map(); // slider -> whether it still has a value to send
     this.bindAll();
   }
 
@@ -78,8 +83,7 @@ export class Controls {
         el.min = String(Math.max(Number(el.min), option.min));
       }
       if (el.id === "") el.id = `control-${name}`;
-      const report = () => {
-        const value = parseFor(option, el);
+      const report = (value) => {
         if (typeof value === "number" && Number.isNaN(value)) return;
         if (Array.isArray(value) && value.some(Number.isNaN)) return;
         this.change(name, value, scope);
@@ -88,12 +92,13 @@ export class Controls {
         // Sliders report while dragging, at most every SLIDER_MS and always the final value
         // (each change of a data slider regenerates the data on the server).
         const throttled = throttle(report, SLIDER_MS);
+        this.dragging.set(el, throttled.pending);
         el.addEventListener("input", () => {
           this.showValue(name, el.value);
-          throttled();
+          throttled(parseFor(option, el));
         });
       } else {
-        el.addEventListener("change", report);
+        el.addEventListener("change", () => report(parseFor(option, el)));
       }
     }
   }
@@ -131,9 +136,12 @@ export class Controls {
       for (const el of this.root.querySelectorAll(`[${attr}="${name}"]`)) {
         const typing = el.type === "text" || el.type === "number";
         if (!force && typing && document.activeElement === el) continue;
+        // An echo of an earlier value must not pull a slider back while it is dragged.
+        if (!force && this.dragging.get(el)?.()) continue;
         this.setElement(el, value);
       }
-      if (value !== null && value !== undefined) this.showValue(name, String(value));
+      const dragged = [...this.dragging].some(([el, pending]) => el.dataset.field === name && pending());
+      if (value !== null && value !== undefined && !dragged) this.showValue(name, String(value));
     }
   }
 
