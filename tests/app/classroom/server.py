@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +143,13 @@ def run(main: Any) -> Any:
         finally:
             await Client.close_all()
 
-    return asyncio.run(wrapper())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(wrapper())
+    # Playwright's sync API keeps a loop running in this thread: run ours beside it.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, wrapper()).result()
 
 
 class Client:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from app.classroom.broker import LocalBroker
 from app.classroom.mailbox import Mailbox
+from tests.app.classroom.server import run
 
 
 def test_published_payloads_reach_every_subscriber_as_the_same_bytes():
@@ -18,7 +17,7 @@ def test_published_payloads_reach_every_subscriber_as_the_same_bytes():
         broker.publish("R", "frame", frame)
         return frame, [await box.get() for box in boxes]
 
-    frame, got = asyncio.run(main())
+    frame, got = run(main())
     assert all(g is frame for g in got)  # encoded once, never copied per follower
 
 
@@ -34,7 +33,7 @@ def test_a_late_subscriber_gets_the_latest_of_each_key_in_order():
         await broker.subscribe("R", box)
         return [await box.get() for _ in range(len(box))]
 
-    assert asyncio.run(main()) == ["c2", b"f2"]
+    assert run(main()) == ["c2", b"f2"]
 
 
 def test_unsubscribed_and_forgotten_rooms_receive_nothing():
@@ -50,7 +49,7 @@ def test_unsubscribed_and_forgotten_rooms_receive_nothing():
         await broker.subscribe("R", late)
         return len(a), len(b), len(late)
 
-    assert asyncio.run(main()) == (0, 1, 0)
+    assert run(main()) == (0, 1, 0)
 
 
 def test_events_reach_listeners_as_json_copies():
@@ -66,7 +65,7 @@ def test_events_reach_listeners_as_json_copies():
         await broker.publish_event("R", event)
         return event, seen
 
-    event, seen = asyncio.run(main())
+    event, seen = run(main())
     assert seen == [{"type": "kick", "name": "Bo", "tags": ["a"]}]
     assert seen[0] is not event
 
@@ -83,4 +82,4 @@ def test_discard_forgets_the_retained_frame_and_drops_unsent_copies():
         await broker.subscribe("R", late)
         return [await box.get() for _ in range(len(box))], [await late.get()], len(late)
 
-    assert asyncio.run(main()) == (["c1"], ["c1"], 0)
+    assert run(main()) == (["c1"], ["c1"], 0)

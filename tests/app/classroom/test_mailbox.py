@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from app.classroom.mailbox import Mailbox, pump
+from tests.app.classroom.server import run
 
 
 def drain(mailbox: Mailbox) -> list:
     out = []
     while len(mailbox):
-        out.append(asyncio.run(mailbox.get()))
+        out.append(run(mailbox.get()))
     return out
 
 
@@ -56,7 +57,7 @@ def test_pump_sends_everything_then_stops_when_closed():
         await asyncio.wait_for(task, 1)
         return sent
 
-    assert asyncio.run(main()) == ["a", b"f", "b"]
+    assert run(main()) == ["a", b"f", "b"]
 
 
 def test_a_slow_sender_misses_frames_but_gets_the_newest():
@@ -78,6 +79,6 @@ def test_a_slow_sender_misses_frames_but_gets_the_newest():
         await asyncio.wait_for(task, 1)
         return received, box.replaced
 
-    received, replaced = asyncio.run(main())
+    received, replaced = run(main())
     assert received[-1] == (99).to_bytes(2, "little")
     assert len(received) == 2 and replaced == 98

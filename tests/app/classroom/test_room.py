@@ -15,6 +15,7 @@ from app.classroom.mailbox import Mailbox
 from app.classroom.parts import RoomError
 from app.classroom.room import Room
 from app.classroom.store import Store
+from tests.app.classroom.server import run
 
 
 class DictRunner:
@@ -84,10 +85,6 @@ def store(tmp_path):
     s.create_room("AC3D4E", hash_secret("s3cret"))
     yield s
     s.close()
-
-
-def run(coro):
-    return asyncio.run(coro)
 
 
 async def new_room(store, broker=None, **kw) -> Room:
