@@ -54,6 +54,10 @@ def test_instructor_and_student_main_flow(new_page, room_server):
     student.page.wait_for_function(
         "() => document.querySelector('[data-field=learning_rate]').value === '0.3'"
     )
+    teacher.page.evaluate("window.classroom.stage.send('configure', {batch_size: 17})")
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-config-summary]').textContent.includes('Batch size: 17')"
+    )
     # A neuron added and a weight edited by the instructor reach the student's page.
     teacher.page.click("[data-action=add_neuron_0]")
     student.page.wait_for_function(

@@ -12,6 +12,9 @@ import { LineChart } from "../linechart.js";
 import { Metrics } from "../metrics.js";
 import { NetworkView } from "../network-view.js";
 
+// Settings shown as text under the controls, so followers see every value that matters.
+const SUMMARY = ["problem", "noise", "train_percent", "batch_size", "features", "regularization",
+  "regularization_rate", "optimizer", "loss", "epochs_per_frame"];
 const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const VIEW = { palette: "default", discretize: false, classView: "all", selecting: false, full: true };
 
@@ -118,6 +121,9 @@ export class Stage {
     $("[data-field=activation]").value = Array.isArray(config.activation) ? config.activation[0] : config.activation;
     $("[data-field=dataset]").value = config.dataset;
     $("[data-field-value=hidden]").textContent = config.hidden.length ? config.hidden.join(", ") : "none";
+    $("[data-config-summary]").textContent = SUMMARY.filter((k) => k in config)
+      .map((k) => `${label(k)}: ${[config[k]].flat().map((v) => label(String(v))).join(", ")}`)
+      .join(" · ");
     this.buildNetwork();
   }
 
