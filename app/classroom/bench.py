@@ -190,6 +190,12 @@ class Bench:
             "cpu": self.cpu,
             "load_average": [round(x, 2) for x in os.getloadavg()],
         }
+        server_cores = self.cpu.get("server_cores")
+        if server_cores:
+            # Load-independent capacity: the server is one event loop, so one core at most.
+            sends_per_cpu_s = float(fps.sum()) / server_cores
+            result["server_frame_sends_per_cpu_second"] = round(sends_per_cpu_s)
+            result["fps_per_follower_at_one_full_core"] = round(sends_per_cpu_s / self.n, 1)
         result["meets_target"] = bool(
             fps.min() >= TARGET_FPS and lat.size and np.percentile(lat, 95) <= TARGET_P95_MS
         )
