@@ -88,6 +88,14 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def has_array(message: bytes, name: str) -> bool:
+    """Whether the frame carries the array `name` (a byte search in the header, no parsing)."""
+    if len(message) < _LENGTH.size:
+        return False
+    (length,) = _LENGTH.unpack_from(message, 0)
+    return message.find(f'"name":"{name}"'.encode(), _LENGTH.size, _LENGTH.size + length) >= 0
+
+
 def decode(message: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Parse a frame back into its header and arrays (quantised maps are dequantised).
 

@@ -6,6 +6,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable
 
+from app.frames import has_array
 from app.protocol import CloseCode
 
 
@@ -25,6 +26,9 @@ class Outbox:
         self._max_texts = max_texts
         self._on_drop = on_drop
         self.close_request: tuple[int, str] | None = None
+        # The input maps ride only on some frames; until one of those actually went out
+        # (not replaced by a newer frame), the session keeps adding them.
+        self.needs_inputs = True
         self.frames_sent = 0
         self.frames_dropped = 0
         self.bytes_sent = 0
@@ -73,6 +77,8 @@ class Outbox:
                 return self._texts.popleft()
             if self._frame is not None:
                 frame, self._frame = self._frame, None
+                if self.needs_inputs and has_array(frame, "inputs"):
+                    self.needs_inputs = False
                 return frame
             self._ready.clear()
             await self._ready.wait()

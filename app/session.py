@@ -149,7 +149,8 @@ class Session:
             grid_size=self.view["grid_size"],
             thumb_size=self.view["thumb_size"],
             selected=self.selected,
-            include_inputs=self.inputs_due,
+            include_inputs=self.inputs_due
+            or any(getattr(s, "needs_inputs", False) for s in self.subscribers),
             levels=self.settings.map_levels,
         )
         self.seq += 1
@@ -161,6 +162,9 @@ class Session:
         """A frame of the old shape must never follow the new `config`."""
         self.inputs_due = True
         self.frame_start_epoch = None
+        for subscriber in self.subscribers:
+            if hasattr(subscriber, "needs_inputs"):
+                subscriber.needs_inputs = True
         if self.selected is not None and not self.node_exists(*self.selected):
             self.selected = None
         for subscriber in self.subscribers:

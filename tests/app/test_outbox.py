@@ -84,3 +84,30 @@ def test_a_routine_frame_is_not_built_while_the_previous_one_waits():
     session.publish_frame()  # a frame after a change is always built and replaces it
     assert session.seq == seq + 1 and outbox.frames_dropped == 2
     assert drain(outbox)[-1] is not None
+
+
+def test_input_maps_keep_coming_until_a_frame_carrying_them_was_sent():
+    import numpy as np
+
+    from app import frames
+    from app.session import Session
+    from app.settings import Settings
+
+    async def run():
+        session = Session("s", Settings(), np.random.default_rng(0))
+        outbox = Outbox(10)
+        session.subscribers = [outbox]
+
+        async def sent_frame() -> bytes:
+            return await asyncio.wait_for(outbox.next(), 1)
+
+        session.publish_frame()
+        session.publish_frame()  # replaces the first before the socket took it
+        assert frames.has_array(await sent_frame(), "inputs")
+        session.publish_frame()
+        assert not frames.has_array(await sent_frame(), "inputs")
+        session.network_rebuilt()
+        session.publish_frame()
+        assert frames.has_array(await sent_frame(), "inputs")
+
+    asyncio.run(run())
