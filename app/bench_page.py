@@ -94,7 +94,14 @@ def measure(url: str, seconds: float, warmup: float) -> dict:
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url)
         page.wait_for_function("() => window.playground && window.playground.page.last")
-        page.wait_for_function("() => window.playground.page.config.hidden.length === 6")
+        # The page sends the hash's config on connecting; measure once the server applied it.
+        page.wait_for_function(
+            """() => {
+                const want = new URLSearchParams(location.hash.slice(1)).get('hidden');
+                const have = window.playground.page.config.hidden.join(',');
+                return want === null || want === have;
+            }"""
+        )
         cdp = page.context.new_cdp_session(page)
         cdp.send("Performance.enable")
         page.click("[data-action=play]")
