@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import websockets
 
+from app.classroom.framestamp import ZFRAME, expand
+
 TARGET_FPS = 20.0
 TARGET_P95_MS = 250.0
 
@@ -44,8 +46,12 @@ def now_ms() -> float:
 
 
 def header_of(message: bytes) -> dict[str, Any]:
+    """The frame's header (a `zframe` is expanded first, as the page does)."""
     length = int.from_bytes(message[:4], "little")
-    return json.loads(message[4 : 4 + length])
+    header = json.loads(message[4 : 4 + length])
+    if header.get("type") == ZFRAME:
+        return header_of(expand(message))
+    return header
 
 
 class Bench:

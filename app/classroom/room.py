@@ -45,7 +45,7 @@ class Room:
         store: Store,
         make_runner: MakeRunner,
         max_followers: int = 200,
-        stamp: Callable[[bytes], bytes] = lambda frame: frame,
+        prepare: Callable[[bytes], bytes] = lambda frame: frame,
         grace_seconds: float = 60.0,
     ) -> None:
         self.code = record.code
@@ -56,7 +56,7 @@ class Room:
         self.store = store
         self.make_runner = make_runner
         self.max_followers = max_followers
-        self.stamp = stamp  # adds the send time to a frame's header (once per frame)
+        self.prepare = prepare  # once per frame before the fan-out: stamp time, compress
         self.grace_seconds = grace_seconds  # how long a lost student keeps name and fork
         self.members: dict[str, Member] = {}
         self._expiries: set[asyncio.Task[None]] = set()  # grace timers of away students
@@ -86,7 +86,7 @@ class Room:
         elif kind == "frame":
             assert isinstance(payload, bytes)
             self.dirty = True
-            self.broker.publish(self.code, frame_key(payload), self.stamp(payload))
+            self.broker.publish(self.code, frame_key(payload), self.prepare(payload))
         elif kind in FANOUT_TYPES:
             assert payload is not None
             self.dirty = True

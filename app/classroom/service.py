@@ -22,7 +22,7 @@ from app.classroom.codes import (
     normalize_join_code,
     secret_matches,
 )
-from app.classroom.framestamp import stamp
+from app.classroom.framestamp import compress, stamp
 from app.classroom.parts import MakeRunner, RoomError
 from app.classroom.room import Room
 from app.classroom.store import Store, default_data_dir
@@ -52,6 +52,7 @@ class ClassroomSettings:
     room_creations: int = 10  # new rooms per client address per 10 minutes
     snapshot_seconds: float = 3.0  # the live run is saved at least this often while it changes
     grace_seconds: float = 60.0  # a disconnected student keeps name and fork this long
+    compress_frames: bool = True  # fan out zframes (compressed once per frame)
     idle_seconds: float = 900.0  # a room with nobody in it is unloaded (its state stays saved)
 
     @classmethod
@@ -64,6 +65,7 @@ class ClassroomSettings:
             "room_creations": _env_number("ROOM_CREATIONS", cls.room_creations),
             "snapshot_seconds": _env_number("SNAPSHOT_SECONDS", cls.snapshot_seconds, float),
             "grace_seconds": _env_number("ROOM_GRACE_SECONDS", cls.grace_seconds, float),
+            "compress_frames": bool(_env_number("ROOM_COMPRESS_FRAMES", 1)),
             "idle_seconds": _env_number("ROOM_IDLE_SECONDS", cls.idle_seconds, float),
         }
         values.update(overrides)
@@ -73,6 +75,10 @@ class ClassroomSettings:
 def _stamp_now(frame: bytes) -> bytes:
     # Wall-clock milliseconds, comparable with the browser's Date.now() on the same host.
     return stamp(frame, sent_at=round(time.time() * 1000, 1))
+
+
+def _stamp_and_compress(frame: bytes) -> bytes:
+    return compress(_stamp_now(frame))
 
 
 class Classroom:
@@ -187,7 +193,7 @@ class Classroom:
                 store=self.store,
                 make_runner=self.make_runner,
                 max_followers=self.settings.max_students,
-                stamp=_stamp_now,
+                prepare=_stamp_and_compress if self.settings.compress_frames else _stamp_now,
                 grace_seconds=self.settings.grace_seconds,
             )
             await room.start()

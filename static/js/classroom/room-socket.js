@@ -29,6 +29,12 @@ const FINAL = new Set([
   RoomClose.REPLACED,
 ]);
 
+/** The frame inside a `zframe` (zlib stream; the room compresses each frame once). */
+export async function inflate(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return new Response(stream).arrayBuffer();
+}
+
 export class RoomSocket {
   /**
    * @param {string} url ws(s)://host/ws/room/CODE
@@ -56,9 +62,18 @@ export class RoomSocket {
     this.ws = ws;
   }
 
+  /** Messages are handled in arrival order, also while a compressed frame is expanded. */
   receive(data) {
+    this.chain = (this.chain || Promise.resolve())
+      .then(() => this.handle(data))
+      .catch((error) => console.error("room message failed:", error));
+  }
+
+  async handle(data) {
     if (typeof data !== "string") {
-      this.handlers.onFrame(parseFrame(data));
+      let frame = parseFrame(data);
+      if (frame.type === "zframe") frame = parseFrame(await inflate(frame.arrays.z.data));
+      this.handlers.onFrame(frame);
       return;
     }
     const message = JSON.parse(data);

@@ -189,6 +189,7 @@ export class Stage {
       this.buildNetwork();
     }
     this.view.draw(frame, VIEW);
+    this.last = frame;
     this.drawn += 1;
     this.lastEpoch = frame.epoch;
   }

@@ -19,6 +19,7 @@ from typing import Any
 
 import websockets
 
+from app.classroom.framestamp import expand
 from app.frames import decode
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -163,6 +164,7 @@ class Client:
         self.label = label
         self.texts: list[dict[str, Any]] = []
         self.frames: list[dict[str, Any]] = []  # decoded headers, with the arrival time
+        self.zframes = 0  # how many frames came compressed
         self.closed: tuple[int, str] | None = None
         self._changed = asyncio.Event()
         self._task = asyncio.create_task(self._read())
@@ -179,7 +181,8 @@ class Client:
         try:
             async for message in self.ws:
                 if isinstance(message, bytes):
-                    header, _ = decode(message)
+                    self.zframes += message[:64].find(b'"zframe"') >= 0
+                    header, _ = decode(expand(message))
                     header["received_at"] = time.time() * 1000
                     self.frames.append(header)
                 else:

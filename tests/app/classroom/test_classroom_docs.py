@@ -37,7 +37,7 @@ def test_every_room_message_is_documented(kind):
 
 @pytest.mark.parametrize(
     "name", ["MAX_ROOMS", "MAX_STUDENTS", "JOIN_FAILURES", "JOIN_WINDOW", "SNAPSHOT_SECONDS",
-             "ROOM_IDLE_SECONDS", "ROOM_CREATIONS", "ROOM_GRACE_SECONDS", "DATA_DIR"]
+             "ROOM_IDLE_SECONDS", "ROOM_CREATIONS", "ROOM_GRACE_SECONDS", "ROOM_COMPRESS_FRAMES", "DATA_DIR"]
 )  # fmt: skip
 def test_every_classroom_setting_is_documented(name):
     assert f"PLAYGROUND_{name}" in DOC

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from app import frames
-from app.classroom.framestamp import has_array, stamp
+from app.classroom.framestamp import ZFRAME, compress, expand, has_array, stamp
 
 
 def make_frame(with_inputs: bool) -> bytes:
@@ -40,3 +40,19 @@ def test_the_payload_stays_four_byte_aligned():
 def test_has_array_finds_the_once_per_rebuild_inputs():
     assert has_array(make_frame(with_inputs=True), "inputs")
     assert not has_array(make_frame(with_inputs=False), "inputs")
+
+
+def test_a_zframe_is_a_valid_frame_that_expands_to_the_exact_original():
+    frame = stamp(make_frame(with_inputs=True), sent_at=12.5)
+    packed = compress(frame)
+    header, arrays = frames.decode(packed)  # any frame reader can read the wrapper
+    assert header["type"] == ZFRAME and header["size"] == len(frame)
+    assert (4 + int.from_bytes(packed[:4], "little")) % 4 == 0
+    assert expand(packed) == frame
+    assert expand(frame) == frame  # an ordinary frame passes through
+
+
+def test_compression_pays_on_real_maps():
+    smooth = np.add.outer(np.linspace(-1, 1, 100), np.linspace(-1, 1, 100)) / 2
+    frame = frames.encode({"type": "frame"}, [("output", frames.quantise(smooth, -1.0, 1.0, 32))])
+    assert len(compress(frame)) < len(frame) / 3

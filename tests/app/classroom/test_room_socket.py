@@ -40,8 +40,23 @@ def test_every_student_follows_the_instructors_changes(server):
             assert frame["sent_at"] <= frame["received_at"]
         roster = await teacher.text("roster", lambda d: len(d["students"]) == 3)
         assert sorted(x["name"] for x in roster["students"]) == ["s0", "s1", "s2"]
+        # Fanned-out frames travel compressed once (zframes).
+        assert all(s.zframes == len(s.frames) for s in students)
 
     run(main())
+
+
+def test_frame_compression_can_be_turned_off(start_server):
+    server = start_server(PLAYGROUND_ROOM_COMPRESS_FRAMES="0")
+
+    async def main():
+        room, teacher, (student,) = await instructor_and_students(server, 1)
+        await teacher.send("step", epochs=2)
+        await student.until(lambda: any(f["epoch"] == 2 for f in student.frames))
+        return student
+
+    student = run(main())
+    assert student.zframes == 0 and student.frames
 
 
 def test_a_late_joiner_gets_the_input_maps_sent_only_after_the_last_rebuild(server):
