@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
-        ws="websockets-sansio",
+        ws="app.wsproto:FastDeflateProtocol",
         ws_per_message_deflate=True,
         ws_max_size=max(settings.max_message_bytes * HARD_MESSAGE_FACTOR, 1 << 20),
     )

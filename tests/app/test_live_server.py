@@ -187,3 +187,22 @@ def test_a_message_far_beyond_the_size_limit_is_refused_by_the_server_with_1009(
             assert closed.value.rcvd.code == 1009
 
     asyncio.run(scenario())
+
+
+def test_default_config_frames_stay_under_4_kb_on_the_wire(live_server):
+    from app.bench import CountingConnection
+
+    async def scenario():
+        async with connect(
+            live_server.ws_url, compression="deflate", create_connection=CountingConnection
+        ) as ws:
+            await next_frame(ws)  # hello, dataset, status and the first frame
+            await send(ws, "play")
+            await next_frame(ws, lambda h: h["epoch"] >= 2)
+            start, count = ws.wire_bytes, 0
+            while count < 30:
+                header, _ = await next_frame(ws)
+                count += 1
+            return (ws.wire_bytes - start) / count
+
+    assert asyncio.run(scenario()) <= 4096

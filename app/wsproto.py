@@ -1,0 +1,39 @@
+"""uvicorn's websockets-sansio protocol with a faster permessage-deflate level.
+
+uvicorn compresses every message at zlib's default level 6. Frames are smooth uint8 maps:
+level 1 deflates them about twice as fast for about 20% more bytes (the default frame stays
+under 4 KB, the 6x8 network's under 16 KB; measured by `python -m app.bench`). Everything
+else (window bits, memory level) is uvicorn's.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+from websockets.server import ServerProtocol
+
+DEFLATE_LEVEL = 1
+WINDOW_BITS = 12  # uvicorn's choice: 4 KB windows keep a socket's zlib state small
+MEM_LEVEL = 5
+
+
+class FastDeflateProtocol(WebSocketsSansIOProtocol):
+    """`ws="app.wsproto:FastDeflateProtocol"` in uvicorn.run."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.config.ws_per_message_deflate:
+            return
+        factory = ServerPerMessageDeflateFactory(
+            server_max_window_bits=WINDOW_BITS,
+            client_max_window_bits=WINDOW_BITS,
+            compress_settings={"memLevel": MEM_LEVEL, "level": DEFLATE_LEVEL},
+        )
+        self.conn = ServerProtocol(
+            extensions=[factory],
+            max_size=self.config.ws_max_size,
+            logger=logging.getLogger("uvicorn.error"),
+        )
