@@ -35,10 +35,21 @@ def test_every_room_message_is_documented(kind):
     assert f"`{kind}`" in DOC
 
 
-@pytest.mark.parametrize(
-    "name", ["MAX_ROOMS", "MAX_STUDENTS", "JOIN_FAILURES", "JOIN_WINDOW", "SNAPSHOT_SECONDS",
-             "ROOM_IDLE_SECONDS", "ROOM_CREATIONS", "ROOM_GRACE_SECONDS", "ROOM_COMPRESS_FRAMES", "DATA_DIR"]
-)  # fmt: skip
+SETTINGS = [
+    "MAX_ROOMS",
+    "MAX_STUDENTS",
+    "JOIN_FAILURES",
+    "JOIN_WINDOW",
+    "SNAPSHOT_SECONDS",
+    "ROOM_IDLE_SECONDS",
+    "ROOM_CREATIONS",
+    "ROOM_GRACE_SECONDS",
+    "ROOM_COMPRESS_FRAMES",
+    "DATA_DIR",
+]
+
+
+@pytest.mark.parametrize("name", SETTINGS)
 def test_every_classroom_setting_is_documented(name):
     assert f"PLAYGROUND_{name}" in DOC
 
