@@ -10,7 +10,7 @@ from app import protocol
 from app.options import split_server_fields
 from app.protocol import Message, ProtocolError
 from app.session import Session
-from engine import ConfigError, DataError, Dataset, dataset_from_csv
+from engine import Config, ConfigError, DataError, Dataset, dataset_from_csv
 
 Reply = Callable[[dict[str, Any]], None]
 SEED_LIMIT = 2**32
@@ -35,6 +35,15 @@ async def configure(session: Session, data: dict[str, Any], reply: Reply) -> Non
     server, engine = split_server_fields(data, session.settings)
     rebuilt = {"data": False, "network": False}
     if engine:
+        # A dataset's default size (1200 for regression) must fit this server's limit too.
+        wanted = Config.from_dict(engine, base=session.trainer.config)
+        limit = session.settings.max_points
+        if wanted.dataset != "custom" and wanted.points() > limit:
+            raise ProtocolError(
+                "invalid_field",
+                f"num_points: must be at most {limit} on this server (got {wanted.points()})",
+                "num_points",
+            )
         rebuilt = dict(session.trainer.configure(engine))
     session.view.update(server)
     if rebuilt["network"] or "thumb_size" in server:

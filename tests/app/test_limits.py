@@ -160,3 +160,12 @@ def test_detached_sessions_count_towards_the_limit_until_they_expire():
         now[0] += 11
         with connect(client) as (ws, hello):
             assert hello["resumed"] is False
+
+
+def test_a_default_dataset_size_over_the_points_limit_is_refused():
+    with running_app(max_points=1000) as client, connect(client) as (ws, _):
+        ws.send("configure", {"problem": "regression"})  # 1200 points by default
+        error = ws.error()
+        assert error["field"] == "num_points" and "at most 1000" in error["message"]
+        ws.send("configure", {"problem": "regression", "num_points": 1000})
+        assert len(ws.expect("dataset")["points"]) == 1000
