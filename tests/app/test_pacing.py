@@ -11,6 +11,7 @@ from app import frames
 from app.pacing import Scheduler
 from app.session import Session
 from app.settings import Settings
+from engine import Config, Trainer
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -135,6 +136,11 @@ def test_a_step_over_expensive_epochs_is_sliced_and_exact(epochs):
     assert session.trainer.epoch == epochs
     assert len(slices) >= 2 * epochs  # not one blocking call per epoch
     assert recorder.headers[-1]["epoch"] == epochs
+    reference = Trainer(Config())  # the same seeds, trained in one call
+    reference.train_epochs(epochs)
+    for (w, b), (w_ref, b_ref) in zip(session.trainer.weights(), reference.weights(), strict=True):
+        np.testing.assert_array_equal(w, w_ref)  # not a batch more or less
+        np.testing.assert_array_equal(b, b_ref)
 
 
 def test_step_with_no_training_points_is_refused():
