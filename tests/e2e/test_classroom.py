@@ -26,6 +26,7 @@ def badge(pg) -> str:
 def test_instructor_and_student_main_flow(new_page, room_server):
     teacher = new_page(room_server.base)
     teacher.page.goto(f"{room_server.base}/classroom")
+    teacher.screenshot("classroom-landing")
     teacher.page.click("[data-action=create-room]")
     teacher.page.wait_for_url(re.compile(r"/room/[A-Z0-9]{6}$"))
     teacher.page.wait_for_function(
