@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import urllib.request
 from typing import Any
 
@@ -206,3 +207,38 @@ def test_default_config_frames_stay_under_4_kb_on_the_wire(live_server):
             return (ws.wire_bytes - start) / count
 
     assert asyncio.run(scenario()) <= 4096
+
+
+def test_a_client_that_stops_reading_drops_frames_and_slows_nobody(live_server):
+    port = int(live_server.url.rsplit(":", 1)[1])
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # backs up after a few frames
+    raw.connect(("127.0.0.1", port))
+
+    def dropped() -> float:
+        text = get(live_server.url + "/metrics")[2]
+        return float(text.split("\nplayground_frames_dropped_total ")[1].split()[0])
+
+    async def scenario():
+        async with (
+            connect(live_server.ws_url, sock=raw, max_queue=1) as stalled,
+            connect(live_server.ws_url) as busy,
+        ):
+            await next_text(stalled, "hello")
+            await send(stalled, "configure", {"grid_size": 200, "thumb_size": 50, "fps": 60})
+            await send(stalled, "play")
+            stalled.transport.pause_reading()  # stop reading the socket altogether
+            await next_text(busy, "hello")
+            await send(busy, "play")
+            first, _ = await next_frame(busy)
+            seq = first["seq"]
+            while dropped() == 0:
+                header, _ = await next_frame(busy, lambda h, after=seq: h["seq"] >= after + 10)
+                seq = header["seq"]
+                assert seq < first["seq"] + 3000, "the stalled client never dropped a frame"
+            # Meanwhile the busy session kept its pace: 30 more frames come at once.
+            await next_frame(busy, lambda h: h["seq"] >= seq + 30)
+            stalled.transport.resume_reading()
+            await next_frame(stalled)  # it catches up with the latest state, not a backlog
+
+    asyncio.run(scenario())
