@@ -27,6 +27,7 @@ from app.classroom.parts import (
     Runner,
     text,
 )
+from app.classroom.roster import Roster
 from app.classroom.store import RoomRecord, Store
 
 FRAME_KEYS = ("frame", "frame_inputs")
@@ -55,12 +56,10 @@ class Room:
         self.broker = broker
         self.store = store
         self.make_runner = make_runner
-        self.max_followers = max_followers
+        self.roster = Roster(max_followers, record.kicked)
         self.prepare = prepare  # once per frame before the fan-out: stamp time, compress
         self.grace_seconds = grace_seconds  # how long a lost student keeps name and fork
-        self.members: dict[str, Member] = {}
         self._expiries: set[asyncio.Task[None]] = set()  # grace timers of away students
-        self.kicked: set[str] = set(record.kicked)  # casefolded names refused from now on
         self.live: Runner | None = None
         self.dirty = False  # the live run changed since the last snapshot
         self._op = asyncio.Lock()  # serialises live-run messages with snapshots
@@ -119,11 +118,15 @@ class Room:
 
     # Membership ------------------------------------------------------------------------
 
+    @property
+    def members(self) -> dict[str, Member]:
+        return self.roster.members
+
     def students(self) -> list[Member]:
-        return [m for m in self.members.values() if not m.instructor]
+        return self.roster.students()
 
     def instructors(self) -> list[Member]:
-        return [m for m in self.members.values() if m.instructor]
+        return self.roster.instructors()
 
     async def join(self, mailbox: Mailbox, name: object = None, rejoin: object = None) -> Member:
         """Add a student in follow mode; RoomError says why not.
@@ -131,34 +134,12 @@ class Room:
         `rejoin` is the id from an earlier `you`: within the grace period the student gets
         their place back (name, mode, fork) on this new connection.
         """
-        again = self.members.get(rejoin) if isinstance(rejoin, str) else None
-        if again is not None and not again.instructor and not self.ended:
+        self._check_open()
+        again = self.roster.returning(rejoin)
+        if again is not None:
             await self._reattach(again, mailbox)
             return again
-        if self.ended:
-            raise RoomError("room_ended", "this room has ended", RoomClose.ROOM_ENDED)
-        if self.locked:
-            raise RoomError(
-                "room_locked", "the instructor has locked this room", RoomClose.ROOM_LOCKED
-            )
-        students = self.students()
-        if len(students) >= self.max_followers:
-            raise RoomError(
-                "room_full",
-                f"this room is full ({self.max_followers} students at most)",
-                RoomClose.ROOM_FULL,
-            )
-        if name is None or (isinstance(name, str) and not name.strip()):
-            name = self._free_name()
-        name = validate_name(name)
-        if name.casefold() in self.kicked:
-            raise RoomError(
-                "kicked", "the instructor removed this name from the room", RoomClose.KICKED
-            )
-        if any(m.name.casefold() == name.casefold() for m in students):
-            raise RoomError("name_taken", f"the name {name!r} is taken in this room; pick another")
-        member = Member(name, mailbox)
-        self.members[member.id] = member
+        member = self.roster.admit(mailbox, name, self.locked)
         mailbox.offer(member.you())
         await self.broker.subscribe(self.code, mailbox)
         await self._roster_changed()
@@ -166,21 +147,16 @@ class Room:
 
     async def join_instructor(self, mailbox: Mailbox) -> Member:
         """Add a control connection (the caller has checked the secret)."""
-        if self.ended:
-            raise RoomError("room_ended", "this room has ended", RoomClose.ROOM_ENDED)
-        member = Member("Instructor", mailbox, instructor=True)
-        self.members[member.id] = member
+        self._check_open()
+        member = self.roster.admit_instructor(mailbox)
         mailbox.offer(member.you())
         await self.broker.subscribe(self.code, mailbox)
         await self._roster_changed()
         return member
 
-    def _free_name(self) -> str:
-        taken = {m.name.casefold() for m in self.students()}
-        n = len(taken) + 1
-        while f"student {n}" in taken:
-            n += 1
-        return f"Student {n}"
+    def _check_open(self) -> None:
+        if self.ended:
+            raise RoomError("room_ended", "this room has ended", RoomClose.ROOM_ENDED)
 
     async def _reattach(self, member: Member, mailbox: Mailbox) -> None:
         old = member.mailbox
@@ -216,7 +192,7 @@ class Room:
 
     async def leave(self, member: Member) -> None:
         """Remove a member (and close their fork)."""
-        if self.members.pop(member.id, None) is None:
+        if not self.roster.remove(member):
             return
         await self.broker.unsubscribe(self.code, member.mailbox)
         if member.fork is not None:
@@ -366,11 +342,9 @@ class Room:
             await self._publish_room()
         elif kind == "kick":
             name = str(event["name"]).casefold()
-            self.kicked.add(name)
-            for m in self.students():
-                if m.name.casefold() == name:
-                    m.mailbox.offer(text("kicked", message="the instructor removed you"))
-                    await self._drop(m, RoomClose.KICKED, "removed by the instructor")
+            for m in self.roster.bar(name):
+                m.mailbox.offer(text("kicked", message="the instructor removed you"))
+                await self._drop(m, RoomClose.KICKED, "removed by the instructor")
         elif kind == "end":
             await self._end_here()
         elif kind == "push":
@@ -407,27 +381,16 @@ class Room:
     # Room status messages --------------------------------------------------------------
 
     def room_status(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "locked": self.locked,
-            "ended": self.ended,
-            "students": len(self.students()),
-            "max_students": self.max_followers,
-            "instructor_online": bool(self.instructors()),
-        }
+        return {"code": self.code, "locked": self.locked, "ended": self.ended} | (
+            self.roster.status()
+        )
 
     async def _publish_room(self) -> None:
         self.broker.publish(self.code, "room", text("room", **self.room_status()))
 
     async def _roster_changed(self) -> None:
         await self._publish_room()
-        roster = text(
-            "roster",
-            students=[
-                {"name": m.name, "mode": m.mode, "away": m.away_since is not None}
-                for m in self.students()
-            ],
-        )
+        roster = self.roster.message()
         for m in self.instructors():
             m.mailbox.offer(roster, "roster")
 
