@@ -196,7 +196,7 @@ class Client:
     async def send(self, kind: str, **data: Any) -> None:
         await self.ws.send(json.dumps({"type": kind, "data": data}))
 
-    async def until(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+    async def until(self, predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
         """Wait until predicate() is truthy (re-checked on every message); return its value."""
         async with asyncio.timeout(timeout):
             while not (value := predicate()):
