@@ -195,6 +195,13 @@ def _client_process(
     return asyncio.run(_clients(ws_url, config, seconds, n, compression))
 
 
+def _busy_seconds(url: str) -> float:
+    """The server's scheduler time so far (one worker: the metrics are its own)."""
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return float(text.split("\nplayground_busy_seconds_total ")[1].split()[0])
+
+
 def load(args: argparse.Namespace, server: Server) -> None:
     """Drive the clients from `--client-procs` processes and print the table."""
     config = {**PRESETS[args.preset], **json.loads(args.config)}
@@ -211,9 +218,11 @@ def load(args: argparse.Namespace, server: Server) -> None:
         time.sleep(WARMUP_SECONDS)
         clients = [psutil.Process(p.pid) for p in pool._processes.values()]
         cpu0, t0 = server.cpu_seconds(), time.monotonic()
+        busy0 = _busy_seconds(server.url) if args.workers == 1 else 0.0
         client_cpu0 = sum(sum(c.cpu_times()[:2]) for c in clients)
         rss = server.rss_mb()
         results = [f.result() for f in futures]
+        busy = _busy_seconds(server.url) - busy0 if args.workers == 1 else None
         client_cpu1 = sum(sum(c.cpu_times()[:2]) for c in clients if c.is_running())
         span = time.monotonic() - t0
         cpu_s = server.cpu_seconds() - cpu0
@@ -242,6 +251,11 @@ def load(args: argparse.Namespace, server: Server) -> None:
         f"{cpu_s / max(frames, 1) * 1000:.2f} ms CPU per frame received; "
         f"bench clients: CPU {(client_cpu1 - client_cpu0) / span * 100:.0f}%"
     )
+    if busy is not None:
+        print(
+            f"scheduler (training + encoding) {busy / max(frames, 1) * 1000:.2f} ms per frame "
+            "received; the rest of the server CPU is sockets, deflate and the event loop"
+        )
     rtts = sorted(r for s in stats for r in s.rtts)
     if rtts:
         p95 = rtts[int(0.95 * (len(rtts) - 1))]

@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A fresh application with its own sessions, scheduler and metrics."""
     settings = settings if settings is not None else Settings.from_env()
     metrics = Metrics()
-    scheduler = Scheduler()
+    scheduler = Scheduler(metrics=metrics)
     registry = Registry(settings, on_play=scheduler.add, on_epochs=metrics.add_epochs)
 
     @contextlib.asynccontextmanager

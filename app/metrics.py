@@ -17,6 +17,7 @@ _COUNTERS = {
     "epochs": "Training epochs run.",
     "messages": "Client messages received.",
     "errors": "Client messages answered with an error.",
+    "busy_seconds": "Seconds the scheduler spent training and encoding frames.",
 }
 
 
@@ -29,8 +30,11 @@ class Metrics:
     epochs: int = 0
     messages: int = 0
     errors: int = 0
+    busy_seconds: float = 0.0
     lag_samples: deque[float] = field(default_factory=lambda: deque(maxlen=200))
-    _history: deque[tuple[float, dict[str, int]]] = field(default_factory=lambda: deque(maxlen=64))
+    _history: deque[tuple[float, dict[str, float]]] = field(
+        default_factory=lambda: deque(maxlen=64)
+    )
 
     def add_epochs(self, n: int) -> None:
         self.epochs += n
@@ -38,7 +42,7 @@ class Metrics:
     def frame_dropped(self) -> None:
         self.frames_dropped += 1
 
-    def counters(self) -> dict[str, int]:
+    def counters(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in _COUNTERS}
 
     def sample(self, now: float) -> None:

@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Callable
 
+from app.metrics import Metrics
 from app.session import Session
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,11 @@ MIN_SLEEP = 0.002
 class Scheduler:
     """Round-robin over playing sessions; a frame is due every 1/fps per session."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, metrics: Metrics | None = None
+    ) -> None:
         self.clock = clock
+        self.metrics = metrics
         self.active: dict[str, Session] = {}  # playing sessions, in round-robin order
         self._wake: asyncio.Event | None = None  # made in run(), inside the serving loop
 
@@ -59,7 +63,10 @@ class Scheduler:
                 if not session.playing or not session.subscribers:
                     continue
                 try:
+                    start = time.perf_counter()
                     self.run_slice(session, now)
+                    if self.metrics is not None:
+                        self.metrics.busy_seconds += time.perf_counter() - start
                 except Exception:
                     log.exception("training failed in session %s; pausing it", session.id)
                     session.set_playing(False)
