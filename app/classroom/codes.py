@@ -81,11 +81,12 @@ def validate_name(raw: object) -> str:
     return name
 
 
-class GuessThrottle:
-    """Per-client budget of failed join attempts in a sliding window.
+class Throttle:
+    """Per-client budget of counted attempts in a sliding window.
 
-    A client that spends `max_failures` within `window` seconds is refused (even with a
-    valid code) until its oldest failure leaves the window.
+    For join codes, every wrong code counts: a client with `max_failures` of them within
+    `window` seconds is refused (even with a valid code) until the oldest leaves the
+    window. Room creations and share links count every attempt.
     """
 
     def __init__(
@@ -124,8 +125,8 @@ class GuessThrottle:
                 f"{int(self.window)} s; try again in {wait} s",
             )
 
-    def fail(self, client: str) -> None:
-        """Count one failed attempt."""
+    def count(self, client: str) -> None:
+        """Count one attempt against the client's budget."""
         self._failures.setdefault(client, deque()).append(self._clock())
         if len(self._failures) > 10_000:  # forget idle clients so memory stays bounded
             for key in list(self._failures)[:1000]:

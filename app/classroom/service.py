@@ -15,7 +15,7 @@ from typing import Any
 from app.classroom.broker import Broker, LocalBroker
 from app.classroom.closecodes import RoomClose
 from app.classroom.codes import (
-    GuessThrottle,
+    Throttle,
     hash_secret,
     new_join_code,
     new_secret,
@@ -95,9 +95,9 @@ class Classroom:
         self.make_runner = make_runner
         self.broker = broker or LocalBroker()
         self.store = store or Store.open(settings.data_dir)
-        self.throttle = GuessThrottle(settings.join_failures, settings.join_window)
-        self.creations = GuessThrottle(settings.room_creations, 600.0, what="new rooms")
-        self.shares = GuessThrottle(60, 600.0, what="share links")  # POST /api/snapshots
+        self.throttle = Throttle(settings.join_failures, settings.join_window)
+        self.creations = Throttle(settings.room_creations, 600.0, what="new rooms")
+        self.shares = Throttle(60, 600.0, what="share links")  # POST /api/snapshots
         self.rooms: dict[str, Room] = {}
         self._idle_since: dict[str, float] = {}
         self._loading = asyncio.Lock()
@@ -128,7 +128,7 @@ class Classroom:
         """A new room and its instructor secret (returned once, stored only as a hash)."""
         self.creations.check(client)
         self._check_capacity()
-        self.creations.fail(client)  # counts every creation, not only failed ones
+        self.creations.count(client)  # every creation counts, not only failed ones
         secret = new_secret()
         for _ in range(20):
             code = new_join_code()
@@ -155,13 +155,13 @@ class Classroom:
         try:
             code = normalize_join_code(raw_code)
         except Exception:
-            self.throttle.fail(client)
+            self.throttle.count(client)
             raise
         room = self.rooms.get(code)
         if room is None:
             record = await asyncio.to_thread(self.store.get_room, code)
             if record is None or record.ended:
-                self.throttle.fail(client)
+                self.throttle.count(client)
                 raise RoomError(
                     "room_unknown", f"no open room has the code {code}", RoomClose.ROOM_UNKNOWN
                 )
@@ -172,7 +172,7 @@ class Classroom:
         """RoomError unless `secret` is the room's instructor secret (constant-time)."""
         self.throttle.check(client)
         if not secret_matches(secret, room.record.secret_hash):
-            self.throttle.fail(client)
+            self.throttle.count(client)
             raise RoomError(
                 "unauthorized", "the instructor secret is wrong", RoomClose.UNAUTHORIZED
             )

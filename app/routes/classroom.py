@@ -102,7 +102,7 @@ async def create_snapshot(request: Request) -> dict[str, Any]:
         await asyncio.to_thread(check_shareable, state, settings)
     except ProtocolError as exc:
         raise HTTPException(422, exc.message) from None
-    classroom.shares.fail(client_of(request))  # counts every share
+    classroom.shares.count(client_of(request))  # every share counts
     snap_id = await asyncio.to_thread(classroom.store.save_snapshot, state)
     return {"id": snap_id, "url": f"/s/{snap_id}"}
 

@@ -7,8 +7,8 @@ import pytest
 from app.classroom.codes import (
     CODE_ALPHABET,
     CODE_LENGTH,
-    GuessThrottle,
     InputError,
+    Throttle,
     hash_secret,
     new_join_code,
     new_secret,
@@ -74,10 +74,10 @@ def test_markup_in_a_name_is_allowed_as_text():
 
 def test_throttle_refuses_after_max_failures_and_recovers_after_the_window():
     now = [1000.0]
-    throttle = GuessThrottle(max_failures=3, window=60.0, clock=lambda: now[0])
+    throttle = Throttle(max_failures=3, window=60.0, clock=lambda: now[0])
     for _ in range(3):
         throttle.check("1.2.3.4")
-        throttle.fail("1.2.3.4")
+        throttle.count("1.2.3.4")
     with pytest.raises(InputError) as info:
         throttle.check("1.2.3.4")
     assert info.value.code == "rate_limited"
