@@ -57,7 +57,8 @@ def test_instructor_and_student_main_flow(new_page, room_server):
     )
     teacher.page.evaluate("window.classroom.stage.send('configure', {batch_size: 17})")
     student.page.wait_for_function(
-        "() => document.querySelector('[data-config-summary]').textContent.includes('Batch size: 17')"
+        "() => document.querySelector('[data-config-summary]')"
+        ".textContent.includes('Batch size: 17')"
     )
     # A neuron added and a weight edited by the instructor reach the student's page.
     teacher.page.click("[data-action=add_neuron_0]")
@@ -70,7 +71,8 @@ def test_instructor_and_student_main_flow(new_page, room_server):
     teacher.page.locator("[data-hovercard] input").fill("2.5")
     # (Room frames travel compressed: read what the student's page drew.)
     student.page.wait_for_function(
-        "() => window.classroom.stage.last && window.classroom.stage.last.arrays.weights.data[0] === 2.5"
+        "() => window.classroom.stage.last"
+        " && window.classroom.stage.last.arrays.weights.data[0] === 2.5"
     )
     assert student.page.evaluate("window.classroom.stage.last.sent_at") > 0
     teacher.page.keyboard.press("Enter")
@@ -220,3 +222,31 @@ def test_lock_and_end_from_the_instructor_page(new_page, room_server):
             " === 'closed'"
         )
     assert "ended" in student.page.locator("[data-room-notice]").inner_text()
+
+
+@pytest.mark.browser
+def test_a_student_whose_connection_drops_gets_their_fork_back(new_page, room_server):
+    teacher, code = create_room_page(new_page, room_server)
+    student = join_page(new_page, room_server, code, "Cy")
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'follow'"
+    )
+    student.page.click("[data-action=fork]")
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'fork'"
+    )
+    student.page.select_option("[data-field=learning_rate]", "3")
+    student.page.wait_for_function("() => window.classroom.stage.config.learning_rate === 3")
+    mark = student.wire.mark()
+    student.page.evaluate("window.classroom.socket.ws.close()")  # the Wi-Fi blinks
+    # The page rejoins with its member id and the server hands back the same fork.
+    rejoin = student.wire.wait(
+        "a rejoin",
+        lambda: [m for m in student.wire.sent[mark[2] :] if m.get("type") == "join"],
+    )
+    assert "member" in rejoin[0]["data"]
+    student.wire.message_after(mark, "you", lambda d: d["mode"] == "fork")
+    student.wire.config_after(mark, lambda c: c["learning_rate"] == 3, "the fork's lr")
+    assert student.page.locator("[data-field=learning_rate]").input_value() == "3"
+    names = teacher.page.locator("[data-roster] li span").all_inner_texts()
+    assert names == ["Cy"]

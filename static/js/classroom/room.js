@@ -21,6 +21,9 @@ window.classroom = {
   get lastEpoch() {
     return stage.lastEpoch;
   },
+  get socket() {
+    return socket;
+  },
 };
 
 // ---- messages -----------------------------------------------------------------------------
