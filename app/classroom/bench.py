@@ -231,7 +231,11 @@ def start_server(port: int, data_dir: str, followers: int) -> subprocess.Popen[b
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m app.classroom.bench", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m app.classroom.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--followers", type=int, default=200)
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--url", help="bench a running server instead of starting one")
