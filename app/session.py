@@ -114,7 +114,6 @@ class Session:
             fresh
             or self._metrics is None
             or now - self._metrics_at >= METRICS_REFRESH_SECONDS
-            or len(history["train_loss"]) != self.trainer.epoch
             or not history["train_loss"]
         ):
             self._metrics = self.trainer.metrics()

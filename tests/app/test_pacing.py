@@ -151,3 +151,13 @@ def test_step_with_no_training_points_is_refused():
     asyncio.run(handlers.handle(session, Message("clear_points", None), lambda m: None))
     with pytest.raises(ProtocolError, match="no training points"):
         asyncio.run(handlers.handle(session, Message("step", {"epochs": 2}), lambda m: None))
+
+
+def test_frames_while_playing_carry_the_current_epoch_losses():
+    session, recorder = playing_session(60, 3)
+    simulate(Scheduler(), session, 0.5)
+    history = session.trainer.history
+    assert len(recorder.headers) >= 20
+    for header in recorder.headers:
+        assert header["train_loss"] == history["train_loss"][header["epoch"] - 1]
+        assert header["test_loss"] == history["test_loss"][header["epoch"] - 1]
