@@ -60,7 +60,8 @@ class Registry:
     def resume(self, session_id: str) -> Session:
         session = self.sessions.get(session_id)
         if session is None or self._expired(session, self.clock()):
-            self.sessions.pop(session_id, None)
+            if session is not None:
+                self.sessions.pop(session_id).playing = False
             raise SessionUnknown(f"session {session_id[:40]!a} is unknown or expired")
         return session
 
@@ -86,7 +87,8 @@ class Registry:
         now = self.clock()
         gone = [sid for sid, s in self.sessions.items() if self._expired(s, now)]
         for sid in gone:
-            del self.sessions[sid]
+            # Not playing any more: the scheduler forgets it too.
+            self.sessions.pop(sid).playing = False
         return len(gone)
 
     def _expired(self, session: Session, now: float) -> bool:

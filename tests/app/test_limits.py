@@ -169,3 +169,18 @@ def test_a_default_dataset_size_over_the_points_limit_is_refused():
         assert error["field"] == "num_points" and "at most 1000" in error["message"]
         ws.send("configure", {"problem": "regression", "num_points": 1000})
         assert len(ws.expect("dataset")["points"]) == 1000
+
+
+def test_an_expired_playing_session_leaves_the_scheduler_too():
+    with running_app(grace_seconds=10) as client:
+        registry, scheduler = client.app.state.registry, client.app.state.scheduler
+        now = [0.0]
+        registry.clock = lambda: now[0]
+        with connect(client) as (ws, hello):
+            ws.send("play")
+            ws.frame_where(lambda f: f.header["epoch"] >= 2)
+        assert hello["session"] in scheduler.active
+        now[0] += 11
+        assert registry.expire() == 1
+        scheduler.runnable()
+        assert hello["session"] not in scheduler.active
