@@ -14,7 +14,7 @@ from typing import Any
 
 from app.classroom.broker import Broker
 from app.classroom.closecodes import RoomClose
-from app.classroom.codes import validate_name
+from app.classroom.codes import Throttle, validate_name
 from app.classroom.framestamp import frame_key
 from app.classroom.mailbox import Mailbox, Payload
 from app.classroom.parts import (
@@ -63,6 +63,7 @@ class Room:
         self.live: Runner | None = None
         self.dirty = False  # the live run changed since the last snapshot
         self._op = asyncio.Lock()  # serialises live-run messages with snapshots
+        self._shares = Throttle(10, 60.0, what="share links")
 
     # Lifecycle -------------------------------------------------------------------------
 
@@ -300,6 +301,8 @@ class Room:
 
     async def share(self, member: Member) -> None:
         """Save what the member sees (their fork, else the live run) behind a share link."""
+        self._shares.check(member.id)  # each share stores a whole state: keep it bounded
+        self._shares.count(member.id)
         runner = member.fork or self.live
         assert runner is not None
         async with self._op:

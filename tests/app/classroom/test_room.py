@@ -10,7 +10,7 @@ import pytest
 
 from app.classroom.broker import LocalBroker
 from app.classroom.closecodes import RoomClose
-from app.classroom.codes import hash_secret
+from app.classroom.codes import InputError, hash_secret
 from app.classroom.mailbox import Mailbox
 from app.classroom.parts import RoomError
 from app.classroom.room import Room
@@ -446,3 +446,17 @@ def test_pushing_the_current_run_gives_every_student_its_exact_state(store):
     assert students[1].fork.state == {"lr": 0.7, "custom": [1, 2]}
     assert room.live.state == {"lr": 0.7, "custom": [1, 2]}
     assert store.scenarios("AC3D4E")[0]["state"] == {"lr": 0.7, "custom": [1, 2]}
+
+
+def test_share_links_are_limited_per_member(store):
+    async def main():
+        room = await new_room(store)
+        student = await room.join(Mailbox(), "Ada")
+        for _ in range(10):
+            await room.handle(student, {"type": "share"})
+        with pytest.raises(InputError) as info:
+            await room.handle(student, {"type": "share"})
+        return info.value
+
+    error = run(main())
+    assert error.code == "rate_limited" and "share links" in str(error)
