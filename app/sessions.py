@@ -54,6 +54,7 @@ class Registry:
         session = Session(session_id, self.settings, rng)
         session.on_play = self.on_play
         session.on_epochs = self.on_epochs
+        session.detached_since = self.clock()  # until a socket attaches
         self.sessions[session_id] = session
         return session
 
