@@ -60,18 +60,28 @@ def test_frame_compression_can_be_turned_off(start_server):
 
 
 def test_a_late_joiner_gets_the_input_maps_sent_only_after_the_last_rebuild(server):
+    def has_inputs(frame):
+        return any(a["name"] == "inputs" for a in frame["arrays"])
+
     async def main():
         room, teacher, _ = await instructor_and_students(server, 0)
         await teacher.send("configure", hidden=[3])
         await teacher.send("step", epochs=5)
         await teacher.until(lambda: any(f["epoch"] == 5 for f in teacher.frames))
+        await teacher.send("step", epochs=3)  # a later frame, without the input maps
+        await teacher.until(lambda: any(f["epoch"] == 8 for f in teacher.frames))
         late = await Client.join(server, room["code"], name="late")
-        await late.until(lambda: any(f["epoch"] == 5 for f in late.frames))
-        return late.frames
+        await late.until(lambda: any(f["epoch"] == 8 for f in late.frames))
+        return teacher.frames, late.frames
 
-    frames = run(main())
-    with_inputs = [f for f in frames if any(a["name"] == "inputs" for a in f["arrays"])]
-    assert with_inputs and with_inputs[0]["epoch"] == 0  # the rebuild's frame, kept apart
+    sent, frames = run(main())
+    # The rebuild's frame carried the input maps (at epoch 0, or 5 if the server coalesced).
+    rebuild = [f for f in sent if has_inputs(f)][-1]
+    assert rebuild["epoch"] < 8 and not has_inputs(sent[-1])
+    # It was kept apart from the newest frame, so the late joiner got both.
+    with_inputs = [f for f in frames if has_inputs(f)]
+    assert [f["epoch"] for f in with_inputs] == [rebuild["epoch"]]
+    assert frames[-1]["epoch"] == 8
     neurons = next(a for a in with_inputs[0]["arrays"] if a["name"] == "neurons")
     assert neurons["shape"][0] == 3 + 1  # of the current network, not an older one
 
