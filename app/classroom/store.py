@@ -82,9 +82,18 @@ class Store:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         # Wait for other processes' locks (workers, test servers sharing the file) first.
         self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self.migrate()
+        # Switching to WAL and migrating need the write lock; when processes open a new file
+        # together SQLite may refuse at once (deadlock avoidance skips the busy wait): retry.
+        for attempt in range(50):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self.migrate()
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.02 + 0.01 * attempt)
 
     @classmethod
     def open(cls, data_dir: Path | None = None) -> Store:
