@@ -53,7 +53,7 @@ async def configure(session: Session, data: dict[str, Any], reply: Reply) -> Non
         session.broadcast(session.dataset_message())
     if rebuilt["network"] or rebuilt["data"]:
         session.broadcast(session.status_message())
-    session.publish_frame()
+    session.request_frame()
 
 
 def _require_training_points(session: Session) -> None:
@@ -74,7 +74,7 @@ async def play(session: Session, data: Any, reply: Reply) -> None:
 async def pause(session: Session, data: Any, reply: Reply) -> None:
     session.set_playing(False)
     session.broadcast(session.status_message())
-    session.publish_frame()
+    session.request_frame()
 
 
 async def step(session: Session, data: Any, reply: Reply) -> None:
@@ -88,7 +88,7 @@ async def step(session: Session, data: Any, reply: Reply) -> None:
         target = session.trainer.epoch + epochs
         await _sliced(session, lambda: _epochs_slice(session, target))
     session.broadcast(session.status_message())
-    session.publish_frame()
+    session.request_frame()
 
 
 def _epochs_slice(session: Session, target: int) -> bool:
@@ -134,7 +134,7 @@ async def reset(session: Session, data: Any, reply: Reply) -> None:
         session.trainer.reset()
     session.network_rebuilt()
     session.broadcast(session.status_message())
-    session.publish_frame()
+    session.request_frame()
 
 
 async def regenerate(session: Session, data: Any, reply: Reply) -> None:
@@ -142,7 +142,7 @@ async def regenerate(session: Session, data: Any, reply: Reply) -> None:
     session.trainer.regenerate(int(session.rng.integers(SEED_LIMIT)))
     session.broadcast(session.config_message({"data": True, "network": False}))
     session.broadcast(session.dataset_message())
-    session.publish_frame()
+    session.request_frame()
 
 
 async def set_weight(session: Session, data: dict[str, Any], reply: Reply) -> None:
@@ -152,7 +152,7 @@ async def set_weight(session: Session, data: dict[str, Any], reply: Reply) -> No
     target = protocol.get_int(data, "target", 0, sizes[layer + 1] - 1)
     value = protocol.get_float(data, "value", protocol.MAX_ABS_VALUE)
     session.trainer.set_weight(layer, source, target, value)
-    session.publish_frame()
+    session.request_frame()
 
 
 async def set_bias(session: Session, data: dict[str, Any], reply: Reply) -> None:
@@ -161,7 +161,7 @@ async def set_bias(session: Session, data: dict[str, Any], reply: Reply) -> None
     neuron = protocol.get_int(data, "neuron", 0, sizes[layer + 1] - 1)
     value = protocol.get_float(data, "value", protocol.MAX_ABS_VALUE)
     session.trainer.set_bias(layer, neuron, value)
-    session.publish_frame()
+    session.request_frame()
 
 
 async def select_node(session: Session, data: Any, reply: Reply) -> None:
@@ -172,7 +172,7 @@ async def select_node(session: Session, data: Any, reply: Reply) -> None:
         layer = protocol.get_int(data, "layer", 0, len(sizes) - 1)
         neuron = protocol.get_int(data, "neuron", 0, sizes[layer] - 1)
         session.selected = (layer, neuron)
-    session.publish_frame()
+    session.request_frame()
 
 
 async def add_points(session: Session, data: dict[str, Any], reply: Reply) -> None:
@@ -236,7 +236,7 @@ def _install(session: Session, dataset: Any) -> None:
         session.network_rebuilt()
     session.broadcast(session.config_message({"data": True, "network": network}))
     session.broadcast(session.dataset_message())
-    session.publish_frame()
+    session.request_frame()
 
 
 async def export(session: Session, data: Any, reply: Reply) -> None:

@@ -40,8 +40,9 @@ class Scheduler:
             self._wake.set()
 
     def runnable(self) -> list[Session]:
-        """Playing, watched sessions; forget the ones that stopped."""
-        for sid in [sid for sid, s in self.active.items() if not s.playing]:
+        """Watched sessions that play or want a frame; forget the ones with nothing to do."""
+        idle = [sid for sid, s in self.active.items() if not s.playing and not s.frame_requested]
+        for sid in idle:
             del self.active[sid]
         return [s for s in self.active.values() if s.subscribers and not s.busy]
 
@@ -56,19 +57,18 @@ class Scheduler:
             earliest = math.inf
             worked = False
             for session in sessions:
-                now = self.clock()
-                if session.next_due > now:
-                    earliest = min(earliest, session.next_due)
-                    continue
-                if not session.playing or not session.subscribers:
+                due = self.due(session)
+                if due > self.clock():
+                    earliest = min(earliest, due)
                     continue
                 try:
                     start = time.perf_counter()
-                    self.run_slice(session, now)
+                    self.serve(session, self.clock())
                     if self.metrics is not None:
                         self.metrics.busy_seconds += time.perf_counter() - start
                 except Exception:
                     log.exception("training failed in session %s; pausing it", session.id)
+                    session.frame_requested = False
                     session.set_playing(False)
                     session.broadcast(session.status_message())
                 worked = True
@@ -90,6 +90,20 @@ class Scheduler:
         finally:
             timer.cancel()
 
+    def due(self, session: Session) -> float:
+        """When the session next has work: its next frame while playing, else its frame."""
+        if session.playing:
+            return session.next_due
+        # A paused session's frames after changes, at most every change_interval.
+        return session.last_frame_at + session.change_interval()
+
+    def serve(self, session: Session, now: float) -> None:
+        """The session's work now: a training slice, or the frame a change asked for."""
+        if session.playing:
+            self.run_slice(session, now)
+        elif session.frame_requested:
+            session.publish_frame()
+
     def run_slice(self, session: Session, now: float) -> None:
         """One bounded piece of work for one session; publishes its frame when complete."""
         trainer = session.trainer
@@ -105,7 +119,7 @@ class Scheduler:
         if left > 0:
             session.train_slice(left, session.slice_budget())
         if trainer.epoch >= target or trainer.status != "ok":
-            session.publish_frame(fresh=trainer.status != "ok")
+            session.publish_frame(fresh=trainer.status != "ok" or session.frame_requested)
             session.frame_start_epoch = None
             # At most fps; a session that fell behind owes at most one frame (frame_due above).
             session.next_due = session.frame_due + session.frame_interval()

@@ -16,6 +16,7 @@ from app.settings import Settings
 from engine import Config, Trainer
 
 METRICS_REFRESH_SECONDS = 0.2
+CHANGE_FRAME_INTERVAL = 1 / 30
 STATUS_TEXT = {
     "playing": "Training.",
     "paused": "Paused.",
@@ -51,6 +52,10 @@ class Session:
         self.next_due = 0.0  # scheduler: when the next frame's training may start
         self.frame_start_epoch: int | None = None  # scheduler: epoch the current frame began at
         self.frame_due = 0.0  # scheduler: when the current frame's training was due
+        self.frame_requested = False  # a change wants a frame (see request_frame)
+        self.last_frame_at = -math.inf  # when the last frame was built
+        self.clock: Callable[[], float] = time.monotonic
+        # The scheduler's hook: this session has work (it plays, or wants a frame).
         self.on_play: Callable[[Session], None] = lambda session: None
         self.on_epochs: Callable[[int], None] = lambda n: None
         self.busy = False  # a step is training in slices; the scheduler keeps off
@@ -128,12 +133,28 @@ class Session:
         )
         return metrics
 
+    def request_frame(self) -> None:
+        """Something changed: a fresh frame now, or within 1/fps if one was just sent.
+
+        Other requests within a frame interval coalesce into one frame the scheduler sends,
+        so a client sending 60 edits a second costs at most `fps` frame encodings, however
+        expensive its network and grid are.
+        """
+        # After a rebuild the frame goes at once: it is the one carrying the new input maps.
+        if self.inputs_due or self.clock() - self.last_frame_at >= self.change_interval():
+            self.publish_frame()
+        else:
+            self.frame_requested = True
+            self.on_play(self)
+
     def publish_frame(self, fresh: bool = True) -> None:
         """Encode the current state once and offer it to every subscriber (latest wins).
 
         A routine frame (`fresh` False, from the scheduler) is not even built while every
         subscriber still has the previous one waiting: a slow client costs no encoding.
         """
+        self.frame_requested = False
+        self.last_frame_at = self.clock()
         if not self.subscribers:
             return
         if not fresh and all(getattr(s, "frame_pending", False) for s in self.subscribers):
@@ -264,10 +285,14 @@ class Session:
         self.broadcast(self.config_message({"data": True, "network": True}))
         self.broadcast(self.dataset_message())
         self.broadcast(self.status_message())
-        self.publish_frame()
+        self.request_frame()
 
     def frame_interval(self) -> float:
         return 1.0 / self.view["fps"]
+
+    def change_interval(self) -> float:
+        """Frames after changes come at most this often (slow motion must not delay edits)."""
+        return min(self.frame_interval(), CHANGE_FRAME_INTERVAL)
 
     def slice_budget(self) -> float:
         return self.settings.slice_ms / 1000.0

@@ -62,7 +62,8 @@ class Registry:
         session = self.sessions.get(session_id)
         if session is None or self._expired(session, self.clock()):
             if session is not None:
-                self.sessions.pop(session_id).playing = False
+                del self.sessions[session_id]
+                session.playing = session.frame_requested = False
             raise SessionUnknown(f"session {session_id[:40]!a} is unknown or expired")
         return session
 
@@ -88,8 +89,9 @@ class Registry:
         now = self.clock()
         gone = [sid for sid, s in self.sessions.items() if self._expired(s, now)]
         for sid in gone:
-            # Not playing any more: the scheduler forgets it too.
-            self.sessions.pop(sid).playing = False
+            # Nothing to do any more: the scheduler forgets it too.
+            session = self.sessions.pop(sid)
+            session.playing = session.frame_requested = False
         return len(gone)
 
     def _expired(self, session: Session, now: float) -> bool:

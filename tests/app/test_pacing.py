@@ -161,3 +161,31 @@ def test_frames_while_playing_carry_the_current_epoch_losses():
     for header in recorder.headers:
         assert header["train_loss"] == history["train_loss"][header["epoch"] - 1]
         assert header["test_loss"] == history["test_loss"][header["epoch"] - 1]
+
+
+def test_a_burst_of_changes_costs_one_frame_now_and_one_at_the_next_interval():
+    session, recorder = playing_session(1, 1)  # slow motion must not delay edits
+    session.set_playing(False)
+    now = [100.0]
+    session.clock = lambda: now[0]
+    scheduler = Scheduler(clock=lambda: now[0])
+    for i in range(20):
+        session.trainer.set_weight(0, 0, 0, i / 10)
+        session.request_frame()
+    assert len(recorder.headers) == 1  # the leading frame at once
+    assert session.frame_requested
+    assert scheduler.due(session) == pytest.approx(100.0 + 1 / 30)
+    now[0] += 1 / 30
+    scheduler.serve(session, now[0])
+    assert len(recorder.headers) == 2 and not session.frame_requested
+    assert recorder.headers[-1]["seq"] == 1
+
+
+def test_the_frame_after_a_rebuild_is_never_deferred():
+    session, recorder = playing_session(30, 1)
+    session.set_playing(False)
+    session.clock = lambda: 5.0
+    session.request_frame()
+    session.network_rebuilt()
+    session.request_frame()
+    assert len(recorder.headers) == 2
