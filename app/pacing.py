@@ -92,17 +92,18 @@ class Scheduler:
 
     def due(self, session: Session) -> float:
         """When the session next has work: its next frame while playing, else its frame."""
+        change = session.last_frame_at + session.change_interval()
         if session.playing:
-            return session.next_due
+            return min(session.next_due, change) if session.frame_requested else session.next_due
         # A paused session's frames after changes, at most every change_interval.
-        return session.last_frame_at + session.change_interval()
+        return change
 
     def serve(self, session: Session, now: float) -> None:
         """The session's work now: a training slice, or the frame a change asked for."""
-        if session.playing:
+        if session.playing and session.next_due <= now:
             self.run_slice(session, now)
         elif session.frame_requested:
-            session.publish_frame()
+            session.publish_frame()  # e.g. an edit during slow motion: shown before the next
 
     def run_slice(self, session: Session, now: float) -> None:
         """One bounded piece of work for one session; publishes its frame when complete."""

@@ -205,7 +205,7 @@ class Session:
         was = self.playing
         self.playing = playing and self.trainer.status == "ok"
         if self.playing and not was:
-            self.next_due = 0.0
+            self.next_due = self.clock()
             self.frame_start_epoch = None
             self.on_play(self)
 

@@ -43,8 +43,10 @@ def playing_session(fps: int, epochs_per_frame: int, name: str = "s") -> tuple[S
 
 
 def simulate(scheduler: Scheduler, session: Session, seconds: float, tick: float = 0.001) -> None:
-    """Drive run_slice as run() does, on a simulated clock."""
+    """Drive run_slice as run() does, on a simulated clock starting at 0."""
     now = 0.0
+    session.clock = lambda: now
+    session.next_due = 0.0  # play began at time 0
     while now < seconds:
         if session.next_due <= now and session.playing:
             scheduler.run_slice(session, now)
@@ -189,3 +191,19 @@ def test_the_frame_after_a_rebuild_is_never_deferred():
     session.network_rebuilt()
     session.request_frame()
     assert len(recorder.headers) == 2
+
+
+def test_an_edit_burst_during_slow_motion_is_shown_before_the_next_training_frame():
+    session, recorder = playing_session(1, 1)
+    now = [50.0]
+    session.clock = lambda: now[0]
+    scheduler = Scheduler(clock=lambda: now[0])
+    session.next_due = now[0]  # play began now
+    scheduler.serve(session, now[0])  # the first training frame; the next is due in 1 s
+    assert [h["epoch"] for h in recorder.headers] == [1]
+    session.request_frame()  # a frame was just sent: this waits for the change interval
+    session.request_frame()
+    assert scheduler.due(session) == pytest.approx(50.0 + 1 / 30)
+    now[0] += 1 / 30
+    scheduler.serve(session, now[0])
+    assert [h["epoch"] for h in recorder.headers] == [1, 1]  # the edit, without training
