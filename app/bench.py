@@ -218,11 +218,13 @@ def load(args: argparse.Namespace, server: Server) -> None:
         time.sleep(WARMUP_SECONDS)
         clients = [psutil.Process(p.pid) for p in pool._processes.values()]
         cpu0, t0 = server.cpu_seconds(), time.monotonic()
-        busy0 = _busy_seconds(server.url) if args.workers == 1 else 0.0
+        # Only a single worker we started ourselves: /metrics is then the whole server's.
+        single = args.workers == 1 and not args.url
+        busy0 = _busy_seconds(server.url) if single else 0.0
         client_cpu0 = sum(sum(c.cpu_times()[:2]) for c in clients)
         rss = server.rss_mb()
         results = [f.result() for f in futures]
-        busy = _busy_seconds(server.url) - busy0 if args.workers == 1 else None
+        busy = _busy_seconds(server.url) - busy0 if single else None
         client_cpu1 = sum(sum(c.cpu_times()[:2]) for c in clients if c.is_running())
         span = time.monotonic() - t0
         cpu_s = server.cpu_seconds() - cpu0
