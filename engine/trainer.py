@@ -209,6 +209,14 @@ class Trainer:
         return self._history.series
 
     @property
+    def batch_position(self) -> int:
+        """Training points already used in the current epoch (0 at an epoch's start).
+
+        Between 0 and ``len(dataset.train) - 1``: finishing a pass starts the next epoch at 0.
+        """
+        return self._cursor
+
+    @property
     def last_losses(self) -> dict[str, Any] | None:
         """{"epoch", "train_loss", "test_loss", "val_loss"} of the latest epoch, or None."""
         return self._history.last
