@@ -205,6 +205,16 @@ class Room:
         await self.leave(member)
         member.mailbox.close(int(code), reason)
 
+    def watched(self) -> bool:
+        """Whether anyone is connected (away students do not count)."""
+        return any(m.away_since is None for m in self.members.values())
+
+    async def pause_unwatched(self) -> None:
+        """Stop training a run nobody is watching (it costs CPU every other room needs)."""
+        if self.live is not None and not self.watched():
+            async with self._op:
+                await self.live.handle({"type": "pause"})
+
     # Messages --------------------------------------------------------------------------
 
     async def handle(self, member: Member, message: dict[str, Any]) -> None:

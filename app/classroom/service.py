@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -53,6 +54,7 @@ class ClassroomSettings:
     snapshot_seconds: float = 3.0  # the live run is saved at least this often while it changes
     grace_seconds: float = 60.0  # a disconnected student keeps name and fork this long
     compress_frames: bool = True  # fan out zframes (compressed once per frame)
+    pause_after: float = 60.0  # a live run nobody is connected to is paused after this
     idle_seconds: float = 900.0  # a room with nobody in it is unloaded (its state stays saved)
 
     @classmethod
@@ -66,6 +68,7 @@ class ClassroomSettings:
             "snapshot_seconds": _env_number("SNAPSHOT_SECONDS", cls.snapshot_seconds, float),
             "grace_seconds": _env_number("ROOM_GRACE_SECONDS", cls.grace_seconds, float),
             "compress_frames": bool(_env_number("ROOM_COMPRESS_FRAMES", 1)),
+            "pause_after": _env_number("ROOM_PAUSE_AFTER", cls.pause_after, float),
             "idle_seconds": _env_number("ROOM_IDLE_SECONDS", cls.idle_seconds, float),
         }
         values.update(overrides)
@@ -100,6 +103,7 @@ class Classroom:
         self.shares = Throttle(60, 600.0, what="share links")  # POST /api/snapshots
         self.rooms: dict[str, Room] = {}
         self._idle_since: dict[str, float] = {}
+        self._unwatched_since: dict[str, float] = {}
         self._loading = asyncio.Lock()
         self._saver: asyncio.Task[None] | None = None
 
@@ -212,6 +216,11 @@ class Classroom:
                     await room.snapshot()
             except Exception:
                 log.exception("snapshot of room %s failed", code)
+            if room.watched():
+                self._unwatched_since.pop(code, None)
+            elif now - self._unwatched_since.setdefault(code, now) >= self.settings.pause_after:
+                self._unwatched_since[code] = math.inf  # once per unwatched stretch
+                await room.pause_unwatched()
             if room.members:
                 self._idle_since.pop(code, None)
             elif now - self._idle_since.setdefault(code, now) > self.settings.idle_seconds:

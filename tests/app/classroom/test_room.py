@@ -27,6 +27,7 @@ class DictRunner:
         self.out = out
         self.state = dict(state or {"lr": 0.03, **(config or {})})
         self.closed = False
+        self.handled: list[str] = []  # message types, in order
 
     async def emit(self):
         self.out(json.dumps({"type": "config", "data": self.state}), "config")
@@ -37,6 +38,7 @@ class DictRunner:
         self.out(json.dumps(self.state).encode(), "frame")
 
     async def handle(self, message):
+        self.handled.append(message["type"])
         if message["type"] == "configure":
             self.state.update(message["data"])
             await self.emit()
