@@ -7,9 +7,17 @@ import os
 from collections.abc import Sequence
 from dataclasses import fields
 
-import uvicorn
+# NumPy single-threaded, set before anything can import numpy (BLAS reads these once, at
+# load): OpenBLAS hands larger products to a thread pool, which made grid evaluation 5-30x
+# slower on a busy 2-core machine. Spawned workers inherit the environment. setdefault: an
+# operator's explicit value wins.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
-from app.settings import ENV_PREFIX, Settings, parse_value
+# Imported after the BLAS variables on purpose (either may import numpy, now or later).
+import uvicorn  # noqa: E402
+
+from app.settings import ENV_PREFIX, Settings, parse_value  # noqa: E402
 
 # uvicorn refuses (closes with 1009) anything above this; between max_message_bytes and
 # this the client gets a `too_large` error and the session goes on.
