@@ -1,9 +1,11 @@
 """Shared fixtures: a real uvicorn server in a subprocess on a free port.
 
-`live_server` is the default server; `live_server_factory(**settings)` starts one with
-Settings fields overridden (passed as PLAYGROUND_* variables), e.g.
-`live_server_factory(max_sessions=2, grace_seconds=0.5)`. Both yield a `LiveServer` with
-`.url` ("http://127.0.0.1:PORT") and `.ws_url` ("ws://127.0.0.1:PORT/ws").
+`live_server` is a default server for one test; `shared_live_server` one default server for
+the whole session (for tests that only need a session of their own on it, e.g. the browser
+tests); `live_server_factory(**settings)` starts one with Settings fields overridden (passed
+as PLAYGROUND_* variables), e.g. `live_server_factory(max_sessions=2, grace_seconds=0.5)`.
+All yield a `LiveServer` with `.url` ("http://127.0.0.1:PORT") and `.ws_url`
+("ws://127.0.0.1:PORT/ws").
 """
 
 from __future__ import annotations
@@ -69,6 +71,40 @@ def _stop(server: LiveServer) -> None:
             server.process.wait(timeout=10)
 
 
+# The server sets these itself (app/__main__.py); the caller's values must not hide that.
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _launch(log_dir: Path, settings: dict[str, Any]) -> LiveServer:
+    """Start `python -m app` on a free port with Settings overrides; ready when this returns."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_VARIABLES}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update({f"PLAYGROUND_{k.upper()}": str(v) for k, v in settings.items()})
+    log_path = log_dir / f"server-{port}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=tempfile.gettempdir(),  # no CWD-relative paths: run it from elsewhere
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", process, log_path)
+    try:
+        _wait_ready(server)
+    except RuntimeError:
+        _stop(server)
+        raise
+    return server
+
+
+def _finish(server: LiveServer) -> None:
+    _stop(server)
+    if server.process.returncode not in (0, -15):
+        print(f"server {server.url} exited {server.process.returncode}:\n{server.log()}")
+
+
 @pytest.fixture
 def live_server_factory() -> Iterator[Callable[..., LiveServer]]:
     """Start real servers with Settings overrides; all are terminated at teardown."""
@@ -76,39 +112,31 @@ def live_server_factory() -> Iterator[Callable[..., LiveServer]]:
     logs = tempfile.TemporaryDirectory(prefix="playground-server-")
 
     def start(**settings: Any) -> LiveServer:
-        port = free_port()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        env.update({f"PLAYGROUND_{k.upper()}": str(v) for k, v in settings.items()})
-        log_path = Path(logs.name) / f"server-{port}.log"
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)],
-                cwd=tempfile.gettempdir(),  # no CWD-relative paths: run it from elsewhere
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        url = f"http://127.0.0.1:{port}"
-        server = LiveServer(url, f"ws://127.0.0.1:{port}/ws", process, log_path)
+        server = _launch(Path(logs.name), settings)
         started.append(server)
-        try:
-            _wait_ready(server)
-        except RuntimeError:
-            _stop(server)
-            raise
         return server
 
     try:
         yield start
     finally:
         for server in started:
-            _stop(server)
-            if server.process.returncode not in (0, -15):
-                print(f"server {server.url} exited {server.process.returncode}:\n{server.log()}")
+            _finish(server)
         logs.cleanup()
 
 
 @pytest.fixture
 def live_server(live_server_factory: Callable[..., LiveServer]) -> LiveServer:
-    """A real server with the default settings."""
+    """A real server with the default settings, for this test alone."""
     return live_server_factory()
+
+
+@pytest.fixture(scope="session")
+def shared_live_server() -> Iterator[LiveServer]:
+    """One default server for the whole test session, for tests that only need a fresh
+    session on it (each websocket or page opens its own); saves a start per test."""
+    with tempfile.TemporaryDirectory(prefix="playground-shared-") as logs:
+        server = _launch(Path(logs), {})
+        try:
+            yield server
+        finally:
+            _finish(server)

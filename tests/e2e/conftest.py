@@ -1,8 +1,8 @@
 """Browser fixtures: Debian's Chromium driven by Playwright against a real server.
 
-`pg` opens the page (a fresh session on a shared real server) and records every
-websocket message the page sends and receives (`pg.wire`), so tests confirm UI actions
-through what the server says.
+`pg` opens the page (a fresh session on `shared_live_server`, one real server for the whole
+run) and records every websocket message the page sends and receives (`pg.wire`), so tests
+confirm UI actions through what the server says.
 Chromium missing is a failure with a clear message, never a skip.
 """
 
@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import struct
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +20,8 @@ from typing import Any
 import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, WebSocket, sync_playwright
+
+from tests.conftest import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -210,60 +207,6 @@ class PageUnderTest:
         return path
 
 
-@dataclass
-class SharedServer:
-    url: str
-    process: subprocess.Popen
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def e2e_server() -> Iterator[SharedServer]:
-    """One real server for the browser tests; every page opens its own session on it.
-
-    (tests/conftest.py's `live_server` starts one per test; a page test only needs a fresh
-    session, and sharing the server keeps the browser suite well under two minutes.)
-    """
-    port = _free_port()
-    logs = Path(tempfile.mkdtemp(prefix="playground-e2e-"))
-    log_path = logs / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=tempfile.gettempdir(),
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = SharedServer(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited {process.returncode}:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(server.url + "/healthz", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"server not ready:\n{log_path.read_text()}") from None
-                time.sleep(0.05)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.fixture
 def new_page(browser: Browser) -> Iterator[Callable[..., PageUnderTest]]:
     """Opens pages (each in its own browser context) on a server URL; checks and closes them."""
@@ -291,6 +234,7 @@ def new_page(browser: Browser) -> Iterator[Callable[..., PageUnderTest]]:
 
 
 @pytest.fixture
-def pg(new_page: Callable[..., PageUnderTest], e2e_server: SharedServer) -> PageUnderTest:
-    """The page on the shared server, not loaded yet (call `.open(hash)`)."""
-    return new_page(e2e_server.url)
+def pg(new_page: Callable[..., PageUnderTest], shared_live_server: LiveServer) -> PageUnderTest:
+    """The page on the session's shared server (tests/conftest.py), not loaded yet (call
+    `.open(hash)`); a page only needs a fresh session, not a server of its own."""
+    return new_page(shared_live_server.url)

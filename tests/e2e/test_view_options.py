@@ -93,8 +93,12 @@ def test_page_fits_the_width_of_laptops_and_tablets(pg, width, height):
     pg.screenshot(f"viewport-{width}x{height}")
 
 
-def test_on_a_touch_tablet_tapping_shows_a_neurons_map_and_edits_a_weight(new_page, e2e_server):
-    tablet = new_page(e2e_server.url, viewport={"width": 1024, "height": 768}, has_touch=True)
+def test_on_a_touch_tablet_tapping_shows_a_neurons_map_and_edits_a_weight(
+    new_page, shared_live_server
+):
+    tablet = new_page(
+        shared_live_server.url, viewport={"width": 1024, "height": 768}, has_touch=True
+    )
     tablet.open()
     mark = tablet.wire.mark()
     tablet.page.tap('[data-layer="1"][data-neuron="2"]')
