@@ -16,13 +16,19 @@ export function downloadText(filename, text, type) {
   download(filename, new Blob([text], { type }));
 }
 
-/** Loss history {train_loss: [...], test_loss: [...], val_loss: [...]} as CSV, one row per epoch. */
+/**
+ * Loss history as CSV, one row per recorded epoch: {epochs: [...], train_loss: [...],
+ * test_loss: [...], val_loss: [...]}. Past 2000 epochs the engine keeps every s-th epoch
+ * only (docs/engine.md), so the epoch column is `epochs[i]`, not i + 1 (which a state saved
+ * before the history was bounded, without `epochs`, still gets).
+ */
 export function historyCsv(history) {
   const columns = ["train_loss", "test_loss", "val_loss"].filter((c) => Array.isArray(history[c]));
   const n = Math.max(0, ...columns.map((c) => history[c].length));
+  const epochs = Array.isArray(history.epochs) ? history.epochs : null;
   const rows = [`epoch,${columns.join(",")}`];
   for (let i = 0; i < n; i++) {
-    rows.push([i + 1, ...columns.map((c) => history[c][i] ?? "")].join(","));
+    rows.push([epochs ? epochs[i] : i + 1, ...columns.map((c) => history[c][i] ?? "")].join(","));
   }
   return `${rows.join("\n")}\n`;
 }
