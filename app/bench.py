@@ -172,8 +172,10 @@ class Server:
     def rss_mb(self) -> float:
         return sum(p.memory_info().rss for p in self.tree()) / 2**20
 
-    def cpu_seconds(self) -> float:
-        return sum(sum(p.cpu_times()[:2]) for p in self.tree())
+    def cpu_seconds(self) -> tuple[float, float]:
+        """(user, system) CPU seconds of the whole process tree."""
+        times = [p.cpu_times() for p in self.tree()]
+        return sum(t.user for t in times), sum(t.system for t in times)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -227,7 +229,8 @@ def load(args: argparse.Namespace, server: Server) -> None:
         busy = _busy_seconds(server.url) - busy0 if single else None
         client_cpu1 = sum(sum(c.cpu_times()[:2]) for c in clients if c.is_running())
         span = time.monotonic() - t0
-        cpu_s = server.cpu_seconds() - cpu0
+        user, system = (b - a for a, b in zip(cpu0, server.cpu_seconds(), strict=True))
+        cpu_s = user + system
     stats = [s for part in results for s in part]
     rows = [s.summary() for s in stats]
     frames = sum(len(s.times) for s in stats)
@@ -250,7 +253,8 @@ def load(args: argparse.Namespace, server: Server) -> None:
         )
     print(
         f"server: CPU {cpu_s / span * 100:.0f}% (100% = one core), RSS {rss:.1f} MB, "
-        f"{cpu_s / max(frames, 1) * 1000:.2f} ms CPU per frame received; "
+        f"{cpu_s / max(frames, 1) * 1000:.2f} ms CPU per frame received "
+        f"({system / max(frames, 1) * 1000:.2f} of it in the kernel); "
         f"bench clients: CPU {(client_cpu1 - client_cpu0) / span * 100:.0f}%"
     )
     if busy is not None:

@@ -257,11 +257,8 @@ class Session:
 
     def batches_left_in_epoch(self) -> int:
         train = len(self.trainer.dataset.train)
-        # Rows of this epoch already trained on. The engine has no public accessor for its
-        # position in the epoch yet; 0 (a whole epoch) is the safe fallback.
-        used = getattr(self.trainer, "_cursor", 0)
         size = max(1, min(self.trainer.config.batch_size, train))
-        return max(1, math.ceil((train - used) / size))
+        return max(1, math.ceil((train - self.trainer.batch_position) / size))
 
     def install_state(self, trainer_state: dict[str, Any], view: dict[str, int]) -> None:
         """Replace the trainer by an exported one (checked against this server's limits)."""

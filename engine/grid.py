@@ -67,9 +67,14 @@ class Grid:
         if isinstance(t, bool) or not isinstance(t, int) or t < 1 or self.n % t:
             raise ValueError(f"thumbnail size must be a divisor of {self.n}, got {t!r}")
         n, k = self.n, self.n // t
-        # Sum each block's k rows (long contiguous runs), then its k columns.
-        rows = self.neurons.reshape(-1, t, k, n).sum(axis=2)
-        blocks = rows.reshape(-1, t, t, k).sum(axis=3)
+        # Sum each block's k rows (long contiguous runs), then its k columns by k strided
+        # adds: a reduction over an innermost axis of only k elements is several times
+        # slower (it was half the cost of a default frame's thumbnails).
+        rows = np.add.reduce(self.neurons.reshape(-1, t, k, n), axis=2)
+        columns = rows.reshape(-1, t, t, k)
+        blocks = columns[..., 0].copy()
+        for i in range(1, k):
+            blocks += columns[..., i]
         blocks *= 1.0 / (k * k)
         return blocks
 

@@ -58,6 +58,23 @@ def test_thumbnails_are_block_means_of_the_full_maps():
     assert thumbs[-1, 3, 0] == pytest.approx(last[15:20, 0:5].mean(), rel=1e-5)
 
 
+@pytest.mark.parametrize("t", [1, 2, 4, 5, 10, 20])
+def test_every_thumbnail_pixel_is_its_block_mean_for_every_divisor(t):
+    g = Trainer(Config(hidden=(3, 2))).grid(20)
+    k = 20 // t
+    maps = g.neurons.astype(np.float64)
+    expected = np.array(
+        [
+            [
+                [m[i * k : (i + 1) * k, j * k : (j + 1) * k].mean() for j in range(t)]
+                for i in range(t)
+            ]
+            for m in maps
+        ]
+    )
+    np.testing.assert_allclose(g.thumbnails(t), expected, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("t", [3, 0, 21, 2.0])
 def test_thumbnail_size_must_divide_the_grid(t):
     with pytest.raises(ValueError):
