@@ -16,6 +16,9 @@ import numpy as np
 
 _LENGTH = struct.Struct("<I")
 _ALIGN = 4
+# `dtype.name` is computed in Python by NumPy on every access (several microseconds, three
+# times a frame): the few dtypes frames carry are named once.
+_DTYPE_NAMES: dict[np.dtype, str] = {}
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,9 @@ def encode(header: dict[str, Any], arrays: list[tuple[str, np.ndarray | Quantise
         data = np.ascontiguousarray(value)
         if data.dtype.byteorder == ">":
             data = data.astype(data.dtype.newbyteorder("<"))
-        spec.update(dtype=data.dtype.name, shape=list(data.shape), offset=offset)
+        dtype = data.dtype
+        name = _DTYPE_NAMES.get(dtype) or _DTYPE_NAMES.setdefault(dtype, dtype.name)
+        spec.update(dtype=name, shape=list(data.shape), offset=offset)
         raw = data.tobytes()
         pad = -len(raw) % _ALIGN
         chunks.append(raw + b"\0" * pad)

@@ -69,17 +69,17 @@ class SquareTanh(Head):
         return t
 
     def forward(self, z, out=None):
-        return np.tanh(z, out=out)
+        return np.tanh(z, out)
 
     def loss(self, z, o, t):
         return 0.5 * np.square(o - t).sum(axis=1)
 
     def delta(self, z, o, t, out=None):
-        # (o − t) · tanh'(z), with tanh'(z) = 1 − o².
-        out = np.subtract(o, t, out=out)
+        # (o − t) · tanh'(z), with tanh'(z) = 1 − o² (`out` positional: see activations).
+        out = np.subtract(o, t, out)
         slope = np.multiply(o, o)
-        np.subtract(1.0, slope, out=slope)
-        return np.multiply(out, slope, out=out)
+        np.subtract(1.0, slope, slope)
+        return np.multiply(out, slope, out)
 
     def predict(self, o):
         if self.units == 1:
