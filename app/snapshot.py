@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from app import frames
+from engine import FEATURES
+from engine.grid import feature_grid
+
+# Every feature's map goes out, active or not (the page shows each input's own picture,
+# dimmed when off, as the reference does), in registry order = `options.features.choices`.
+INPUT_FEATURES = tuple(FEATURES)
 
 PROBABILITY_KINDS = frozenset({"sigmoid", "softmax"})
 
@@ -42,9 +49,7 @@ def build_frame(
         ("neurons", frames.quantise(big.thumbnails(thumb_size), -1.0, 1.0, levels)),
     ]
     if include_inputs:
-        k = grid_size // thumb_size
-        inputs = big.inputs[k // 2 :: k, k // 2 :: k].transpose(2, 0, 1)
-        arrays.append(("inputs", frames.quantise(inputs, -1.0, 1.0, levels)))
+        arrays.append(("inputs", input_maps(grid_size, thumb_size, levels)))
     if selected is not None:
         layer, neuron = selected
         source = big.inputs if layer == 0 else big.layers[layer - 1]
@@ -57,7 +62,22 @@ def build_frame(
     header.update(type="frame", seq=seq, status=status)
     if selected is not None:
         header["selected"] = list(selected)
+    if include_inputs:
+        header["input_features"] = list(INPUT_FEATURES)
     return frames.encode(header, arrays)
+
+
+@lru_cache(maxsize=16)
+def input_maps(grid_size: int, thumb_size: int, levels: int) -> frames.Quantised:
+    """(F_all, t, t) codes of every feature's map sampled at the block centres of the n-grid.
+
+    They depend on the sizes alone, so they are quantised once per size and shared.
+    """
+    n, k = grid_size, grid_size // thumb_size
+    maps = feature_grid(n, INPUT_FEATURES).reshape(-1, n, n)[:, k // 2 :: k, k // 2 :: k]
+    codes = frames.quantise(maps, -1.0, 1.0, levels)
+    codes.codes.setflags(write=False)  # shared by every frame of these sizes
+    return codes
 
 
 def flat_weights(trainer: Any) -> np.ndarray:

@@ -37,7 +37,8 @@ export class FrameView {
     if (a.neurons) this.network.updateNeurons(a.neurons.data, a.neurons.shape[1], this.lut(a.neurons, view));
     if (a.inputs) this.inputs = a.inputs;
     if (this.inputs && (a.inputs || view.full)) {
-      this.network.updateInputs(this.inputs.data, this.inputs.shape[1], this.lut(this.inputs, view));
+      const { data, shape, names } = this.inputs;
+      this.network.updateInputs(data, shape[1], this.lut(this.inputs, view), names);
     }
     if (a.weights) this.network.updateWeights(a.weights.data, ramp);
     this.network.updateEpoch(frame.epoch ?? 0);

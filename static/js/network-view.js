@@ -89,10 +89,9 @@ export class NetworkView {
           this.on.toggleFeature(f.name);
         }
       });
-      if (activeIndex >= 0) {
-        this.inputCanvases.set(activeIndex, node.querySelector("canvas"));
-        this.hoverable(node, 0, activeIndex);
-      }
+      // Every input shows its feature's own map; CSS dims the inactive ones.
+      this.inputCanvases.set(f.name, node.querySelector("canvas"));
+      if (activeIndex >= 0) this.hoverable(node, 0, activeIndex);
     });
     for (let c = 1; c < columns.length; c++) {
       positions[c].forEach(([x, y], j) => {
@@ -261,13 +260,12 @@ export class NetworkView {
     NetworkView.paint(this.neuronCanvases, bytes, t, lut);
   }
 
-  /** Updates the active inputs' thumbnails (sent after a rebuild only). */
-  updateInputs(bytes, t, lut) {
-    const list = [];
-    this.inputCanvases.forEach((canvas, i) => {
-      list[i] = canvas;
-    });
-    NetworkView.paint(list, bytes, t, lut);
+  /**
+   * Updates the inputs' thumbnails (sent after a rebuild only): map k is feature names[k]
+   * (every feature, docs/protocol.md); without names, the active features in order.
+   */
+  updateInputs(bytes, t, lut, names = this.arch.active) {
+    NetworkView.paint(names.map((name) => this.inputCanvases.get(name)), bytes, t, lut);
   }
 
   /** Centre x of each column (for the layer controls above the diagram). */

@@ -36,6 +36,9 @@ export function parseFrame(buffer) {
         : new Type(buffer.slice(start, start + count * Type.BYTES_PER_ELEMENT));
     arrays[spec.name] = { data, shape: spec.shape, scale: spec.scale, lo: spec.lo };
   }
+  // The input maps travel with their feature names, so a page that moves them on to a newer
+  // frame (the newer one does not repeat them) keeps which map is which.
+  if (arrays.inputs && header.input_features) arrays.inputs.names = header.input_features;
   header.arrays = arrays;
   return header;
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine import FEATURES
 from tests.app.wsclient import Frame, connect, running_app
 
 pytestmark = pytest.mark.timeout(60)
@@ -46,7 +47,7 @@ def test_connect_sends_dataset_then_a_frame_with_every_array(ws):
     assert frame.header["epoch"] == 0
     assert frame.arrays["output"].shape == (100, 100)
     assert frame.arrays["neurons"].shape == (4 + 2 + 1, 20, 20)
-    assert frame.arrays["inputs"].shape == (2, 20, 20)
+    assert frame.arrays["inputs"].shape == (len(FEATURES), 20, 20)  # every feature, on or off
     assert frame.arrays["weights"].shape == (2 * 4 + 4 + 4 * 2 + 2 + 2 * 1 + 1,)
     assert np.all(np.abs(frame.arrays["output"]) <= 1.0)
 
@@ -101,7 +102,7 @@ def test_configure_network_field_rebuilds_and_reshapes_the_frame(ws):
     frame = ws.frame()
     assert frame.header["epoch"] == 0
     assert frame.arrays["neurons"].shape == (3 + 1, 20, 20)
-    assert frame.arrays["inputs"].shape == (3, 20, 20)
+    assert frame.arrays["inputs"].shape == (len(FEATURES), 20, 20)
     assert frame.arrays["weights"].shape == (3 * 3 + 3 + 3 + 1,)
 
 
