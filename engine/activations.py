@@ -1,6 +1,7 @@
 """Activation functions, each with its derivative beside it (registry `ACTIVATIONS`).
 
-Every function writes into `out` when given one (the training loop preallocates), works in
+Every function writes into `out` when given one (the training loop preallocates; the grid
+passes `out` = `z`, so a forward pass must also work in place), works in
 float32 and float64, and never overflows: large inputs saturate instead of warning. The
 common ones pass `out` to NumPy positionally: keyword parsing is a measurable part of a
 call on the training loop's tiny arrays.
@@ -89,8 +90,7 @@ class Swish(Activation):
     name, label = "swish", "Swish"
 
     def forward(self, z, out=None):
-        out = _sigmoid(z, out)
-        return np.multiply(out, z, out=out)
+        return np.multiply(_sigmoid(z), z, out=out)  # z is read after sigmoid: out may be z
 
     def derivative(self, z, a, out=None):
         # d/dz z s(z) = s + z s (1 - s) = s + a (1 - s).

@@ -90,14 +90,12 @@ def feature_grid(n: int, features: tuple[str, ...]) -> np.ndarray:
     return grid
 
 
-def _matmul_in_chunks(w: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """w (d_out, d_in) @ x (d_in, m), each BLAS call small enough to stay single-threaded."""
+def _matmul_in_chunks(w: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
+    """out = w (d_out, d_in) @ x (d_in, m), each BLAS call small enough to stay single-threaded."""
     d_out, d_in = w.shape
-    out = np.empty((d_out, x.shape[1]), dtype=np.float32)
     step = max(1, (BLAS_SINGLE_THREAD_WORK - 1) // (d_out * d_in))
     for start in range(0, x.shape[1], step):
         np.matmul(w, x[:, start : start + step], out=out[:, start : start + step])
-    return out
 
 
 def evaluate_grid(net: Network, features: Sequence[str], n: int = 100) -> Grid:
@@ -112,15 +110,16 @@ def evaluate_grid(net: Network, features: Sequence[str], n: int = 100) -> Grid:
     last = net.depth - 1
     with np.errstate(all="ignore"):  # a diverged or hand-edited net may overflow; show it
         for k, (w, b) in enumerate(zip(net.weights, net.biases, strict=True)):
-            z = _matmul_in_chunks(w.T.astype(np.float32), prev)  # (d_out, n·n)
-            z += b.astype(np.float32)[:, None]
-            # A separate output buffer: not every activation may run in place.
-            h = neurons[first : first + z.shape[0]]
-            first += z.shape[0]
+            # Pre-activations and activations share the layer's rows of `neurons`: every
+            # activation and head may run in place.
+            h = neurons[first : first + w.shape[1]]  # (d_out, n·n)
+            first += w.shape[1]
+            _matmul_in_chunks(w.T.astype(np.float32), prev, h)
+            h += b.astype(np.float32)[:, None]
             if k == last:
-                net.head.forward(z.T, out=h.T)  # heads take (points, units)
+                net.head.forward(h.T, out=h.T)  # heads take (points, units)
             else:
-                net.activations[k].forward(z, out=h)
+                net.activations[k].forward(h, out=h)
             maps.append(h.reshape(-1, n, n))
             prev = h
     layers = [m.transpose(1, 2, 0) for m in maps]

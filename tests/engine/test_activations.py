@@ -36,6 +36,16 @@ def test_derivative_matches_central_differences(name):
     _check(ACTIVATIONS[name])
 
 
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_forward_gives_the_same_values_in_place(name, dtype):
+    act = ACTIVATIONS[name]
+    z = _points(np.random.default_rng(1)).astype(dtype)
+    expected = act.forward(z.copy())
+    assert act.forward(z, out=z) is z
+    np.testing.assert_array_equal(z, expected)
+
+
 def test_a_wrong_derivative_fails_the_check():
     class WrongTanh(Tanh):
         def derivative(self, z, a, out=None):

@@ -40,6 +40,15 @@ def test_delta_is_the_gradient_of_the_mean_loss(key):
     check_gradient(f, grad, z, rng)
 
 
+@pytest.mark.parametrize("key", HEADS)
+def test_head_output_is_the_same_in_place(key):
+    head = _head_and_targets(key)[0]
+    z = np.random.default_rng(2).normal(scale=3.0, size=(7, head.units)).astype(np.float32)
+    expected = head.forward(z.copy())
+    assert head.forward(z, out=z) is z
+    np.testing.assert_array_equal(z, expected)
+
+
 def test_square_binary_is_half_squared_error_of_tanh_against_plus_minus_one():
     head, t, y, _ = _head_and_targets("square_binary")
     z = np.linspace(-2, 2, len(y))[:, None]
