@@ -255,10 +255,10 @@ def _another_value(name):
 def test_every_live_field_applies_without_losing_weights_or_epoch(name):
     t = Trainer(Config(validation_percent=20))
     t.train_batches(7)  # mid-epoch
-    weights, epoch, cursor = _params(t), t.epoch, t._cursor
+    weights, epoch, cursor = _params(t), t.epoch, t.batch_position
     assert t.configure({name: _another_value(name)}) == {"data": False, "network": False}
     np.testing.assert_array_equal(_params(t), weights)
-    assert (t.epoch, t._cursor) == (epoch, cursor)
+    assert (t.epoch, t.batch_position) == (epoch, cursor)
     t.train_epochs(1)
     assert t.epoch == epoch + 1
 
