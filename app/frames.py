@@ -37,9 +37,8 @@ def quantise(values: np.ndarray, lo: float, hi: float, levels: int = 256) -> Qua
     float32 scratch buffer.
     """
     scale = (hi - lo) / (levels - 1)
-    scratch = np.subtract(values, lo, dtype=np.float32)
-    scratch *= 1.0 / scale
-    scratch += 0.5  # the cast below truncates: round half up
+    scratch = np.multiply(values, 1.0 / scale, dtype=np.float32)
+    scratch += 0.5 - lo / scale  # the cast below truncates: round half up
     np.fmax(scratch, 0.0, out=scratch)
     np.fmin(scratch, levels - 0.5, out=scratch)
     return Quantised(scratch.astype(np.uint8), lo, scale)

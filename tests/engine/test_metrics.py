@@ -63,3 +63,29 @@ def test_reported_loss_is_the_mean_half_squared_error_as_the_reference():
     expected = np.mean(0.5 * (o[train] - y[train]) ** 2)
     assert t.history["train_loss"][-1] == pytest.approx(expected, rel=1e-12)
     assert len(ds.train) == 250 and len(ds.test) == 250
+
+
+def test_confusion_counts_each_test_point_by_true_and_predicted_class():
+    t = Trainer(Config(dataset="blobs", num_classes=4, loss="cross_entropy", noise=60))
+    t.train_epochs(3)
+    x, _ = t.data.rows("test")
+    logits = x
+    for k, (w, b) in enumerate(t.weights()):
+        logits = logits @ w + b
+        if k < len(t.weights()) - 1:
+            logits = np.tanh(logits)
+    expected = np.zeros((4, 4), dtype=int)
+    labels = t.data.y[t.data.splits["test"]]
+    for true, predicted in zip(labels, logits.argmax(axis=1), strict=True):
+        expected[int(true), int(predicted)] += 1
+    confusion = t.metrics()["confusion"]
+    assert confusion == expected.tolist()
+    assert 0 < np.trace(expected) < expected.sum()  # a mix of right and wrong answers
+
+
+def test_zero_weight_fraction_counts_exact_zeros_among_weights_only():
+    t = Trainer(Config(hidden=[4, 2]))  # 2*4 + 4*2 + 2*1 = 18 weights
+    t.set_weight(0, 0, 1, 0.0)
+    t.set_weight(2, 1, 0, 0.0)
+    t.set_bias(0, 0, 0.0)  # biases do not count
+    assert t.metrics()["zero_weight_fraction"] == pytest.approx(2 / 18)
