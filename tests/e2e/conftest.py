@@ -162,7 +162,9 @@ class Wire:
         raise AssertionError("no config received yet")
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API runs an event loop in this thread while the browser is
+# open; closing it when tests/e2e ends keeps asyncio.run() working in tests collected after it.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM):
         pytest.fail(
