@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app.classroom.install import install_classroom
 from app.metrics import Metrics, watch_loop
 from app.options import all_options, server_defaults
 from app.pacing import Scheduler
@@ -61,4 +62,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(ws.router)
+    install_classroom(app)  # classroom routes, security headers, rooms (docs/classroom.md)
     return app
