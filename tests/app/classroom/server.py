@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -22,20 +23,6 @@ import websockets
 from app.classroom.framestamp import expand
 from app.frames import decode
 
-ROOT = Path(__file__).resolve().parents[3]
-APP = "tests.app.classroom.server:create_app"
-
-
-def create_app() -> Any:
-    """app.main's factory, plus classroom mode if create_app does not install it yet."""
-    from app.classroom.install import install_classroom
-    from app.main import create_app as create
-
-    app = create()
-    if not hasattr(app.state, "classroom_settings"):
-        install_classroom(app)
-    return app
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -44,7 +31,7 @@ def free_port() -> int:
 
 
 class Server:
-    """`python -m uvicorn app.main:create_app` on a free port with its own data directory."""
+    """`python -m app` on a free port with its own data directory."""
 
     def __init__(self, data_dir: Path, **env: str) -> None:
         self.data_dir = data_dir
@@ -71,10 +58,10 @@ class Server:
         }
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
-            command = [sys.executable, "-m", "uvicorn", APP, "--factory", "--port", str(self.port)]
+            # The console entry point, as deployed; run from elsewhere (no CWD-relative paths).
             self.proc = subprocess.Popen(
-                [*command, "--ws", "websockets-sansio"],
-                cwd=ROOT,
+                [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(self.port)],
+                cwd=tempfile.gettempdir(),
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
