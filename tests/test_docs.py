@@ -2,6 +2,7 @@
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,3 +33,11 @@ def test_ci_runs_exactly_the_readme_test_command():
     )
     assert out.stdout.strip() == quick_start_commands()[1]
     assert "pytest" in out.stdout
+
+
+def test_code_is_ruff_clean():
+    for args in (["check", "."], ["format", "--check", "."]):
+        out = subprocess.run(
+            [sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stdout + out.stderr
