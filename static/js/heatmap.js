@@ -77,9 +77,11 @@ export class HeatMap {
     if (!ov) return;
     const size = ov.clientWidth || 260;
     const dpr = window.devicePixelRatio || 1;
-    if (ov.width !== Math.round(size * dpr)) {
-      ov.width = Math.round(size * dpr);
-      ov.height = Math.round(size * dpr);
+    // Both sides: a canvas starts at 300x150, so matching the width alone leaves it squashed.
+    const side = Math.round(size * dpr);
+    if (ov.width !== side || ov.height !== side) {
+      ov.width = side;
+      ov.height = side;
     }
     const ctx = ov.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
