@@ -25,6 +25,7 @@ export class PageChrome {
       numClasses: $("[data-control=num_classes]"),
       classView: $("[data-control=class_view]"),
       exercise: $("[data-exercise-link]"),
+      teach: $("[data-class-link=teach]"),
       settingsButton: $("[data-action=settings]"),
       help: $("[data-help]"),
       settings: $("[data-settings]"),
@@ -61,6 +62,11 @@ export class PageChrome {
 
   exerciseLink(href) {
     this.el.exercise.href = href;
+  }
+
+  /** "Teach a class" carries this network's settings to the room it creates. */
+  teachLink(href) {
+    this.el.teach.href = href;
   }
 
   /** Page-wide look: palette, presentation mode, hidden header and article. */

@@ -227,6 +227,8 @@ function writeUrl() {
   const hash = writeHash(page.config, page.ui, fromHash.hidden, props);
   history.replaceState(null, "", `#${hash}`);
   chrome.exerciseLink(exerciseLink());
+  // Config only (no page looks, nothing hidden): the room's live run starts from it.
+  chrome.teachLink(`/classroom#${writeHash(page.config, {}, new Set(), props)}`);
 }
 
 function exerciseLink() {

@@ -1,6 +1,7 @@
 // Wires the classroom page: the landing (create / join), the room socket or a share link's
 // session, the room's own panels (RoomUi) and the stage that shows the run (Stage).
 
+import { buildProps, readHash } from "../state.js";
 import { RoomSocket } from "./room-socket.js";
 import { RoomUi } from "./room-ui.js";
 import { openSharedLink } from "./shared-link.js";
@@ -13,7 +14,7 @@ let socket = null;
 const send = (type, data) => socket && socket.send(type, data);
 const ui = new RoomUi($("[data-classroom]"), { kick: (name) => send("kick", { name }) });
 const stage = new Stage($("[data-stage]"), boot.options, send);
-const page = { you: null };
+const page = { you: null, carried: null };
 // For tests and the curious: what the page shows.
 window.classroom = {
   page,
@@ -38,6 +39,7 @@ const HANDLERS = {
     ui.show("[data-action=share]", data.role !== "visitor");
     stage.restart();
     stage.setEditable(data.mode !== "follow");
+    if (data.role === "instructor") startFromCarried();
   },
   room: (data) => ui.setRoom(data),
   roster: (data) => ui.setRoster(data.students),
@@ -83,7 +85,23 @@ async function createRoom() {
     return;
   }
   sessionStorage.setItem(`room-secret-${body.code}`, body.secret);
+  if (page.carried) sessionStorage.setItem(`room-start-${body.code}`, JSON.stringify(page.carried));
   location.assign(`/room/${body.code}`);
+}
+
+/** The playground's settings that "Teach a class" put in this landing's hash, if any. */
+function carriedConfig() {
+  const { config } = readHash(location.hash, buildProps(boot.options));
+  return Object.keys(config).length ? config : null;
+}
+
+/** A room created from the playground starts its live run from the playground's settings. */
+function startFromCarried() {
+  const key = `room-start-${code}`;
+  const carried = sessionStorage.getItem(key);
+  if (!carried) return;
+  sessionStorage.removeItem(key); // once: a reconnect must not undo the instructor's changes
+  send("configure", JSON.parse(carried));
 }
 
 function connect(join) {
@@ -140,6 +158,9 @@ function init() {
   }
   if (!code) {
     ui.show("[data-landing]", true);
+    page.carried = carriedConfig();
+    ui.show("[data-carried]", page.carried !== null);
+    if (location.hash === "#join") $("[data-code-input]").focus();
     return;
   }
   ui.setCode(code);
