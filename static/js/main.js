@@ -20,6 +20,7 @@ import { Metrics } from "./metrics.js";
 import { NetworkView } from "./network-view.js";
 import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
 import { Socket } from "./socket.js";
+import { saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
 import { buildProps, readHash, UI_PROPS, writeHash } from "./state.js";
 
@@ -52,6 +53,7 @@ window.playground = { page, stats };
 const notices = new Notices(document);
 const chrome = new PageChrome(document, options, { speed: (stop) => configure({ ...stop }) });
 const metrics = new Metrics(document);
+const shareBox = new ShareBox($("[data-control=export]"));
 const heatmap = new HeatMap($("[data-map]"), $("[data-points]"));
 const chart = new LineChart($("[data-linechart]"), [
   { name: "train_loss", color: "#777" },
@@ -149,6 +151,8 @@ const HANDLERS = {
     } else if (what === "loss") {
       const trainer = data.state.trainer || data.state; // {trainer, view} since the server's export
       downloadText("playground-loss.csv", historyCsv(trainer.history || {}), "text/csv");
+    } else if (what === "share") {
+      share(data.state);
     }
   },
 };
@@ -284,6 +288,14 @@ function draw() {
 }
 
 // ---- actions ------------------------------------------------------------------------------
+async function share(state) {
+  try {
+    shareBox.show(await saveSnapshot(state));
+  } catch (error) {
+    shareBox.error(error.message);
+  }
+}
+
 function selectNode(node) {
   page.selected = node;
   send("select_node", node);
@@ -331,6 +343,12 @@ const ACTIONS = {
     page.exporting = "loss";
     send("export");
   },
+  share: () => {
+    page.exporting = "share";
+    shareBox.busy();
+    send("export");
+  },
+  close_share: () => shareBox.hide(),
   export_png: async () => download("playground-map.png", await mapPng($("[data-map]"), $("[data-points]"))),
   toggle_test: () => setUi("show_test_data", !page.ui.show_test_data),
   toggle_discretize: () => setUi("discretize", !page.ui.discretize),
@@ -340,7 +358,10 @@ const ACTIONS = {
   slower: () => stepSpeed(-1),
   help: () => chrome.toggle("help"),
   settings: () => chrome.toggle("settings"),
-  close: () => chrome.closeOverlays(),
+  close: () => {
+    chrome.closeOverlays();
+    shareBox.hide();
+  },
 };
 
 for (const el of document.querySelectorAll("[data-action]")) {
