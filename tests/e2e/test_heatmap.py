@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import urllib.request
+
 import pytest
+
+from tests.app.classroom.server import Server
 
 pytestmark = pytest.mark.browser
 
@@ -56,3 +60,25 @@ def test_page_points_overlay_bitmap_matches_its_box(pg):
         "() => { const c = document.querySelector('[data-points]'); return [c.width, c.height]; }"
     )
     assert width == height > 0
+
+
+@pytest.fixture
+def room_server(tmp_path):
+    server = Server(tmp_path / "data").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_room_page_overlay_is_square_without_a_sized_canvas_in_the_markup(new_page, room_server):
+    room = room_server.new_room()
+    teacher = new_page(room_server.base)
+    with urllib.request.urlopen(room["join_url"]) as response:
+        markup = response.read().decode()
+    assert '<canvas class="points" data-points aria-hidden="true">' in markup  # 300x150 at first
+    teacher.page.goto(room["control_url"])
+    teacher.page.wait_for_function(
+        "() => { const c = document.querySelector('[data-points]');"
+        " return c.clientWidth === 300 && c.width === 300 && c.height === 300; }"
+    )
