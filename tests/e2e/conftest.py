@@ -21,19 +21,10 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, WebSocket, sync_playwright
 
+from app.bench_page import CHROMIUM, CHROMIUM_ARGS
+from tests.app.classroom.server import Server
 from tests.conftest import LiveServer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 WAIT_SECONDS = 20.0
 
@@ -160,6 +151,16 @@ class Wire:
             if m["type"] in ("config", "hello"):
                 return m["data"]["config"]
         raise AssertionError("no config received yet")
+
+
+@pytest.fixture
+def room_server(tmp_path):
+    """A real server with its classroom storage in a temporary data directory."""
+    server = Server(tmp_path / "data").start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # Package scope: Playwright's sync API runs an event loop in this thread while the browser is

@@ -6,20 +6,9 @@ import re
 
 import pytest
 
-from tests.app.classroom.server import Server
-
 pytestmark = pytest.mark.browser
 
 MODE_IS = "() => document.querySelector('[data-mode-badge]').dataset.mode === '{}'"
-
-
-@pytest.fixture
-def room_server(tmp_path):
-    server = Server(tmp_path / "data").start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_teach_a_class_creates_a_room_starting_from_the_playgrounds_settings(new_page, room_server):

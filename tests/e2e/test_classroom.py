@@ -6,16 +6,7 @@ import re
 
 import pytest
 
-from tests.app.classroom.server import Client, Server, run
-
-
-@pytest.fixture
-def room_server(tmp_path):
-    server = Server(tmp_path / "data").start()
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.app.classroom.server import Client, run
 
 
 def badge(pg) -> str:

@@ -6,8 +6,6 @@ import urllib.request
 
 import pytest
 
-from tests.app.classroom.server import Server
-
 pytestmark = pytest.mark.browser
 
 # A 300x300 box around a canvas left at the default 300x150 bitmap: the width already matches,
@@ -60,15 +58,6 @@ def test_page_points_overlay_bitmap_matches_its_box(pg):
         "() => { const c = document.querySelector('[data-points]'); return [c.width, c.height]; }"
     )
     assert width == height > 0
-
-
-@pytest.fixture
-def room_server(tmp_path):
-    server = Server(tmp_path / "data").start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_room_page_overlay_is_square_without_a_sized_canvas_in_the_markup(new_page, room_server):

@@ -7,20 +7,9 @@ import re
 import numpy as np
 import pytest
 
-from tests.app.classroom.server import Server
-
 pytestmark = pytest.mark.browser
 
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
-
-
-@pytest.fixture
-def room_server(tmp_path):
-    server = Server(tmp_path / "data").start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def train_epochs(pg, n):
