@@ -26,18 +26,22 @@ def train_epochs(pg, n):
 def test_model_json_is_the_servers_exported_state(pg):
     pg.open()
     train_epochs(pg, 3)
+    mark = pg.wire.mark()
     name, data = download(pg.page, "export_model")
     assert name.endswith(".json")
     state = json.loads(data)
-    assert state == pg.wire.messages("state")[-1]["state"]
+    assert state == pg.wire.message_after(mark, "state")["state"]
     assert state["trainer"]["epoch"] == 3
 
 
 def loss_csv(pg) -> tuple[list[str], dict]:
     """The downloaded loss CSV's lines and the history of the state the server sent for it."""
+    mark = pg.wire.mark()
     name, data = download(pg.page, "export_loss")
     assert name.endswith(".csv")
-    return data.decode().splitlines(), pg.wire.messages("state")[-1]["state"]["trainer"]["history"]
+    return data.decode().splitlines(), pg.wire.message_after(mark, "state")["state"]["trainer"][
+        "history"
+    ]
 
 
 def test_loss_csv_has_one_row_per_recorded_epoch(pg):

@@ -28,11 +28,12 @@ def share(pg) -> str:
 def test_shared_link_opens_the_same_network_with_its_epoch_and_weights(new_page, room_server):
     pg = new_page(room_server.base, permissions=CLIPBOARD).open()
     trained = train_epochs(pg, 3)
+    mark = pg.wire.mark()
     url = share(pg)
     assert re.fullmatch(rf"{re.escape(room_server.base)}/s/[A-Za-z0-9_-]+", url)
     assert pg.page.locator("[data-share-box]").is_visible()
     assert pg.wire.sent[-1]["type"] == "export"  # the state came over the page's own socket
-    assert pg.wire.messages("state")[-1]["state"]["trainer"]["epoch"] == 3
+    assert pg.wire.message_after(mark, "state")["state"]["trainer"]["epoch"] == 3
 
     pg.page.click("[data-share-copy]")
     pg.page.wait_for_function("() => document.querySelector('[data-share-copied]').textContent")
@@ -57,8 +58,9 @@ def test_shared_link_opens_the_same_network_with_its_epoch_and_weights(new_page,
 def test_share_error_from_the_server_is_shown_next_to_the_button(new_page, room_server):
     pg = new_page(room_server.base).open()
     train_epochs(pg, 1)
+    mark = pg.wire.mark()
     share(pg)
-    state = pg.wire.messages("state")[-1]["state"]
+    state = pg.wire.message_after(mark, "state")["state"]
     # Use up this address's share links (60 per 10 minutes) with real saves of the same state.
     for _ in range(80):
         status, body = room_server.post("/api/snapshots", {"state": state})
