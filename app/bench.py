@@ -15,21 +15,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
-import contextlib
 import json
 import os
 import statistics
 import struct
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psutil
 from websockets.asyncio.client import ClientConnection, connect
+
+from app.launch import ServerProcess
 
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
@@ -138,35 +138,19 @@ class Server:
     """A `python -m app` subprocess, or an already running server (--url)."""
 
     def __init__(self, workers: int, url: str | None, env: dict[str, str]) -> None:
-        self.process: subprocess.Popen | None = None
+        self.server: ServerProcess | None = None
         if url:
             self.url = url
             return
-        import socket
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app", "--port", str(port), "--workers", str(workers)],
-            env={**os.environ, **env, "PLAYGROUND_LOG_LEVEL": "warning"},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(self.url + "/healthz", timeout=1).close()
-                return
-            time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        log = Path(tempfile.mkdtemp(prefix="bench-server-")) / "server.log"
+        env = {**os.environ, **env, "PLAYGROUND_LOG_LEVEL": "warning"}
+        self.server = ServerProcess(log, args=["--workers", str(workers)], env=env).start()
+        self.url = self.server.url
 
     def tree(self) -> list[psutil.Process]:
-        if self.process is None:
+        if self.server is None:
             return []
-        root = psutil.Process(self.process.pid)
+        root = psutil.Process(self.server.process.pid)
         return [root, *root.children(recursive=True)]
 
     def rss_mb(self) -> float:
@@ -178,9 +162,8 @@ class Server:
         return sum(t.user for t in times), sum(t.system for t in times)
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
+        if self.server is not None:
+            self.server.stop()
 
 
 async def _clients(

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from app.launch import ServerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -38,34 +36,6 @@ CHROMIUM_ARGS = [
 ]
 FEATURES = "x1,x2,x1_squared,x2_squared,x1_x2,sin_x1,sin_x2"
 DEFAULT_HASH = f"dataset=spiral&features={FEATURES}&hidden=8,8,8,8,8,8&fps=30&epochs_per_frame=1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return process
-        except OSError:
-            if time.monotonic() > deadline:
-                process.terminate()
-                raise SystemExit(f"server not ready:\n{log.read_text()}") from None
-            time.sleep(0.05)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -151,20 +121,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hash", default=DEFAULT_HASH, help="page state (URL hash) to measure")
     parser.add_argument("--url", default=None, help="an already running server instead")
     args = parser.parse_args(argv)
-    process = None
+    server = None
     if args.url is None:
-        port = free_port()
         log = Path(tempfile.mkdtemp(prefix="bench-page-")) / "server.log"
-        process = start_server(port, log)
-        base = f"http://127.0.0.1:{port}"
+        server = ServerProcess(log).start()
+        base = server.url
     else:
         base = args.url.rstrip("/")
     try:
         r = measure(f"{base}/#{args.hash}", args.seconds, args.warmup)
     finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=10)
+        if server is not None:
+            server.stop()
     print(f"page state: #{args.hash}")
     print(
         f"{r['frames']} frames received, {r['drawn']} drawn, {r['epochs']} epochs in "

@@ -17,18 +17,18 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import websockets
 
 from app.classroom.framestamp import ZFRAME, expand
+from app.launch import ServerProcess
 
 TARGET_FPS = 20.0
 TARGET_P95_MS = 250.0
@@ -208,28 +208,6 @@ class Bench:
         return result
 
 
-def start_server(port: int, data_dir: str, followers: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PLAYGROUND_DATA_DIR": data_dir,
-        "PLAYGROUND_MAX_STUDENTS": str(max(followers, 200)),
-        "PLAYGROUND_LOG_LEVEL": "warning",
-    }
-    command = [sys.executable, "-m", "app", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env, cwd=tempfile.gettempdir())
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
-            return process
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit("the server exited at start-up") from None
-            time.sleep(0.1)
-    process.terminate()
-    raise SystemExit("the server did not start within 30 s")
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(
         prog="python -m app.classroom.bench",
@@ -242,30 +220,30 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-compression", action="store_true", help="followers refuse deflate")
     p.add_argument("--server-pid", type=int, help="with --url: report this process's CPU")
     args = p.parse_args(argv)
-    process = None
+    server = None
     base = args.url
     with tempfile.TemporaryDirectory(prefix="classroom-bench-") as data_dir:
         if base is None:
-            import socket
-
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            process = start_server(port, data_dir, args.followers)
-            base = f"http://127.0.0.1:{port}"
+            env = {
+                **os.environ,
+                "PLAYGROUND_DATA_DIR": data_dir,
+                "PLAYGROUND_MAX_STUDENTS": str(max(args.followers, 200)),
+                "PLAYGROUND_LOG_LEVEL": "warning",
+            }
+            server = ServerProcess(Path(data_dir) / "server.log", env=env).start()
+            base = server.url
         try:
             bench = Bench(
                 base.rstrip("/"),
                 args.followers,
                 args.seconds,
                 not args.no_compression,
-                server_pid=process.pid if process is not None else args.server_pid,
+                server_pid=server.process.pid if server is not None else args.server_pid,
             )
             result = asyncio.run(bench.run())
         finally:
-            if process is not None:
-                process.terminate()
-                process.wait(10)
+            if server is not None:
+                server.stop()
     print(json.dumps(result, indent=2))
 
 

@@ -34,5 +34,5 @@ def server(tmp_path_factory) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
-    log = server.log.read_text()
+    log = server.log()
     assert "Traceback" not in log, f"the server logged an exception:\n{log}"

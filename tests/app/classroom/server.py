@@ -6,10 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -22,79 +18,31 @@ import websockets
 
 from app.classroom.framestamp import expand
 from app.frames import decode
+from app.launch import ServerProcess
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+class Server(ServerProcess):
     """`python -m app` on a free port with its own data directory."""
 
     def __init__(self, data_dir: Path, **env: str) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir
-        self.env = env
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = data_dir / "server.log"
+        # Many tests create rooms from one address; the creation limit has its own test.
+        env = {
+            **os.environ,
+            "PLAYGROUND_DATA_DIR": str(data_dir),
+            "PLAYGROUND_ROOM_CREATIONS": "1000",
+            **env,
+        }
+        super().__init__(data_dir / "server.log", env=env, timeout=20)
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.url
 
     @property
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
-
-    def start(self) -> Server:
-        # Many tests create rooms from one address; the creation limit has its own test.
-        env = {
-            **os.environ,
-            "PLAYGROUND_DATA_DIR": str(self.data_dir),
-            "PLAYGROUND_ROOM_CREATIONS": "1000",
-            **self.env,
-        }
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "ab") as log:
-            # The console entry point, as deployed; run from elsewhere (no CWD-relative paths).
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=tempfile.gettempdir(),
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.log.read_text()}")
-            try:
-                urllib.request.urlopen(self.base + "/healthz", timeout=1).read()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"server did not start:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        """Graceful stop (SIGTERM: the app's shutdown runs, as on a deploy)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def kill(self) -> None:
-        """A crash: no shutdown code runs."""
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
 
     def post(self, path: str, body: dict | None = None) -> tuple[int, Any]:
         data = json.dumps(body or {}).encode()
