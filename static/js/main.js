@@ -1,5 +1,6 @@
 // Wires the page: server messages go to the components, component events become messages.
-// Components draw and never touch the socket; this module never draws.
+// Components draw and never touch the socket; this module never draws. The page is the same
+// in every mode (modes.js): solo, a room's instructor, follower or fork, a share link.
 
 import { renderAdvanced, renderHideList, updateAdvanced } from "./advanced.js";
 import { Notices } from "./banner.js";
@@ -16,13 +17,16 @@ import { HoverCard } from "./hovercard.js";
 import { label } from "./labels.js";
 import { LayerControls } from "./layer-controls.js";
 import { LineChart } from "./linechart.js";
+import { Room } from "./classroom/room.js";
 import { Metrics } from "./metrics.js";
+import { lockControls, MODES } from "./modes.js";
 import { NetworkView } from "./network-view.js";
 import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
 import { Socket } from "./socket.js";
-import { saveSnapshot, ShareBox } from "./share.js";
+import { loadSnapshot, saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
-import { buildProps, readHash, UI_PROPS, writeHash } from "./state.js";
+import { buildProps, readHash, writeHash } from "./state.js";
+import { createStore, offerFrame, outputCount } from "./store.js";
 
 const $ = (selector) => document.querySelector(selector);
 const boot = JSON.parse($("#bootstrap").textContent);
@@ -30,24 +34,16 @@ const options = boot.options;
 const props = buildProps(options);
 const fromHash = readHash(location.hash, props);
 
-const page = {
-  config: { ...boot.defaults, ...fromHash.config },
-  wanted: fromHash.config, // what the URL asked for; sent to every new session
-  ui: { ...Object.fromEntries(UI_PROPS.map((p) => [p.name, p.default])), ...fromHash.ui },
-  hidden: fromHash.hidden,
-  state: "paused",
-  dataset: null,
-  frame: null, // latest frame not drawn yet
-  last: null, // latest drawn frame
-  selected: null,
-  outputs: 1,
-  exporting: null,
-  redraw: { points: true, full: true },
-};
+const page = createStore(boot.defaults, fromHash);
+// How the page was opened: the server puts a room code or a share link's id in the bootstrap
+// (and `classroom` on its landing, /classroom).
+const inRoom = Boolean(boot.room);
+const landing = Boolean(boot.classroom) && !boot.room && !boot.snapshot;
+let mode = inRoom ? MODES.follower : boot.snapshot ? MODES.snapshot : MODES.solo;
 
 // Measured by app/bench_page.py: main-thread time spent per frame (parse + handle + draw).
 const stats = { handle: [], draw: [], frames: 0, drawn: 0 };
-window.playground = { page, stats };
+window.playground = { page, stats, mode: () => mode.name };
 
 // ---- components ---------------------------------------------------------------------------
 const notices = new Notices(document);
@@ -63,10 +59,11 @@ const chart = new LineChart($("[data-linechart]"), [
 const hovercard = new HoverCard($("[data-hovercard]"), (param, value) => editParam(param, value));
 const network = new NetworkView($("[data-network]"), {
   hoverNode: (layer, neuron) => selectNode(layer === null ? null : { layer, neuron }),
-  toggleFeature: (name) => configure({ features: toggledFeatures(page.config, name) }),
+  toggleFeature: (name) => mode.live && configure({ features: toggledFeatures(page.config, name) }),
   enterParam: (param, value, event) => hovercard.show(param, value, event),
   leaveParam: () => hovercard.hide(),
-  clickParam: (param, value, event) => hovercard.open(param, value, event),
+  // Everyone can read a weight; only a page that may change the run can edit it.
+  clickParam: (param, value, event) => mode.live && hovercard.open(param, value, event),
 });
 const view = new FrameView({ heatmap, network, chart, metrics });
 const layers = new LayerControls($("[data-layer-controls]"), options, {
@@ -92,43 +89,74 @@ renderHideList($("[data-hide-list]"), page.hidden, (name, on) => {
   chrome.exerciseLink(exerciseLink());
 });
 
-// ---- the socket ---------------------------------------------------------------------------
-const scheme = location.protocol === "https:" ? "wss" : "ws";
-const socket = new Socket(`${scheme}://${location.host}/ws`, {
+// ---- the socket: /ws for the page's own session, /ws/room/CODE in a room -------------------
+const socketHandlers = {
   onConnection: (state, detail) => notices.connectionState(state, detail),
   onMessage: receive,
-  onFrame: (frame, started) => {
-    // Latest wins: an undrawn older frame is dropped, but the input maps it may carry are
-    // sent only once per rebuild, so they move on to its replacement.
-    const dropped = page.frame;
-    if (dropped && dropped.arrays.inputs && !frame.arrays.inputs) {
-      frame.arrays.inputs = dropped.arrays.inputs;
-    }
-    page.frame = frame;
+  onFrame: (frame, started = performance.now()) => {
+    if (room) room.frame(frame);
+    offerFrame(page, frame);
     stats.frames += 1;
     scheduleDraw();
     stats.handle.push(performance.now() - started);
     if (stats.handle.length > 4000) stats.handle.splice(0, 2000);
   },
-});
-window.playground.socket = socket;
+};
+const room =
+  inRoom || landing
+    ? new Room(document, boot, {
+        socketHandlers,
+        setMode,
+        carried: () => diffFromDefaults(page.config, options),
+        hashConfig: Object.keys(fromHash.config).length > 0,
+      })
+    : null;
+const scheme = location.protocol === "https:" ? "wss" : "ws";
+const socket = inRoom ? null : new Socket(`${scheme}://${location.host}/ws`, socketHandlers);
+Object.defineProperty(window.playground, "socket", { get: () => socket || room.socket });
 
 function send(type, data) {
-  socket.send(type, data);
+  if (socket) socket.send(type, data);
+  else room.send(type, data);
+}
+
+/** A new mode (a room's `you`): a new run may be shown, and other controls are live. */
+function setMode(next) {
+  mode = next;
+  document.body.dataset.mode = mode.name;
+  chart.reset(); // the run shown changed (joined, forked, followed again, an exercise)
+  page.selected = null;
+  lockControls(document, false);
+  network.key = null;
+  layers.key = null;
+  applyConfig(page.config);
+}
+
+/** Locks the run's controls where the mode does not let this page change the run. */
+function relock() {
+  lockControls(document, !mode.live);
 }
 
 const HANDLERS = {
   hello(data) {
-    if (!data.resumed) {
+    if (!data.resumed && page.snapshot) {
+      // A share link: the saved network, once; a session lost later keeps the page's config.
+      send("restore", { state: page.snapshot });
+      page.snapshot = null;
+    } else if (!data.resumed) {
       // A new session: ask for what the URL (or this page, after losing a session) wants.
       const wanted = page.last ? diffFromDefaults(page.config, options) : page.wanted;
       if (Object.keys(wanted).length) send("configure", wanted);
       if (page.selected) send("select_node", page.selected);
     }
+    takeSizes(data);
     applyConfig(data.config);
     HANDLERS.status(typeof data.status === "object" ? data.status : { state: data.status });
   },
-  config: (data) => applyConfig(data.config),
+  config(data) {
+    takeSizes(data);
+    applyConfig(data.config);
+  },
   dataset(data) {
     page.dataset = data;
     page.redraw.points = true;
@@ -157,8 +185,17 @@ const HANDLERS = {
   },
 };
 
+/** The one dispatcher of server messages: the room's own first, then the run's. */
 function receive(type, data) {
+  if (room && room.handle(type, data)) return;
   if (HANDLERS[type]) HANDLERS[type](data);
+}
+
+/** Layer sizes, when the config message carries them: the output count needs no guessing. */
+function takeSizes(data) {
+  if (!Array.isArray(data.layer_sizes)) return;
+  page.sizesFromConfig = true;
+  page.outputs = outputCount(page, data, null);
 }
 
 // ---- config -------------------------------------------------------------------------------
@@ -176,6 +213,7 @@ function applyConfig(config) {
   datasets.update(config.problem, config.dataset, config.num_classes, colorOf);
   editor.update(config.problem, config.num_classes, colorOf);
   writeUrl();
+  relock();
 }
 
 function buildNetwork() {
@@ -189,6 +227,7 @@ function buildNetwork() {
   controls.setChoices("class_view", [["all", "All classes"], ...Array.from({ length: k }, (_, i) => [String(i), `Class ${i + 1}`])]);
   chrome.outputs(k);
   controls.update({ class_view: page.ui.class_view }, "ui");
+  relock();
 }
 
 /** Colour of a label under `source`'s problem and class count (the config, or the data shown). */
@@ -224,19 +263,22 @@ function applyUi() {
     datasets.update(page.config.problem, page.config.dataset, page.config.num_classes, colorOf);
     editor.update(page.config.problem, page.config.num_classes, colorOf);
   }
+  relock();
   scheduleDraw();
 }
 
 function writeUrl() {
-  const hash = writeHash(page.config, page.ui, fromHash.hidden, props);
-  history.replaceState(null, "", `#${hash}`);
+  // Only the solo page is named by its hash; a room or a share link is named by its path.
+  if (mode.writesUrl && !landing) {
+    history.replaceState(null, "", `#${writeHash(page.config, page.ui, fromHash.hidden, props)}`);
+  }
   chrome.exerciseLink(exerciseLink());
   // Config only (no page looks, nothing hidden): the room's live run starts from it.
   chrome.teachLink(`/classroom#${writeHash(page.config, {}, new Set(), props)}`);
 }
 
 function exerciseLink() {
-  return `${location.pathname}#${writeHash(page.config, page.ui, page.hidden, props)}`;
+  return `/#${writeHash(page.config, page.ui, page.hidden, props)}`;
 }
 
 // ---- drawing ------------------------------------------------------------------------------
@@ -252,10 +294,8 @@ function draw() {
   const started = performance.now();
   const frame = page.frame;
   page.frame = null;
-  if (frame) {
-    const outputs = frame.arrays.neurons
-      ? frame.arrays.neurons.shape[0] - page.config.hidden.reduce((a, b) => a + b, 0)
-      : page.outputs;
+  if (frame && !page.sizesFromConfig) {
+    const outputs = outputCount(page, null, frame);
     if (outputs !== page.outputs && outputs > 0) {
       page.outputs = outputs;
       buildNetwork();
@@ -268,6 +308,10 @@ function draw() {
       discretize: page.ui.discretize,
       classView: page.ui.class_view,
       selecting: page.selected !== null,
+      // A page that may not ask the server for a node's map enlarges its thumbnail.
+      node: mode.selects ? null : page.selected,
+      hidden: page.config.hidden,
+      features: page.config.features,
       full: page.redraw.full,
     });
     page.last = target;
@@ -298,7 +342,7 @@ async function share(state) {
 
 function selectNode(node) {
   page.selected = node;
-  send("select_node", node);
+  if (mode.selects) send("select_node", node);
   page.redraw.full = true;
   scheduleDraw();
 }
@@ -364,11 +408,32 @@ const ACTIONS = {
   },
 };
 
-for (const el of document.querySelectorAll("[data-action]")) {
-  el.addEventListener("click", () => ACTIONS[el.dataset.action]?.());
+/** Actions that change the run: a page whose mode is read-only does not offer them. */
+const RUN_ACTIONS = new Set([
+  "play",
+  "step",
+  "step_batch",
+  "reset",
+  "regenerate",
+  "add_layer",
+  "remove_layer",
+  "lower_lr",
+  "clear_points",
+  "faster",
+  "slower",
+]);
+
+function act(name) {
+  if (RUN_ACTIONS.has(name) && !mode.live) return;
+  (ACTIONS[name] || (room && room.actions[name]))?.();
 }
-bindShortcuts(document, (action) => ACTIONS[action]());
+
+for (const el of document.querySelectorAll("[data-action]")) {
+  el.addEventListener("click", () => act(el.dataset.action));
+}
+bindShortcuts(document, act);
 $("[data-points]").addEventListener("click", (event) => {
+  if (!mode.live) return;
   const [x1, x2] = heatmap.eventToData(event);
   const action = editor.clickAction(x1, x2, event.shiftKey);
   if (action?.add) send("add_points", { points: [action.add] });
@@ -385,7 +450,20 @@ window.addEventListener("resize", () => {
   scheduleDraw();
 });
 
-chrome.hide(page.hidden);
-applyUi();
-applyConfig(page.config);
-socket.connect();
+async function start() {
+  document.body.dataset.mode = mode.name;
+  chrome.hide(page.hidden);
+  applyUi();
+  applyConfig(page.config);
+  if (room) room.start();
+  if (boot.snapshot) {
+    try {
+      page.snapshot = await loadSnapshot(boot.snapshot);
+    } catch (error) {
+      notices.error({ message: error.message });
+    }
+  }
+  if (socket) socket.connect();
+}
+
+start();
