@@ -102,9 +102,8 @@ const socketHandlers = {
     if (stats.handle.length > 4000) stats.handle.splice(0, 2000);
   },
 };
-const room =
-  inRoom || landing
-    ? new Room(document, boot, {
+const room = boot.classroom
+  ? new Room(document, boot, {
         socketHandlers,
         setMode,
         carried: () => diffFromDefaults(page.config, options),
@@ -455,7 +454,7 @@ async function start() {
   chrome.hide(page.hidden);
   applyUi();
   applyConfig(page.config);
-  if (room) room.start();
+  if (room) room.start(mode);
   if (boot.snapshot) {
     try {
       page.snapshot = await loadSnapshot(boot.snapshot);

@@ -33,6 +33,7 @@ export class Room {
   constructor(doc, boot, page) {
     this.doc = doc;
     this.code = boot.room;
+    this.snapshot = boot.snapshot;
     this.options = boot.options;
     this.page = page;
     this.socket = null;
@@ -82,9 +83,16 @@ export class Room {
     if (frame.sent_at) this.ui.setLag(Date.now() - frame.sent_at);
   }
 
-  /** The landing (no code), the instructor's page (a secret) or a student's join form. */
-  start() {
+  /**
+   * The landing (no code), the instructor's page (a secret) or a student's join form; on a
+   * share link (`boot.snapshot`), only the bar saying whose network this is.
+   */
+  start(mode) {
     this.$("[data-room]").hidden = false;
+    if (this.snapshot) {
+      this.ui.setMode(mode, null);
+      return;
+    }
     if (!this.code) {
       this.ui.show("[data-landing]", true);
       this.ui.show("[data-carried]", this.page.hashConfig);
