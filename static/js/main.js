@@ -9,24 +9,24 @@ import { PALETTES, pointCss } from "./colors.js";
 import { Controls } from "./controls.js";
 import { DataEditor, pointsCsv } from "./data-editor.js";
 import { DatasetPicker } from "./datasets.js";
+import { DrawLoop } from "./draw-loop.js";
 import { changeFor, diffFromDefaults, lowerLearningRate, toggledFeatures, withHidden } from "./edits.js";
-import { download, downloadText, historyCsv, mapPng } from "./exporter.js";
+import { download, downloadExport, downloadText, mapPng } from "./exporter.js";
 import { FrameView } from "./frame-view.js";
 import { HeatMap } from "./heatmap.js";
 import { HoverCard } from "./hovercard.js";
 import { label } from "./labels.js";
 import { LayerControls } from "./layer-controls.js";
 import { LineChart } from "./linechart.js";
-import { Room } from "./classroom/room.js";
 import { Metrics } from "./metrics.js";
-import { lockControls, MODES } from "./modes.js";
+import { allows, lockControls, MODES } from "./modes.js";
 import { NetworkView } from "./network-view.js";
 import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
-import { Socket } from "./socket.js";
 import { loadSnapshot, saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
 import { buildProps, readHash, writeHash } from "./state.js";
 import { createStore, offerFrame, outputCount } from "./store.js";
+import { Transport } from "./transport.js";
 
 const $ = (selector) => document.querySelector(selector);
 const boot = JSON.parse($("#bootstrap").textContent);
@@ -36,10 +36,8 @@ const fromHash = readHash(location.hash, props);
 
 const page = createStore(boot.defaults, fromHash);
 // How the page was opened: the server puts a room code or a share link's id in the bootstrap
-// (and `classroom` on its landing, /classroom).
-const inRoom = Boolean(boot.room);
-const landing = Boolean(boot.classroom) && !boot.room && !boot.snapshot;
-let mode = inRoom ? MODES.follower : boot.snapshot ? MODES.snapshot : MODES.solo;
+// (and `classroom` on every classroom page, the landing /classroom included).
+let mode = boot.room ? MODES.follower : boot.snapshot ? MODES.snapshot : MODES.solo;
 
 // Measured by app/bench_page.py: main-thread time spent per frame (parse + handle + draw).
 const stats = { handle: [], draw: [], frames: 0, drawn: 0 };
@@ -94,7 +92,7 @@ const socketHandlers = {
   onConnection: (state, detail) => notices.connectionState(state, detail),
   onMessage: receive,
   onFrame: (frame, started = performance.now()) => {
-    if (room) room.frame(frame);
+    if (transport.room) transport.room.frame(frame);
     offerFrame(page, frame);
     stats.frames += 1;
     scheduleDraw();
@@ -102,22 +100,13 @@ const socketHandlers = {
     if (stats.handle.length > 4000) stats.handle.splice(0, 2000);
   },
 };
-const room = boot.classroom
-  ? new Room(document, boot, {
-        socketHandlers,
-        setMode,
-        carried: () => diffFromDefaults(page.config, options),
-        hashConfig: Object.keys(fromHash.config).length > 0,
-      })
-    : null;
-const scheme = location.protocol === "https:" ? "wss" : "ws";
-const socket = inRoom ? null : new Socket(`${scheme}://${location.host}/ws`, socketHandlers);
-Object.defineProperty(window.playground, "socket", { get: () => socket || room.socket });
-
-function send(type, data) {
-  if (socket) socket.send(type, data);
-  else room.send(type, data);
-}
+const transport = new Transport(boot, socketHandlers, {
+  setMode,
+  carried: () => diffFromDefaults(page.config, options),
+  hashConfig: Object.keys(fromHash.config).length > 0,
+});
+Object.defineProperty(window.playground, "socket", { get: () => transport.socket });
+const send = (type, data) => transport.send(type, data);
 
 /** A new mode (a room's `you`): a new run may be shown, and other controls are live. */
 function setMode(next) {
@@ -173,20 +162,14 @@ const HANDLERS = {
   state(data) {
     const what = page.exporting;
     page.exporting = null;
-    if (what === "model") {
-      downloadText("playground-model.json", JSON.stringify(data.state), "application/json");
-    } else if (what === "loss") {
-      const trainer = data.state.trainer || data.state; // {trainer, view} since the server's export
-      downloadText("playground-loss.csv", historyCsv(trainer.history || {}), "text/csv");
-    } else if (what === "share") {
-      share(data.state);
-    }
+    if (what === "share") share(data.state);
+    else downloadExport(what, data.state);
   },
 };
 
 /** The one dispatcher of server messages: the room's own first, then the run's. */
 function receive(type, data) {
-  if (room && room.handle(type, data)) return;
+  if (transport.room && transport.room.handle(type, data)) return;
   if (HANDLERS[type]) HANDLERS[type](data);
 }
 
@@ -268,7 +251,7 @@ function applyUi() {
 
 function writeUrl() {
   // Only the solo page is named by its hash; a room or a share link is named by its path.
-  if (mode.writesUrl && !landing) {
+  if (mode.writesUrl && !boot.classroom) {
     history.replaceState(null, "", `#${writeHash(page.config, page.ui, fromHash.hidden, props)}`);
   }
   chrome.exerciseLink(exerciseLink());
@@ -281,54 +264,29 @@ function exerciseLink() {
 }
 
 // ---- drawing ------------------------------------------------------------------------------
-let drawPending = false;
-function scheduleDraw() {
-  if (drawPending) return;
-  drawPending = true;
-  requestAnimationFrame(draw);
-}
-
-function draw() {
-  drawPending = false;
-  const started = performance.now();
-  const frame = page.frame;
-  page.frame = null;
-  if (frame && !page.sizesFromConfig) {
+const loop = new DrawLoop(page, { view, heatmap, hovercard, network }, {
+  stats,
+  pointColor,
+  viewOptions: () => ({
+    palette: page.ui.palette,
+    discretize: page.ui.discretize,
+    classView: page.ui.class_view,
+    selecting: page.selected !== null,
+    // A page that may not ask the server for a node's map enlarges its thumbnail.
+    node: mode.selects ? null : page.selected,
+    hidden: page.config.hidden,
+    features: page.config.features,
+  }),
+  outputs(frame) {
+    if (page.sizesFromConfig) return;
     const outputs = outputCount(page, null, frame);
     if (outputs !== page.outputs && outputs > 0) {
       page.outputs = outputs;
       buildNetwork();
     }
-  }
-  const target = frame || (page.redraw.full ? page.last : null);
-  if (target) {
-    view.draw(target, {
-      palette: page.ui.palette,
-      discretize: page.ui.discretize,
-      classView: page.ui.class_view,
-      selecting: page.selected !== null,
-      // A page that may not ask the server for a node's map enlarges its thumbnail.
-      node: mode.selects ? null : page.selected,
-      hidden: page.config.hidden,
-      features: page.config.features,
-      full: page.redraw.full,
-    });
-    page.last = target;
-    page.redraw.full = false;
-    hovercard.refresh((param) => network.paramValue(param));
-  }
-  if (page.redraw.points && page.dataset) {
-    page.redraw.points = false;
-    // Drawn points stay visible while editing custom data, whichever split they fell in.
-    const showTest = page.ui.show_test_data || page.config.dataset === "custom";
-    heatmap.updatePoints(page.dataset.points, pointColor(page.dataset), showTest);
-  }
-  if (frame) {
-    stats.draw.push(performance.now() - started);
-    if (stats.draw.length > 4000) stats.draw.splice(0, 2000);
-    stats.drawn += 1;
-  }
-}
+  },
+});
+const scheduleDraw = () => loop.schedule();
 
 // ---- actions ------------------------------------------------------------------------------
 async function share(state) {
@@ -352,6 +310,12 @@ function editParam(param, value) {
   } else {
     send("set_bias", { layer: param.layer, neuron: param.neuron, value });
   }
+}
+
+/** Asks for the run's state; the `state` reply goes to `what` (a download, or a share link). */
+function exportFor(what) {
+  page.exporting = what;
+  send("export");
 }
 
 function stepSpeed(delta) {
@@ -378,18 +342,11 @@ const ACTIONS = {
   dismiss_banner: () => notices.dismissBanner(),
   clear_points: () => send("clear_points"),
   download_csv: () => page.dataset && downloadText("playground-data.csv", pointsCsv(page.dataset.points), "text/csv"),
-  export_model: () => {
-    page.exporting = "model";
-    send("export");
-  },
-  export_loss: () => {
-    page.exporting = "loss";
-    send("export");
-  },
+  export_model: () => exportFor("model"),
+  export_loss: () => exportFor("loss"),
   share: () => {
-    page.exporting = "share";
     shareBox.busy();
-    send("export");
+    exportFor("share");
   },
   close_share: () => shareBox.hide(),
   export_png: async () => download("playground-map.png", await mapPng($("[data-map]"), $("[data-points]"))),
@@ -407,24 +364,9 @@ const ACTIONS = {
   },
 };
 
-/** Actions that change the run: a page whose mode is read-only does not offer them. */
-const RUN_ACTIONS = new Set([
-  "play",
-  "step",
-  "step_batch",
-  "reset",
-  "regenerate",
-  "add_layer",
-  "remove_layer",
-  "lower_lr",
-  "clear_points",
-  "faster",
-  "slower",
-]);
-
 function act(name) {
-  if (RUN_ACTIONS.has(name) && !mode.live) return;
-  (ACTIONS[name] || (room && room.actions[name]))?.();
+  if (!allows(mode, name)) return;
+  (ACTIONS[name] || (transport.room && transport.room.actions[name]))?.();
 }
 
 for (const el of document.querySelectorAll("[data-action]")) {
@@ -454,7 +396,6 @@ async function start() {
   chrome.hide(page.hidden);
   applyUi();
   applyConfig(page.config);
-  if (room) room.start(mode);
   if (boot.snapshot) {
     try {
       page.snapshot = await loadSnapshot(boot.snapshot);
@@ -462,7 +403,7 @@ async function start() {
       notices.error({ message: error.message });
     }
   }
-  if (socket) socket.connect();
+  transport.start(mode);
 }
 
 start();

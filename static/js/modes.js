@@ -59,6 +59,15 @@ export const VIEW_CONTROLS = new Set([
   "export",
 ]);
 
+/** Actions (data-action, shortcuts) that change the run: not offered where it is read-only. */
+const RUN_ACTIONS = new Set(["play", "step", "step_batch", "reset", "regenerate", "add_layer",
+  "remove_layer", "lower_lr", "clear_points", "faster", "slower"]);
+
+/** Whether `mode` lets the page do `action`. */
+export function allows(mode, action) {
+  return mode.live || !RUN_ACTIONS.has(action);
+}
+
 /** Buttons outside any [data-control] that change the run (the divergence banner's). */
 const RUN_BUTTONS = "[data-banner] [data-action=lower_lr], [data-banner] [data-action=reset]";
 
