@@ -114,6 +114,7 @@ function setMode(next) {
   document.body.dataset.mode = mode.name;
   chart.reset(); // the run shown changed (joined, forked, followed again, an exercise)
   page.selected = null;
+  hovercard.hide(true);
   lockControls(document, false);
   network.key = null;
   layers.key = null;

@@ -16,6 +16,8 @@ export function createStore(defaults, fromHash) {
     last: null, // latest drawn frame
     selected: null, // the hovered node {layer, neuron}, or null
     outputs: 1, // output neurons
+    sizesFromConfig: false, // whether `config` messages carry the layer sizes (else: frames)
+    snapshot: null, // a share link's saved state, until it is restored into the session
     exporting: null, // what the next `state` reply is for
     redraw: { points: true, full: true },
   };

@@ -12,16 +12,8 @@ from tests.e2e.test_controls import CONTROLS
 pytestmark = pytest.mark.browser
 
 # Controls whose change stays in the page (looks, readouts, exports): live in every mode.
-VIEW = {
-    "epoch",
-    "show_test_data",
-    "discretize",
-    "class_view",
-    "palette",
-    "presentation",
-    "metrics",
-    "export",
-}
+VIEW = {"epoch", "metrics", "export", "show_test_data", "discretize", "class_view"}
+VIEW |= {"palette", "presentation"}
 
 CONTROL_NAMES = (
     "() => [...new Set([...document.querySelectorAll('[data-control]')]"
@@ -123,7 +115,11 @@ def test_a_follower_can_enlarge_a_neuron_but_changes_nothing(new_page, server):
     )
     pupil.page.keyboard.press("Space")  # play/pause is the instructor's
     pupil.page.click('[data-feature="x1_squared"]', force=True)
+    # Exports read the live run: a follower can share what they see.
+    pupil.page.click("[data-action=share]")
+    pupil.page.wait_for_function("() => document.querySelector('[data-share-url]').value !== ''")
     sent = [m["type"] for m in pupil.wire.sent[mark[2] :]]
+    assert "export" in sent
     assert not set(sent) - {"ping", "export"}, sent
     assert not [m for m in pupil.wire.received[mark[0] :] if m["type"] == "error"]
 
