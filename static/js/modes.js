@@ -77,6 +77,11 @@ const RUN_BUTTONS = "[data-banner] [data-action=lower_lr], [data-banner] [data-a
  * again what they disable themselves (e.g. "add a layer" at the maximum).
  */
 export function lockControls(doc, locked) {
+  // The network's feature switches are not form inputs: they say so to assistive tech.
+  for (const el of doc.querySelectorAll("[data-feature]")) {
+    if (locked) el.setAttribute("aria-disabled", "true");
+    else el.removeAttribute("aria-disabled");
+  }
   if (!locked) {
     for (const el of doc.querySelectorAll("[data-locked]")) {
       el.disabled = false;

@@ -118,8 +118,7 @@ def test_instructor_and_student_main_flow(new_page, room_server):
         "() => document.querySelector('[data-mode-badge]').dataset.mode === 'fork'"
     )
     student.page.wait_for_function(
-        "() => document.querySelector('[data-dataset=xor]')"
-        ".getAttribute('aria-checked') === 'true'"
+        "() => document.querySelector('[data-dataset=xor]').getAttribute('aria-checked') === 'true'"
     )
     assert "xor, no hidden layer" in student.page.locator("[data-room-notice]").inner_text()
 

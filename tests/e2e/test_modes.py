@@ -82,6 +82,7 @@ def test_every_mode_shows_the_main_pages_controls_and_locks_them_only_for_a_foll
     assert [i[:2] for i in follower_inputs] == [i[:2] for i in inputs]
     for control, index, disabled in follower_inputs:
         assert disabled == (control not in VIEW), (control, index)
+    assert pupil.page.get_attribute("[data-feature=x1]", "aria-disabled") == "true"
     assert pupil.page.locator("[data-action=fork]").is_visible()
 
     # One click: the student's own copy, every control live again.
@@ -91,6 +92,7 @@ def test_every_mode_shows_the_main_pages_controls_and_locks_them_only_for_a_foll
         "() => !document.querySelector('[data-field=learning_rate]').disabled"
     )
     assert controls(pupil) == (names, inputs)
+    assert pupil.page.get_attribute("[data-feature=x1]", "aria-disabled") is None
     assert pupil.page.locator("[data-action=refollow]").is_visible()
 
     # A share link: the same page again.
