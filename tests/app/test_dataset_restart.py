@@ -25,6 +25,7 @@ def test_changing_the_dataset_while_playing_restarts_at_epoch_0(shared_live_serv
             # The first frame after the change is the new run's: no epoch of the old one.
             header, _ = await next_frame(ws)
             assert header["epoch"] < 30
+
     asyncio.run(scenario())
 
 
