@@ -14,6 +14,7 @@ import { FrameView } from "./frame-view.js";
 import { HeatMap } from "./heatmap.js";
 import { HoverCard } from "./hovercard.js";
 import { label } from "./labels.js";
+import { Legend } from "./legend.js";
 import { LayerControls } from "./layer-controls.js";
 import { LineChart } from "./linechart.js";
 import { Metrics } from "./metrics.js";
@@ -55,6 +56,7 @@ const chrome = new PageChrome(document, options, { speed: (stop) => configure({ 
 const metrics = new Metrics(document);
 const shareBox = new ShareBox($("[data-control=export]"));
 const heatmap = new HeatMap($("[data-map]"), $("[data-points]"));
+const legend = new Legend($("[data-legend]"));
 const chart = new LineChart($("[data-linechart]"), [
   { name: "train_loss", color: "#777" },
   { name: "test_loss", color: "#000" },
@@ -188,6 +190,7 @@ function buildNetwork() {
   const k = page.outputs;
   controls.setChoices("class_view", [["all", "All classes"], ...Array.from({ length: k }, (_, i) => [String(i), `Class ${i + 1}`])]);
   chrome.outputs(k);
+  legend.update(page.ui.palette, k);
   controls.update({ class_view: page.ui.class_view }, "ui");
 }
 
@@ -210,6 +213,7 @@ function setUi(name, value) {
 function applyUi() {
   chrome.look(page.ui);
   controls.update(page.ui, "ui");
+  legend.update(page.ui.palette, page.outputs);
   if (page.presentationShown !== page.ui.presentation) {
     // Presentation mode changes the layout: remeasure the chart, re-place the network.
     page.presentationShown = page.ui.presentation;

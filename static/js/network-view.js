@@ -255,9 +255,16 @@ export class NetworkView {
     });
   }
 
-  /** Updates every hidden and output neuron's thumbnail. */
-  updateNeurons(bytes, t, lut) {
-    NetworkView.paint(this.neuronCanvases, bytes, t, lut);
+  /** Updates every hidden and output neuron's thumbnail; `outputLuts`, one per output. */
+  updateNeurons(bytes, t, lut, outputLuts = null) {
+    if (!outputLuts) {
+      NetworkView.paint(this.neuronCanvases, bytes, t, lut);
+      return;
+    }
+    const first = this.neuronCanvases.length - outputLuts.length;
+    const only = (from, to) => this.neuronCanvases.map((c, i) => (i >= from && i < to ? c : null));
+    NetworkView.paint(only(0, first), bytes, t, lut);
+    outputLuts.forEach((each, j) => NetworkView.paint(only(first + j, first + j + 1), bytes, t, each));
   }
 
   /**
