@@ -114,6 +114,7 @@ const socket = new Socket(`${scheme}://${location.host}/ws`, {
   },
 });
 window.playground.socket = socket;
+window.playground.chart = chart; // read by the browser tests
 
 function send(type, data) {
   socket.send(type, data);
