@@ -20,6 +20,21 @@ function div(cls, attrs = {}) {
   return el;
 }
 
+/** An event-like position at the centre of `el` (where the keyboard's card opens). */
+function centreOf(el) {
+  const r = el.getBoundingClientRect();
+  return { clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, target: el };
+}
+
+/** Words for a screen reader: which weight or bias an element edits. */
+function describeParam(param, arch) {
+  const layerName = (l) => (l === 0 ? "input" : l === arch.hidden.length + 1 ? "output" : `layer ${l}`);
+  if (param.kind === "bias") return `Bias of ${layerName(param.layer + 1)} neuron ${param.neuron + 1}`;
+  const feature = arch.features.find((f) => f.name === arch.active[param.source]);
+  const from = param.layer === 0 ? feature.label : `${layerName(param.layer)} neuron ${param.source + 1}`;
+  return `Weight from ${from} to ${layerName(param.layer + 1)} neuron ${param.target + 1}`;
+}
+
 export class NetworkView {
   /**
    * @param {HTMLElement} root container (position: relative)
@@ -167,12 +182,24 @@ export class NetworkView {
     node.addEventListener("blur", leave);
   }
 
+  /** Pointer and keyboard: hover or focus shows the value; click or Enter opens the editor. */
   paramEvents(el, param) {
+    el.setAttribute("tabindex", "0");
+    el.setAttribute("role", "button");
+    el.setAttribute("aria-label", describeParam(param, this.arch));
     el.addEventListener("mouseenter", (e) => this.on.enterParam(param, this.paramValue(param), e));
     el.addEventListener("mouseleave", () => this.on.leaveParam());
     el.addEventListener("click", (e) => {
       e.stopPropagation();
       this.on.clickParam(param, this.paramValue(param), e);
+    });
+    el.addEventListener("focus", () => this.on.enterParam(param, this.paramValue(param), centreOf(el)));
+    el.addEventListener("blur", () => this.on.leaveParam());
+    el.addEventListener("keydown", (e) => {
+      if (e.key !== "Enter" && e.key !== " ") return;
+      e.preventDefault();
+      e.stopPropagation();
+      this.on.clickParam(param, this.paramValue(param), centreOf(el));
     });
   }
 
