@@ -56,7 +56,7 @@ export class HoverCard {
   /** Opens the editor for `param`. */
   open(param, value, event) {
     this.param = param;
-    this.returnTo = event.target || null;
+    this.returnTo = event.keyboard ? event.target : null; // focus goes back there on close
     this.editing = true;
     this.root.hidden = false;
     this.text.hidden = true;

@@ -174,10 +174,11 @@ function applyConfig(config) {
   controls.update(config);
   chrome.update(config);
   updateAdvanced($("[data-advanced]"), config);
-  buildNetwork();
+  // The thumbnails first: in presentation mode the network fits the height below them.
   const colorOf = pointColor();
   datasets.update(config.problem, config.dataset, config.num_classes, colorOf);
   editor.update(config.problem, config.num_classes, colorOf);
+  buildNetwork();
   writeUrl();
 }
 
