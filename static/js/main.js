@@ -21,6 +21,7 @@ import { Metrics } from "./metrics.js";
 import { NetworkView } from "./network-view.js";
 import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
 import { Socket } from "./socket.js";
+import { browserStorage, SavedPoints } from "./saved-points.js";
 import { saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
 import { buildProps, readHash, UI_PROPS, writeHash } from "./state.js";
@@ -57,6 +58,7 @@ const metrics = new Metrics(document);
 const shareBox = new ShareBox($("[data-control=export]"));
 const heatmap = new HeatMap($("[data-map]"), $("[data-points]"));
 const legend = new Legend($("[data-legend]"));
+const savedPoints = new SavedPoints(browserStorage(), $("[data-heatmap]"));
 const chart = new LineChart($("[data-linechart]"), [
   { name: "train_loss", color: "#777" },
   { name: "test_loss", color: "#000" },
@@ -126,6 +128,10 @@ const HANDLERS = {
       // A new session: ask for what the URL (or this page, after losing a session) wants.
       const wanted = page.last ? diffFromDefaults(page.config, options) : page.wanted;
       if (Object.keys(wanted).length) send("configure", wanted);
+      if (wanted.dataset === "custom") {
+        const csv = savedPoints.restore(wanted.problem ?? page.config.problem);
+        if (csv) send("load_csv", { text: csv });
+      }
       if (page.selected) send("select_node", page.selected);
     }
     applyConfig(data.config);
@@ -133,6 +139,7 @@ const HANDLERS = {
   },
   config: (data) => applyConfig(data.config),
   dataset(data) {
+    savedPoints.save(page.config, data);
     page.dataset = data;
     page.redraw.points = true;
     scheduleDraw();
