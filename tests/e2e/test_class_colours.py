@@ -46,11 +46,7 @@ def test_legend_points_and_output_neurons_show_the_same_k_class_colours(pg):
     assert len({tuple(c) for c in swatches}) == K
     assert swatches == points
 
-    mark = pg.wire.mark()
-    pg.page.click("[data-action=play]")
-    pg.wire.frame_after(mark, lambda f: f.header["epoch"] >= 40)
-    pg.page.click("[data-action=play]")
-    pg.wire.message_after(mark, "status", lambda d: d["state"] == "paused")
+    pg.train_to(40)
     outputs = pg.page.locator(".node.output")
     expect(outputs).to_have_count(K)
     for k in range(K):

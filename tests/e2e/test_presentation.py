@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.test_page_words import assert_names_fit
+
 pytestmark = pytest.mark.browser
 
 SIZES = [(1024, 768), (1280, 720)]
@@ -51,6 +53,7 @@ def test_the_whole_run_fits_the_projector_in_presentation_mode(
         assert box["x"] >= 0 and box["y"] >= 0, (what, box)
         assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height, (what, box)
     assert pg.page.evaluate("document.documentElement.scrollWidth") <= width
+    assert_names_fit(pg.page)
     # The top bar may take two rows, but it ends above the columns.
     bar = pg.page.locator("[data-region=top-bar]").bounding_box()
     columns = pg.page.locator("main.columns").bounding_box()
