@@ -24,7 +24,7 @@ import { allows, lockControls, MODES } from "./modes.js";
 import { NetworkView } from "./network-view.js";
 import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
 import { browserStorage, SavedPoints } from "./saved-points.js";
-import { loadSnapshot, saveSnapshot, ShareBox } from "./share.js";
+import { saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
 import { buildProps, readHash, writeHash } from "./state.js";
 import { createStore, offerFrame, outputCount } from "./store.js";
@@ -106,6 +106,7 @@ const socketHandlers = {
 };
 const transport = new Transport(boot, socketHandlers, {
   setMode,
+  restoring: (state) => (page.snapshot = state),
   carried: () => diffFromDefaults(page.config, options),
   hashConfig: Object.keys(fromHash.config).length > 0,
 });
@@ -406,19 +407,8 @@ window.addEventListener("resize", () => {
   scheduleDraw();
 });
 
-async function start() {
-  document.body.dataset.mode = mode.name;
-  chrome.hide(page.hidden);
-  applyUi();
-  applyConfig(page.config);
-  if (boot.snapshot) {
-    try {
-      page.snapshot = await loadSnapshot(boot.snapshot);
-    } catch (error) {
-      notices.error({ message: error.message });
-    }
-  }
-  transport.start(mode);
-}
-
-start();
+document.body.dataset.mode = mode.name;
+chrome.hide(page.hidden);
+applyUi();
+applyConfig(page.config);
+transport.start(mode).catch((error) => notices.error({ message: error.message }));
