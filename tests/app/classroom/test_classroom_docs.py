@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from app.classroom.closecodes import RoomClose
+
 from app.classroom.parts import CONTROL_TYPES, INSTRUCTOR_ONLY
 from app.classroom.service import ClassroomSettings
 
