@@ -12,7 +12,9 @@ from app.options import server_options
 from app.protocol import MESSAGE_TYPES, CloseCode
 from app.settings import Settings
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
+ROOT = Path(__file__).resolve().parents[2]
+DOC = (ROOT / "docs" / "protocol.md").read_text()
+SOCKET_JS = (ROOT / "static" / "js" / "socket.js").read_text()
 
 
 @pytest.mark.parametrize("kind", sorted(MESSAGE_TYPES))
@@ -24,6 +26,11 @@ def test_every_client_message_type_is_documented_and_handled(kind):
 @pytest.mark.parametrize("code", list(CloseCode))
 def test_every_close_code_is_documented_with_its_number(code):
     assert re.search(rf"\| {int(code)} \| `{code.name}` \|", DOC)
+
+
+@pytest.mark.parametrize("code", [c for c in CloseCode if c < 4100])
+def test_every_session_close_code_is_mirrored_in_the_page_socket_js(code):
+    assert re.search(rf"\b{code.name}: {int(code)},", SOCKET_JS)
 
 
 @pytest.mark.parametrize("name", sorted(server_options(Settings())))
