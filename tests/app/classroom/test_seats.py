@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.app.classroom.server import Client, run
+from tests.app.classroom.server import Client, Server, run
+
+
+async def room_with_teacher(server: Server) -> tuple[dict, Client]:
+    room = server.new_room()
+    teacher = await Client.join(server, room["code"], secret=room["secret"])
+    await teacher.text("you")
+    return room, teacher
 
 
 def test_new_places_are_limited_per_address_and_room_but_not_other_addresses(start_server):
@@ -40,9 +47,7 @@ def test_a_full_room_frees_the_place_of_a_student_who_left_for_a_newcomer(start_
     server = start_server(PLAYGROUND_MAX_STUDENTS="2")
 
     async def main():
-        room = server.new_room()
-        teacher = await Client.join(server, room["code"], secret=room["secret"])
-        await teacher.text("you")
+        room, teacher = await room_with_teacher(server)
         a = await Client.join(server, room["code"], name="a")
         gone = await a.text("you")
         b = await Client.join(server, room["code"], name="b")
@@ -65,9 +70,7 @@ def test_a_full_room_frees_the_place_of_a_student_who_left_for_a_newcomer(start_
 
 def test_kicking_a_nameless_student_does_not_bar_the_next_nameless_joiner(server):
     async def main():
-        room = server.new_room()
-        teacher = await Client.join(server, room["code"], secret=room["secret"])
-        await teacher.text("you")
+        room, teacher = await room_with_teacher(server)
         first = await Client.join(server, room["code"])
         assert (await first.text("you"))["name"] == "Student 1"
         roster = await teacher.text("roster", lambda d: len(d["students"]) == 1)
@@ -89,9 +92,7 @@ def test_kicking_a_nameless_student_does_not_bar_the_next_nameless_joiner(server
 
 def test_a_kicked_place_cannot_be_taken_back_and_its_chosen_name_is_barred(server):
     async def main():
-        room = server.new_room()
-        teacher = await Client.join(server, room["code"], secret=room["secret"])
-        await teacher.text("you")
+        room, teacher = await room_with_teacher(server)
         ada = await Client.join(server, room["code"], name="Ada")
         mine = await ada.text("you")
         roster = await teacher.text("roster", lambda d: len(d["students"]) == 1)
