@@ -145,10 +145,11 @@ class Room:
             await self._reattach(again, mailbox)
             return again
         self._seats.check(client)
-        if self.roster.full() and not self.locked and (gone := self.roster.longest_away()):
-            await self.leave(gone)
-        member = self.roster.admit(mailbox, name, self.locked)
+        gone = self.roster.longest_away() if self.roster.full() else None
+        member = self.roster.admit(mailbox, name, self.locked, spare=gone is not None)
         self._seats.count(client)
+        if gone is not None:  # only once the newcomer is in: a refused join frees nothing
+            await self.leave(gone)
         mailbox.offer(member.you())
         await self.broker.subscribe(self.code, mailbox)
         await self._roster_changed()

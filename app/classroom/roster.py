@@ -49,13 +49,16 @@ class Roster:
         """The student the roster shows under `ref`."""
         return next((m for m in self.students() if m.ref == ref), None)
 
-    def admit(self, mailbox: Mailbox, name: object, locked: bool) -> Member:
-        """Add a student, or ProtocolError (locked, full, removed name, name taken, bad name)."""
+    def admit(self, mailbox: Mailbox, name: object, locked: bool, spare: bool = False) -> Member:
+        """Add a student, or ProtocolError (locked, full, removed name, name taken, bad name).
+
+        `spare`: a full room has a place to give (the caller then frees one).
+        """
         if locked:
             raise ProtocolError(
                 "room_locked", "the instructor has locked this room", close=CloseCode.ROOM_LOCKED
             )
-        if self.full():
+        if self.full() and not spare:
             raise ProtocolError(
                 "room_full",
                 f"this room is full ({self.max_students} students at most)",

@@ -335,6 +335,20 @@ def test_a_full_room_gives_the_place_of_a_student_who_left_to_a_newcomer(store):
     assert gone.id not in room.members
 
 
+def test_a_refused_newcomer_frees_no_place(store):
+    async def main():
+        room = await new_room(store, max_followers=1)
+        box = Mailbox()
+        gone = await room.join(box, "gone")
+        await room.disconnected(gone, box)
+        with pytest.raises(ProtocolError) as info:
+            await room.join(Mailbox(), "x" * 40)
+        return room, gone, info.value
+
+    room, gone, error = run(main())
+    assert error.field == "name" and gone.id in room.members
+
+
 def test_new_places_are_limited_per_address_but_rejoining_is_not(store):
     async def main():
         room = await new_room(store, joins_per_minute=2)
