@@ -24,7 +24,8 @@ STRUCTURAL_TYPES = frozenset(
 )  # fmt: skip
 CONTROL_TYPES = frozenset({"lock", "unlock", "end", "kick", "push"})
 INSTRUCTOR_ONLY = CONTROL_TYPES | {"roster"}
-READ_ONLY = frozenset({"ping", "export"})  # what a following student may ask of the live run
+# What a following student may ask of the live run (it changes nothing).
+READ_ONLY = frozenset({"ping", "export", "trace"})
 
 # The room's own client messages (type -> whether `data` must be an object), and all that
 # a room socket accepts: the solo socket's messages plus these.

@@ -8,6 +8,7 @@ import json
 import pytest
 import websockets
 
+from app.classroom.parts import READ_ONLY
 from app.classroom.store import Store
 from app.protocol import MESSAGE_TYPES
 from tests.app.classroom.server import Client, run
@@ -153,7 +154,7 @@ def test_a_bad_push_is_answered_with_an_error_naming_the_field(server):
 
 
 STUDENT_REFUSED = sorted(
-    (set(MESSAGE_TYPES) - {"ping", "export"}) | {"lock", "unlock", "end", "kick", "push", "roster"}
+    (set(MESSAGE_TYPES) - READ_ONLY) | {"lock", "unlock", "end", "kick", "push", "roster"}
 )
 
 
