@@ -44,3 +44,17 @@ def test_every_server_config_field_is_documented(name):
 )
 def test_every_limit_is_documented(name):
     assert f"`{name}`" in DOC
+
+
+def test_every_field_of_hello_config_and_a_frame_header_is_documented():
+    from tests.app.wsclient import connect, running_app
+
+    with running_app() as client, connect(client) as (ws, hello):
+        ws.send("configure", {"learning_rate": 0.1})
+        config = ws.expect("config")
+        header = ws.frame().header
+    rows = {line.split("|")[1].strip(): line for line in DOC.splitlines() if line.startswith("| `")}
+    assert all(f"`{key}`" in rows["`hello`"] for key in hello)
+    assert all(f"`{key}`" in rows["`config`"] for key in config)
+    frame_doc = DOC.split("Header: ")[1].split("Maps are")[0]
+    assert all(f"`{key}`" in frame_doc for key in header if key != "type"), header
