@@ -18,7 +18,6 @@ from app.metrics import Metrics
 from app.protocol import CloseCode, Message, ProtocolError
 from app.settings import Settings
 
-JOIN_TIMEOUT = 10.0  # seconds a new socket has to send its join message
 JOIN_SHAPE = 'the first message must be {"type": "join", "data": {"name"?, "secret"?, "member"?}}'
 
 
@@ -49,7 +48,8 @@ class Seat:
             label=f"/ws/room/{code[:8]!a}",
             refusal_close=CloseCode.BAD_JOIN,
         )
-        self._timer = asyncio.get_running_loop().call_later(JOIN_TIMEOUT, self._too_slow)
+        wait = classroom.settings.join_seconds
+        self._timer = asyncio.get_running_loop().call_later(wait, self._too_slow, wait)
 
     async def dispatch(self, message: Message, reply: Reply) -> None:
         if self.member is None:
@@ -80,11 +80,9 @@ class Seat:
         self.connection.refusal_close = None  # joined: errors no longer end the socket
         self._timer.cancel()
 
-    def _too_slow(self) -> None:
+    def _too_slow(self, wait: float) -> None:
         if self.member is None and not self.mailbox.closed:
-            self.connection.refuse(
-                ProtocolError("timeout", f"no join message within {JOIN_TIMEOUT:g} s")
-            )
+            self.connection.refuse(ProtocolError("timeout", f"no join message within {wait:g} s"))
 
     async def leave(self) -> None:
         """The socket closed: a student keeps the place for the grace period."""

@@ -57,6 +57,7 @@ class ClassroomSettings:
     room_creations: int = 10  # new rooms per client address per 10 minutes
     snapshot_seconds: float = 3.0  # the live run is saved at least this often while it changes
     grace_seconds: float = 60.0  # a disconnected student keeps name and fork this long
+    join_seconds: float = 10.0  # a new room socket has this long to send its join
     compress_frames: bool = True  # fan out zframes (compressed once per frame)
     pause_after: float = 60.0  # a live run nobody is connected to is paused after this
     idle_seconds: float = 900.0  # a room with nobody in it is unloaded (its state stays saved)
@@ -72,6 +73,7 @@ class ClassroomSettings:
             "room_creations": _env_number("ROOM_CREATIONS", cls.room_creations),
             "snapshot_seconds": _env_number("SNAPSHOT_SECONDS", cls.snapshot_seconds, float),
             "grace_seconds": _env_number("ROOM_GRACE_SECONDS", cls.grace_seconds, float),
+            "join_seconds": _env_number("ROOM_JOIN_SECONDS", cls.join_seconds, float),
             "compress_frames": bool(_env_number("ROOM_COMPRESS_FRAMES", 1)),
             "pause_after": _env_number("ROOM_PAUSE_AFTER", cls.pause_after, float),
             "idle_seconds": _env_number("ROOM_IDLE_SECONDS", cls.idle_seconds, float),

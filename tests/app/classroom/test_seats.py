@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import websockets
+
 from tests.app.classroom.server import Client, Server, run
 
 
@@ -107,3 +109,17 @@ def test_a_kicked_place_cannot_be_taken_back_and_its_chosen_name_is_barred(serve
     (back, _), (renamed, _), _, error = run(main())
     assert back == renamed == 4104
     assert error["field"] == "member"
+
+
+def test_a_socket_that_never_joins_is_told_and_closed_with_bad_join(start_server):
+    server = start_server(PLAYGROUND_ROOM_JOIN_SECONDS="0.5")
+
+    async def main():
+        room = server.new_room()
+        ws = await websockets.connect(f"{server.ws}/ws/room/{room['code']}")
+        silent = Client(ws, "silent")
+        return await silent.text("error"), await silent.closing()
+
+    error, (code, reason) = run(main())
+    assert error["code"] == "timeout" and "no join message within 0.5 s" in error["message"]
+    assert code == 4107 and reason == error["message"]
