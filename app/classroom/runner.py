@@ -27,7 +27,7 @@ def message_type(text: str) -> str | None:
 
 
 class RoomSubscriber:
-    """What a session sends to, in place of a socket's Outbox (app.session.Subscriber)."""
+    """What a session sends to, in place of a socket's Mailbox (app.session.Subscriber)."""
 
     def __init__(self, out: Out) -> None:
         self.out = out
