@@ -12,14 +12,15 @@ MODULES = {
     "leaky_relu": "nn.LeakyReLU(negative_slope=0.01)",
     "elu": "nn.ELU(alpha=1.0)",
     "softplus": "nn.Softplus()",
-    "swish": "nn.SiLU()  # swish",
+    "swish": "nn.SiLU()",
     "gelu": 'nn.GELU(approximate="tanh")',
     "sine": "Sine()",
     "tanh": "nn.Tanh()",
     "sigmoid": "nn.Sigmoid()",
-    "linear": "nn.Identity()  # linear",
+    "linear": "nn.Identity()",
     "softmax": "nn.Softmax(dim=1)",
 }
+NOTES = {"swish": "  # swish", "linear": "  # linear"}  # where torch's name differs
 CALLS = {"mul": "{0} * {1}", "sin": "torch.sin({0})", "cos": "torch.cos({0})"}
 
 HEADER = '''\
@@ -167,7 +168,8 @@ def pytorch_script(spec: NetworkSpec, filename: str) -> str:
     for layer in hidden:
         units = layer.weights.shape[1]
         lines.append(f"            nn.Linear({width}, {units}),  # {layer.name}")
-        lines.append(f"            {MODULES[layer.activation]},")
+        note = NOTES.get(layer.activation, "")
+        lines.append(f"            {MODULES[layer.activation]},{note}")
         if layer.dropout:
             lines.append(f"            nn.Dropout(p={layer.dropout!r}),")
         width = units
@@ -198,7 +200,7 @@ def pytorch_script(spec: NetworkSpec, filename: str) -> str:
             hidden="".join(line + "\n" for line in lines),
             last_in=width,
             units=spec.units,
-            head=MODULES[spec.head].split("  #")[0],
+            head=MODULES[spec.head],
             weights=weights,
             init=training.INIT_NOTES[spec.config.init],
             init_code=training.torch_init(spec.config.init),
