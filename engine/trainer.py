@@ -263,6 +263,12 @@ class Trainer:
         """Evaluate the output and every neuron on an n×n grid over [-6, 6]²."""
         return evaluate_grid(self.network, self.config.features, n)
 
+    def _repr_png_(self) -> bytes | None:
+        """Jupyter shows a trainer as its map and loss curve (`engine.plot`; needs matplotlib)."""
+        from engine import plot  # matplotlib is optional: imported on first display only
+
+        return plot.png(self)
+
     def export_state(self) -> dict[str, Any]:
         """JSON-able complete state; `Trainer.from_state` continues it bit for bit."""
         return state.export_state(self)

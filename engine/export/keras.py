@@ -110,16 +110,20 @@ def make_targets(labels):
 def make_optimizer():
 {optimizer}
 
+def kernels(model):
+    """Every Dense layer's weight matrix (biases are never regularized)."""
+    return [layer.kernel for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+
+
 class PlaygroundRegularization(keras.callbacks.Callback):
     """The regularization step, after each optimizer step, from the weights before it."""
 
     def on_train_batch_begin(self, batch, logs=None):
-        self.before = [layer.kernel.numpy() for layer in self.model.layers if hasattr(layer, "kernel")]
+        self.before = [kernel.numpy() for kernel in kernels(self.model)]
 
     def on_train_batch_end(self, batch, logs=None):
         lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        kernels = [layer.kernel for layer in self.model.layers if hasattr(layer, "kernel")]
-        for kernel, w_before in zip(kernels, self.before):
+        for kernel, w_before in zip(kernels(self.model), self.before, strict=True):
             w = kernel.numpy()
 {regularize}
 
@@ -188,9 +192,8 @@ def _layers(spec: NetworkSpec) -> str:
             )
         else:
             act = ACTIVATIONS[activation]
-            lines.append(
-                f'    {target} = keras.layers.Dense({units}, activation={act}, name="{name}", **init)(x)'
-            )
+            dense = f'keras.layers.Dense({units}, activation={act}, name="{name}", **init)'
+            lines.append(f"    {target} = {dense}(x)")
         if layer.dropout:
             lines.append(f"    x = keras.layers.Dropout({layer.dropout!r})(x)")
     return "".join(line + "\n" for line in lines)
@@ -200,7 +203,7 @@ def _targets(spec: NetworkSpec) -> tuple[str, str]:
     square = (
         "def loss_fn(targets, outputs):\n"
         '    """The square loss: 1/2 (output - target)^2 summed over the output units (Keras\n'
-        '    averages it over the batch). Keras\'s MeanSquaredError would average over the\n'
+        "    averages it over the batch). Keras's MeanSquaredError would average over the\n"
         '    units and drop the 1/2, scaling the gradient."""\n'
         "    return 0.5 * keras.ops.sum((outputs - targets) ** 2, axis=-1)\n"
     )
@@ -213,12 +216,13 @@ def _targets(spec: NetworkSpec) -> tuple[str, str]:
     if spec.head == "sigmoid":
         return (
             "    return (labels == 1).astype(float)[:, None]  # 1 for class 1, else 0",
-            "# Binary cross-entropy of the sigmoid output.\nloss_fn = keras.losses.BinaryCrossentropy()\n",
+            "# Binary cross-entropy of the sigmoid output.\n"
+            "loss_fn = keras.losses.BinaryCrossentropy()\n",
         )
     if spec.head == "linear":
         return "    return labels[:, None]  # regression: the target value itself", square
     if spec.units == 1:
-        return "    return np.where(labels == 1, 1.0, -1.0)[:, None]  # class 1: +1, class 0: -1", square
+        return "    return np.where(labels == 1, 1.0, -1.0)[:, None]  # class 1: +1, 0: -1", square
     return (
         "    # One tanh unit per class: +1 for the point's class, -1 for the others.\n"
         f"    return 2.0 * np.eye({spec.units})[labels.astype(int)] - 1.0",
@@ -245,8 +249,10 @@ def _optimizer(spec: NetworkSpec) -> str:
     if cfg.optimizer == "adam":
         return f"    return keras.optimizers.Adam({lr}, {betas})\n"
     return (
-        f"    optimizer = keras.optimizers.AdamW(\n        {lr}, weight_decay={number(cfg.weight_decay)}, {betas}\n    )\n"
-        '    optimizer.exclude_from_weight_decay(var_names=["bias"])  # the playground never decays biases\n'
+        f"    optimizer = keras.optimizers.AdamW(\n        {lr}, "
+        f"weight_decay={number(cfg.weight_decay)}, {betas}\n    )\n"
+        "    # Weight decay on the weights only: the playground never decays biases.\n"
+        '    optimizer.exclude_from_weight_decay(var_names=["bias"])\n'
         "    return optimizer\n"
     )
 
@@ -254,14 +260,15 @@ def _optimizer(spec: NetworkSpec) -> str:
 def _regularize(spec: NetworkSpec) -> str:
     if spec.config.regularization == "l2":
         return (
-            "            # L2: each weight (not bias) shrinks by lr * rate * w_before, as a step of its\n"
-            "            # own after the optimizer's (as the reference does it).\n"
+            "            # L2: each weight (not bias) shrinks by lr * rate * w_before, as a\n"
+            "            # step of its own after the optimizer's (as the reference does it).\n"
             "            kernel.assign(w - lr * REGULARIZATION_RATE * w_before)\n"
         )
     return (
-        "            # L1: each weight (not bias) moves towards 0 by lr * rate * sign(w_before). A\n"
-        "            # weight this step would push across 0 becomes exactly 0 (the reference's\n"
-        "            # clamp): plain L1 would hop from side to side of 0 and never settle there.\n"
+        "            # L1: each weight (not bias) moves towards 0 by lr * rate *\n"
+        "            # sign(w_before). A weight this step would push across 0 becomes\n"
+        "            # exactly 0 (the reference's clamp): plain L1 would hop from side to\n"
+        "            # side of 0 and never settle there. No Keras optimizer does this.\n"
         "            moved = w - lr * REGULARIZATION_RATE * np.sign(w_before)\n"
         "            moved[moved * w < 0] = 0.0\n"
         "            kernel.assign(moved)\n"
@@ -271,24 +278,30 @@ def _regularize(spec: NetworkSpec) -> str:
 def _schedule(spec: NetworkSpec) -> str:
     cfg = spec.config
     base, gamma, step = "LEARNING_RATE", number(cfg.schedule_gamma), cfg.schedule_step
+    low = number(floor(cfg))
+    cosine = f"0.5 * (1 + np.cos(np.pi * (epoch % {step}) / {step}))"
     formula = {
         "constant": None,
         "step": f"{base} * {gamma} ** (epoch // {step})",
         "exponential": f"{base} * {gamma} ** epoch",
-        "cosine": f"{number(floor(cfg))} + ({base} - {number(floor(cfg))}) * 0.5 * (1 + np.cos(np.pi * (epoch % {step}) / {step}))",
+        "cosine": f"{low} + ({base} - {low}) * {cosine}",
     }
     if cfg.schedule == "reduce_on_plateau":
         return (
-            f"    # Cut the rate by {gamma} after {cfg.schedule_patience} epochs without a lower loss.\n"
+            f"    # Cut the rate by {gamma} after {cfg.schedule_patience} epochs without a\n"
+            "    # lower loss.\n"
             "    out.append(\n        keras.callbacks.ReduceLROnPlateau(\n"
-            f"            monitor, factor={gamma}, patience={cfg.schedule_patience}, min_delta=0.0, "
-            f"min_lr={number(floor(cfg))}\n        )\n    )\n"
+            f"            monitor, factor={gamma}, patience={cfg.schedule_patience}, "
+            f"min_delta=0.0, min_lr={low}\n        )\n    )\n"
         )
     if formula[cfg.schedule] is None:
         return "    # (the learning rate stays constant)\n"
     return (
         f"    # The {cfg.schedule} schedule: the rate of each epoch (0, 1, ...).\n"
-        f"    out.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: {formula[cfg.schedule]}))\n"
+        "    out.append(\n"
+        "        keras.callbacks.LearningRateScheduler(\n"
+        f"            lambda epoch, lr: {formula[cfg.schedule]}\n        )\n"
+        "    )\n"
     )
 
 
@@ -299,7 +312,8 @@ def _early(spec: NetworkSpec) -> str:
     return (
         "    # Early stopping on the validation loss.\n"
         "    out.append(\n        keras.callbacks.EarlyStopping(\n"
-        f'            "val_loss", patience={cfg.patience}, restore_best_weights={cfg.restore_best}\n'
+        f'            "val_loss", patience={cfg.patience}, '
+        f"restore_best_weights={cfg.restore_best}\n"
         "        )\n    )\n"
     )
 

@@ -62,13 +62,15 @@ def _leaky_relu(g: _Graph, z: str, name: str) -> str:
 
 def _elu(g: _Graph, z: str, name: str) -> str:
     # z if z > 0 else e^z - 1 (the exponential of min(z, 0), so it cannot overflow).
-    negative = g.op("Sub", [g.op("Exp", [g.op("Min", [z, g.const(f"{name}_zero", 0.0)])]), g.const(f"{name}_one", 1.0)])
-    return g.op("Where", [g.op("Greater", [z, f"{name}_zero"]), z, negative], name)
+    zero, one = g.const(f"{name}_zero", 0.0), g.const(f"{name}_one", 1.0)
+    negative = g.op("Sub", [g.op("Exp", [g.op("Min", [z, zero])]), one])
+    return g.op("Where", [g.op("Greater", [z, zero]), z, negative], name)
 
 
 def _softplus(g: _Graph, z: str, name: str) -> str:
     # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): no overflow for large z.
-    tail = g.op("Log", [g.op("Add", [g.const(f"{name}_one", 1.0), g.op("Exp", [g.op("Neg", [g.op("Abs", [z])])])])])
+    decay = g.op("Exp", [g.op("Neg", [g.op("Abs", [z])])])
+    tail = g.op("Log", [g.op("Add", [g.const(f"{name}_one", 1.0), decay])])
     return g.op("Add", [g.op("Relu", [z]), tail], name)
 
 
@@ -126,8 +128,7 @@ def onnx_model(spec: NetworkSpec, filename: str = "") -> bytes:
         [helper.make_tensor_value_info("points", tensor.DOUBLE, ["n", 2])],
         [helper.make_tensor_value_info("output", tensor.DOUBLE, ["n", spec.units])],
         initializer=g.initializers,
-        doc_string="points (n, 2) raw (x1, x2) -> output (n, units) of the head: "
-        + spec.head,
+        doc_string="points (n, 2) raw (x1, x2) -> output (n, units) of the head: " + spec.head,
     )
     model = helper.make_model(
         graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="playground"

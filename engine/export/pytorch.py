@@ -129,7 +129,7 @@ def load_data(path=DATA_FILE):
     }}
 '''
 
-MAIN = '''
+MAIN = """
 
 def report(model, data, when):
     model.eval()
@@ -151,7 +151,7 @@ if __name__ == "__main__":
     report(model, data, "before:")
     train(model, data, args.epochs)
     report(model, data, f"after {args.epochs} epochs:")
-'''
+"""
 
 
 def _feature(tree: tuple) -> str:
@@ -196,7 +196,7 @@ def pytorch_script(spec: NetworkSpec, filename: str) -> str:
     parts.append(
         MODEL.format(
             shape="Layer widths " + " -> ".join(map(str, sizes)) + " (inputs first).",
-            dropout_note=" (and dropout while training)" if any(l.dropout for l in hidden) else "",
+            dropout_note=" (and dropout while training)" if any(h.dropout for h in hidden) else "",
             hidden="".join(line + "\n" for line in lines),
             last_in=width,
             units=spec.units,

@@ -14,7 +14,10 @@ INIT_NOTES = {
 _TORCH_INIT = {
     "uniform": ("nn.init.uniform_(layer.weight, -0.5, 0.5)", "nn.init.constant_(layer.bias, 0.1)"),
     "glorot": ("nn.init.xavier_uniform_(layer.weight)", "nn.init.zeros_(layer.bias)"),
-    "he": ('nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")', "nn.init.zeros_(layer.bias)"),
+    "he": (
+        'nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")',
+        "nn.init.zeros_(layer.bias)",
+    ),
     "zeros": ("nn.init.zeros_(layer.weight)", "nn.init.zeros_(layer.bias)"),
 }
 
@@ -47,7 +50,10 @@ def _targets_and_loss(spec: NetworkSpec) -> str:
     if spec.head == "linear":
         target = "    targets = labels[:, None]  # regression: the target value itself\n"
     elif spec.units == 1:
-        target = "    targets = torch.where(labels == 1, 1.0, -1.0)[:, None]  # class 1: +1, class 0: -1\n"
+        target = (
+            "    # Class 1: +1, class 0: -1.\n"
+            "    targets = torch.where(labels == 1, 1.0, -1.0)[:, None]\n"
+        )
     else:
         target = (
             "    # One tanh unit per class: +1 for the point's class, -1 for the others.\n"
@@ -66,8 +72,8 @@ def _optimizer(cfg: Config) -> str:
         return f"    return torch.optim.SGD(model.parameters(), lr={lr})\n"
     if cfg.optimizer == "momentum":
         return (
-            "    # PyTorch keeps the velocity in gradient units and the playground in weight units\n"
-            "    # (v <- mu v - lr g): the same steps while the learning rate stays constant.\n"
+            "    # PyTorch keeps the velocity in gradient units, the playground in weight\n"
+            "    # units (v <- mu v - lr g): the same steps while the learning rate is constant.\n"
             f"    return torch.optim.SGD(\n        model.parameters(), lr={lr}, "
             f"momentum={number(cfg.momentum)}, nesterov={cfg.nesterov}\n    )\n"
         )
@@ -81,11 +87,11 @@ def _optimizer(cfg: Config) -> str:
         return f"    return torch.optim.Adam(model.parameters(), lr={lr}, {betas})\n"
     return (
         "    # Weight decay on the weights only: the playground never decays biases.\n"
-        "    weights = [p for name, p in model.named_parameters() if name.endswith(\"weight\")]\n"
-        "    biases = [p for name, p in model.named_parameters() if name.endswith(\"bias\")]\n"
+        '    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]\n'
+        '    biases = [p for name, p in model.named_parameters() if name.endswith("bias")]\n'
         "    groups = [\n"
-        f"        {{\"params\": weights, \"weight_decay\": {number(cfg.weight_decay)}}},\n"
-        "        {\"params\": biases, \"weight_decay\": 0.0},\n"
+        f'        {{"params": weights, "weight_decay": {number(cfg.weight_decay)}}},\n'
+        '        {"params": biases, "weight_decay": 0.0},\n'
         "    ]\n"
         f"    return torch.optim.AdamW(groups, lr={lr}, {betas})\n"
     )
@@ -120,10 +126,10 @@ def _regularize(cfg: Config) -> str:
         return "    pass  # no regularization in this run\n"
     if cfg.regularization == "l2":
         return (
-            "    # L2: each weight (not bias) shrinks by lr * rate * w_before. With plain SGD this\n"
-            "    # equals torch's weight_decay=rate; with the other optimizers weight_decay would\n"
-            "    # go through their running averages, so the step is kept separate, as the\n"
-            "    # playground (and the reference) do.\n"
+            "    # L2: each weight (not bias) shrinks by lr * rate * w_before. With plain SGD\n"
+            "    # this equals torch's weight_decay=rate; with the other optimizers weight_decay\n"
+            "    # would go through their running averages, so the step is kept separate, as\n"
+            "    # the playground (and the reference) do.\n"
             "    with torch.no_grad():\n"
             "        for w, w_before in zip(weights(model), before):\n"
             "            w -= lr * REGULARIZATION_RATE * w_before\n"

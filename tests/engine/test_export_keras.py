@@ -56,7 +56,12 @@ def test_keras_layers_are_the_playgrounds_with_the_same_weight_shapes(tmp_path):
     [
         {},
         {"optimizer": "momentum", "regularization": "l1", "regularization_rate": 0.3},
-        {"schedule": "step", "schedule_step": 2, "regularization": "l2", "regularization_rate": 0.1},
+        {
+            "schedule": "step",
+            "schedule_step": 2,
+            "regularization": "l2",
+            "regularization_rate": 0.1,
+        },
     ],
 )
 def test_keras_sgd_training_follows_the_engines_weights(tmp_path, setup):
