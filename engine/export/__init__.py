@@ -19,12 +19,20 @@ from typing import TYPE_CHECKING
 from engine.export.keras import keras_script
 from engine.export.onnx_model import onnx_model
 from engine.export.pytorch import pytorch_script
-from engine.export.spec import DATA_FILENAME, NetworkSpec, network_spec
+from engine.export.spec import NetworkSpec, network_spec
 
 if TYPE_CHECKING:
     from engine.trainer import Trainer
 
-__all__ = ["EXPORT_FORMATS", "CodeExport", "ExportFormat", "export_code"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "CodeExport",
+    "ExportFormat",
+    "NetworkSpec",
+    "export_code",
+    "network_spec",
+    "render_code",
+]
 
 
 @dataclass(frozen=True)
@@ -76,11 +84,20 @@ def export_code(trainer: Trainer, format: str) -> CodeExport:
     ImportError
         For "onnx" without the `onnx` package (the message says what to install).
     """
+    spec = network_spec(trainer)
+    content = render_code(spec, format)
+    chosen = EXPORT_FORMATS[format]
+    if not chosen.with_data:
+        return CodeExport(format, chosen.filename, content, None, None)
+    return CodeExport(format, chosen.filename, content, spec.data_filename, spec.csv)
+
+
+def render_code(spec: NetworkSpec, format: str) -> str | bytes:
+    """The main file's content of `format` for a frozen network (`network_spec(trainer)`).
+
+    Reads only `spec`, so it may run in another thread while the trainer goes on.
+    """
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {format!r}")
     chosen = EXPORT_FORMATS[format]
-    spec = network_spec(trainer)
-    content = chosen.write(spec, chosen.filename)
-    if not chosen.with_data:
-        return CodeExport(format, chosen.filename, content, None, None)
-    return CodeExport(format, chosen.filename, content, DATA_FILENAME, spec.csv)
+    return chosen.write(spec, chosen.filename)

@@ -62,6 +62,8 @@ class NetworkSpec:
     epoch: int
     csv: str  # the data, training rows first in training order, then validation, test
 
+    data_filename = DATA_FILENAME  # the CSV's name, which the scripts read
+
     @property
     def units(self) -> int:
         """Output width."""
