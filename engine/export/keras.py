@@ -63,8 +63,14 @@ WEIGHTS = {{
 
 
 def build_model(trained=True):
-    """The network; with `trained`, the playground's weights, else new ones ({init})."""
-    init = {{"kernel_initializer": {kernel_init}, "bias_initializer": {bias_init}}}
+    """The network; with `trained`, the playground's weights, else new ones.
+
+    New weights are drawn as the playground draws them: {init}.
+    """
+    init = {{
+        "kernel_initializer": {kernel_init},
+        "bias_initializer": {bias_init},
+    }}
     points = keras.Input(shape=(2,), name="points")  # the raw (x1, x2)
     x1, x2 = points[:, 0:1], points[:, 1:2]
     # The input features ({names}), computed from the point as the playground does.
@@ -104,6 +110,7 @@ REGULARIZATION_RATE = {rate}  # regularization: {regularization}
 def make_targets(labels):
     """What the output is trained towards, from the CSV's labels."""
 {targets}
+
 
 {loss}
 

@@ -105,7 +105,7 @@ def build_model():
 
 
 def initialize(model):
-    """Fresh weights the way the playground draws them ({init})."""
+    """Fresh weights, drawn as the playground draws them: {init}."""
     for layer in [m for m in model.hidden if isinstance(m, nn.Linear)] + [model.output]:
 {init_code}'''
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from engine.config import Config
 from engine.export.spec import NetworkSpec, number
 
-INIT_NOTES = {
-    "uniform": "weights uniform in [-0.5, 0.5], biases 0.1, as the reference",
-    "glorot": "Glorot uniform weights, biases 0",
-    "he": "He normal weights, N(0, 2 / fan_in), biases 0",
-    "zeros": "every weight and bias 0: the symmetry never breaks",
+INIT_NOTES = {  # short: they end a docstring line in the scripts
+    "uniform": "W uniform in ±0.5, biases 0.1",
+    "glorot": "Glorot uniform W, biases 0",
+    "he": "He normal W (var 2/fan_in), biases 0",
+    "zeros": "all 0 (the symmetry never breaks)",
 }
 _TORCH_INIT = {
     "uniform": ("nn.init.uniform_(layer.weight, -0.5, 0.5)", "nn.init.constant_(layer.bias, 0.1)"),
