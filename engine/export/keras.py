@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from engine.export.spec import DATA_FILENAME, FEATURE_TREES, NetworkSpec, literal, number
+from engine.export.spec import (
+    DATA_FILENAME,
+    FEATURE_TREES,
+    NetworkSpec,
+    literal,
+    load_data_function,
+    number,
+)
 from engine.export.training import INIT_NOTES, floor
 
 # Every engine activation as Keras's own: a Dense layer's `activation`, or (leaky_relu,
@@ -82,23 +89,7 @@ def build_model(trained=True):
     return model
 
 
-def load_data(path=DATA_FILE):
-    """{{"train": (points, labels), "validation": ..., "test": ...}} from the CSV.
-
-    Training rows come first, in the order the playground used when not shuffling.
-    """
-    rows = {{"train": [], "validation": [], "test": []}}
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            rows[row["split"]].append(row)
-    return {{
-        split: (
-            np.array([[float(r["x1"]), float(r["x2"])] for r in split_rows]).reshape(-1, 2),
-            np.array([float(r["{label}"]) for r in split_rows]),
-        )
-        for split, split_rows in rows.items()
-    }}
-
+{load_data}
 
 # ---- Training, with the playground's setup --------------------------------------------
 LEARNING_RATE = {lr}
@@ -354,7 +345,7 @@ def keras_script(spec: NetworkSpec, filename: str) -> str:
         names=", ".join(spec.features),
         features=features,
         layers=_layers(spec),
-        label="label" if spec.problem == "classification" else "target",
+        load_data=load_data_function(spec, "np.array"),
         lr=number(cfg.learning_rate),
         batch=spec.batch_size,
         shuffle=cfg.shuffle,

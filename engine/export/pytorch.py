@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from engine.export import training
-from engine.export.spec import DATA_FILENAME, FEATURE_TREES, NetworkSpec, literal
+from engine.export.spec import (
+    DATA_FILENAME,
+    FEATURE_TREES,
+    NetworkSpec,
+    literal,
+    load_data_function,
+)
 
 # Every engine activation as a torch.nn module. torch has no sine module: `Sine` is
 # defined in the script.
@@ -109,26 +115,6 @@ def initialize(model):
     for layer in [m for m in model.hidden if isinstance(m, nn.Linear)] + [model.output]:
 {init_code}'''
 
-DATA = '''
-
-def load_data(path=DATA_FILE):
-    """{{"train": (points, labels), "validation": ..., "test": ...}} from the CSV.
-
-    Training rows come first, in the order the playground used when not shuffling.
-    """
-    rows = {{"train": [], "validation": [], "test": []}}
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            rows[row["split"]].append(row)
-    return {{
-        split: (
-            torch.tensor([[float(r["x1"]), float(r["x2"])] for r in split_rows]).reshape(-1, 2),
-            torch.tensor([float(r["{label}"]) for r in split_rows]),
-        )
-        for split, split_rows in rows.items()
-    }}
-'''
-
 MAIN = """
 
 def report(model, data, when):
@@ -206,7 +192,7 @@ def pytorch_script(spec: NetworkSpec, filename: str) -> str:
             init_code=training.torch_init(spec.config.init),
         )
     )
-    parts.append(DATA.format(label="label" if spec.problem == "classification" else "target"))
+    parts.append("\n\n" + load_data_function(spec, "torch.tensor"))
     parts.append(training.torch_training(spec))
     parts.append(MAIN)
     return "".join(parts)

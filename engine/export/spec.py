@@ -115,6 +115,31 @@ def _in_training_order(ds: Dataset) -> Dataset:
     )
 
 
+LOAD_DATA = '''def load_data(path=DATA_FILE):
+    """{{"train": (points, labels), "validation": ..., "test": ...}} from the CSV.
+
+    Training rows come first, in the order the playground used when not shuffling.
+    """
+    rows = {{"train": [], "validation": [], "test": []}}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            rows[row["split"]].append(row)
+    return {{
+        split: (
+            {array}([[float(r["x1"]), float(r["x2"])] for r in split_rows]).reshape(-1, 2),
+            {array}([float(r["{label}"]) for r in split_rows]),
+        )
+        for split, split_rows in rows.items()
+    }}
+'''
+
+
+def load_data_function(spec: NetworkSpec, array: str) -> str:
+    """The scripts' `load_data`, building arrays with `array` (torch.tensor, np.array)."""
+    label = "label" if spec.problem == "classification" else "target"
+    return LOAD_DATA.format(array=array, label=label)
+
+
 def literal(values: np.ndarray, indent: int) -> str:
     """A float array as a nested Python list literal, one row per line (exact: `repr`)."""
     values = np.asarray(values, dtype=np.float64)
