@@ -243,7 +243,18 @@ async def export(session: Session, data: Any, reply: Reply) -> None:
 
 
 async def trace(session: Session, data: dict[str, Any], reply: Reply) -> None:
-    reply(protocol.text("trace", trace=trace_step(session.trainer, data.get("index"))))
+    index = data.get("index")
+    found = trace_step(session.trainer, index)
+    try:
+        protocol.encode(found)
+    except ValueError:  # JSON has no NaN or infinity: this network's numbers overflowed
+        raise ProtocolError(
+            "invalid_message",
+            f"the backprop of point {index} overflows (NaN or infinity): this network's "
+            "weights are too large; lower the learning rate and press reset",
+            "index",
+        ) from None
+    reply(protocol.text("trace", trace=found))
 
 
 async def restore(session: Session, data: dict[str, Any], reply: Reply) -> None:

@@ -56,6 +56,11 @@ def trace_step(trainer: Trainer, index: int) -> dict[str, Any]:
         loss); ``update`` (learning rate, optimizer, regularization); ``rules`` (the
         local rule behind each kind of number, in words).
     """
+    with np.errstate(all="ignore"):  # a diverged network gives inf/nan, not warnings
+        return _trace(trainer, index)
+
+
+def _trace(trainer: Trainer, index: int) -> dict[str, Any]:
     net, data, cfg = trainer.network, trainer.data, trainer.config
     row, split = _row_of(trainer, index)
     x, t = data.x[row : row + 1], data.t[row : row + 1]

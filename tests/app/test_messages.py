@@ -280,3 +280,24 @@ def test_a_bad_trace_index_is_an_error_naming_the_field(ws, data):
     ws.send("trace", data)
     error = ws.error()
     assert error["field"] == "index", error
+
+
+def test_a_trace_that_overflows_is_a_clear_error_not_a_server_failure(ws):
+    # Features >= 0 and positive weights: every z is positive, the float32 map saturates
+    # (no NaN), while 9 linear layers of 8 x 1e30 and a linear head leave float64.
+    config = {"problem": "regression", "activation": "linear", "hidden": [8] * 8}
+    config["features"] = ["x1_squared"]
+    ws.send("configure", config)
+    points = ws.expect("dataset")["points"]
+    far = max(range(len(points)), key=lambda i: abs(points[i][0]))
+    ws.send("export")
+    state = ws.expect("state")["state"]
+    state["trainer"]["params"] = [1e30] * len(state["trainer"]["params"])
+    ws.send("restore", {"state": state})
+    ws.send("trace", {"index": far})
+    error = ws.error()
+    assert error["code"] == "invalid_message" and error["field"] == "index", error
+    assert "learning rate" in error["message"]
+    ws.send("reset")  # the session goes on: fresh weights trace again
+    ws.send("trace", {"index": far})
+    assert ws.expect("trace")["trace"]["point"]["index"] == far
