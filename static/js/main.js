@@ -7,6 +7,7 @@ import { Notices } from "./banner.js";
 import { PageChrome } from "./chrome.js";
 import { PALETTES, pointCss } from "./colors.js";
 import { CodeExport } from "./code-export.js";
+import { Backprop } from "./backprop.js";
 import { Controls } from "./controls.js";
 import { DataEditor, pointsCsv } from "./data-editor.js";
 import { DatasetPicker } from "./datasets.js";
@@ -52,6 +53,7 @@ const chrome = new PageChrome(document, options, { speed: (stop) => configure({ 
 const metrics = new Metrics(document);
 const shareBox = new ShareBox($("[data-control=export]"));
 const codeExport = new CodeExport($("[data-code-export]"), boot.code_formats, (format) => send("export", { format }));
+const backprop = new Backprop($("[data-region=output]"), (index) => send("trace", { index }));
 const heatmap = new HeatMap($("[data-map]"), $("[data-points]"));
 const legend = new Legend($("[data-legend]"));
 const savedPoints = new SavedPoints(browserStorage(), $("[data-heatmap]"));
@@ -171,8 +173,10 @@ const HANDLERS = {
     notices.status(data.state, data.message);
   },
   code: (data) => codeExport.received(data),
+  trace: (data) => backprop.received(data.trace),
   error(data) {
     if (data.request === "export") codeExport.failed(data.message);
+    if (data.request === "trace") backprop.failed(data.message);
     notices.error(data);
     controls.update(page.config, "config", true); // show the value the server kept
   },
@@ -389,6 +393,7 @@ bindShortcuts(document, act);
 $("[data-points]").addEventListener("click", (event) => {
   if (!mode.live) return;
   const [x1, x2] = heatmap.eventToData(event);
+  if (backprop.picking) return backprop.pick(x1, x2, page.dataset.points);
   const action = editor.clickAction(x1, x2, event.shiftKey);
   if (action?.add) send("add_points", { points: [action.add] });
   if (action?.remove) send("remove_points", { near: action.remove, radius: 0.6 });
