@@ -32,7 +32,7 @@ def bootstrap(settings: Settings) -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A fresh application with its own sessions, scheduler and metrics."""
-    settings = settings if settings is not None else Settings.from_env()
+    settings = settings if settings is not None else Settings.load()
     metrics = Metrics()
     scheduler = Scheduler(metrics=metrics)
     registry = Registry(settings, on_play=scheduler.add, on_epochs=metrics.add_epochs)

@@ -15,16 +15,14 @@ from fastapi import FastAPI
 
 from app.classroom.runner import make_session_runner
 from app.classroom.security import SecurityHeaders
-from app.classroom.service import Classroom, ClassroomSettings
+from app.classroom.service import Classroom
 from app.routes import classroom as routes
 
 log = logging.getLogger(__name__)
 
 
-def install_classroom(app: FastAPI, settings: ClassroomSettings | None = None) -> None:
-    """Wire classroom mode into `app` (call once, from create_app)."""
-    settings = settings or ClassroomSettings.from_env()
-    app.state.classroom_settings = settings  # also marks the app as having classroom mode
+def install_classroom(app: FastAPI) -> None:
+    """Wire classroom mode into `app` (call once, from create_app, after app.state.settings)."""
     app.include_router(routes.router)
     app.add_middleware(SecurityHeaders)
     inner = app.router.lifespan_context
@@ -40,7 +38,7 @@ def install_classroom(app: FastAPI, settings: ClassroomSettings | None = None) -
                     application.state.settings.workers,
                 )
             make_runner = functools.partial(make_session_runner, application.state.registry)
-            classroom = Classroom(settings, make_runner)
+            classroom = Classroom(application.state.settings, make_runner)
             application.state.classroom = classroom
             await classroom.start()
             try:

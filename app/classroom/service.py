@@ -1,4 +1,4 @@
-"""The process's classroom: settings, the rooms loaded here, their snapshots and limits."""
+"""The process's classroom: the rooms loaded here, their snapshots and limits."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import asyncio
 import contextlib
 import logging
 import math
-import os
 import sqlite3
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from app.classroom.broker import Broker, LocalBroker
@@ -26,53 +23,10 @@ from app.classroom.codes import (
 from app.classroom.framestamp import compress, stamp
 from app.classroom.parts import MakeRunner, RoomError
 from app.classroom.room import Room
-from app.classroom.store import Store, default_data_dir
+from app.classroom.store import Store
+from app.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def _env_number(name: str, default: float, kind: type = int) -> Any:
-    raw = os.environ.get(f"PLAYGROUND_{name}")
-    if not raw:
-        return default
-    try:
-        return kind(raw)
-    except ValueError:
-        raise ValueError(f"PLAYGROUND_{name}={raw!r} is not a valid {kind.__name__}") from None
-
-
-@dataclass(frozen=True)
-class ClassroomSettings:
-    """Classroom limits; each has a PLAYGROUND_<NAME> variable."""
-
-    data_dir: Path = field(default_factory=default_data_dir)
-    max_rooms: int = 50  # rooms loaded in this process at once
-    max_students: int = 200  # per room
-    join_failures: int = 10  # wrong codes per client ...
-    join_window: float = 60.0  # ... per this many seconds
-    room_creations: int = 10  # new rooms per client address per 10 minutes
-    snapshot_seconds: float = 3.0  # the live run is saved at least this often while it changes
-    grace_seconds: float = 60.0  # a disconnected student keeps name and fork this long
-    compress_frames: bool = True  # fan out zframes (compressed once per frame)
-    pause_after: float = 60.0  # a live run nobody is connected to is paused after this
-    idle_seconds: float = 900.0  # a room with nobody in it is unloaded (its state stays saved)
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> ClassroomSettings:
-        values: dict[str, Any] = {
-            "max_rooms": _env_number("MAX_ROOMS", cls.max_rooms),
-            "max_students": _env_number("MAX_STUDENTS", cls.max_students),
-            "join_failures": _env_number("JOIN_FAILURES", cls.join_failures),
-            "join_window": _env_number("JOIN_WINDOW", cls.join_window, float),
-            "room_creations": _env_number("ROOM_CREATIONS", cls.room_creations),
-            "snapshot_seconds": _env_number("SNAPSHOT_SECONDS", cls.snapshot_seconds, float),
-            "grace_seconds": _env_number("ROOM_GRACE_SECONDS", cls.grace_seconds, float),
-            "compress_frames": bool(_env_number("ROOM_COMPRESS_FRAMES", 1)),
-            "pause_after": _env_number("ROOM_PAUSE_AFTER", cls.pause_after, float),
-            "idle_seconds": _env_number("ROOM_IDLE_SECONDS", cls.idle_seconds, float),
-        }
-        values.update(overrides)
-        return cls(**values)
 
 
 def _stamp_now(frame: bytes) -> bytes:
@@ -89,7 +43,7 @@ class Classroom:
 
     def __init__(
         self,
-        settings: ClassroomSettings,
+        settings: Settings,
         make_runner: MakeRunner,
         broker: Broker | None = None,
         store: Store | None = None,
@@ -197,8 +151,8 @@ class Classroom:
                 store=self.store,
                 make_runner=self.make_runner,
                 max_followers=self.settings.max_students,
-                prepare=_stamp_and_compress if self.settings.compress_frames else _stamp_now,
-                grace_seconds=self.settings.grace_seconds,
+                prepare=_stamp_and_compress if self.settings.room_compress_frames else _stamp_now,
+                grace_seconds=self.settings.room_grace_seconds,
             )
             await room.start()
             self.rooms[code] = room
@@ -218,12 +172,14 @@ class Classroom:
                 log.exception("snapshot of room %s failed", code)
             if room.watched():
                 self._unwatched_since.pop(code, None)
-            elif now - self._unwatched_since.setdefault(code, now) >= self.settings.pause_after:
+            elif (
+                now - self._unwatched_since.setdefault(code, now) >= self.settings.room_pause_after
+            ):
                 self._unwatched_since[code] = math.inf  # once per unwatched stretch
                 await room.pause_unwatched()
             if room.members:
                 self._idle_since.pop(code, None)
-            elif now - self._idle_since.setdefault(code, now) > self.settings.idle_seconds:
+            elif now - self._idle_since.setdefault(code, now) > self.settings.room_idle_seconds:
                 await room.close()
                 del self.rooms[code]
                 self._idle_since.pop(code, None)
