@@ -26,10 +26,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.launch import ServerProcess
+
+BENCH_EXTRA = "pip install 'nn-playground-server[bench]'"
+
+
+def require_psutil() -> Any:
+    """psutil (the `bench` extra), or exit with one line saying how to install it."""
+    try:
+        import psutil
+    except ImportError:
+        raise SystemExit(
+            f"python -m app.bench measures CPU and memory with psutil, which is not installed: "
+            f"{BENCH_EXTRA}"
+        ) from None
+    return psutil
+
 
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
@@ -147,10 +161,10 @@ class Server:
         self.server = ServerProcess(log, args=["--workers", str(workers)], env=env).start()
         self.url = self.server.url
 
-    def tree(self) -> list[psutil.Process]:
+    def tree(self) -> list[Any]:
         if self.server is None:
             return []
-        root = psutil.Process(self.server.process.pid)
+        root = require_psutil().Process(self.server.process.pid)
         return [root, *root.children(recursive=True)]
 
     def rss_mb(self) -> float:
@@ -201,7 +215,7 @@ def load(args: argparse.Namespace, server: Server) -> None:
             for n in shares
         ]
         time.sleep(WARMUP_SECONDS)
-        clients = [psutil.Process(p.pid) for p in pool._processes.values()]
+        clients = [require_psutil().Process(p.pid) for p in pool._processes.values()]
         cpu0, t0 = server.cpu_seconds(), time.monotonic()
         # Only a single worker we started ourselves: /metrics is then the whole server's.
         single = args.workers == 1 and not args.url
@@ -300,6 +314,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--url", help="bench a running server instead of starting one")
     p.add_argument("--memory", help="comma-separated session counts, e.g. 1,100,500")
     args = p.parse_args(argv)
+    require_psutil()  # before starting anything
     levels = [int(n) for n in args.memory.split(",")] if args.memory else []
     env = {"PLAYGROUND_MAX_SESSIONS": str(max(levels + [args.clients, 1000]))}
     server = Server(args.workers, args.url, env)
