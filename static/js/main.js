@@ -22,13 +22,15 @@ import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
 import { Socket } from "./socket.js";
 import { saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
+import { fromReference, showReferenceNotes } from "./reference-link.js";
 import { buildProps, readHash, UI_PROPS, writeHash } from "./state.js";
 
 const $ = (selector) => document.querySelector(selector);
 const boot = JSON.parse($("#bootstrap").textContent);
 const options = boot.options;
 const props = buildProps(options);
-const fromHash = readHash(location.hash, props);
+const reference = fromReference(location.hash, new Set(props.map((p) => p.name))); // or null
+const fromHash = readHash(reference ? reference.hash : location.hash, props);
 
 const page = {
   config: { ...boot.defaults, ...fromHash.config },
@@ -51,6 +53,7 @@ window.playground = { page, stats };
 
 // ---- components ---------------------------------------------------------------------------
 const notices = new Notices(document);
+if (reference) showReferenceNotes(document, reference.notes);
 const chrome = new PageChrome(document, options, { speed: (stop) => configure({ ...stop }) });
 const metrics = new Metrics(document);
 const shareBox = new ShareBox($("[data-control=export]"));
