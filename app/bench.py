@@ -29,6 +29,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.launch import ServerProcess
+from app.metrics import sample_values
 
 BENCH_EXTRA = "pip install 'nn-playground-server[bench]'"
 
@@ -198,7 +199,7 @@ def _busy_seconds(url: str) -> float:
     """The server's scheduler time so far (one worker: the metrics are its own)."""
     with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
         text = response.read().decode()
-    return float(text.split("\nplayground_busy_seconds_total ")[1].split()[0])
+    return sample_values(text)["playground_busy_seconds_total"]
 
 
 def load(args: argparse.Namespace, server: Server) -> None:

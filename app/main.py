@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = Metrics()
     scheduler = Scheduler(metrics=metrics)
     registry = Registry(settings, on_play=scheduler.add, on_epochs=metrics.add_epochs)
+    metrics.gauges(registry.counts)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

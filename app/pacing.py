@@ -65,7 +65,7 @@ class Scheduler:
                     start = time.perf_counter()
                     self.serve(session, self.clock())
                     if self.metrics is not None:
-                        self.metrics.busy_seconds += time.perf_counter() - start
+                        self.metrics.served(time.perf_counter() - start)
                 except Exception:
                     log.exception("training failed in session %s; pausing it", session.id)
                     session.frame_requested = False

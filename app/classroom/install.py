@@ -40,6 +40,7 @@ def install_classroom(app: FastAPI) -> None:
             make_runner = functools.partial(make_session_runner, application.state.registry)
             classroom = Classroom(application.state.settings, make_runner)
             application.state.classroom = classroom
+            application.state.metrics.gauges(classroom.counts)
             await classroom.start()
             try:
                 yield

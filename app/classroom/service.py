@@ -74,6 +74,15 @@ class Classroom:
         self.rooms.clear()
         self.store.close()
 
+    def counts(self) -> dict[str, int]:
+        """Rooms loaded here and their connected students by mode (app.metrics.GAUGES)."""
+        here = [m for room in self.rooms.values() for m in room.students() if m.away_since is None]
+        return {
+            "rooms": len(self.rooms),
+            "room_followers": sum(m.mode == "follow" for m in here),
+            "room_forks": sum(m.mode == "fork" for m in here),
+        }
+
     def limits(self) -> dict[str, Any]:
         return {
             "max_rooms": self.settings.max_rooms,
@@ -188,9 +197,3 @@ class Classroom:
         while True:
             await asyncio.sleep(self.settings.snapshot_seconds)
             await self.save_all()
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "rooms": len(self.rooms),
-            "room_members": sum(len(r.members) for r in self.rooms.values()),
-        }

@@ -278,7 +278,10 @@ async def _receive_loop(websocket: WebSocket, room: Room, member: Member) -> Non
 
 
 async def _send(websocket: WebSocket, payload: Payload) -> None:
+    metrics = websocket.app.state.metrics
     if isinstance(payload, bytes):
+        metrics.room_fanout_bytes += len(payload)
         await websocket.send_bytes(payload)
     else:
+        metrics.room_fanout_bytes += len(payload.encode())
         await websocket.send_text(payload)

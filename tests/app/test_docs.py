@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.handlers import HANDLERS
+from app.metrics import COUNTERS, GAUGES, Metrics
 from app.options import server_options
 from app.protocol import MESSAGE_TYPES, CloseCode
 from app.settings import Settings
@@ -39,3 +40,16 @@ def test_every_server_config_field_is_documented(name):
 def test_every_limit_is_documented(name):
     # Session limits in docs/protocol.md, classroom ones in docs/classroom.md.
     assert f"`{name}`" in DOC or f"`PLAYGROUND_{name.upper()}`" in CLASSROOM_DOC
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        {f.name for f in Metrics().registry.collect() if f.name.startswith("playground")}
+        | {f"playground_{name}" for name in GAUGES}  # gauges appear once a source is added
+    ),
+)
+def test_every_metric_is_documented(name):
+    # prometheus_client names a counter's family without its _total suffix.
+    suffix = "_total" if name.removeprefix("playground_") in COUNTERS else ""
+    assert f"| `{name}{suffix}` |" in DOC
