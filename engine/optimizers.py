@@ -49,6 +49,7 @@ class Optimizer:
     """
 
     name = ""
+    update_rule = ""  # the step in words (shown by the backprop trace)
     _buffers: tuple[str, ...] = ()  # attribute names of the state arrays, each (size,)
 
     def __init__(self, size: int, weight_count: int) -> None:
@@ -110,6 +111,7 @@ class SGD(Optimizer):
     """Plain stochastic gradient descent: p <- p - lr g."""
 
     name = "sgd"
+    update_rule = "w ← w − lr·∂L/∂w"
 
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
         """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
@@ -122,6 +124,7 @@ class Momentum(Optimizer):
     """Heavy-ball momentum, or Nesterov's accelerated gradient with ``cfg.nesterov``."""
 
     name = "momentum"
+    update_rule = "v ← μ·v − lr·∂L/∂w; w ← w + v"
     _buffers = ("velocity",)  # v, in parameter units (already scaled by lr)
 
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
@@ -145,6 +148,7 @@ class RMSProp(Optimizer):
     """RMSprop: divide the step by a running root mean square of the gradient."""
 
     name = "rmsprop"
+    update_rule = "s ← ρ·s + (1 − ρ)·g²; w ← w − lr·g / (√s + ε)"
     _buffers = ("square_avg",)  # s, running mean of g^2 with decay cfg.rho
 
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
@@ -167,6 +171,7 @@ class Adam(Optimizer):
     """Adam: bias-corrected running means of the gradient and of its square."""
 
     name = "adam"
+    update_rule = "m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; w ← w − lr·m̂ / (√v̂ + ε)"
     _buffers = ("m", "v")  # first and second raw (uncorrected) moment estimates
 
     def __init__(self, size: int, weight_count: int) -> None:
@@ -215,6 +220,7 @@ class AdamW(Adam):
     """Adam with decoupled weight decay on the weights only (biases are not decayed)."""
 
     name = "adamw"
+    update_rule = "w ← w·(1 − lr·decay), then the Adam step"
 
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
         """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
