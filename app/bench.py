@@ -28,22 +28,12 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from app.launch import ServerProcess
+from app.launch import ServerProcess, bench_import
 from app.metrics import sample_values
-
-BENCH_EXTRA = "pip install 'nn-playground-server[bench]'"
 
 
 def require_psutil() -> Any:
-    """psutil (the `bench` extra), or exit with one line saying how to install it."""
-    try:
-        import psutil
-    except ImportError:
-        raise SystemExit(
-            f"python -m app.bench measures CPU and memory with psutil, which is not installed: "
-            f"{BENCH_EXTRA}"
-        ) from None
-    return psutil
+    return bench_import("psutil", "python -m app.bench measures CPU and memory with psutil")
 
 
 PRESETS: dict[str, dict[str, Any]] = {

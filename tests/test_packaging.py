@@ -18,8 +18,7 @@ from packaging.version import Version
 from websockets.asyncio.client import connect
 
 from app.__main__ import DISTRIBUTION
-from app.bench import BENCH_EXTRA
-from app.launch import ServerProcess
+from app.launch import BENCH_EXTRA, ServerProcess
 from app.wsproto import WINDOW_BITS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,16 +110,26 @@ for package in (app, engine):
     assert result.returncode == 0, result.stderr
 
 
-def test_the_bench_without_psutil_says_how_to_install_it_in_one_line():
-    code = "import sys; sys.modules['psutil'] = None; from app.bench import main; main([])"
+@pytest.mark.parametrize(
+    ("script", "missing", "purpose"),
+    [
+        ("app.bench", "psutil", "python -m app.bench measures CPU and memory with psutil"),
+        (
+            "app.bench_page",
+            "playwright",
+            "python -m app.bench_page drives Chromium with Playwright",
+        ),
+    ],
+)
+def test_a_benchmark_without_its_extra_says_how_to_install_it_in_one_line(script, missing, purpose):
+    code = f"import sys; sys.modules[{missing!r}] = None; from {script} import main; main([])"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "python -m app.bench measures CPU and memory with psutil, which is not installed: "
-        f"{BENCH_EXTRA}"
+        f"{purpose}, which is not installed: {BENCH_EXTRA}"
     ]
     extras = {Requirement(r).name for r in PROJECT["optional-dependencies"]["bench"]}
-    assert "psutil" in extras
+    assert missing in extras
 
 
 @pytest.fixture(scope="module")
