@@ -58,6 +58,11 @@ const KEYS = {
   regDataset: {
     to: (v, all) =>
       all.problem === "regression" ? { dataset: REGRESSION_DATASETS[v] || v } : {},
+    // The reference remembers it for a later switch to regression; this page keeps one.
+    missing: (v, all) =>
+      all.problem !== "regression" && v !== "reg-plane"
+        ? `regDataset=${v}: used only by a link whose problem is regression`
+        : null,
   },
   seed: {
     to: (v) => ({ seed: seedNumber(v), data_seed: seedNumber(v) }),
@@ -126,7 +131,7 @@ export function fromReference(hash, ours) {
     const rule = KEYS[key];
     if (rule) {
       Object.assign(entries, rule.to(value, all));
-      const note = rule.missing && rule.missing(value);
+      const note = rule.missing && rule.missing(value, all);
       if (note) notes.push(note);
     } else if (key.endsWith("_hide") || ours.has(key)) {
       entries[key] = value;

@@ -91,3 +91,58 @@ def test_this_pages_own_link_shows_no_notice(pg):
     config = pg.wire.config_after((0, 0, 0), lambda c: c["hidden"] == [3], "hidden=[3]")
     assert (config["activation"], config["seed"]) == ("relu", 7)
     expect(pg.page.locator("[data-reference-notice]")).to_be_hidden()
+
+
+# Every key the reference writes or reads (tf-playground.md 1.10), with a value it would not
+# have by default.
+REFERENCE_KEYS = {
+    "activation": "relu",
+    "regularization": "L1",
+    "batchSize": "3",
+    "dataset": "xor",
+    "regDataset": "reg-gauss",
+    "learningRate": "0.1",
+    "regularizationRate": "0.01",
+    "noise": "20",
+    "networkShape": "3,3",
+    "seed": "0.5",
+    "showTestData": "true",
+    "discretize": "true",
+    "percTrainData": "70",
+    "x": "false",
+    "y": "false",
+    "xTimesY": "true",
+    "xSquared": "true",
+    "ySquared": "true",
+    "cosX": "true",
+    "sinX": "true",
+    "cosY": "true",
+    "sinY": "true",
+    "collectStats": "true",
+    "tutorial": "intro",
+    "problem": "regression",
+    "initZero": "true",
+    "hideText": "true",
+}
+
+
+def test_every_reference_key_is_translated_or_explained(pg):
+    pg.open()
+    results = pg.page.evaluate(
+        """async (keys) => {
+            const ref = await import('/static/js/reference-link.js');
+            const page = window.playground.page;
+            const ours = new Set([...Object.keys(page.config), ...Object.keys(page.ui)]);
+            // Each beside a reference-only key, so that the hash counts as a reference link.
+            return Object.entries(keys).map(([key, value]) => [
+                key,
+                ref.fromReference(`#percTrainData=50&${key}=${value}`, ours),
+            ]);
+        }""",
+        REFERENCE_KEYS,
+    )
+    for key, result in results:
+        assert result is not None, key
+        assert not [n for n in result["notes"] if "not a setting" in n], (key, result)
+        # Applied (more than the ratio in the hash), or explained in a note.
+        assert result["hash"] != "train_percent=50" or result["notes"], (key, result)
