@@ -123,9 +123,10 @@ class Softmax(Head):
         return t
 
     def forward(self, z, out=None):
-        out = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+        # Over the last axis: rows (n, K), or stacked (members, n, K) in engine.cohort.
+        out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
         np.exp(out, out=out)
-        return np.divide(out, out.sum(axis=1, keepdims=True), out=out)
+        return np.divide(out, out.sum(axis=-1, keepdims=True), out=out)
 
     def loss(self, z, o, t):
         top = z.max(axis=1, keepdims=True)
