@@ -32,7 +32,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # name (without playground_ and _total): help text
 COUNTERS = {
-    "frames_sent": "Binary frames written to session sockets.",
+    "frames_sent": "Binary frames written to sockets (solo and room).",
     "frames_dropped": "Frames replaced by a newer one before a slow socket took them.",
     "epochs": "Training epochs run.",
     "messages": "Client messages received.",
@@ -92,6 +92,9 @@ class Metrics:
 
     def frame_dropped(self) -> None:
         self.frames_dropped += 1
+
+    def room_fanout(self, payload_bytes: int) -> None:
+        self.room_fanout_bytes += payload_bytes
 
     def served(self, seconds: float) -> None:
         """One scheduler slice: counted in busy_seconds and in the slice histogram."""

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     )
     max_rooms: Count = Field(50, description="rooms loaded in this process at once")
     max_students: Count = Field(200, description="students per room")
+    # A hall behind one NAT fills its 200 seats within two minutes; a bot cannot take them
+    # all in a burst.
+    room_joins: Count = Field(100, description="new places per client address per room per minute")
     join_failures: Count = Field(10, description="wrong join codes per client per window")
     join_window: float = Field(60.0, gt=0, description="seconds of the join_failures window")
     room_creations: Count = Field(10, description="new rooms per client address per 10 minutes")
@@ -126,6 +129,9 @@ class Settings(BaseSettings):
     )
     room_grace_seconds: Seconds = Field(
         60.0, description="a disconnected student keeps name and fork this long"
+    )
+    room_join_seconds: float = Field(
+        10.0, gt=0, description="a new room socket has this long to send its join"
     )
     room_compress_frames: bool = Field(True, description="fan out compressed frames")
     room_pause_after: Seconds = Field(

@@ -11,8 +11,8 @@ import time
 from typing import Any
 
 from app.classroom.broker import Broker, LocalBroker
-from app.classroom.closecodes import RoomClose
 from app.classroom.codes import (
+    InputError,
     Throttle,
     hash_secret,
     new_join_code,
@@ -21,9 +21,10 @@ from app.classroom.codes import (
     secret_matches,
 )
 from app.classroom.framestamp import compress, stamp
-from app.classroom.parts import MakeRunner, RoomError
+from app.classroom.parts import MakeRunner
 from app.classroom.room import Room
 from app.classroom.store import Store
+from app.protocol import CloseCode
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -105,13 +106,14 @@ class Classroom:
             except sqlite3.IntegrityError:
                 continue  # code taken: draw again
         else:  # pragma: no cover - 20 collisions in 2.4e8 codes
-            raise RoomError("server_full", "could not find a free join code; try again")
+            raise InputError("server_full", None, "could not find a free join code; try again")
         return await self.room(code), secret
 
     def _check_capacity(self) -> None:
         if len(self.rooms) >= self.settings.max_rooms:
-            raise RoomError(
+            raise InputError(
                 "too_many_rooms",
+                None,
                 f"this server runs its limit of {self.settings.max_rooms} rooms; "
                 "end a room or try later",
             )
@@ -129,19 +131,25 @@ class Classroom:
             record = await asyncio.to_thread(self.store.get_room, code)
             if record is None or record.ended:
                 self.throttle.count(client)
-                raise RoomError(
-                    "room_unknown", f"no open room has the code {code}", RoomClose.ROOM_UNKNOWN
+                raise InputError(
+                    "room_unknown",
+                    "code",
+                    f"no open room has the code {code}",
+                    close=CloseCode.ROOM_UNKNOWN,
                 )
             room = await self.room(code)
         return room
 
     def authorize(self, room: Room, secret: object, client: str) -> None:
-        """RoomError unless `secret` is the room's instructor secret (constant-time)."""
+        """InputError unless `secret` is the room's instructor secret (constant-time)."""
         self.throttle.check(client)
         if not secret_matches(secret, room.record.secret_hash):
             self.throttle.count(client)
-            raise RoomError(
-                "unauthorized", "the instructor secret is wrong", RoomClose.UNAUTHORIZED
+            raise InputError(
+                "unauthorized",
+                "secret",
+                "the instructor secret is wrong",
+                close=CloseCode.UNAUTHORIZED,
             )
 
     async def room(self, code: str) -> Room:
@@ -153,7 +161,7 @@ class Classroom:
             self._check_capacity()
             record = await asyncio.to_thread(self.store.get_room, code)
             if record is None:
-                raise RoomError("room_unknown", f"no room has the code {code}")
+                raise InputError("room_unknown", "code", f"no room has the code {code}")
             room = Room(
                 record,
                 broker=self.broker,
@@ -162,6 +170,7 @@ class Classroom:
                 max_followers=self.settings.max_students,
                 prepare=_stamp_and_compress if self.settings.room_compress_frames else _stamp_now,
                 grace_seconds=self.settings.room_grace_seconds,
+                joins_per_minute=self.settings.room_joins,
             )
             await room.start()
             self.rooms[code] = room
