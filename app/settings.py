@@ -14,7 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.settings_text import Choices, allowed_values, one_line
+from app.framing import ALLOWED as FRAME_ALLOWED
+from app.framing import frame_sources
+from app.settings_text import Allowed, Choices, allowed_values, one_line
 
 ENV_PREFIX = "PLAYGROUND_"
 
@@ -49,6 +51,11 @@ def _one_of(choices: tuple[int, ...]) -> Any:
         return value
 
     return AfterValidator(check)
+
+
+def _frame_sources(value: str) -> str:
+    frame_sources(value)  # ValueError if any source is not one
+    return value
 
 
 Count = Annotated[int, Field(ge=1)]
@@ -106,6 +113,11 @@ class Settings(BaseSettings):
 
     # Pacing: how long one session may hold the event loop before the scheduler moves on.
     slice_ms: float = Field(4.0, gt=0, description="milliseconds one session may train at once")
+
+    # Which pages may embed ours in a frame (CSP frame-ancestors; see docs/classroom.md).
+    frame_ancestors: Annotated[str, Allowed(FRAME_ALLOWED), AfterValidator(_frame_sources)] = Field(
+        "'self'", description="pages that may show ours in a frame"
+    )
 
     static_dir: Path = Field(default_factory=lambda: asset_dir("static"), description="page assets")
     templates_dir: Path = Field(

@@ -19,6 +19,13 @@ class Choices:
     values: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class Allowed:
+    """Marks a field whose allowed values need their own words (its validator checks them)."""
+
+    text: str
+
+
 def _join(values: tuple[Any, ...]) -> str:
     words = [str(v) for v in values]
     return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
@@ -38,6 +45,9 @@ def _range(noun: str, meta: list[Any]) -> str:
 def allowed_values(field: FieldInfo) -> str:
     """E.g. "an integer from 1 to 60", "10, 20, 25 or 50", "true or false", "a path"."""
     kind = field.annotation
+    words = next((m.text for m in field.metadata if isinstance(m, Allowed)), None)
+    if words is not None:
+        return words
     choices = next((m for m in field.metadata if isinstance(m, Choices)), None)
     if choices is not None:
         return _join(choices.values)

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from app.classroom.runner import make_session_runner
-from app.classroom.security import SecurityHeaders
+from app.classroom.security import SecurityHeaders, security_headers
 from app.classroom.service import Classroom
 from app.routes import classroom as routes
 
@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 def install_classroom(app: FastAPI) -> None:
     """Wire classroom mode into `app` (call once, from create_app, after app.state.settings)."""
     app.include_router(routes.router)
-    app.add_middleware(SecurityHeaders)
+    headers = security_headers(app.state.settings.frame_ancestors)
+    app.add_middleware(SecurityHeaders, headers=headers)
     inner = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
