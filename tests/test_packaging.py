@@ -24,8 +24,12 @@ from app.wsproto import WINDOW_BITS
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 REQUIRES = {Requirement(r).name: Requirement(r) for r in PROJECT["dependencies"]}
-# Packages only the tests and benchmarks use: the wheel's modules must import without them.
-TEST_ONLY = ("psutil", "playwright", "pytest", "hypothesis", "httpx2", "httpx")
+# Packages only the tests, benchmarks and optional extras use: the wheel's modules must
+# import without them.
+TEST_ONLY = (
+    *("psutil", "playwright", "pytest", "hypothesis", "httpx2", "httpx"),
+    *("torch", "keras", "onnx", "onnxruntime", "matplotlib"),
+)
 
 
 def floor(name: str) -> str:
