@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -95,11 +93,10 @@ class Closed(Exception):
 
 @contextlib.contextmanager
 def running_app(**settings: Any) -> Iterator[TestClient]:
-    """A fresh app (lifespan running) with Settings overrides and its own data directory."""
-    with tempfile.TemporaryDirectory(prefix="playground-test-") as data_dir:
-        app = create_app(Settings(**{"data_dir": Path(data_dir), **settings}))
-        with TestClient(app) as client:
-            yield client
+    """A fresh app (lifespan running) with Settings overrides."""
+    app = create_app(Settings(**settings))
+    with TestClient(app) as client:
+        yield client
 
 
 @contextlib.contextmanager
