@@ -29,6 +29,7 @@ OPS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
 }
 MAX_STOP_AT = 5000
+MAX_VARIANTS = 4
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TEXT_FIELDS = ("title", "concept", "topic")
 
@@ -77,7 +78,7 @@ class Lesson:
     config: Config
     stop_at: int  # the epoch at which the run pauses and the checks apply
     expect: tuple[Expectation, ...]
-    now_try: Variant | None
+    now_try: tuple[Variant, ...]  # "now try" contrasts, in the order to try them
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Lesson:
@@ -111,7 +112,7 @@ class Lesson:
             config=config,
             stop_at=stop_at,
             expect=_expectations("expect", d.get("expect"), config),
-            now_try=_variant(d.get("now_try"), config),
+            now_try=_variants(d.get("now_try", []), config),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,14 +122,15 @@ class Lesson:
         out["config"] = self.config.to_dict()
         out["stop_at"] = self.stop_at
         out["expect"] = [e.to_dict() for e in self.expect]
-        if self.now_try is not None:
-            v = self.now_try
-            out["now_try"] = {
+        out["now_try"] = [
+            {
                 "text": v.text,
                 "changes": dict(v.changes),
                 "config": v.config.to_dict(),
                 "expect": [e.to_dict() for e in v.expect],
             }
+            for v in self.now_try
+        ]
         return out
 
 
@@ -178,13 +180,13 @@ def check(expect: tuple[Expectation, ...], metrics: Mapping[str, Any]) -> list[C
     return out
 
 
-def run_lesson(lesson: Lesson, seed_offset: int = 0, variant: bool = False) -> list[Check]:
-    """Train the lesson (or its "now try" variant) to `stop_at` and check it."""
-    if variant and lesson.now_try is None:
-        raise ConfigError("now_try", "present to run the variant")
+def run_lesson(lesson: Lesson, seed_offset: int = 0, variant: int | None = None) -> list[Check]:
+    """Train the lesson (or its "now try" variant number `variant`) to `stop_at`; check it."""
     config, expect = lesson.config, lesson.expect
-    if variant:
-        config, expect = lesson.now_try.config, lesson.now_try.expect
+    if variant is not None:
+        if not 0 <= variant < len(lesson.now_try):
+            raise ConfigError("variant", f"an index from 0 to {len(lesson.now_try) - 1}", variant)
+        config, expect = lesson.now_try[variant].config, lesson.now_try[variant].expect
     trainer = train_to(seeded(config, seed_offset), lesson.stop_at)
     return check(expect, trainer.metrics())
 
@@ -241,16 +243,20 @@ def _expectation(field: str, item: Any, metrics: Mapping[str, Any]) -> Expectati
     return Expectation(name, op, value, label)
 
 
-def _variant(value: Any, config: Config) -> Variant | None:
-    if value is None:
-        return None
+def _variants(value: Any, config: Config) -> tuple[Variant, ...]:
+    if not isinstance(value, list) or len(value) > MAX_VARIANTS:
+        raise ConfigError("now_try", f"a list of at most {MAX_VARIANTS} variants", value)
+    return tuple(_variant(f"now_try[{i}]", item, config) for i, item in enumerate(value))
+
+
+def _variant(field: str, value: Any, config: Config) -> Variant:
     keys = {"text", "config", "expect"}
     if not isinstance(value, Mapping) or set(value) != keys:
-        raise ConfigError("now_try", "an object with exactly " + ", ".join(sorted(keys)), value)
-    text = _text(value, "text", 600, "now_try.")
+        raise ConfigError(field, "an object with exactly " + ", ".join(sorted(keys)), value)
+    text = _text(value, "text", 600, f"{field}.")
     changes = value["config"]
-    variant = _config("now_try.config", changes, config)
+    variant = _config(f"{field}.config", changes, config)
     if variant == config:
-        raise ConfigError("now_try.config", "at least one field that differs from config")
-    expect = _expectations("now_try.expect", value["expect"], variant)
+        raise ConfigError(f"{field}.config", "at least one field that differs from config")
+    expect = _expectations(f"{field}.expect", value["expect"], variant)
     return Variant(text, dict(changes), variant, expect)
