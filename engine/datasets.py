@@ -75,6 +75,8 @@ DATASETS: dict[str, DatasetSpec] = {
         _spec("spirals", "Spirals", mc.spirals, None),
         _spec("moons", "Moons", mc.moons, 2),
         _spec("checkerboard", "Checkerboard", mc.checkerboard, None),
+        _spec("and", "Logical AND", mc.logic_and, 2),
+        _spec("or", "Logical OR", mc.logic_or, 2),
         _spec("plane", "Plane", ref.plane, 0),
         _spec("multi_gauss", "Multi gaussian", ref.multi_gauss, 0),
     )

@@ -58,13 +58,14 @@ def _run(t: Trainer, max_batches: float) -> int:
     rate, reg_name, scratch = cfg.regularization_rate, cfg.regularization, t._reg_scratch
     dropout_rng = t._dropout_rng if any(net.dropout) else None
     forward, backward, step = net.forward, net.backward, t.optimizer.step
+    output_delta = t.head.perceptron_delta if t.optimizer.rule == "perceptron" else None
     xs, ts = t.data.epoch_x, t.data.epoch_t
     start = t._cursor
     ran = 0
     while start < n_train and ran < max_batches:
         stop = min(start + batch, n_train)
         xb, tb = xs[start:stop], ts[start:stop]
-        backward(xb, tb, forward(xb, dropout_rng), 1.0 / (stop - start))
+        backward(xb, tb, forward(xb, dropout_rng), 1.0 / (stop - start), output_delta)
         if regularize:
             np.copyto(before, weights)
         step(params, grads, lr, cfg)
