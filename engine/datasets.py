@@ -1,8 +1,9 @@
 """Datasets: the registry of generators, the `Dataset` container and the train/val/test split.
 
-The generators live in `engine.datasets_reference` (the reference's six, exactly) and
-`engine.datasets_multiclass` (ours). User points come in through `Dataset.from_points`
-(and `engine.userdata` for CSV), checked row by row in `engine.datasets_points`.
+The generators live in `engine.datasets_reference` (the reference's six; all but `gauss`
+exactly, see there) and `engine.datasets_multiclass` (ours). User points come in through
+`Dataset.from_points` (and `engine.userdata` for CSV), checked row by row in
+`engine.datasets_points`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The dataset registry and the reference generators' semantics (dataset.ts, exactly)."""
+"""The dataset registry and the reference generators' semantics (dataset.ts; gauss truncated)."""
 
 import math
 
