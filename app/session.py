@@ -114,22 +114,23 @@ class Session:
         Epoch and losses are always current (the engine records them every epoch).
         """
         now = time.monotonic()
-        history = self.trainer.history
+        last = self.trainer.last_losses
         if (
             fresh
             or self._metrics is None
             or now - self._metrics_at >= METRICS_REFRESH_SECONDS
-            or not history["train_loss"]
+            or last is None
         ):
             self._metrics = self.trainer.metrics()
             self._metrics_at = now
             return self._metrics
+        # (Not the history's last entry: past 2000 epochs it is not always the current one.)
         metrics = dict(self._metrics)
         metrics.update(
             epoch=self.trainer.epoch,
-            train_loss=history["train_loss"][-1],
-            test_loss=history["test_loss"][-1],
-            val_loss=history["val_loss"][-1],
+            train_loss=last["train_loss"],
+            test_loss=last["test_loss"],
+            val_loss=last["val_loss"],
         )
         return metrics
 

@@ -170,5 +170,12 @@ def _check_across_fields(cfg: Config) -> None:
         raise ConfigError("loss", "square for a regression problem", cfg.loss)
     if cfg.loss == "binary_cross_entropy" and cfg.dataset != CUSTOM_DATASET and cfg.classes() != 2:
         raise ConfigError("loss", "square or cross_entropy for more than 2 classes", cfg.loss)
+    if cfg.optimizer == "perceptron" and (cfg.hidden or cfg.problem != "classification"):
+        raise ConfigError(
+            "optimizer",
+            "a gradient optimizer (sgd, momentum, rmsprop, adam, adamw): the perceptron rule "
+            "trains a classifier with no hidden layer (hidden = [])",
+            cfg.optimizer,
+        )
     if cfg.early_stopping and cfg.validation_percent == 0:
         raise ConfigError("early_stopping", "false while validation_percent is 0")

@@ -58,13 +58,14 @@ def _run(t: Trainer, max_batches: float) -> int:
     rate, reg_name, scratch = cfg.regularization_rate, cfg.regularization, t._reg_scratch
     dropout_rng = t._dropout_rng if any(net.dropout) else None
     forward, backward, step = net.forward, net.backward, t.optimizer.step
+    output_delta = t.head.perceptron_delta if t.optimizer.rule == "perceptron" else None
     xs, ts = t.data.epoch_x, t.data.epoch_t
     start = t._cursor
     ran = 0
     while start < n_train and ran < max_batches:
         stop = min(start + batch, n_train)
         xb, tb = xs[start:stop], ts[start:stop]
-        backward(xb, tb, forward(xb, dropout_rng), 1.0 / (stop - start))
+        backward(xb, tb, forward(xb, dropout_rng), 1.0 / (stop - start), output_delta)
         if regularize:
             np.copyto(before, weights)
         step(params, grads, lr, cfg)
@@ -76,10 +77,12 @@ def _run(t: Trainer, max_batches: float) -> int:
     if start < n_train:
         if not math.isfinite(float(params.sum())):
             _diverge(t, lr, math.nan)
+            return 0  # the epoch was rolled back: its batches did not happen
         return ran
     t._cursor = 0
+    epoch = t.epoch
     _finish_epoch(t, lr)
-    return ran
+    return ran if t.epoch > epoch else 0
 
 
 def _start_epoch(t: Trainer) -> None:
@@ -134,6 +137,15 @@ def _track_best(t: Trainer, val_loss: float) -> None:
     if cfg.restore_best and t._best_params is not None:
         np.copyto(t.network.params, t._best_params)
         message += f" The weights of epoch {t._best_epoch} were restored."
+        # The current losses are now those of the restored weights (the history keeps the
+        # trajectory as it was trained).
+        restored = split_losses(t)
+        t._history.last = {
+            "epoch": t.epoch,
+            "train_loss": restored["train"],
+            "test_loss": restored["test"],
+            "val_loss": restored["val"],
+        }
     t._set_status("early_stopped", message)
 
 

@@ -13,6 +13,8 @@ const LABELS = {
   adam: "Adam",
   adamw: "AdamW",
   xor: "Exclusive or",
+  and: "Logical AND",
+  or: "Logical OR",
   gauss: "Gaussian",
   multi_gauss: "Multi gaussian",
   x1: "X₁",
