@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from pathlib import Path
+from typing import Any
 
+from app.options import check_engine_limits
+from app.protocol import ProtocolError
+from app.settings import Settings
 from engine.lesson import Lesson
 from engine.options import ConfigError
 
@@ -41,3 +46,29 @@ def load_lesson(path: Path) -> Lesson:
 def load_lessons(directory: Path = LESSON_DIR) -> list[Lesson]:
     """Every lesson in `directory`, in course order."""
     return [load_lesson(path) for path in sorted(directory.glob("*.json"))]
+
+
+@cache
+def course() -> tuple[Lesson, ...]:
+    """The lessons shipped with the server, loaded and validated once per process."""
+    return tuple(load_lessons())
+
+
+def catalog(lessons: tuple[Lesson, ...], settings: Settings) -> list[dict[str, Any]]:
+    """Every lesson's fields, plus whether this server's limits let it run.
+
+    A lesson whose config (or a "now try" variant) needs more neurons, layers or points
+    than the server allows is listed with ``available: false`` and the reason.
+    """
+    out = []
+    for lesson in lessons:
+        entry = lesson.to_dict()
+        entry["available"], entry["unavailable_reason"] = True, None
+        for config in (lesson.config, *(v.config for v in lesson.now_try)):
+            try:
+                check_engine_limits(config.to_dict(), settings)
+            except ProtocolError as e:
+                entry["available"], entry["unavailable_reason"] = False, e.message
+                break
+        out.append(entry)
+    return out
