@@ -38,6 +38,8 @@ def metrics(t: Trainer) -> dict[str, Any]:
             "train_loss": losses["train"],
             "test_loss": losses["test"],
             "val_loss": losses["val"],
+            # How much worse unseen points do than training points (overfitting shows here).
+            "loss_gap": _gap(losses["test"], losses["train"]),
             "train_accuracy": train_acc,
             "test_accuracy": test_acc,
             "confusion": confusion,
@@ -55,6 +57,10 @@ def metrics(t: Trainer) -> dict[str, Any]:
 
 def _mean(values: np.ndarray) -> float | None:
     return float(np.add.reduce(values, dtype=np.float64)) / len(values) if len(values) else None
+
+
+def _gap(test: float | None, train: float | None) -> float | None:
+    return None if test is None or train is None else test - train
 
 
 def _confusion(t: Trainer, ws: Workspace) -> np.ndarray:

@@ -12,6 +12,7 @@ METRIC_KEYS = {
     "train_loss",
     "test_loss",
     "val_loss",
+    "loss_gap",
     "train_accuracy",
     "test_accuracy",
     "confusion",
