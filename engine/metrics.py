@@ -50,6 +50,8 @@ def metrics(t: Trainer) -> dict[str, Any]:
             "learning_rate": float(t.schedule.learning_rate(cfg.learning_rate, t.epoch, cfg)),
             "status": t.status,
             "status_message": t.status_message,
+            "diverged": t.status == "diverged",
+            "divergence": t.divergence,
         }
 
 

@@ -22,6 +22,8 @@ METRIC_KEYS = {
     "learning_rate",
     "status",
     "status_message",
+    "diverged",
+    "divergence",
 }
 
 
