@@ -24,6 +24,12 @@ METRIC_KEYS = {
     "status_message",
     "diverged",
     "divergence",
+    "penalty",
+    "objective",
+    "loss_gap",
+    "accuracy_gap",
+    "grad_norm_ratio",
+    "dead_fractions",
 }
 
 
