@@ -11,6 +11,7 @@ from engine.grid import Grid
 from engine.history import HISTORY_POINTS
 from engine.initializers import INITIALIZERS
 from engine.losses import LOSSES
+from engine.metrics import METRIC_NAMES, metric_value
 from engine.optimizers import OPTIMIZERS
 from engine.options import DATA_FIELDS, LIVE_FIELDS, NETWORK_FIELDS, OPTIONS, ConfigError
 from engine.regularization import REGULARIZERS
@@ -27,6 +28,7 @@ __all__ = [
     "INITIALIZERS",
     "LIVE_FIELDS",
     "LOSSES",
+    "METRIC_NAMES",
     "NETWORK_FIELDS",
     "OPTIMIZERS",
     "OPTIONS",
@@ -39,4 +41,5 @@ __all__ = [
     "Grid",
     "Trainer",
     "dataset_from_csv",
+    "metric_value",
 ]

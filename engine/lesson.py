@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.config import Config
+from engine.metrics import metric_value
 from engine.options import ConfigError
 from engine.trainer import Trainer
 
@@ -134,28 +135,6 @@ class Lesson:
         return out
 
 
-def metric_value(metrics: Mapping[str, Any], name: str) -> Any:
-    """The metric `name` ("train_loss", "grad_norms.-1") of `Trainer.metrics()` output.
-
-    Raises
-    ------
-    KeyError
-        When no such metric (or list entry) exists.
-    """
-    base, _, index = name.partition(".")
-    if base not in metrics:
-        raise KeyError(name)
-    value = metrics[base]
-    if not index:
-        return value
-    if not isinstance(value, list) or not re.fullmatch(r"-?\d+", index):
-        raise KeyError(name)
-    i = int(index)
-    if not -len(value) <= i < len(value):
-        raise KeyError(name)
-    return value[i]
-
-
 def seeded(config: Config, seed_offset: int) -> Config:
     """`config` with both its data seed and its network seed moved by `seed_offset`."""
     if not seed_offset:
@@ -227,12 +206,12 @@ def _expectation(field: str, item: Any, metrics: Mapping[str, Any]) -> Expectati
         raise ConfigError(field, "an object with exactly " + ", ".join(sorted(keys)), item)
     name, op, value = item["metric"], item["op"], item["value"]
     try:
-        sample = metric_value(metrics, name) if isinstance(name, str) else None
-    except KeyError:
-        sample = None
+        sample = metric_value(metrics, name)
+    except ConfigError as e:
+        raise ConfigError(f"{field}.metric", e.allowed, name) from e
     if sample is None or isinstance(sample, list | dict):
-        allowed = "a metric with one value for this config (" + ", ".join(metrics) + ")"
-        raise ConfigError(f"{field}.metric", allowed + "; 'name.i' picks entry i of a list", name)
+        allowed = "a metric with one value for this config ('name.i' picks entry i of a list)"
+        raise ConfigError(f"{field}.metric", allowed, name)
     if op not in OPS:
         raise ConfigError(f"{field}.op", "one of " + " ".join(OPS), op)
     if not _comparable(sample, value) or (isinstance(value, str) and op != "=="):

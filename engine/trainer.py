@@ -21,6 +21,7 @@ from engine.optimizers import OPTIMIZERS
 from engine.options import CUSTOM_DATASET, DATA_FIELDS, NETWORK_FIELDS, ConfigError
 from engine.prepared import PreparedData, config_for, generate, resplit
 from engine.schedules import SCHEDULES
+from engine.watch import Watch
 
 
 def _streams(seed: int) -> tuple[np.random.Generator, ...]:
@@ -66,6 +67,7 @@ class Trainer:
         self.head: Head = LOSSES[cfg.loss].head(dataset.problem, dataset.num_classes)
         self.data = PreparedData(dataset, cfg.features, self.head)
         self._cursor = 0  # training rows of the current epoch already used
+        self._watch = Watch()  # divergence / collapse bookkeeping (new data, new start)
         self._clear_best()
 
     def _build(self) -> None:
@@ -87,6 +89,7 @@ class Trainer:
         self._new_optimizer()
         self.schedule = SCHEDULES[cfg.schedule]()
         self._cursor = 0
+        self._watch = Watch()
         self._clear_best()
         self._set_status("ok", "")
 
@@ -103,6 +106,8 @@ class Trainer:
 
     def _set_status(self, status: str, message: str) -> None:
         self.status, self.status_message = status, message
+        if status == "ok":
+            self._watch.kind, self._watch.stuck = None, 0
 
     # ----- changing things ------------------------------------------------------------
 
@@ -215,6 +220,11 @@ class Trainer:
         Between 0 and ``len(dataset.train) - 1``: finishing a pass starts the next epoch at 0.
         """
         return self._cursor
+
+    @property
+    def divergence(self) -> str | None:
+        """Why training stopped as "diverged": "nonfinite", "exploded", "collapsed" (else None)."""
+        return self._watch.kind
 
     @property
     def last_losses(self) -> dict[str, Any] | None:

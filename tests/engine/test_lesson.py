@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from engine import ConfigError
-from engine.lesson import Lesson, check, metric_value, run_lesson
+from engine.lesson import Lesson, check, run_lesson
 
 
 def _lesson() -> dict:
@@ -88,16 +88,6 @@ def test_an_unknown_lesson_field_is_rejected():
     d["stop"] = 3
     with pytest.raises(ConfigError, match="stop"):
         Lesson.from_dict(d)
-
-
-def test_a_per_layer_metric_is_addressed_from_either_end():
-    metrics = {"grad_norms": [1.0, 2.0, 3.0], "epoch": 4}
-    assert metric_value(metrics, "grad_norms.0") == 1.0
-    assert metric_value(metrics, "grad_norms.-1") == 3.0
-    assert metric_value(metrics, "epoch") == 4
-    for name in ("grad_norms.3", "grad_norms.-4", "grad_norms.x", "epoch.0", "missing"):
-        with pytest.raises(KeyError):
-            metric_value(metrics, name)
 
 
 def test_check_reports_each_expectation_met_or_not_with_the_value():

@@ -12,14 +12,6 @@ def test_metrics_of_a_regression_problem_have_no_accuracy():
     assert m["train_accuracy"] is None and m["confusion"] is None
 
 
-def test_loss_gap_is_test_loss_minus_train_loss():
-    t = Trainer(Config(dataset="circle", noise=40, num_points=60))
-    t.train_epochs(20)
-    m = t.metrics()
-    assert m["loss_gap"] == pytest.approx(m["test_loss"] - m["train_loss"], abs=1e-15)
-    assert m["loss_gap"] != 0.0
-
-
 def test_l1_produces_exactly_zero_weights():
     t = Trainer(Config(regularization="l1", regularization_rate=0.3, hidden=[8, 8]))
     t.train_epochs(30)

@@ -12,7 +12,6 @@ METRIC_KEYS = {
     "train_loss",
     "test_loss",
     "val_loss",
-    "loss_gap",
     "train_accuracy",
     "test_accuracy",
     "confusion",
@@ -23,6 +22,14 @@ METRIC_KEYS = {
     "learning_rate",
     "status",
     "status_message",
+    "diverged",
+    "divergence",
+    "penalty",
+    "objective",
+    "loss_gap",
+    "accuracy_gap",
+    "grad_norm_ratio",
+    "dead_fractions",
 }
 
 
