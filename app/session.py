@@ -210,6 +210,19 @@ class Session:
             self.frame_start_epoch = None
             self.on_play(self)
 
+    def pause_at_stop(self) -> None:
+        """Play reached the config's `stop_at` epoch: pause, and say why."""
+        self.set_playing(False)
+        epoch = self.trainer.epoch
+        self.broadcast(
+            protocol.text(
+                "status",
+                state="paused",
+                message=f"Paused at epoch {epoch}, the stop_at epoch. Press play to go on.",
+                epoch=epoch,
+            )
+        )
+
     # -- training -----------------------------------------------------------------------------
 
     def train_slice(self, max_epochs: int, budget: float) -> int:

@@ -61,6 +61,7 @@ class Config:
     early_stopping: bool = False
     patience: int = 50
     restore_best: bool = True
+    stop_at: int | None = None
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -109,6 +109,16 @@ FIELDS: tuple[Field, ...] = (
     Field("early_stopping", "bool", False, "live", doc="needs validation_percent > 0"),
     Field("patience", "int", 50, "live", 1, 100000),
     Field("restore_best", "bool", True, "live"),
+    Field(
+        "stop_at",
+        "int",
+        None,
+        "live",
+        1,
+        1_000_000,
+        nullable=True,
+        doc="play pauses by itself on reaching this epoch (empty: never)",
+    ),
 )
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 

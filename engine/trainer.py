@@ -234,8 +234,17 @@ class Trainer:
     # ----- the rest lives in one module per concept ---------------------------------
 
     def train_epochs(self, n: int) -> int:
-        """Train up to `n` epochs; returns how many ran (fewer on divergence or early stop)."""
+        """Train up to `n` epochs; returns how many ran (fewer on divergence or early stop).
+
+        `config.stop_at` does not limit this (it is where a player pauses): see
+        `epochs_to_stop`.
+        """
         return loop.train_epochs(self, n)
+
+    def epochs_to_stop(self) -> int | None:
+        """Epochs left before `config.stop_at` (0 there or past it; None without one)."""
+        stop_at = self.config.stop_at
+        return None if stop_at is None else max(0, stop_at - self.epoch)
 
     def train_batches(self, n: int) -> int:
         """Train `n` mini-batches; the epoch advances when a pass over the data completes."""
