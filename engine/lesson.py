@@ -100,12 +100,13 @@ class Lesson:
         if not isinstance(slug, str) or not SLUG.match(slug):
             raise ConfigError("id", "lowercase letters and digits in words joined by '-'", slug)
         texts = {name: _text(d, name, 80) for name in TEXT_FIELDS}
-        config = _config("config", d.get("config"), None)
         stop_at = d.get("stop_at")
         if isinstance(stop_at, bool) or not isinstance(stop_at, int):
             raise ConfigError("stop_at", f"an integer from 1 to {MAX_STOP_AT}", stop_at)
         if not 1 <= stop_at <= MAX_STOP_AT:
             raise ConfigError("stop_at", f"an integer from 1 to {MAX_STOP_AT}", stop_at)
+        # The lesson's stop_at is its config's, so a run of the config pauses there by itself.
+        config = _config("config", d.get("config"), Config(stop_at=stop_at))
         return cls(
             id=slug,
             **texts,
@@ -142,10 +143,10 @@ def seeded(config: Config, seed_offset: int) -> Config:
     return config.replace(data_seed=config.data_seed + seed_offset, seed=config.seed + seed_offset)
 
 
-def train_to(config: Config, stop_at: int) -> Trainer:
-    """A trainer of `config` trained until epoch `stop_at` (or until training stopped)."""
+def train_to(config: Config) -> Trainer:
+    """A trainer of `config` trained until epoch `config.stop_at` (or until it stopped)."""
     trainer = Trainer(config)
-    trainer.train_epochs(stop_at)
+    trainer.train_epochs(trainer.epochs_to_stop() or 0)
     return trainer
 
 
@@ -166,7 +167,7 @@ def run_lesson(lesson: Lesson, seed_offset: int = 0, variant: int | None = None)
         if not 0 <= variant < len(lesson.now_try):
             raise ConfigError("variant", f"an index from 0 to {len(lesson.now_try) - 1}", variant)
         config, expect = lesson.now_try[variant].config, lesson.now_try[variant].expect
-    trainer = train_to(seeded(config, seed_offset), lesson.stop_at)
+    trainer = train_to(seeded(config, seed_offset))
     return check(expect, trainer.metrics())
 
 
@@ -184,9 +185,11 @@ def _text(d: Mapping[str, Any], name: str, limit: int, prefix: str = "") -> str:
     return value
 
 
-def _config(field: str, value: Any, base: Config | None) -> Config:
+def _config(field: str, value: Any, base: Config) -> Config:
     if not isinstance(value, Mapping):
         raise ConfigError(field, "an object of config fields", value)
+    if "stop_at" in value:
+        raise ConfigError(f"{field}.stop_at", "left out (the lesson's stop_at applies)")
     try:
         return Config.from_dict(value, base)
     except ConfigError as e:

@@ -50,6 +50,7 @@ def test_a_valid_lesson_keeps_its_fields_and_fills_in_the_full_config():
     assert out["config"]["dataset"] == "gauss" and out["config"]["learning_rate"] == 0.03
     assert out["now_try"][0]["changes"] == {"dataset": "circle"}
     assert out["now_try"][0]["config"]["hidden"] == []
+    assert out["config"]["stop_at"] == out["now_try"][0]["config"]["stop_at"] == 20
     assert out["expect"][0] == _lesson()["expect"][0]
 
 
@@ -63,6 +64,7 @@ def test_a_valid_lesson_keeps_its_fields_and_fills_in_the_full_config():
         (("config", "hidden"), [0], "config.hidden"),
         (("config", "dataset"), "moons2", "config.dataset"),
         (("config", "colour"), "red", "config.colour"),
+        (("config", "stop_at"), 20, "config.stop_at"),
         (("expect",), [], "expect"),
         (("expect", 0, "metric"), "test_acuracy", "expect[0].metric"),
         (("expect", 0, "metric"), "grad_norms", "expect[0].metric"),
