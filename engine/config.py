@@ -34,6 +34,9 @@ class Config:
     validation_percent: int = 0
     data_seed: int = 0
     features: tuple[str, ...] = ("x1", "x2")
+    standardize: bool = False
+    input_scale: float = 1.0
+    input_shift: float = 0.0
     hidden: tuple[int, ...] = (4, 2)
     activation: str | tuple[str, ...] = "tanh"
     loss: str = "square"

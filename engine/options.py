@@ -75,6 +75,31 @@ FIELDS: tuple[Field, ...] = (
     Field("data_seed", "int", 0, "data", 0, SEED_MAX),
     Field("features", "list[str]", ("x1", "x2"), "network", choices=_keys(FEATURES)),
     Field(
+        "standardize",
+        "bool",
+        False,
+        "network",
+        doc="z-score every input with the training points' mean and standard deviation",
+    ),
+    Field(
+        "input_scale",
+        "float",
+        1.0,
+        "network",
+        0.01,
+        100.0,
+        doc="every input is multiplied by this (before standardizing)",
+    ),
+    Field(
+        "input_shift",
+        "float",
+        0.0,
+        "network",
+        -100.0,
+        100.0,
+        doc="and then this is added (before standardizing)",
+    ),
+    Field(
         "hidden",
         "list[int]",
         (4, 2),
@@ -125,6 +150,8 @@ FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 LIVE_FIELDS = frozenset(f.name for f in FIELDS if f.kind == "live")
 DATA_FIELDS = frozenset(f.name for f in FIELDS if f.kind == "data")
 NETWORK_FIELDS = frozenset(f.name for f in FIELDS if f.kind == "network")
+INPUT_FIELDS = frozenset({"features", "standardize", "input_scale", "input_shift"})
+"""Network fields that also change what the network is fed (the prepared inputs)."""
 
 
 def _option(f: Field) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from engine.initializers import INITIALIZERS
 from engine.losses import LOSSES, Head
 from engine.network import Network
 from engine.optimizers import OPTIMIZERS
-from engine.options import CUSTOM_DATASET, DATA_FIELDS, NETWORK_FIELDS, ConfigError
+from engine.options import CUSTOM_DATASET, DATA_FIELDS, INPUT_FIELDS, NETWORK_FIELDS, ConfigError
 from engine.prepared import PreparedData, config_for, generate, resplit
 from engine.schedules import SCHEDULES
 from engine.watch import Watch
@@ -65,7 +65,8 @@ class Trainer:
             raise ConfigError("loss", "square or cross_entropy for more than 2 classes", cfg.loss)
         self.dataset = dataset
         self.head: Head = LOSSES[cfg.loss].head(dataset.problem, dataset.num_classes)
-        self.data = PreparedData(dataset, cfg.features, self.head)
+        inputs = (cfg.input_scale, cfg.input_shift, cfg.standardize)
+        self.data = PreparedData(dataset, cfg.features, self.head, inputs)
         self._cursor = 0  # training rows of the current epoch already used
         self._watch = Watch()  # divergence / collapse bookkeeping (new data, new start)
         self._clear_best()
@@ -127,7 +128,7 @@ class Trainer:
         if not changed:
             return rebuilt
         self.config = new
-        if changed & DATA_FIELDS or "features" in changed or "loss" in changed:
+        if changed & (DATA_FIELDS | INPUT_FIELDS) or "loss" in changed:
             old_head = self.head
             try:
                 self._use_data(self._regenerated(old, new, changed))
@@ -256,7 +257,7 @@ class Trainer:
 
     def grid(self, n: int = 100) -> Grid:
         """Evaluate the output and every neuron on an n×n grid over [-6, 6]²."""
-        return evaluate_grid(self.network, self.config.features, n)
+        return evaluate_grid(self.network, self.config.features, n, self.data.input_affine)
 
     def export_state(self) -> dict[str, Any]:
         """JSON-able complete state; `Trainer.from_state` continues it bit for bit."""
