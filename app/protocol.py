@@ -60,6 +60,7 @@ MESSAGE_TYPES: dict[str, bool] = {
     "export": False,
     "restore": True,
     "ping": False,
+    "lesson": True,
 }
 
 

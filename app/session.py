@@ -14,6 +14,7 @@ from app import protocol, snapshot
 from app.options import check_engine_limits, server_defaults
 from app.settings import Settings
 from engine import Config, Trainer
+from engine.lesson import Lesson, check
 
 METRICS_REFRESH_SECONDS = 0.2
 CHANGE_FRAME_INTERVAL = 1 / 30
@@ -62,6 +63,9 @@ class Session:
         self._metrics: dict[str, Any] | None = None  # last full metrics() and when
         self._metrics_at = 0.0
         self.last_status: str | None = None  # the state the subscribers were last told
+        # The lesson the page follows and its "now try" variant (None: the lesson's own run);
+        # frames then carry its checks, evaluated on the frame's metrics.
+        self.lesson: tuple[Lesson, int | None] | None = None
 
     # -- what the client is told ------------------------------------------------------------
 
@@ -94,6 +98,16 @@ class Session:
         return protocol.text(
             "dataset", problem=data.problem, num_classes=data.num_classes, points=points
         )
+
+    def lesson_checks(self, metrics: dict[str, Any]) -> dict[str, Any]:
+        """The followed lesson's checks, each with the value in `metrics` and whether it holds."""
+        lesson, variant = self.lesson
+        expect = lesson.expect if variant is None else lesson.now_try[variant].expect
+        checks = [
+            {**c.expectation.to_dict(), "actual": c.actual, "met": c.met}
+            for c in check(expect, metrics)
+        ]
+        return {"id": lesson.id, "variant": variant, "stop_at": lesson.stop_at, "checks": checks}
 
     def config_message(self, rebuilt: dict[str, bool]) -> dict[str, Any]:
         return protocol.text("config", config=self.config(), rebuilt=rebuilt)
@@ -162,9 +176,12 @@ class Session:
             for subscriber in self.subscribers:
                 subscriber.skip_frame()
             return
+        metrics = self.frame_metrics(fresh)
+        if self.lesson is not None:
+            metrics = {**metrics, "lesson": self.lesson_checks(metrics)}
         frame = snapshot.build_frame(
             self.trainer,
-            self.frame_metrics(fresh),
+            metrics,
             seq=self.seq,
             status=self.state(),
             grid_size=self.view["grid_size"],
