@@ -15,6 +15,7 @@ import { HeatMap } from "./heatmap.js";
 import { HoverCard } from "./hovercard.js";
 import { label } from "./labels.js";
 import { LayerControls } from "./layer-controls.js";
+import { lessonFromHash, Lessons } from "./lessons.js";
 import { LineChart } from "./linechart.js";
 import { Metrics } from "./metrics.js";
 import { NetworkView } from "./network-view.js";
@@ -29,6 +30,7 @@ const boot = JSON.parse($("#bootstrap").textContent);
 const options = boot.options;
 const props = buildProps(options);
 const fromHash = readHash(location.hash, props);
+let askedLesson = lessonFromHash(location.hash); // opened once the session says hello
 
 const page = {
   config: { ...boot.defaults, ...fromHash.config },
@@ -81,6 +83,11 @@ const editor = new DataEditor($("[data-editor]"), {
   clear: () => send("clear_points"),
 });
 renderAdvanced($("[data-advanced]"), options);
+const lessons = new Lessons($("[data-lessons-menu]"), $("[data-lesson]"), openLesson);
+fetch("/api/lessons")
+  .then((response) => response.json())
+  .then((data) => lessons.setLessons(data.lessons))
+  .catch(() => {}); // the page works without the menu
 const controls = new Controls(document, options, (name, value, scope) =>
   scope === "config" ? configure(changeFor(name, value, options)) : setUi(name, value),
 );
@@ -105,6 +112,7 @@ const socket = new Socket(`${scheme}://${location.host}/ws`, {
       frame.arrays.inputs = dropped.arrays.inputs;
     }
     page.frame = frame;
+    lessons.update(frame);
     stats.frames += 1;
     scheduleDraw();
     stats.handle.push(performance.now() - started);
@@ -117,6 +125,12 @@ function send(type, data) {
   socket.send(type, data);
 }
 
+/** A lesson (or its "now try" variant): the server configures it; play runs to stop_at. */
+function openLesson(id, variant) {
+  send("lesson", { id, variant });
+  send("play");
+}
+
 const HANDLERS = {
   hello(data) {
     if (!data.resumed) {
@@ -124,6 +138,8 @@ const HANDLERS = {
       const wanted = page.last ? diffFromDefaults(page.config, options) : page.wanted;
       if (Object.keys(wanted).length) send("configure", wanted);
       if (page.selected) send("select_node", page.selected);
+      if (askedLesson) openLesson(askedLesson, null);
+      askedLesson = null;
     }
     applyConfig(data.config);
     HANDLERS.status(typeof data.status === "object" ? data.status : { state: data.status });
