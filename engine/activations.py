@@ -161,6 +161,7 @@ class Step(Activation):
     network with no hidden layer instead: optimizer ``perceptron``)."""
 
     name, label = "step", "Step"
+    derivative_rule = "step′(z) = 0 (undefined at 0)"
 
     def forward(self, z, out=None):
         return np.greater_equal(z, 0.0, np.empty_like(z) if out is None else out)

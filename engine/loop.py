@@ -58,7 +58,7 @@ def _run(t: Trainer, max_batches: float) -> int:
     rate, reg_name, scratch = cfg.regularization_rate, cfg.regularization, t._reg_scratch
     dropout_rng = t._dropout_rng if any(net.dropout) else None
     forward, backward, step = net.forward, net.backward, t.optimizer.step
-    output_delta = t.head.perceptron_delta if t.optimizer.rule == "perceptron" else None
+    output_delta = t.head.perceptron_delta if t.optimizer.criterion == "perceptron" else None
     xs, ts = t.data.epoch_x, t.data.epoch_t
     start = t._cursor
     ran = 0

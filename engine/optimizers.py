@@ -56,7 +56,7 @@ class Optimizer:
     name = ""
     update_rule = ""  # the step in words (shown by the backprop trace)
     _buffers: tuple[str, ...] = ()  # attribute names of the state arrays, each (size,)
-    rule = "gradient"  # what the trainer backpropagates: the loss's gradient, or "perceptron"
+    criterion = "loss"  # what the trainer backpropagates: the loss, or "perceptron"
 
     def __init__(self, size: int, weight_count: int, members: int | None = None) -> None:
         if not 0 <= weight_count <= size:
@@ -134,7 +134,8 @@ class Perceptron(SGD):
     """The perceptron learning rule: SGD on the perceptron criterion (see the module doc)."""
 
     name = "perceptron"
-    rule = "perceptron"
+    criterion = "perceptron"
+    update_rule = "w ← w + lr·(t − ŷ)·x on misclassified points"
 
 
 class Momentum(Optimizer):
