@@ -100,6 +100,8 @@ def test_check_reports_each_expectation_met_or_not_with_the_value():
     assert (met.met, met.actual) == (True, 0.95)
     assert (missed.met, missed.actual) == (False, 0.85)
     assert absent.met is False
+    (missing,) = check(lesson.expect, {"train_loss": 0.1})
+    assert (missing.met, missing.actual) == (False, None)
 
 
 def test_running_a_lesson_and_its_variant_shows_the_contrast():
