@@ -26,7 +26,7 @@ async def _play_to_stop_at(ws, lesson_id: str, variant: int | None) -> dict:
         status = await next_text(ws, "status")
         if status["state"] == "paused" and "stop_at" in status["message"]:
             break
-    header, _ = await next_frame(ws, lambda h: h["status"] == "paused")
+    header, _ = await next_frame(ws, lambda h: h["state"] == "paused")
     return header
 
 

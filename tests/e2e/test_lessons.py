@@ -14,7 +14,7 @@ def _wait_paused_at_stop_at(pg, stop_at: int) -> None:
     pg.wire.wait(
         f"the frame of epoch {stop_at}, paused",
         lambda: any(
-            f.header["epoch"] == stop_at and f.header["status"] == "paused" for f in pg.wire.frames
+            f.header["epoch"] == stop_at and f.header["state"] == "paused" for f in pg.wire.frames
         ),
     )
 
@@ -66,7 +66,7 @@ def test_the_lessons_menu_opens_a_lesson_and_now_try_switches_to_its_variant(pg)
         mark,
         lambda f: (
             f.header["epoch"] == lesson.stop_at
-            and f.header["status"] == "paused"
+            and f.header["state"] == "paused"
             and f.header["lesson"]["variant"] == 0
         ),
     )
