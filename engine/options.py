@@ -158,6 +158,9 @@ LABELS: dict[str, str] = {
     "validation_percent": "Validation share of the training data",
     "data_seed": "Data seed",
     "features": "Features",
+    "standardize": "Standardize the inputs",
+    "input_scale": "Input scale",
+    "input_shift": "Input shift",
     "hidden": "Hidden layers",
     "activation": "Activation",
     "loss": "Loss",
@@ -185,6 +188,7 @@ LABELS: dict[str, str] = {
     "early_stopping": "Stop early",
     "patience": "Early stopping patience (epochs)",
     "restore_best": "Restore the best weights",
+    "stop_at": "Pause at epoch",
 }
 
 LIVE_FIELDS = frozenset(f.name for f in FIELDS if f.kind == "live")
