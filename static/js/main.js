@@ -14,12 +14,14 @@ import { FrameView } from "./frame-view.js";
 import { HeatMap } from "./heatmap.js";
 import { HoverCard } from "./hovercard.js";
 import { label } from "./labels.js";
+import { Legend } from "./legend.js";
 import { LayerControls } from "./layer-controls.js";
 import { LineChart } from "./linechart.js";
 import { Metrics } from "./metrics.js";
 import { NetworkView } from "./network-view.js";
 import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
 import { Socket } from "./socket.js";
+import { browserStorage, SavedPoints } from "./saved-points.js";
 import { saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
 import { buildProps, readHash, UI_PROPS, writeHash } from "./state.js";
@@ -55,6 +57,8 @@ const chrome = new PageChrome(document, options, { speed: (stop) => configure({ 
 const metrics = new Metrics(document);
 const shareBox = new ShareBox($("[data-control=export]"));
 const heatmap = new HeatMap($("[data-map]"), $("[data-points]"));
+const legend = new Legend($("[data-legend]"));
+const savedPoints = new SavedPoints(browserStorage(), $("[data-heatmap]"));
 const chart = new LineChart($("[data-linechart]"), [
   { name: "train_loss", color: "#777" },
   { name: "test_loss", color: "#000" },
@@ -112,6 +116,7 @@ const socket = new Socket(`${scheme}://${location.host}/ws`, {
   },
 });
 window.playground.socket = socket;
+window.playground.chart = chart; // read by the browser tests
 
 function send(type, data) {
   socket.send(type, data);
@@ -123,13 +128,18 @@ const HANDLERS = {
       // A new session: ask for what the URL (or this page, after losing a session) wants.
       const wanted = page.last ? diffFromDefaults(page.config, options) : page.wanted;
       if (Object.keys(wanted).length) send("configure", wanted);
+      if (wanted.dataset === "custom") {
+        const csv = savedPoints.restore(wanted.problem ?? page.config.problem);
+        if (csv) send("load_csv", { text: csv });
+      }
       if (page.selected) send("select_node", page.selected);
     }
-    applyConfig(data.config);
-    HANDLERS.status(typeof data.status === "object" ? data.status : { state: data.status });
+    applyConfig(data.config, data.layer_sizes);
+    HANDLERS.status(data.status);
   },
-  config: (data) => applyConfig(data.config),
+  config: (data) => applyConfig(data.config, data.layer_sizes),
   dataset(data) {
+    savedPoints.save(page.config, data);
     page.dataset = data;
     page.redraw.points = true;
     scheduleDraw();
@@ -166,15 +176,18 @@ function configure(changes) {
   send("configure", changes);
 }
 
-function applyConfig(config) {
+/** `layerSizes` comes with the server's config (absent only for the page's first draw). */
+function applyConfig(config, layerSizes) {
   page.config = config;
+  if (layerSizes) page.outputs = layerSizes[layerSizes.length - 1];
   controls.update(config);
   chrome.update(config);
   updateAdvanced($("[data-advanced]"), config);
-  buildNetwork();
+  // The thumbnails first: in presentation mode the network fits the height below them.
   const colorOf = pointColor();
   datasets.update(config.problem, config.dataset, config.num_classes, colorOf);
   editor.update(config.problem, config.num_classes, colorOf);
+  buildNetwork();
   writeUrl();
 }
 
@@ -188,6 +201,7 @@ function buildNetwork() {
   const k = page.outputs;
   controls.setChoices("class_view", [["all", "All classes"], ...Array.from({ length: k }, (_, i) => [String(i), `Class ${i + 1}`])]);
   chrome.outputs(k);
+  legend.update(page.ui.palette, k);
   controls.update({ class_view: page.ui.class_view }, "ui");
 }
 
@@ -210,6 +224,7 @@ function setUi(name, value) {
 function applyUi() {
   chrome.look(page.ui);
   controls.update(page.ui, "ui");
+  legend.update(page.ui.palette, page.outputs);
   if (page.presentationShown !== page.ui.presentation) {
     // Presentation mode changes the layout: remeasure the chart, re-place the network.
     page.presentationShown = page.ui.presentation;
@@ -252,15 +267,6 @@ function draw() {
   const started = performance.now();
   const frame = page.frame;
   page.frame = null;
-  if (frame) {
-    const outputs = frame.arrays.neurons
-      ? frame.arrays.neurons.shape[0] - page.config.hidden.reduce((a, b) => a + b, 0)
-      : page.outputs;
-    if (outputs !== page.outputs && outputs > 0) {
-      page.outputs = outputs;
-      buildNetwork();
-    }
-  }
   const target = frame || (page.redraw.full ? page.last : null);
   if (target) {
     view.draw(target, {
@@ -305,9 +311,10 @@ function selectNode(node) {
 
 function editParam(param, value) {
   if (param.kind === "weight") {
-    send("set_weight", { layer: param.layer, source: param.source, target: param.target, value });
+    // The server counts layers of neurons (0 = inputs); param.layer counts weight layers.
+    send("set_weight", { layer: param.layer + 1, source: param.source, target: param.target, value });
   } else {
-    send("set_bias", { layer: param.layer, neuron: param.neuron, value });
+    send("set_bias", { layer: param.layer + 1, neuron: param.neuron, value });
   }
 }
 

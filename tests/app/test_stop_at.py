@@ -30,7 +30,7 @@ def test_play_pauses_at_stop_at_and_goes_on_when_played_again(shared_live_server
             await send(ws, "play")
             status = await _paused_status(ws)
             assert status["epoch"] == 30
-            header, _ = await next_frame(ws, lambda h: h["status"] == "paused")
+            header, _ = await next_frame(ws, lambda h: h["state"] == "paused")
             assert header["epoch"] == 30
             # Paused for good: a step still counts from epoch 30.
             await send(ws, "step", {"epochs": 1})

@@ -42,5 +42,5 @@ def test_a_collapsed_network_raises_the_same_banner(pg):
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("diverged")
     expect(banner).to_contain_text(status["message"])
-    frame = pg.wire.frame_after(mark, lambda f: f.header["status"] == "diverged")
+    frame = pg.wire.frame_after(mark, lambda f: f.header["state"] == "diverged")
     assert frame.header["divergence"] == "collapsed" and frame.header["diverged"] is True
