@@ -76,7 +76,9 @@ def _run(t: Trainer, max_batches: float) -> int:
     t._cursor = start
     if start < n_train:
         if not math.isfinite(float(params.sum())):
-            _diverge(t, lr, math.nan)
+            _diverge(
+                t, lr, "nonfinite", f"The weights became NaN or infinite in epoch {t.epoch + 1}"
+            )
             return 0  # the epoch was rolled back: its batches did not happen
         return ran
     t._cursor = 0

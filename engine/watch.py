@@ -71,9 +71,10 @@ class Watch:
     kind: str | None = None  # why training was stopped: "nonfinite", "exploded", "collapsed"
 
     def exploded(self, loss: float) -> bool:
-        """Whether a finite training loss has exploded past its start."""
-        start = self.start if self.start is not None else 0.0
-        return loss > EXPLODE_FLOOR and loss > EXPLODE_FACTOR * start
+        """Whether a finite training loss has exploded past its start (unknown: never)."""
+        if self.start is None:  # (a state saved mid-epoch before the watch existed)
+            return False
+        return loss > EXPLODE_FLOOR and loss > EXPLODE_FACTOR * self.start
 
     def collapse_reason(self, loss: float, net: Network, ws: Workspace, rows: slice) -> str:
         """Why the network looks collapsed this epoch ("" if it does not); counts the streak.

@@ -59,3 +59,14 @@ def test_train_batches_counts_nothing_when_the_first_epoch_is_rolled_back():
     t.set_bias(2, 0, 1e300)
     assert t.train_batches(500) == 0
     assert t.status == "diverged" and t.epoch == 0
+
+
+def test_weights_that_blow_up_in_the_middle_of_an_epoch_are_rolled_back_at_once():
+    t = Trainer(Config(problem="regression", dataset="plane", learning_rate=10.0))
+    start = t.network.params.copy()
+    t.set_bias(2, 0, 1e308)  # lr times the output's error overflows in the first step
+    start[-1] = 1e308
+    assert t.train_batches(1) == 0
+    assert (t.status, t.divergence, t.batch_position) == ("diverged", "nonfinite", 0)
+    assert "NaN or infinite" in t.status_message
+    np.testing.assert_array_equal(t.network.params, start)

@@ -124,3 +124,14 @@ def test_a_unit_is_dead_when_its_slope_is_about_zero_on_every_row(activation, ro
 )
 def test_output_saturation_per_head(kind, outputs, saturated):
     assert output_saturated(kind, np.array(outputs)) is saturated
+
+
+def test_a_state_saved_before_the_watch_existed_is_never_flagged_for_want_of_a_start():
+    t = Trainer(Config.from_dict(EXPLODING))
+    t.train_batches(3)  # mid-epoch: the next epoch end comes without a new start
+    state = t.export_state()
+    del state["watch"]
+    restored = Trainer.from_state(state)
+    assert restored.divergence is None
+    restored.train_epochs(1)
+    assert restored.divergence != "exploded"
