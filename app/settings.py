@@ -82,7 +82,9 @@ class Settings(BaseSettings):
 
     # Limits (the server narrows the engine's bounds with these).
     max_hidden_layers: int = Field(8, ge=0, description="hidden layers per network")
-    max_neurons: Count = Field(16, description="neurons per hidden layer")
+    # 32 lets a lesson show width (universal approximation); a frame of 8 layers of 32 costs
+    # about 8 ms of grid (6x8: 0.6 ms), so a class server may want it lower.
+    max_neurons: Count = Field(32, description="neurons per hidden layer")
     max_points: Count = Field(2000, description="data points per session")
     max_message_bytes: Count = Field(256 * 1024, description="largest client message")
     messages_per_second: float = Field(60.0, gt=0, description="client messages per second")
