@@ -49,6 +49,28 @@ class Settings:
     grace_seconds: float = 120.0
     max_pending_texts: int = 256  # unsent text replies before a client counts as not reading
 
+    # Per client address (a lecture hall behind one NAT is one address): sessions held at
+    # once, and new sockets per minute after a burst of `connection_burst`.
+    max_sessions_per_address: int = 300
+    connections_per_minute: int = 120
+    connection_burst: int = 250
+    # When sessions reach 90% of max_sessions, detached ones are freed after this instead
+    # of grace_seconds.
+    reclaim_seconds: float = 10.0
+    # Estimated memory of all sessions (by configuration size, app.budget); a configure
+    # or restore that would pass it is refused with `over_budget`.
+    memory_budget_mb: float = 1024.0
+
+    # HTTP: request bodies past these are refused with 413 while they stream in.
+    max_body_bytes: int = 64 * 1024
+    max_share_bytes: int = 4 * 1024 * 1024
+    # Origins (besides the server's own) allowed to send state-changing requests and open
+    # websockets, comma separated, e.g. "https://lms.example.edu".
+    allowed_origins: str = ""
+    # Proxy addresses whose X-Forwarded-For/-Proto are believed, comma separated ("*": any).
+    # Empty: the socket's address is the client's.
+    trusted_proxies: str = ""
+
     # Defaults of the server-side config fields.
     fps: int = 30
     epochs_per_frame: int = 1
@@ -65,9 +87,21 @@ class Settings:
     templates_dir: Path = field(default_factory=lambda: asset_dir("templates"))
 
     def __post_init__(self) -> None:
+        if self.memory_budget_mb <= 0:
+            raise ValueError(f"memory_budget_mb must be above 0, got {self.memory_budget_mb}")
         if not 2 <= self.map_levels <= 256:
             raise ValueError(f"map_levels must be from 2 to 256, got {self.map_levels}")
-        for name in ("workers", "max_sessions", "max_message_bytes", "max_points"):
+        for name in (
+            "workers",
+            "max_sessions",
+            "max_message_bytes",
+            "max_points",
+            "max_sessions_per_address",
+            "connections_per_minute",
+            "connection_burst",
+            "max_body_bytes",
+            "max_share_bytes",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 1 <= self.fps <= MAX_FPS:
@@ -108,7 +142,15 @@ class Settings:
             "messages_per_second": self.messages_per_second,
             "max_sessions": self.max_sessions,
             "grace_seconds": self.grace_seconds,
+            "max_sessions_per_address": self.max_sessions_per_address,
+            "memory_budget_mb": self.memory_budget_mb,
         }
+
+    def origins(self) -> frozenset[str]:
+        """The configured extra origins, normalised (no trailing slash, lower case)."""
+        return frozenset(
+            o.strip().rstrip("/").lower() for o in self.allowed_origins.split(",") if o.strip()
+        )
 
 
 _TYPES: dict[str, type] = {
