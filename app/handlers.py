@@ -34,6 +34,7 @@ async def handle(session: Session, message: Message, reply: Reply) -> None:
 async def configure(session: Session, data: dict[str, Any], reply: Reply) -> None:
     server, engine = split_server_fields(data, session.settings)
     rebuilt = {"data": False, "network": False}
+    wanted = session.trainer.config
     if engine:
         # A dataset's default size (1200 for regression) must fit this server's limit too.
         wanted = Config.from_dict(engine, base=session.trainer.config)
@@ -44,6 +45,8 @@ async def configure(session: Session, data: dict[str, Any], reply: Reply) -> Non
                 f"num_points: must be at most {limit} on this server (got {wanted.points()})",
                 "num_points",
             )
+    session.reserve(wanted, {**session.view, **server})
+    if engine:
         rebuilt = dict(session.trainer.configure(engine))
     session.view.update(server)
     if rebuilt["network"] or "thumb_size" in server:

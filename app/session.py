@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from app import protocol, snapshot
+from app import budget, protocol, snapshot
 from app.options import check_engine_limits, server_defaults
 from app.settings import Settings
 from engine import Config, Trainer
@@ -62,6 +62,22 @@ class Session:
         self._metrics: dict[str, Any] | None = None  # last full metrics() and when
         self._metrics_at = 0.0
         self.last_status: str | None = None  # the state the subscribers were last told
+        self.address = ""  # the client address that opened it (per-address limits)
+        self.memory_bytes = self.estimate_memory(self.trainer.config, self.view)
+        # The registry's memory budget: may this session grow to n bytes? (ProtocolError)
+        self.on_reserve: Callable[[Session, int], None] = lambda session, n: None
+
+    def estimate_memory(
+        self, config: Config, view: dict[str, int], points: int | None = None
+    ) -> int:
+        """Estimated bytes this session holds with `config` and `view` (app.budget)."""
+        if points is None:
+            points = self.settings.max_points if config.dataset == "custom" else config.points()
+        return budget.estimate_bytes(config, points, view["grid_size"], view["thumb_size"])
+
+    def reserve(self, config: Config, view: dict[str, int], points: int | None = None) -> None:
+        """ProtocolError `over_budget` unless the server's memory budget takes this config."""
+        self.on_reserve(self, self.estimate_memory(config, view, points))
 
     # -- what the client is told ------------------------------------------------------------
 
@@ -275,6 +291,7 @@ class Session:
                 f"state has more than {self.settings.max_points} points",
                 "state",
             )
+        self.reserve(trainer.config, {**self.view, **view}, trainer.dataset.x.shape[0])
         self.trainer = trainer
         self.view.update(view)
         self.playing = False
