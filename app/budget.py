@@ -8,6 +8,8 @@ It errs high, so that the sum over sessions bounds what they really hold.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engine import Config
 
 BASE_BYTES = 256 * 1024  # trainer, history, optimizer state, socket buffers
@@ -35,10 +37,41 @@ def megabytes(n: float) -> str:
     return f"{n / BYTES_PER_MB:.1f} MB"
 
 
-def fair_interval(cost: float, competitors: int) -> float:
-    """Seconds a session must wait after spending `cost` seconds of CPU on one frame.
+BURST_SECONDS = 0.1  # CPU a session may spend at once before it has to wait its turn
 
-    With `competitors` sessions wanting CPU, each may use LOAD_TARGET / competitors of it:
-    a cheap frame waits (almost) nothing extra, a 44 ms frame among 4 sessions waits 0.22 s.
-    """
-    return cost * max(1, competitors) / LOAD_TARGET
+
+class CpuAccount:
+    """A session's CPU allowance: it refills at the session's fair share of the loop, and
+    every frame built, training slice and costly request spends from it. A session in debt
+    waits until the refill brings it back to zero (`ready_at`)."""
+
+    def __init__(
+        self, clock: Callable[[], float], competitors: Callable[[], int] = lambda: 1
+    ) -> None:
+        self.clock = clock
+        self.competitors = competitors  # how many sessions want CPU now
+        self.tokens = BURST_SECONDS
+        self.stamp = clock()
+        self.spent = 0.0  # seconds charged in all, for callers that charge the remainder
+
+    def share(self) -> float:
+        """The fraction of the event loop this session may use."""
+        return LOAD_TARGET / max(1, self.competitors())
+
+    def _refill(self) -> None:
+        now = self.clock()
+        elapsed = max(0.0, now - self.stamp)  # a clock that jumped back refills nothing
+        self.tokens = min(BURST_SECONDS, self.tokens + elapsed * self.share())
+        self.stamp = now
+
+    def spend(self, seconds: float) -> None:
+        self._refill()
+        self.tokens -= seconds
+        self.spent += seconds
+
+    def ready_at(self) -> float:
+        """When the session may spend again (now, or when its debt is repaid)."""
+        self._refill()
+        if self.tokens >= 0:
+            return self.stamp
+        return self.stamp - self.tokens / self.share()

@@ -37,7 +37,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings if settings is not None else Settings.from_env()
     metrics = Metrics()
     scheduler = Scheduler(metrics=metrics)
-    registry = Registry(settings, on_play=scheduler.add, on_epochs=metrics.add_epochs)
+    registry = Registry(
+        settings,
+        on_play=scheduler.add,
+        on_epochs=metrics.add_epochs,
+        competitors=scheduler.demand,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -62,6 +62,8 @@ class Session:
         self._metrics: dict[str, Any] | None = None  # last full metrics() and when
         self._metrics_at = 0.0
         self.last_status: str | None = None  # the state the subscribers were last told
+        # Fair CPU: frames, training and costly requests are charged here (app.budget).
+        self.cpu = budget.CpuAccount(lambda: self.clock())
         self.address = ""  # the client address that opened it (per-address limits)
         self.memory_bytes = self.estimate_memory(self.trainer.config, self.view)
         # The registry's memory budget: may this session grow to n bytes? (ProtocolError)
@@ -157,7 +159,11 @@ class Session:
         expensive its network and grid are.
         """
         # After a rebuild the frame goes at once: it is the one carrying the new input maps.
-        if self.inputs_due or self.clock() - self.last_frame_at >= self.change_interval():
+        # Either way not before the session has paid for its earlier CPU (app.budget).
+        now = self.clock()
+        if (
+            self.inputs_due or now - self.last_frame_at >= self.change_interval()
+        ) and self.cpu.ready_at() <= now:
             self.publish_frame()
         else:
             self.frame_requested = True
@@ -177,6 +183,7 @@ class Session:
             for subscriber in self.subscribers:
                 subscriber.skip_frame()
             return
+        start = time.perf_counter()
         frame = snapshot.build_frame(
             self.trainer,
             self.frame_metrics(fresh),
@@ -189,6 +196,7 @@ class Session:
             or any(getattr(s, "needs_inputs", False) for s in self.subscribers),
             levels=self.settings.map_levels,
         )
+        self.cpu.spend(time.perf_counter() - start)
         self.seq += 1
         self.inputs_due = False
         for subscriber in self.subscribers:
@@ -258,6 +266,7 @@ class Session:
         return ran
 
     def _observe_cost(self, elapsed: float, epochs: float) -> None:
+        self.cpu.spend(elapsed)
         # Smoothed, but it follows a config change (a bigger network) within a few slices.
         self.epoch_cost = 0.5 * self.epoch_cost + 0.5 * elapsed / epochs
 
@@ -278,12 +287,10 @@ class Session:
 
     def install_state(self, trainer_state: dict[str, Any], view: dict[str, int]) -> None:
         """Replace the trainer by an exported one (checked against this server's limits)."""
-        try:
-            trainer = Trainer.from_state(trainer_state)
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
-            raise protocol.ProtocolError(
-                "invalid_field", f"state is not an exported trainer state: {exc}", "state"
-            ) from None
+        self.install_trainer(trainer_from_state(trainer_state), view)
+
+    def install_trainer(self, trainer: Trainer, view: dict[str, int]) -> None:
+        """Replace the trainer (checked against this server's limits and memory budget)."""
         check_engine_limits(trainer.config.to_dict(), self.settings)
         if trainer.dataset.x.shape[0] > self.settings.max_points:
             raise protocol.ProtocolError(
@@ -310,3 +317,14 @@ class Session:
 
     def slice_budget(self) -> float:
         return self.settings.slice_ms / 1000.0
+
+
+def trainer_from_state(trainer_state: dict[str, Any]) -> Trainer:
+    """The engine's Trainer from an exported state; ProtocolError naming `state` if it is not
+    one. Touches nothing shared, so it may run in a worker thread."""
+    try:
+        return Trainer.from_state(trainer_state)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise protocol.ProtocolError(
+            "invalid_field", f"state is not an exported trainer state: {exc}", "state"
+        ) from None

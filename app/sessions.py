@@ -38,11 +38,13 @@ class Registry:
         clock: Callable[[], float] = time.monotonic,
         on_play: Callable[[Session], None] = lambda session: None,
         on_epochs: Callable[[int], None] = lambda n: None,
+        competitors: Callable[[], int] = lambda: 1,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.on_play = on_play
         self.on_epochs = on_epochs
+        self.competitors = competitors  # sessions wanting CPU now (the scheduler's demand)
         self.sessions: dict[str, Session] = {}
         self.per_address: dict[str, int] = {}  # sessions held by each client address
         self._arrivals: dict[str, TokenBucket] = {}  # new sockets per address
@@ -93,6 +95,7 @@ class Registry:
         session.on_play = self.on_play
         session.on_epochs = self.on_epochs
         session.on_reserve = self.reserve
+        session.cpu.competitors = self.competitors
         session.detached_since = self.clock()  # until a socket attaches
         self.sessions[session_id] = session
         if address:
