@@ -44,7 +44,7 @@ class Scheduler:
         idle = [sid for sid, s in self.active.items() if not s.playing and not s.frame_requested]
         for sid in idle:
             del self.active[sid]
-        return [s for s in self.active.values() if s.subscribers and not s.busy]
+        return [s for s in self.active.values() if s.subscribers and not s.busy and not s.building]
 
     async def run(self) -> None:
         self._wake = asyncio.Event()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import numpy as np
@@ -17,6 +20,10 @@ from engine import Config, Trainer
 
 METRICS_REFRESH_SECONDS = 0.2
 CHANGE_FRAME_INTERVAL = 1 / 30
+# A frame that took this long is built next time in FRAME_THREAD, off the event loop. One
+# thread: NumPy releases the GIL, so frames use at most the other core, never the loop's.
+OFFLOAD_FRAME_SECONDS = 0.015
+FRAME_THREAD = ThreadPoolExecutor(1, thread_name_prefix="frames")
 STATUS_TEXT = {
     "playing": "Training.",
     "paused": "Paused.",
@@ -64,6 +71,12 @@ class Session:
         self.last_status: str | None = None  # the state the subscribers were last told
         # Fair CPU: frames, training and costly requests are charged here (app.budget).
         self.cpu = budget.CpuAccount(lambda: self.clock())
+        self.frame_cost = 0.0  # seconds the last frame took to build
+        self.building = False  # a frame is being built off the loop
+        self.shape_version = 0  # counts rebuilds: an off-loop frame of an old shape is dropped
+        # Runs a coroutine on the serving loop (the registry sets it); None: frames are
+        # always built inline (unit tests without a loop).
+        self.offload: Callable[[Coroutine[Any, Any, None]], Any] | None = None
         self.address = ""  # the client address that opened it (per-address limits)
         self.memory_bytes = self.estimate_memory(self.trainer.config, self.view)
         # The registry's memory budget: may this session grow to n bytes? (ProtocolError)
@@ -175,6 +188,9 @@ class Session:
         A routine frame (`fresh` False, from the scheduler) is not even built while every
         subscriber still has the previous one waiting: a slow client costs no encoding.
         """
+        if self.building:  # one frame at a time: the next one follows this one
+            self.frame_requested = True
+            return
         self.frame_requested = False
         self.last_frame_at = self.clock()
         if not self.subscribers:
@@ -184,19 +200,47 @@ class Session:
                 subscriber.skip_frame()
             return
         start = time.perf_counter()
-        frame = snapshot.build_frame(
-            self.trainer,
-            self.frame_metrics(fresh),
-            seq=self.seq,
-            status=self.state(),
-            grid_size=self.view["grid_size"],
-            thumb_size=self.view["thumb_size"],
-            selected=self.selected,
-            include_inputs=self.inputs_due
+        args = {
+            "metrics": self.frame_metrics(fresh),
+            "seq": self.seq,
+            "status": self.state(),
+            "grid_size": self.view["grid_size"],
+            "thumb_size": self.view["thumb_size"],
+            "selected": self.selected,
+            "include_inputs": self.inputs_due
             or any(getattr(s, "needs_inputs", False) for s in self.subscribers),
-            levels=self.settings.map_levels,
-        )
-        self.cpu.spend(time.perf_counter() - start)
+            "levels": self.settings.map_levels,
+        }
+        if self.offload is not None and self.frame_cost >= OFFLOAD_FRAME_SECONDS:
+            # Longer than the loop may be held: built in the frame thread from a copy.
+            self.building = True  # the scheduler keeps off until it is delivered
+            self.offload(self._build_off_loop(snapshot.FrozenTrainer(self.trainer), args))
+            self.cpu.spend(time.perf_counter() - start)  # metrics and the copy, on the loop
+            return
+        frame = snapshot.build_frame(self.trainer, **args)
+        self._deliver(frame, time.perf_counter() - start)
+
+    async def _build_off_loop(self, frozen: snapshot.FrozenTrainer, args: dict) -> None:
+        shape = self.shape_version
+        start = time.perf_counter()
+        try:
+            loop = asyncio.get_running_loop()
+            build = functools.partial(snapshot.build_frame, frozen, **args)
+            frame = await loop.run_in_executor(FRAME_THREAD, build)
+        finally:
+            self.building = False
+        if shape != self.shape_version:  # rebuilt meanwhile: a frame of the old shape
+            self.cpu.spend(time.perf_counter() - start)
+            self.frame_requested = True
+        else:
+            self._deliver(frame, time.perf_counter() - start)
+        if self.playing or self.frame_requested:
+            self.on_play(self)
+
+    def _deliver(self, frame: bytes, cost: float) -> None:
+        """Charge the frame's cost and offer it to every subscriber."""
+        self.cpu.spend(cost)
+        self.frame_cost = cost
         self.seq += 1
         self.inputs_due = False
         for subscriber in self.subscribers:
@@ -204,6 +248,7 @@ class Session:
 
     def network_rebuilt(self) -> None:
         """A frame of the old shape must never follow the new `config`."""
+        self.shape_version += 1
         self.inputs_due = True
         self.frame_start_epoch = None
         for subscriber in self.subscribers:

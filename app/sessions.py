@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import numpy as np
 
@@ -96,6 +97,7 @@ class Registry:
         session.on_epochs = self.on_epochs
         session.on_reserve = self.reserve
         session.cpu.competitors = self.competitors
+        session.offload = _spawn
         session.detached_since = self.clock()  # until a socket attaches
         self.sessions[session_id] = session
         if address:
@@ -190,3 +192,13 @@ class Registry:
         while True:
             await asyncio.sleep(min(period, max(self.settings.grace_seconds / 4, 0.01)))
             self.expire()
+
+
+def _spawn(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run `coroutine` on the serving loop, keeping a reference until it is done."""
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+_TASKS: set[asyncio.Task[None]] = set()
