@@ -16,6 +16,7 @@ from typing import Any
 from app.classroom.broker import Broker, LocalBroker
 from app.classroom.closecodes import RoomClose
 from app.classroom.codes import (
+    InputError,
     Throttle,
     hash_secret,
     new_join_code,
@@ -29,6 +30,10 @@ from app.classroom.room import Room
 from app.classroom.store import Store, default_data_dir
 
 log = logging.getLogger(__name__)
+
+MAX_SLOW_LOOKUPS = 8  # join-code lookups that may wait at once per address past its budget
+NEAR_FULL = 0.9  # from this share of max_rooms on, empty rooms go after room_reclaim_seconds
+EXPIRY_PERIOD = 3600.0  # seconds between sweeps of unvisited share links
 
 
 def _env_number(name: str, default: float, kind: type = int) -> Any:
@@ -48,14 +53,19 @@ class ClassroomSettings:
     data_dir: Path = field(default_factory=default_data_dir)
     max_rooms: int = 50  # rooms loaded in this process at once
     max_students: int = 200  # per room
-    join_failures: int = 10  # wrong codes per client ...
-    join_window: float = 60.0  # ... per this many seconds
+    # Wrong codes per client address per join_window; past them the address's wrong codes
+    # are answered slowly (a right code never is: a class behind one NAT always gets in).
+    join_failures: int = 30
+    join_window: float = 60.0
     room_creations: int = 10  # new rooms per client address per 10 minutes
     snapshot_seconds: float = 3.0  # the live run is saved at least this often while it changes
     grace_seconds: float = 60.0  # a disconnected student keeps name and fork this long
     compress_frames: bool = True  # fan out zframes (compressed once per frame)
     pause_after: float = 60.0  # a live run nobody is connected to is paused after this
     idle_seconds: float = 900.0  # a room with nobody in it is unloaded (its state stays saved)
+    room_reclaim_seconds: float = 30.0  # ... after only this when rooms are (nearly) at max_rooms
+    share_quota_mb: float = 512.0  # all share links together
+    share_days: float = 90.0  # a share link nobody opened for this long is deleted
 
     @classmethod
     def from_env(cls, **overrides: Any) -> ClassroomSettings:
@@ -70,6 +80,11 @@ class ClassroomSettings:
             "compress_frames": bool(_env_number("ROOM_COMPRESS_FRAMES", 1)),
             "pause_after": _env_number("ROOM_PAUSE_AFTER", cls.pause_after, float),
             "idle_seconds": _env_number("ROOM_IDLE_SECONDS", cls.idle_seconds, float),
+            "room_reclaim_seconds": _env_number(
+                "ROOM_RECLAIM_SECONDS", cls.room_reclaim_seconds, float
+            ),
+            "share_quota_mb": _env_number("SHARE_QUOTA_MB", cls.share_quota_mb, float),
+            "share_days": _env_number("SHARE_DAYS", cls.share_days, float),
         }
         values.update(overrides)
         return cls(**values)
@@ -98,6 +113,7 @@ class Classroom:
         self.make_runner = make_runner
         self.broker = broker or LocalBroker()
         self.store = store or Store.open(settings.data_dir)
+        self.store.share_quota = int(settings.share_quota_mb * 2**20)
         self.throttle = Throttle(settings.join_failures, settings.join_window)
         self.creations = Throttle(settings.room_creations, 600.0, what="new rooms")
         self.shares = Throttle(60, 600.0, what="share links")  # POST /api/snapshots
@@ -106,6 +122,10 @@ class Classroom:
         self._unwatched_since: dict[str, float] = {}
         self._loading = asyncio.Lock()
         self._saver: asyncio.Task[None] | None = None
+        self._lookups: dict[str, int] = {}  # join-code lookups under way per client address
+        self._loaded_at: dict[str, float] = {}
+        self._expired_at = -math.inf  # when share links were last expired
+        self.unavailable: str | None = None  # why rooms are refused here, if they are
 
     async def start(self) -> None:
         self._saver = asyncio.create_task(self._save_loop())
@@ -128,9 +148,19 @@ class Classroom:
             "join_window": self.settings.join_window,
         }
 
+    def refuse_rooms(self, reason: str) -> None:
+        """From now on every room request is refused with `reason` (see install_classroom)."""
+        self.unavailable = reason
+
+    def _check_available(self) -> None:
+        if self.unavailable is not None:
+            raise RoomError("rooms_unavailable", self.unavailable, RoomClose.ROOM_UNKNOWN)
+
     async def create_room(self, client: str = "local") -> tuple[Room, str]:
         """A new room and its instructor secret (returned once, stored only as a hash)."""
+        self._check_available()
         self.creations.check(client)
+        await self._make_room_for_one()
         self._check_capacity()
         self.creations.count(client)  # every creation counts, not only failed ones
         secret = new_secret()
@@ -145,6 +175,38 @@ class Classroom:
             raise RoomError("server_full", "could not find a free join code; try again")
         return await self.room(code), secret
 
+    async def _make_room_for_one(self) -> None:
+        """At max_rooms, unload the longest-idle empty room idle past room_reclaim_seconds."""
+        if len(self.rooms) < self.settings.max_rooms:
+            return
+        now = time.monotonic()
+        empty = [
+            (self._idle_since.get(code, self._loaded_at.get(code, now)), code)
+            for code, room in self.rooms.items()
+            if not room.members
+        ]
+        empty = [(since, code) for since, code in empty if now - since >= self._reclaim_after()]
+        if empty:
+            await self._unload(min(empty)[1])
+
+    def _reclaim_after(self) -> float:
+        """How long an empty room stays loaded: less when rooms are nearly at the limit."""
+        if len(self.rooms) >= NEAR_FULL * self.settings.max_rooms:
+            return min(self.settings.idle_seconds, self.settings.room_reclaim_seconds)
+        return self.settings.idle_seconds
+
+    async def _unload(self, code: str) -> None:
+        """Save (if changed) and unload a room; it loads again from the store on next use."""
+        room = self.rooms.pop(code)
+        self._idle_since.pop(code, None)
+        self._loaded_at.pop(code, None)
+        try:
+            if room.dirty:
+                await room.snapshot()
+        except Exception:
+            log.exception("snapshot of room %s failed", code)
+        await room.close()
+
     def _check_capacity(self) -> None:
         if len(self.rooms) >= self.settings.max_rooms:
             raise RoomError(
@@ -154,28 +216,53 @@ class Classroom:
             )
 
     async def find(self, raw_code: object, client: str) -> Room:
-        """The open room for a join code typed by a client; throttled against guessing."""
-        self.throttle.check(client)
+        """The open room for a join code typed by a client; guessing is throttled.
+
+        A right code is always let in. Wrong ones count against the client address's
+        budget; once it is spent, each wrong answer comes after a delay and only a few
+        lookups per address may wait at once, so guessing is slow while a class behind
+        one NAT address with a few typos is never locked out.
+        """
+        self._check_available()
+        spent = self.throttle.spent(client)
+        if spent and self._lookups.get(client, 0) >= MAX_SLOW_LOOKUPS:
+            self.throttle.check(client)  # raises rate_limited
+        self._lookups[client] = self._lookups.get(client, 0) + 1
         try:
-            code = normalize_join_code(raw_code)
-        except Exception:
-            self.throttle.count(client)
-            raise
+            try:
+                code = normalize_join_code(raw_code)
+                room = await self._lookup(code)
+                if room is None:
+                    raise RoomError(
+                        "room_unknown", f"no open room has the code {code}", RoomClose.ROOM_UNKNOWN
+                    )
+            except InputError:
+                self.throttle.count(client)
+                if spent:
+                    await asyncio.sleep(self.settings.join_window / self.settings.join_failures)
+                raise
+            return room
+        finally:
+            left = self._lookups[client] - 1
+            if left:
+                self._lookups[client] = left
+            else:
+                del self._lookups[client]
+
+    async def _lookup(self, code: str) -> Room | None:
+        """The open room with this code, loading it if needed; None if there is none."""
         room = self.rooms.get(code)
         if room is None:
             record = await asyncio.to_thread(self.store.get_room, code)
             if record is None or record.ended:
-                self.throttle.count(client)
-                raise RoomError(
-                    "room_unknown", f"no open room has the code {code}", RoomClose.ROOM_UNKNOWN
-                )
+                return None
             room = await self.room(code)
         return room
 
     def authorize(self, room: Room, secret: object, client: str) -> None:
         """RoomError unless `secret` is the room's instructor secret (constant-time)."""
-        self.throttle.check(client)
         if not secret_matches(secret, room.record.secret_hash):
+            self.throttle.check(client)
             self.throttle.count(client)
             raise RoomError(
                 "unauthorized", "the instructor secret is wrong", RoomClose.UNAUTHORIZED
@@ -187,6 +274,7 @@ class Classroom:
             room = self.rooms.get(code)
             if room is not None:
                 return room
+            await self._make_room_for_one()
             self._check_capacity()
             record = await asyncio.to_thread(self.store.get_room, code)
             if record is None:
@@ -202,6 +290,7 @@ class Classroom:
             )
             await room.start()
             self.rooms[code] = room
+            self._loaded_at[code] = time.monotonic()
             return room
 
     async def save_all(self) -> None:
@@ -210,6 +299,7 @@ class Classroom:
         for code, room in list(self.rooms.items()):
             if room.ended:
                 del self.rooms[code]
+                self._loaded_at.pop(code, None)
                 continue
             try:
                 if room.dirty:
@@ -223,10 +313,14 @@ class Classroom:
                 await room.pause_unwatched()
             if room.members:
                 self._idle_since.pop(code, None)
-            elif now - self._idle_since.setdefault(code, now) > self.settings.idle_seconds:
-                await room.close()
-                del self.rooms[code]
-                self._idle_since.pop(code, None)
+            elif now - self._idle_since.setdefault(code, now) > self._reclaim_after():
+                await self._unload(code)
+        if now - self._expired_at >= EXPIRY_PERIOD:
+            self._expired_at = now
+            days = self.settings.share_days
+            gone = await asyncio.to_thread(self.store.expire_snapshots, days * 86400)
+            if gone:
+                log.info("deleted %d share links nobody opened for %g days", gone, days)
 
     async def _save_loop(self) -> None:
         while True:
