@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 MAX_SLOW_LOOKUPS = 8  # join-code lookups that may wait at once per address past its budget
 NEAR_FULL = 0.9  # from this share of max_rooms on, empty rooms go after room_reclaim_seconds
-EXPIRY_PERIOD = 3600.0  # seconds between sweeps of unvisited share links
+EXPIRY_PERIOD = 3600.0  # seconds between sweeps of unvisited share links (at most)
 
 
 def _env_number(name: str, default: float, kind: type = int) -> Any:
@@ -176,14 +176,15 @@ class Classroom:
         return await self.room(code), secret
 
     async def _make_room_for_one(self) -> None:
-        """At max_rooms, unload the longest-idle empty room idle past room_reclaim_seconds."""
+        """At max_rooms, unload the room nobody has been connected to for longest, if that is
+        past room_reclaim_seconds (students away in their grace period lose it)."""
         if len(self.rooms) < self.settings.max_rooms:
             return
         now = time.monotonic()
         empty = [
             (self._idle_since.get(code, self._loaded_at.get(code, now)), code)
             for code, room in self.rooms.items()
-            if not room.members
+            if not room.watched()
         ]
         empty = [(since, code) for since, code in empty if now - since >= self._reclaim_after()]
         if empty:
@@ -311,11 +312,11 @@ class Classroom:
             elif now - self._unwatched_since.setdefault(code, now) >= self.settings.pause_after:
                 self._unwatched_since[code] = math.inf  # once per unwatched stretch
                 await room.pause_unwatched()
-            if room.members:
+            if room.watched():
                 self._idle_since.pop(code, None)
             elif now - self._idle_since.setdefault(code, now) > self._reclaim_after():
                 await self._unload(code)
-        if now - self._expired_at >= EXPIRY_PERIOD:
+        if now - self._expired_at >= min(EXPIRY_PERIOD, self.settings.share_days * 8640):
             self._expired_at = now
             days = self.settings.share_days
             gone = await asyncio.to_thread(self.store.expire_snapshots, days * 86400)
