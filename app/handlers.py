@@ -11,7 +11,7 @@ from app import protocol
 from app.options import split_server_fields
 from app.protocol import Message, ProtocolError
 from app.session import Session, trainer_from_state
-from engine import Config, ConfigError, DataError, Dataset, dataset_from_csv
+from engine import Config, ConfigError, DataError, Dataset, dataset_from_csv, trace_step
 
 Reply = Callable[[dict[str, Any]], None]
 SEED_LIMIT = 2**32
@@ -261,6 +261,10 @@ async def export(session: Session, data: Any, reply: Reply) -> None:
     reply(protocol.text("state", state=state))
 
 
+async def trace(session: Session, data: dict[str, Any], reply: Reply) -> None:
+    reply(protocol.text("trace", trace=trace_step(session.trainer, data.get("index"))))
+
+
 async def restore(session: Session, data: dict[str, Any], reply: Reply) -> None:
     state = data.get("state")
     if not isinstance(state, dict) or not isinstance(state.get("trainer"), dict):
@@ -292,5 +296,6 @@ HANDLERS: dict[str, Callable[[Session, Any, Reply], Awaitable[None]]] = {
     "load_csv": load_csv,
     "export": export,
     "restore": restore,
+    "trace": trace,
     "ping": ping,
 }

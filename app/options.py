@@ -16,6 +16,7 @@ def server_options(settings: Settings) -> dict[str, dict[str, Any]]:
     return {
         "epochs_per_frame": {
             "name": "epochs_per_frame",
+            "label": "Epochs per frame",
             "type": "int",
             "default": settings.epochs_per_frame,
             "kind": "live",
@@ -25,6 +26,7 @@ def server_options(settings: Settings) -> dict[str, dict[str, Any]]:
         },
         "fps": {
             "name": "fps",
+            "label": "Frames per second",
             "type": "int",
             "default": settings.fps,
             "kind": "live",
@@ -34,6 +36,7 @@ def server_options(settings: Settings) -> dict[str, dict[str, Any]]:
         },
         "thumb_size": {
             "name": "thumb_size",
+            "label": "Neuron map resolution",
             "type": "int",
             "default": settings.thumb_size,
             "kind": "live",
@@ -42,6 +45,7 @@ def server_options(settings: Settings) -> dict[str, dict[str, Any]]:
         },
         "grid_size": {
             "name": "grid_size",
+            "label": "Map resolution",
             "type": "int",
             "default": settings.grid_size,
             "kind": "live",

@@ -59,6 +59,7 @@ MESSAGE_TYPES: dict[str, bool] = {
     "load_csv": True,
     "export": False,
     "restore": True,
+    "trace": True,
     "ping": False,
 }
 

@@ -4,6 +4,7 @@ See docs/engine.md for the contract. No I/O, no web framework, no global RNG.
 """
 
 from engine.activations import ACTIVATIONS
+from engine.compare import Variants
 from engine.config import Config
 from engine.datasets import DATASETS, DataError, Dataset
 from engine.features import FEATURES
@@ -15,6 +16,7 @@ from engine.optimizers import OPTIMIZERS
 from engine.options import DATA_FIELDS, LIVE_FIELDS, NETWORK_FIELDS, OPTIONS, ConfigError
 from engine.regularization import REGULARIZERS
 from engine.schedules import SCHEDULES
+from engine.trace import trace_step
 from engine.trainer import Trainer
 from engine.userdata import dataset_from_csv
 
@@ -38,5 +40,7 @@ __all__ = [
     "Dataset",
     "Grid",
     "Trainer",
+    "Variants",
     "dataset_from_csv",
+    "trace_step",
 ]

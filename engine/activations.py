@@ -35,6 +35,7 @@ class Activation:
     name = ""
     label = ""
     relu_like = False  # whether a neuron can die (output 0 and no gradient everywhere)
+    derivative_rule = ""  # f′(z) in words, with a = f(z) (shown by the backprop trace)
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
         raise NotImplementedError
@@ -45,6 +46,7 @@ class Activation:
 
 class Relu(Activation):
     name, label, relu_like = "relu", "ReLU", True
+    derivative_rule = "relu′(z) = 1 if z > 0, else 0"
 
     def forward(self, z, out=None):
         return np.maximum(z, 0.0, out=out)  # (NumPy deprecates a positional out here)
@@ -56,6 +58,7 @@ class Relu(Activation):
 
 class LeakyRelu(Activation):
     name, label = "leaky_relu", "Leaky ReLU"
+    derivative_rule = "leaky′(z) = 1 if z > 0, else 0.01"
 
     def forward(self, z, out=None):
         return np.maximum(z, LEAKY_SLOPE * z, out=out)
@@ -66,6 +69,7 @@ class LeakyRelu(Activation):
 
 class Elu(Activation):
     name, label = "elu", "ELU"
+    derivative_rule = "elu′(z) = 1 if z > 0, else a + 1"
 
     def forward(self, z, out=None):
         # expm1 of min(z, 0): the positive side never reaches exp, so it cannot overflow.
@@ -78,6 +82,7 @@ class Elu(Activation):
 
 class Softplus(Activation):
     name, label = "softplus", "Softplus"
+    derivative_rule = "softplus′(z) = σ(z)"
 
     def forward(self, z, out=None):
         return np.logaddexp(0.0, z, out=out)
@@ -88,6 +93,7 @@ class Softplus(Activation):
 
 class Swish(Activation):
     name, label = "swish", "Swish"
+    derivative_rule = "swish′(z) = σ(z) + a·(1 − σ(z))"
 
     def forward(self, z, out=None):
         return np.multiply(_sigmoid(z), z, out=out)  # z is read after sigmoid: out may be z
@@ -102,6 +108,7 @@ class Gelu(Activation):
     """GELU in its tanh form: 0.5 z (1 + tanh(c (z + k z^3)))."""
 
     name, label = "gelu", "GELU"
+    derivative_rule = "gelu′(z) = ½(1 + t) + ½z(1 − t²)·c(1 + 3kz²), t = tanh(c(z + kz³))"
 
     def forward(self, z, out=None):
         t = np.tanh(GELU_C * (z + GELU_K * z**3))
@@ -115,6 +122,7 @@ class Gelu(Activation):
 
 class Sine(Activation):
     name, label = "sine", "Sine"
+    derivative_rule = "sin′(z) = cos(z)"
 
     def forward(self, z, out=None):
         return np.sin(z, out=out)
@@ -125,6 +133,7 @@ class Sine(Activation):
 
 class Tanh(Activation):
     name, label = "tanh", "Tanh"
+    derivative_rule = "tanh′(z) = 1 − a²"
 
     def forward(self, z, out=None):
         return np.tanh(z, out)
@@ -136,6 +145,7 @@ class Tanh(Activation):
 
 class Sigmoid(Activation):
     name, label = "sigmoid", "Sigmoid"
+    derivative_rule = "σ′(z) = a·(1 − a)"
 
     def forward(self, z, out=None):
         return _sigmoid(z, out)
@@ -147,6 +157,7 @@ class Sigmoid(Activation):
 
 class Linear(Activation):
     name, label = "linear", "Linear"
+    derivative_rule = "linear′(z) = 1"
 
     def forward(self, z, out=None):
         if out is None:

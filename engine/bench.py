@@ -1,10 +1,14 @@
 """Benchmark the engine: training epochs/s and grid evaluation time (medians).
 
-    python -m engine.bench [--repeats 7] [--epochs 300]
+    python -m engine.bench [--repeats 7] [--epochs 300] [--cohort 100]
 
 An "epoch" includes the train/test loss computation the trainer records every epoch.
 Targets on the project's 2-core machine: (a) >= 1500 epochs/s, (b) >= 400 epochs/s,
 grid (a) <= 0.5 ms, grid (b) <= 3 ms.
+
+With --cohort S: S trainers of the default network (each its own seed and data) trained
+alone one after the other, then as one cohort (engine.cohort), in the same run; the ratio
+is the cohort's speed-up per member epoch.
 
 Each figure is given twice: by wall clock, and by this process's CPU time (which other
 busy processes on the machine disturb far less; BLAS threads, if any, count in it).
@@ -16,7 +20,7 @@ import argparse
 import statistics
 import time
 
-from engine import Config, Trainer
+from engine import Config, Trainer, cohort
 
 REFERENCE_FEATURES = ["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"]
 CASES = {
@@ -67,11 +71,42 @@ def grid_ms(changes: dict, repeats: int, n: int = 100) -> tuple[float, float]:
     return wall * 1000.0 / calls, cpu * 1000.0 / calls
 
 
+def cohort_epochs_per_second(members: int, epochs: int, repeats: int) -> tuple[float, float]:
+    """Median member-epochs/s (wall) of `members` default trainers: alone, and as a cohort."""
+    trainers = [Trainer(Config(seed=s, data_seed=s)) for s in range(members)]
+
+    def alone() -> None:
+        for t in trainers:
+            t.reset()
+            t.train_epochs(epochs)
+
+    def together() -> None:
+        for t in trainers:
+            t.reset()
+        cohort.train_epochs(trainers, epochs)
+
+    together()  # warm up
+    return (
+        members * epochs / _timed(alone, repeats)[0],
+        members * epochs / _timed(together, repeats)[0],
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--cohort", type=int, default=0, help="members of a cohort to time")
     args = parser.parse_args(argv)
+    if args.cohort:
+        epochs = max(1, args.epochs // 10)
+        alone, together = cohort_epochs_per_second(args.cohort, epochs, args.repeats)
+        print(
+            f"{args.cohort} default trainers x {epochs} epochs, median of {args.repeats}: "
+            f"alone {alone:.0f} member-epochs/s, cohort {together:.0f} "
+            f"({together / alone:.1f}x)"
+        )
+        return 0
     print(f"median of {args.repeats} runs of {args.epochs} epochs; grid: 100x100")
     for name, (changes, epoch_target, grid_target) in CASES.items():
         rate, cpu_rate = epochs_per_second(changes, args.epochs, args.repeats)

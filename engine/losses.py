@@ -29,6 +29,7 @@ class Head:
 
     units = 1
     kind = ""
+    delta_rule = ""  # dloss/dz in words (shown by the backprop trace)
 
     def targets(self, y: Array) -> Array:
         """Target rows (n, units) float64 from labels y (n,)."""
@@ -55,6 +56,7 @@ class SquareTanh(Head):
     """½ Σ (o − t)² with a tanh output; targets ±1 (the reference's classification)."""
 
     kind = "tanh"
+    delta_rule = "∂L/∂z = (o − t)·(1 − o²)"
 
     def __init__(self, num_classes: int) -> None:
         # Two classes use one unit (class 1 = +1); more use one ±1 unit per class.
@@ -91,6 +93,7 @@ class SquareLinear(Head):
     """½ (o − y)² with a linear output (regression)."""
 
     kind = "linear"
+    delta_rule = "∂L/∂z = o − t"
 
     def targets(self, y):
         return np.asarray(y, dtype=np.float64).reshape(-1, 1).copy()
@@ -109,6 +112,7 @@ class Softmax(Head):
     """Cross-entropy −log p_y with a softmax output over K units."""
 
     kind = "softmax"
+    delta_rule = "∂L/∂z = o − t (softmax with cross-entropy)"
 
     def __init__(self, num_classes: int) -> None:
         self.units = num_classes
@@ -119,9 +123,10 @@ class Softmax(Head):
         return t
 
     def forward(self, z, out=None):
-        out = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+        # Over the last axis: rows (n, K), or stacked (members, n, K) in engine.cohort.
+        out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
         np.exp(out, out=out)
-        return np.divide(out, out.sum(axis=1, keepdims=True), out=out)
+        return np.divide(out, out.sum(axis=-1, keepdims=True), out=out)
 
     def loss(self, z, o, t):
         top = z.max(axis=1, keepdims=True)
@@ -139,6 +144,7 @@ class SigmoidBinary(Head):
     """Binary cross-entropy with a sigmoid output; target 1 for class 1, else 0."""
 
     kind = "sigmoid"
+    delta_rule = "∂L/∂z = o − t (sigmoid with cross-entropy)"
 
     def targets(self, y):
         return (np.asarray(y) == 1).astype(np.float64)[:, None]

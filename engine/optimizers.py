@@ -49,17 +49,22 @@ class Optimizer:
     """
 
     name = ""
+    update_rule = ""  # the step in words (shown by the backprop trace)
     _buffers: tuple[str, ...] = ()  # attribute names of the state arrays, each (size,)
 
-    def __init__(self, size: int, weight_count: int) -> None:
+    def __init__(self, size: int, weight_count: int, members: int | None = None) -> None:
         if not 0 <= weight_count <= size:
             raise ValueError(f"weight_count must be in 0..{size} (size), got {weight_count}")
         self.size = size
         self.weight_count = weight_count
-        self.steps = 0  # updates applied so far (Adam's t)
-        self._scratch = np.zeros(size)  # reused by step; holds nothing between calls
+        # Stacked (engine.cohort): params are (members, size), every hyper-parameter of
+        # cfg and lr a (members, 1) column, and `steps` a (members, 1) column of counts.
+        self.stacked = members is not None
+        shape = (size,) if members is None else (members, size)
+        self.steps = 0 if members is None else np.zeros((members, 1))  # updates (Adam's t)
+        self._scratch = np.zeros(shape)  # reused by step; holds nothing between calls
         # One row per buffer, so an optimizer may update all of them in a single call.
-        self._state = np.zeros((len(self._buffers), size))
+        self._state = np.zeros((len(self._buffers), *shape))
         for row, buffer in enumerate(self._buffers):
             setattr(self, buffer, self._state[row])
 
@@ -110,6 +115,7 @@ class SGD(Optimizer):
     """Plain stochastic gradient descent: p <- p - lr g."""
 
     name = "sgd"
+    update_rule = "w ← w − lr·∂L/∂w"
 
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
         """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
@@ -122,6 +128,7 @@ class Momentum(Optimizer):
     """Heavy-ball momentum, or Nesterov's accelerated gradient with ``cfg.nesterov``."""
 
     name = "momentum"
+    update_rule = "v ← μ·v − lr·∂L/∂w; w ← w + v"
     _buffers = ("velocity",)  # v, in parameter units (already scaled by lr)
 
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
@@ -145,6 +152,7 @@ class RMSProp(Optimizer):
     """RMSprop: divide the step by a running root mean square of the gradient."""
 
     name = "rmsprop"
+    update_rule = "s ← ρ·s + (1 − ρ)·g²; w ← w − lr·g / (√s + ε)"
     _buffers = ("square_avg",)  # s, running mean of g^2 with decay cfg.rho
 
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
@@ -167,15 +175,16 @@ class Adam(Optimizer):
     """Adam: bias-corrected running means of the gradient and of its square."""
 
     name = "adam"
+    update_rule = "m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; w ← w − lr·m̂ / (√v̂ + ε)"
     _buffers = ("m", "v")  # first and second raw (uncorrected) moment estimates
 
-    def __init__(self, size: int, weight_count: int) -> None:
-        super().__init__(size, weight_count)
-        self._g_and_g2 = np.zeros((2, size))  # scratch: rows g and g^2
+    def __init__(self, size: int, weight_count: int, members: int | None = None) -> None:
+        super().__init__(size, weight_count, members)
+        self._g_and_g2 = np.zeros_like(self._state)  # scratch: rows g and g^2
         self._g, self._g2 = self._g_and_g2  # row views, made once (indexing costs a call)
         # Full rows rather than a broadcast (2, 1) column: same-shape ufuncs are faster.
-        self._keep = np.zeros((2, size))  # rows b1 and b2, multiplying _state = (m, v)
-        self._take = np.zeros((2, size))  # rows 1 - b1 and 1 - b2
+        self._keep = np.zeros_like(self._state)  # rows b1 and b2, multiplying _state = (m, v)
+        self._take = np.zeros_like(self._state)  # rows 1 - b1 and 1 - b2
         self._betas: tuple[float, float] | None = None  # the betas _keep/_take were built for
 
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
@@ -184,7 +193,7 @@ class Adam(Optimizer):
 
     def _adam_step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
         beta1, beta2 = cfg.beta1, cfg.beta2
-        if (beta1, beta2) != self._betas:
+        if self.stacked or (beta1, beta2) != self._betas:
             self._betas = (beta1, beta2)
             self._keep[0], self._keep[1] = beta1, beta2
             self._take[0], self._take[1] = 1.0 - beta1, 1.0 - beta2
@@ -201,8 +210,11 @@ class Adam(Optimizer):
         self._state += g_and_g2
         # Kingma & Ba's efficient form (end of their section 2): fold both corrections into
         # the step size and epsilon, so lr m_hat / (sqrt(v_hat) + eps) costs no extra calls.
-        root_correction = math.sqrt(1.0 - beta2**t)
-        step_size = lr * root_correction / (1.0 - beta1**t)
+        if self.stacked:
+            root_correction, bias_correction = _corrections(beta1, beta2, t)
+        else:
+            root_correction, bias_correction = math.sqrt(1.0 - beta2**t), 1.0 - beta1**t
+        step_size = lr * root_correction / bias_correction
         scratch = self._scratch
         np.sqrt(self.v, out=scratch)
         scratch += cfg.epsilon * root_correction
@@ -211,15 +223,30 @@ class Adam(Optimizer):
         params -= scratch
 
 
+def _corrections(beta1: np.ndarray, beta2: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Adam's corrections per member, (members, 1) columns, in scalar float arithmetic.
+
+    Computed as the lone optimizer computes them (C pow and sqrt per member) because a
+    vectorised np.power may use a SIMD routine that differs in the last bit.
+    """
+    columns = zip(beta1[:, 0].tolist(), beta2[:, 0].tolist(), t[:, 0].tolist(), strict=True)
+    rows = [(math.sqrt(1.0 - b2**n), 1.0 - b1**n) for b1, b2, n in columns]
+    root, bias = np.array(rows).T
+    return root[:, None], bias[:, None]
+
+
 class AdamW(Adam):
     """Adam with decoupled weight decay on the weights only (biases are not decayed)."""
 
     name = "adamw"
+    update_rule = "w ← w·(1 − lr·decay), then the Adam step"
 
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
         """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
         decay = lr * cfg.weight_decay
-        if decay:
+        if self.stacked:
+            params[:, : self.weight_count] *= 1.0 - decay
+        elif decay:
             params[: self.weight_count] *= 1.0 - decay
         self._adam_step(params, grads, lr, cfg)
 

@@ -112,14 +112,62 @@ FIELDS: tuple[Field, ...] = (
 )
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 
+# What a person reads for each field (the page shows these, never the wire names).
+LABELS: dict[str, str] = {
+    "problem": "Problem type",
+    "dataset": "Dataset",
+    "num_classes": "Classes",
+    "num_points": "Number of points",
+    "noise": "Noise",
+    "train_percent": "Ratio of training to test data",
+    "validation_percent": "Validation share of the training data",
+    "data_seed": "Data seed",
+    "features": "Features",
+    "hidden": "Hidden layers",
+    "activation": "Activation",
+    "loss": "Loss",
+    "init": "Initial weights",
+    "seed": "Weights seed",
+    "dropout": "Dropout",
+    "learning_rate": "Learning rate",
+    "batch_size": "Batch size",
+    "shuffle": "Shuffle every epoch",
+    "regularization": "Regularization",
+    "regularization_rate": "Regularization rate",
+    "optimizer": "Optimizer",
+    "momentum": "Momentum",
+    "nesterov": "Nesterov momentum",
+    "rho": "RMSprop decay",
+    "beta1": "Adam β₁",
+    "beta2": "Adam β₂",
+    "epsilon": "Epsilon",
+    "weight_decay": "Weight decay",
+    "schedule": "Learning rate schedule",
+    "schedule_step": "Schedule period (epochs)",
+    "schedule_gamma": "Schedule factor",
+    "schedule_patience": "Plateau patience (epochs)",
+    "schedule_min_lr": "Lowest learning rate",
+    "early_stopping": "Stop early",
+    "patience": "Early stopping patience (epochs)",
+    "restore_best": "Restore the best weights",
+}
+
 LIVE_FIELDS = frozenset(f.name for f in FIELDS if f.kind == "live")
 DATA_FIELDS = frozenset(f.name for f in FIELDS if f.kind == "data")
 NETWORK_FIELDS = frozenset(f.name for f in FIELDS if f.kind == "network")
+# Data fields whose change starts the run over (new weights, epoch 0), as the reference does.
+RESTART_FIELDS = frozenset({"problem", "dataset"})
 
 
 def _option(f: Field) -> dict[str, Any]:
     default = list(f.default) if isinstance(f.default, tuple) else f.default
-    entry: dict[str, Any] = {"name": f.name, "type": f.type, "default": default, "kind": f.kind}
+    entry: dict[str, Any] = {
+        "name": f.name,
+        "label": LABELS[f.name],
+        "type": f.type,
+        "default": default,
+        "kind": f.kind,
+    }
     if f.lo is not None:
         entry["min"], entry["max"] = f.lo, f.hi
     if f.choices is not None:
@@ -130,6 +178,8 @@ def _option(f: Field) -> dict[str, Any]:
         entry["max_layers"] = MAX_HIDDEN_LAYERS
     if f.name == "dataset":
         entry["problems"] = {name: spec.problem for name, spec in DATASETS.items()}
+        entry["choice_labels"] = {name: spec.label for name, spec in DATASETS.items()}
+        entry["choice_labels"][CUSTOM_DATASET] = "Your data"
     if f.doc:
         entry["doc"] = f.doc
     return entry

@@ -55,11 +55,11 @@ class RegularizationScratch:
 
     Parameters
     ----------
-    size : int
-        Number of weights (length of the weight view).
+    size : int or (members, int)
+        Number of weights (length of the weight view), or its stacked shape.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int | tuple[int, int]) -> None:
         self.size = size
         self.step = np.zeros(size)  # the regularization move, lr * rate * R'(w_before)
         self.product = np.zeros(size)  # w * w_new, negative where L1 crosses zero
@@ -99,13 +99,28 @@ def apply(
         raise ValueError(f"regularization must be one of {sorted(REGULARIZERS)}, got {name!r}")
     if scratch is None:
         scratch = RegularizationScratch(weights.shape[0])
+    penalty_step(weights_before, weights, lr * rate, name, scratch)
+
+
+def penalty_step(
+    weights_before: np.ndarray,
+    weights: np.ndarray,
+    factor: float | np.ndarray,
+    name: str,
+    scratch: RegularizationScratch,
+) -> None:
+    """The move of `apply` with ``factor = lr * rate``, for ``l1`` or ``l2`` (no checks).
+
+    Works on stacked weights too (engine.cohort): (members, n) arrays with `factor` a
+    (members, 1) column and scratch buffers of the same (members, n) shape.
+    """
     step = scratch.step
     if name == "l2":
-        np.multiply(weights_before, lr * rate, out=step)
+        np.multiply(weights_before, factor, out=step)
         weights -= step
         return
     np.sign(weights_before, out=step)
-    step *= lr * rate
+    step *= factor
     np.subtract(weights, step, out=scratch.product)
     scratch.product *= weights
     np.less(scratch.product, 0.0, out=scratch.crossed)

@@ -18,7 +18,13 @@ from engine.initializers import INITIALIZERS
 from engine.losses import LOSSES, Head
 from engine.network import Network
 from engine.optimizers import OPTIMIZERS
-from engine.options import CUSTOM_DATASET, DATA_FIELDS, NETWORK_FIELDS, ConfigError
+from engine.options import (
+    CUSTOM_DATASET,
+    DATA_FIELDS,
+    NETWORK_FIELDS,
+    RESTART_FIELDS,
+    ConfigError,
+)
 from engine.prepared import PreparedData, config_for, generate, resplit
 from engine.schedules import SCHEDULES
 
@@ -110,8 +116,8 @@ class Trainer:
         """Validate and apply `changes`; returns {"data": bool, "network": bool} rebuilt.
 
         Live fields apply at once without losing weights, optimizer state or epoch. Data
-        fields regenerate the data (the network is kept unless its shape changes); network
-        fields build a new network (epoch 0).
+        fields regenerate the data (the network is kept unless its shape changes, or the
+        dataset or problem changes); network fields build a new network (epoch 0).
         """
         old = self.config
         new = Config.from_dict(changes, base=old)
@@ -130,7 +136,8 @@ class Trainer:
                 self.config = old
                 raise
             rebuilt["data"] = bool(changed & DATA_FIELDS)
-            if not self._head_fits(old_head):
+            # Another dataset is another problem: start over at epoch 0, as the reference.
+            if not self._head_fits(old_head) or changed & RESTART_FIELDS:
                 changed.add("hidden")  # forces the rebuild below
         if changed & NETWORK_FIELDS:
             self._build()

@@ -1,8 +1,6 @@
 // The "More options" panel: one labelled control per config field the main page does not
 // show, generated from the server's OPTIONS (so a new engine option appears by itself).
 
-import { label } from "./labels.js";
-
 /** Fields with their own place on the main page. */
 const ON_PAGE = new Set([
   "problem",
@@ -106,7 +104,7 @@ function controlFor(option) {
   wrap.dataset.control = option.name;
   const text = document.createElement("span");
   text.className = "label";
-  text.textContent = label(option.name);
+  text.textContent = option.label;
   const input = inputFor(option);
   input.dataset.field = option.name;
   const hint = describe(option);

@@ -54,13 +54,16 @@ export function buildRampLut(ramp, lo, scale, discretize) {
   return lut;
 }
 
-/** A probability table for one class: 0 is the ramp's neutral middle, 1 the class colour. */
-export function buildClassLut(ramp, classHex) {
+/**
+ * A probability table for one class: 0 is the ramp's neutral middle, 1 the class colour.
+ * Byte q stands for lo + q * scale (a probability map: 0 and 1/255; a neuron map: -1, 2/255).
+ */
+export function buildClassLut(ramp, classHex, lo = 0, scale = 1 / 255) {
   const lut = new Uint32Array(256);
   const mid = hexToRgb(ramp[1]);
   const top = hexToRgb(classHex);
   for (let q = 0; q < 256; q++) {
-    const k = q / 255;
+    const k = Math.max(0, Math.min(1, lo + q * scale));
     const c = [0, 1, 2].map((i) => Math.round(mid[i] + (top[i] - mid[i]) * k));
     lut[q] = pack(c[0], c[1], c[2], MAP_ALPHA);
   }
@@ -83,11 +86,11 @@ export class LutCache {
     return lut;
   }
 
-  classProbability(palette, classHex) {
-    const key = `c|${palette}|${classHex}`;
+  classProbability(palette, classHex, lo = 0, scale = 1 / 255) {
+    const key = `c|${palette}|${classHex}|${lo}|${scale}`;
     let lut = this.tables.get(key);
     if (!lut) {
-      lut = buildClassLut(PALETTES[palette].ramp, classHex);
+      lut = buildClassLut(PALETTES[palette].ramp, classHex, lo, scale);
       this.tables.set(key, lut);
     }
     return lut;

@@ -1,5 +1,6 @@
 // Dataset thumbnails: one 100×100 canvas per dataset of the current problem type, drawn from
-// the server's preview points as 4×4 squares (as the reference does).
+// the server's preview points as 4×4 squares (as the reference does), each captioned with
+// the dataset's name from the server's OPTIONS (so similar pictures are told apart).
 
 import { label } from "./labels.js";
 
@@ -41,12 +42,15 @@ export class DatasetPicker {
     button.className = "dataset";
     button.dataset.dataset = name;
     button.setAttribute("role", "radio");
-    button.setAttribute("aria-label", `Dataset: ${label(name)}`);
-    button.title = label(name);
+    const text = (this.option.choice_labels || {})[name] || label(name);
+    button.setAttribute("aria-label", `Dataset: ${text}`);
     const canvas = document.createElement("canvas");
     canvas.width = SIZE;
     canvas.height = SIZE;
-    button.append(canvas);
+    const caption = document.createElement("span");
+    caption.className = "dataset-name";
+    caption.textContent = text;
+    button.append(canvas, caption);
     button.addEventListener("click", () => this.choose(name));
     this.load(name, numClasses).then((points) => draw(canvas, points, colorOf));
     return button;

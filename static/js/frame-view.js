@@ -34,7 +34,9 @@ export class FrameView {
     const ramp = PALETTES[view.palette].ramp;
     const big = view.selecting && a.selected ? a.selected : a.output;
     if (big) this.drawMap(big, view, big === a.output);
-    if (a.neurons) this.network.updateNeurons(a.neurons.data, a.neurons.shape[1], this.lut(a.neurons, view));
+    if (a.neurons) {
+      this.network.updateNeurons(a.neurons.data, a.neurons.shape[1], this.lut(a.neurons, view), this.outputLuts(a, view));
+    }
     if (a.inputs) this.inputs = a.inputs;
     if (this.inputs && (a.inputs || view.full)) {
       const { data, shape, names } = this.inputs;
@@ -45,6 +47,14 @@ export class FrameView {
     this.metrics.update(frame);
     this.chart.addDataPoint(frame.epoch ?? 0, frame);
     this.chart.draw();
+  }
+
+  /** Several class outputs: each output neuron in its class's colour (as the points). */
+  outputLuts(a, view) {
+    const k = a.output && a.output.shape.length === 3 ? a.output.shape[2] : 1;
+    if (k < 2) return null;
+    const { lo = -1, scale = 2 / 255 } = a.neurons;
+    return classColors(view.palette, k).map((hex) => this.luts.classProbability(view.palette, hex, lo, scale));
   }
 
   drawMap(spec, view, isOutput) {

@@ -13,7 +13,12 @@ export class HoverCard {
     this.input.addEventListener("input", () => this.submit());
     this.input.addEventListener("keydown", (e) => {
       e.stopPropagation(); // typing a value must not trigger the page's shortcuts
-      if (e.key === "Enter" || e.key === "Escape") this.hide(true);
+      if (e.key !== "Enter" && e.key !== "Escape") return;
+      e.preventDefault();
+      const back = this.returnTo;
+      this.hide(true);
+      // Keyboard users land back on the link or bias they opened.
+      if (back && back.isConnected && typeof back.focus === "function") back.focus();
     });
     this.input.addEventListener("blur", () => this.hide(true));
   }
@@ -51,6 +56,7 @@ export class HoverCard {
   /** Opens the editor for `param`. */
   open(param, value, event) {
     this.param = param;
+    this.returnTo = event.keyboard ? event.target : null; // focus goes back there on close
     this.editing = true;
     this.root.hidden = false;
     this.text.hidden = true;

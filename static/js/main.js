@@ -14,12 +14,14 @@ import { FrameView } from "./frame-view.js";
 import { HeatMap } from "./heatmap.js";
 import { HoverCard } from "./hovercard.js";
 import { label } from "./labels.js";
+import { Legend } from "./legend.js";
 import { LayerControls } from "./layer-controls.js";
 import { LineChart } from "./linechart.js";
 import { Metrics } from "./metrics.js";
 import { NetworkView } from "./network-view.js";
 import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
 import { Socket } from "./socket.js";
+import { browserStorage, SavedPoints } from "./saved-points.js";
 import { saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
 import { buildProps, readHash, UI_PROPS, writeHash } from "./state.js";
@@ -55,6 +57,8 @@ const chrome = new PageChrome(document, options, { speed: (stop) => configure({ 
 const metrics = new Metrics(document);
 const shareBox = new ShareBox($("[data-control=export]"));
 const heatmap = new HeatMap($("[data-map]"), $("[data-points]"));
+const legend = new Legend($("[data-legend]"));
+const savedPoints = new SavedPoints(browserStorage(), $("[data-heatmap]"));
 const chart = new LineChart($("[data-linechart]"), [
   { name: "train_loss", color: "#777" },
   { name: "test_loss", color: "#000" },
@@ -112,6 +116,7 @@ const socket = new Socket(`${scheme}://${location.host}/ws`, {
   },
 });
 window.playground.socket = socket;
+window.playground.chart = chart; // read by the browser tests
 
 function send(type, data) {
   socket.send(type, data);
@@ -123,6 +128,10 @@ const HANDLERS = {
       // A new session: ask for what the URL (or this page, after losing a session) wants.
       const wanted = page.last ? diffFromDefaults(page.config, options) : page.wanted;
       if (Object.keys(wanted).length) send("configure", wanted);
+      if (wanted.dataset === "custom") {
+        const csv = savedPoints.restore(wanted.problem ?? page.config.problem);
+        if (csv) send("load_csv", { text: csv });
+      }
       if (page.selected) send("select_node", page.selected);
     }
     applyConfig(data.config);
@@ -130,6 +139,7 @@ const HANDLERS = {
   },
   config: (data) => applyConfig(data.config),
   dataset(data) {
+    savedPoints.save(page.config, data);
     page.dataset = data;
     page.redraw.points = true;
     scheduleDraw();
@@ -171,10 +181,11 @@ function applyConfig(config) {
   controls.update(config);
   chrome.update(config);
   updateAdvanced($("[data-advanced]"), config);
-  buildNetwork();
+  // The thumbnails first: in presentation mode the network fits the height below them.
   const colorOf = pointColor();
   datasets.update(config.problem, config.dataset, config.num_classes, colorOf);
   editor.update(config.problem, config.num_classes, colorOf);
+  buildNetwork();
   writeUrl();
 }
 
@@ -188,6 +199,7 @@ function buildNetwork() {
   const k = page.outputs;
   controls.setChoices("class_view", [["all", "All classes"], ...Array.from({ length: k }, (_, i) => [String(i), `Class ${i + 1}`])]);
   chrome.outputs(k);
+  legend.update(page.ui.palette, k);
   controls.update({ class_view: page.ui.class_view }, "ui");
 }
 
@@ -210,6 +222,7 @@ function setUi(name, value) {
 function applyUi() {
   chrome.look(page.ui);
   controls.update(page.ui, "ui");
+  legend.update(page.ui.palette, page.outputs);
   if (page.presentationShown !== page.ui.presentation) {
     // Presentation mode changes the layout: remeasure the chart, re-place the network.
     page.presentationShown = page.ui.presentation;

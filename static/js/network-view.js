@@ -20,6 +20,21 @@ function div(cls, attrs = {}) {
   return el;
 }
 
+/** An event-like position at the centre of `el`, where a card opened from the keyboard goes. */
+function centreOf(el) {
+  const r = el.getBoundingClientRect();
+  return { clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, target: el, keyboard: true };
+}
+
+/** Words for a screen reader: which weight or bias an element edits. */
+function describeParam(param, arch) {
+  const layerName = (l) => (l === 0 ? "input" : l === arch.hidden.length + 1 ? "output" : `layer ${l}`);
+  if (param.kind === "bias") return `Bias of ${layerName(param.layer + 1)} neuron ${param.neuron + 1}`;
+  const feature = arch.features.find((f) => f.name === arch.active[param.source]);
+  const from = param.layer === 0 ? feature.label : `${layerName(param.layer)} neuron ${param.source + 1}`;
+  return `Weight from ${from} to ${layerName(param.layer + 1)} neuron ${param.target + 1}`;
+}
+
 export class NetworkView {
   /**
    * @param {HTMLElement} root container (position: relative)
@@ -37,23 +52,27 @@ export class NetworkView {
    * arch: {features: [{name, label}], active: [names], hidden: [sizes], outputs: K}
    */
   build(arch) {
-    const key = JSON.stringify(arch);
+    // Fitted to the viewport, the diagram also depends on where it starts on the page.
+    const fit = getComputedStyle(this.root).getPropertyValue("--fit-height").trim() === "1";
+    const place = fit ? `|${Math.round(this.root.getBoundingClientRect().top)}|${window.innerHeight}` : "";
+    const key = JSON.stringify(arch) + place;
     if (key === this.key) return;
     this.key = key;
     this.arch = arch;
     this.root.replaceChildren();
-    const width = Math.max(360, this.root.clientWidth || 520);
     const columns = [arch.features.length, ...arch.hidden, arch.outputs];
-    const tallest = Math.max(...columns);
-    const spacing = Math.max(NODE + 4, Math.min(42, 400 / tallest));
-    const height = tallest * spacing + 10;
+    const { width, sizes, spacings } = this.measure(columns);
+    this.node = Math.max(...sizes);
+    this.sizes = sizes;
+    const node = this.node;
+    const height = Math.max(...columns.map((count, c) => count * spacings[c])) + 10;
     // The first column leaves room on its left for the feature labels.
-    const left = 70;
+    const left = Math.max(70, Math.round(node * 2.2));
     const right = 20;
-    const xs = columns.map((_, c) => left + (c * (width - left - right - NODE)) / (columns.length - 1));
-    const ys = (count) => {
-      const top = (spacing - NODE) / 2;
-      return Array.from({ length: count }, (_, i) => top + i * spacing);
+    const xs = columns.map((_, c) => left + (c * (width - left - right - node)) / (columns.length - 1));
+    const ys = (count, c) => {
+      const top = (spacings[c] - sizes[c]) / 2;
+      return Array.from({ length: count }, (_, i) => top + i * spacings[c]);
     };
     this.root.style.height = `${height}px`;
     this.svg = svg("svg", { width, height, class: "links", "aria-hidden": "true" });
@@ -67,11 +86,11 @@ export class NetworkView {
     this.inputCanvases = new Map();
     this.neuronCanvases = [];
     this.biases = [];
-    const positions = columns.map((count, c) => ys(count).map((y) => [xs[c], y]));
+    const positions = columns.map((count, c) => ys(count, c).map((y) => [xs[c], y]));
     arch.features.forEach((f, i) => {
       const [x, y] = positions[0][i];
       const activeIndex = arch.active.indexOf(f.name);
-      const node = this.addNode(x, y, `input ${activeIndex < 0 ? "inactive" : "active"}`);
+      const node = this.addNode(x, y, sizes[0], `input ${activeIndex < 0 ? "inactive" : "active"}`);
       node.dataset.feature = f.name;
       node.dataset.active = String(activeIndex >= 0);
       node.setAttribute("role", "switch");
@@ -96,7 +115,7 @@ export class NetworkView {
     for (let c = 1; c < columns.length; c++) {
       positions[c].forEach(([x, y], j) => {
         const isOutput = c === columns.length - 1;
-        const node = this.addNode(x, y, isOutput ? "neuron output" : "neuron");
+        const node = this.addNode(x, y, sizes[c], isOutput ? "neuron output" : "neuron");
         node.dataset.layer = String(c);
         node.dataset.neuron = String(j);
         node.setAttribute("aria-label", `${isOutput ? "Output" : `Layer ${c}`} neuron ${j + 1}`);
@@ -118,11 +137,11 @@ export class NetworkView {
         const [x0, y0] = positions[l][from ? from[i] : i];
         for (let j = 0; j < columns[l + 1]; j++) {
           const [x1, y1] = positions[l + 1][j];
-          const fan = columns[l] > 1 ? ((i / (columns[l] - 1)) * 2 - 1) * 6 : 0;
-          const sx = x0 + NODE;
-          const sy = y0 + NODE / 2;
+          const fan = columns[l] > 1 ? ((i / (columns[l] - 1)) * 2 - 1) * 0.2 * sizes[l + 1] : 0;
+          const sx = x0 + sizes[l];
+          const sy = y0 + sizes[l] / 2;
           const ex = x1;
-          const ey = y1 + NODE / 2 + fan;
+          const ey = y1 + sizes[l + 1] / 2 + fan;
           const mx = (sx + ex) / 2;
           const d = `M${sx},${sy}C${mx},${sy} ${mx},${ey} ${ex},${ey}`;
           const line = svg("path", { d, class: "link" });
@@ -138,10 +157,38 @@ export class NetworkView {
     this.values = null;
   }
 
-  addNode(x, y, cls) {
+  /**
+   * Node size and spacing per column: the CSS `--node` size (larger in presentation mode).
+   * With `--fit-height: 1` the diagram ends inside the viewport: the neurons keep their
+   * size as long as they fit, and the input column alone shrinks to hold every feature.
+   */
+  measure(columns) {
+    const style = getComputedStyle(this.root);
+    const fit = style.getPropertyValue("--fit-height").trim() === "1";
+    const width = Math.max(fit ? 240 : 360, this.root.clientWidth || 520);
+    const node = parseFloat(style.getPropertyValue("--node")) || NODE;
+    const tallest = Math.max(...columns);
+    const spacing = Math.max(node + 4, Math.min(node * 1.4, (400 * node) / NODE / tallest));
+    if (!fit) return { width, sizes: columns.map(() => node), spacings: columns.map(() => spacing) };
+    const room = window.innerHeight - this.root.getBoundingClientRect().top - 26;
+    const neurons = Math.max(...columns.slice(1));
+    const neuronSpacing = Math.max(12, Math.min(node * 1.25, room / neurons));
+    const neuronNode = Math.min(node, neuronSpacing - 4);
+    const inputSpacing = Math.max(12, Math.min(neuronSpacing, room / columns[0]));
+    const inputNode = Math.min(neuronNode, inputSpacing - 4);
+    return {
+      width,
+      sizes: columns.map((_, c) => (c === 0 ? inputNode : neuronNode)),
+      spacings: columns.map((_, c) => (c === 0 ? inputSpacing : neuronSpacing)),
+    };
+  }
+
+  addNode(x, y, size, cls) {
     const node = div(`node ${cls}`);
     node.style.left = `${x}px`;
     node.style.top = `${y}px`;
+    node.style.width = `${size}px`;
+    node.style.height = `${size}px`;
     const canvas = document.createElement("canvas");
     canvas.width = 1;
     canvas.height = 1;
@@ -167,12 +214,24 @@ export class NetworkView {
     node.addEventListener("blur", leave);
   }
 
+  /** Pointer and keyboard: hover or focus shows the value; click or Enter opens the editor. */
   paramEvents(el, param) {
+    el.setAttribute("tabindex", "0");
+    el.setAttribute("role", "button");
+    el.setAttribute("aria-label", describeParam(param, this.arch));
     el.addEventListener("mouseenter", (e) => this.on.enterParam(param, this.paramValue(param), e));
     el.addEventListener("mouseleave", () => this.on.leaveParam());
     el.addEventListener("click", (e) => {
       e.stopPropagation();
       this.on.clickParam(param, this.paramValue(param), e);
+    });
+    el.addEventListener("focus", () => this.on.enterParam(param, this.paramValue(param), centreOf(el)));
+    el.addEventListener("blur", () => this.on.leaveParam());
+    el.addEventListener("keydown", (e) => {
+      if (e.key !== "Enter" && e.key !== " ") return;
+      e.preventDefault();
+      e.stopPropagation();
+      this.on.clickParam(param, this.paramValue(param), centreOf(el));
     });
   }
 
@@ -200,10 +259,12 @@ export class NetworkView {
   updateWeights(values, ramp) {
     this.values = values;
     this.offsets = this.layout();
+    const scale = this.node / NODE;
     for (const link of this.links) {
       const w = this.paramValue(link.param);
-      // Width: |w| in [0, 5] -> [1, 10] px as the reference, in half-pixel steps.
-      const width = Math.round(Math.min(10, 1 + (Math.abs(w) / 5) * 9) * 2) / 2;
+      // Width: |w| in [0, 5] -> [1, 10] px as the reference (scaled with the nodes), in
+      // half-pixel steps.
+      const width = Math.round(Math.min(10, 1 + (Math.abs(w) / 5) * 9) * scale * 2) / 2;
       const color = weightCss(ramp, w);
       if (width !== link.width) {
         link.width = width;
@@ -255,9 +316,16 @@ export class NetworkView {
     });
   }
 
-  /** Updates every hidden and output neuron's thumbnail. */
-  updateNeurons(bytes, t, lut) {
-    NetworkView.paint(this.neuronCanvases, bytes, t, lut);
+  /** Updates every hidden and output neuron's thumbnail; `outputLuts`, one per output. */
+  updateNeurons(bytes, t, lut, outputLuts = null) {
+    if (!outputLuts) {
+      NetworkView.paint(this.neuronCanvases, bytes, t, lut);
+      return;
+    }
+    const first = this.neuronCanvases.length - outputLuts.length;
+    const only = (from, to) => this.neuronCanvases.map((c, i) => (i >= from && i < to ? c : null));
+    NetworkView.paint(only(0, first), bytes, t, lut);
+    outputLuts.forEach((each, j) => NetworkView.paint(only(first + j, first + j + 1), bytes, t, each));
   }
 
   /**
@@ -270,6 +338,6 @@ export class NetworkView {
 
   /** Centre x of each column (for the layer controls above the diagram). */
   columns() {
-    return this.columnX.map((x) => x + NODE / 2);
+    return this.columnX.map((x, c) => x + this.sizes[c] / 2);
   }
 }

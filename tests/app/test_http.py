@@ -42,6 +42,19 @@ def test_options_publish_every_engine_and_server_field_with_bounds():
     assert options["num_points"]["max"] == 2000
 
 
+def test_every_option_has_words_for_people_not_its_wire_name():
+    with running_app() as client:
+        options = client.get("/api/options").json()["options"]
+    for name, option in options.items():
+        words = option["label"]
+        assert words and "_" not in words and words[0].isupper(), name
+    assert options["fps"]["label"] == "Frames per second"
+    assert options["grid_size"]["label"] == "Map resolution"
+    names = options["dataset"]["choice_labels"]
+    assert set(names) == set(options["dataset"]["choices"])
+    assert len(set(names.values())) == len(names)  # gauss / blobs, spiral / spirals differ
+
+
 @pytest.mark.parametrize(
     ("name", "k", "labels"), [("circle", 2, {0, 1}), ("spirals", 5, set(range(5)))]
 )

@@ -253,3 +253,25 @@ def test_regression_frames_carry_no_accuracy(ws):
     frame = ws.frame()
     assert frame.header["train_accuracy"] is None and frame.header["confusion"] is None
     assert frame.arrays["output"].shape == (100, 100)
+
+
+def test_trace_answers_one_points_backprop_and_changes_nothing(ws):
+    ws.send("step", {"epochs": 2})
+    before = ws.frame_where(lambda f: f.header["epoch"] == 2)
+    ws.send("trace", {"index": 7})
+    reply = ws.expect("trace")["trace"]
+    assert reply["point"]["index"] == 7
+    layers = reply["layers"]
+    assert [len(layer["weights"]) for layer in layers] == [2, 4, 2]  # default 2 -> 4 -> 2 -> 1
+    # The trace's weights are the frame's: per layer W row-major, then b (docs/protocol.md).
+    flat = [v for layer in layers for v in [*np.ravel(layer["weights"]), *layer["biases"]]]
+    np.testing.assert_allclose(before.arrays["weights"], flat, rtol=1e-6)
+    ws.send("export")
+    assert ws.expect("state")["state"]["trainer"]["epoch"] == 2
+
+
+@pytest.mark.parametrize("data", [{}, {"index": -1}, {"index": 10**9}, {"index": "3"}])
+def test_a_bad_trace_index_is_an_error_naming_the_field(ws, data):
+    ws.send("trace", data)
+    error = ws.error()
+    assert error["field"] == "index", error

@@ -212,3 +212,26 @@ def test_an_edit_burst_during_slow_motion_is_shown_before_the_next_training_fram
     now[0] += 1 / 30
     scheduler.serve(session, now[0])
     assert [h["epoch"] for h in recorder.headers] == [1, 1]  # the edit, without training
+
+
+def test_a_frame_of_many_epochs_shows_its_progress_ten_times_a_second():
+    # "As fast as possible": 1000 epochs a frame, each epoch taking 10 ms of simulated time.
+    session, recorder = playing_session(30, 1000)
+    now = [0.0]
+    session.clock = lambda: now[0]
+    session.next_due = 0.0
+    train = session.trainer.train_epochs
+
+    def slow_epochs(count):
+        now[0] += 0.01 * count
+        return train(count)
+
+    session.trainer.train_epochs = slow_epochs
+    session.epoch_cost = 0.001  # slices of 4 epochs (the 4 ms budget over the estimate)
+    scheduler = Scheduler()
+    while now[0] < 2.0:
+        scheduler.run_slice(session, now[0])
+        session.epoch_cost = 0.001  # keep the estimate (the real clock measured ~0)
+    assert len(recorder.headers) >= 20  # 10 a second, though no frame of 1000 epochs ended
+    epochs = [h["epoch"] for h in recorder.headers]
+    assert epochs == sorted(epochs) and epochs[-1] < 1000

@@ -203,6 +203,14 @@ class PageUnderTest:
     def epoch(self) -> int:
         return self.wire.frames[-1].header["epoch"]
 
+    def train_to(self, epoch: int) -> None:
+        """Plays with the page's button until a frame reaches `epoch`, then pauses."""
+        mark = self.wire.mark()
+        self.page.click("[data-action=play]")
+        self.wire.frame_after(mark, lambda f: f.header["epoch"] >= epoch)
+        self.page.click("[data-action=play]")
+        self.wire.message_after(mark, "status", lambda d: d["state"] == "paused")
+
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{name}.png"

@@ -315,3 +315,15 @@ def test_per_layer_activations_and_dropout_reach_the_network():
     assert t.network.dropout == (0.5, 0.0)
     assert t.train_epochs(3) == 3
     assert t.status == "ok"
+
+
+def test_a_new_dataset_or_problem_starts_a_new_network_at_epoch_0():
+    t = Trainer()
+    initial = _params(t)
+    t.train_epochs(4)
+    assert t.configure({"dataset": "xor"}) == {"data": True, "network": True}
+    assert t.epoch == 0 and t.history["train_loss"] == []
+    np.testing.assert_array_equal(_params(t), initial)  # the same seed, the same start
+    t.train_epochs(2)
+    assert t.configure({"problem": "regression"}) == {"data": True, "network": True}
+    assert t.epoch == 0
