@@ -4,7 +4,8 @@
     python -m app.abuse --seconds 20 --attacks cpu,sockets
 
 While one normal session (from 127.0.0.1) plays the default network, each attack runs in
-turn for `--seconds` from 127.0.0.2 (another client address on loopback):
+turn for `--seconds` from 127.0.0.2 (another client address on loopback), after `none`,
+the normal session alone (the baseline on this machine as loaded as it is):
 
 - `bodies`: three 200 MB request bodies at once to POST /api/snapshots (one with its length
   declared, two chunked), again and again;
@@ -71,6 +72,12 @@ async def normal_session(ws_url: str, stop: asyncio.Event, frames: list[float]) 
     async with connect(ws_url, max_size=None) as ws:
         await ws.send(message("play"))
         await drain(ws, stop, lambda: frames.append(time.monotonic()))
+
+
+async def no_attack(target: str, stop: asyncio.Event) -> str:
+    """The baseline: the normal session alone, on this machine as loaded as it is now."""
+    await stop.wait()
+    return "baseline"
 
 
 async def cpu_attack(ws_url: str, stop: asyncio.Event) -> str:
@@ -199,6 +206,7 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
             idle = process.memory_info().rss
             print(f"server idle RSS {idle / 2**20:.0f} MB")
             attacks: dict[str, tuple[Attack, str]] = {
+                "none": (no_attack, server.url),
                 "bodies": (body_attack, server.url),
                 "cpu": (cpu_attack, server.ws_url),
                 "sockets": (socket_attack, server.ws_url),
@@ -225,7 +233,7 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m app.abuse", description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=float, default=10.0, help="per attack (default 10)")
-    p.add_argument("--attacks", default="bodies,cpu,sockets", help="comma separated")
+    p.add_argument("--attacks", default="none,bodies,cpu,sockets", help="comma separated")
     asyncio.run(main_async(p.parse_args(argv)))
 
 
