@@ -20,9 +20,8 @@ from engine import Config, Trainer
 
 METRICS_REFRESH_SECONDS = 0.2
 CHANGE_FRAME_INTERVAL = 1 / 30
-# A frame that took this long is built next time in FRAME_THREAD, off the event loop. One
-# thread: NumPy releases the GIL, so frames use at most the other core, never the loop's.
-OFFLOAD_FRAME_SECONDS = 0.015
+# Frames that took longer than Settings.frame_thread_ms are built in FRAME_THREAD, off the
+# event loop. One thread: NumPy releases the GIL, so frames use at most one more core.
 FRAME_THREAD = ThreadPoolExecutor(1, thread_name_prefix="frames")
 STATUS_TEXT = {
     "playing": "Training.",
@@ -211,17 +210,19 @@ class Session:
             or any(getattr(s, "needs_inputs", False) for s in self.subscribers),
             "levels": self.settings.map_levels,
         }
-        if self.offload is not None and self.frame_cost >= OFFLOAD_FRAME_SECONDS:
+        threshold = self.settings.frame_thread_ms / 1000
+        if self.offload is not None and threshold > 0 and self.frame_cost >= threshold:
             # Longer than the loop may be held: built in the frame thread from a copy.
             self.building = True  # the scheduler keeps off until it is delivered
-            self.offload(self._build_off_loop(snapshot.FrozenTrainer(self.trainer), args))
+            frozen = snapshot.FrozenTrainer(self.trainer)
+            self.offload(self._build_off_loop(frozen, args, self.shape_version))
             self.cpu.spend(time.perf_counter() - start)  # metrics and the copy, on the loop
             return
         frame = snapshot.build_frame(self.trainer, **args)
         self._deliver(frame, time.perf_counter() - start)
 
-    async def _build_off_loop(self, frozen: snapshot.FrozenTrainer, args: dict) -> None:
-        shape = self.shape_version
+    async def _build_off_loop(self, frozen: snapshot.FrozenTrainer, args: dict, shape: int) -> None:
+        """Build the frame of `frozen` (network shape version `shape`) in the frame thread."""
         start = time.perf_counter()
         try:
             loop = asyncio.get_running_loop()

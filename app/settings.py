@@ -82,6 +82,10 @@ class Settings:
 
     # Pacing: how long one session may hold the event loop before the scheduler moves on.
     slice_ms: float = 4.0
+    # A session whose frames take longer than this has them built in a thread, off the
+    # event loop (0: never). Off by default: on a loaded 2-core machine the thread's share
+    # of the GIL cost the other sessions more frames than it saved (python -m app.abuse).
+    frame_thread_ms: float = 0.0
 
     static_dir: Path = field(default_factory=lambda: asset_dir("static"))
     templates_dir: Path = field(default_factory=lambda: asset_dir("templates"))
