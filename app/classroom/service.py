@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from app.classroom.broker import Broker, LocalBroker
-from app.classroom.closecodes import RoomClose
 from app.classroom.codes import (
     InputError,
     Throttle,
@@ -25,9 +24,10 @@ from app.classroom.codes import (
     secret_matches,
 )
 from app.classroom.framestamp import compress, stamp
-from app.classroom.parts import MakeRunner, RoomError
+from app.classroom.parts import MakeRunner
 from app.classroom.room import Room
 from app.classroom.store import Store, default_data_dir
+from app.protocol import CloseCode
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,9 @@ class ClassroomSettings:
     data_dir: Path = field(default_factory=default_data_dir)
     max_rooms: int = 50  # rooms loaded in this process at once
     max_students: int = 200  # per room
+    # New places per client address per room per minute: a hall behind one NAT fills its
+    # 200 seats within two minutes; a bot cannot take them all in a burst.
+    room_joins: int = 100
     # Wrong codes per client address per join_window; past them the address's wrong codes
     # are answered slowly (a right code never is: a class behind one NAT always gets in).
     join_failures: int = 30
@@ -60,6 +63,7 @@ class ClassroomSettings:
     room_creations: int = 10  # new rooms per client address per 10 minutes
     snapshot_seconds: float = 3.0  # the live run is saved at least this often while it changes
     grace_seconds: float = 60.0  # a disconnected student keeps name and fork this long
+    join_seconds: float = 10.0  # a new room socket has this long to send its join
     compress_frames: bool = True  # fan out zframes (compressed once per frame)
     pause_after: float = 60.0  # a live run nobody is connected to is paused after this
     idle_seconds: float = 900.0  # a room with nobody in it is unloaded (its state stays saved)
@@ -72,11 +76,13 @@ class ClassroomSettings:
         values: dict[str, Any] = {
             "max_rooms": _env_number("MAX_ROOMS", cls.max_rooms),
             "max_students": _env_number("MAX_STUDENTS", cls.max_students),
+            "room_joins": _env_number("ROOM_JOINS", cls.room_joins),
             "join_failures": _env_number("JOIN_FAILURES", cls.join_failures),
             "join_window": _env_number("JOIN_WINDOW", cls.join_window, float),
             "room_creations": _env_number("ROOM_CREATIONS", cls.room_creations),
             "snapshot_seconds": _env_number("SNAPSHOT_SECONDS", cls.snapshot_seconds, float),
             "grace_seconds": _env_number("ROOM_GRACE_SECONDS", cls.grace_seconds, float),
+            "join_seconds": _env_number("ROOM_JOIN_SECONDS", cls.join_seconds, float),
             "compress_frames": bool(_env_number("ROOM_COMPRESS_FRAMES", 1)),
             "pause_after": _env_number("ROOM_PAUSE_AFTER", cls.pause_after, float),
             "idle_seconds": _env_number("ROOM_IDLE_SECONDS", cls.idle_seconds, float),
@@ -154,7 +160,9 @@ class Classroom:
 
     def _check_available(self) -> None:
         if self.unavailable is not None:
-            raise RoomError("rooms_unavailable", self.unavailable, RoomClose.ROOM_UNKNOWN)
+            raise InputError(
+                "rooms_unavailable", None, self.unavailable, close=CloseCode.ROOM_UNKNOWN
+            )
 
     async def create_room(self, client: str = "local") -> tuple[Room, str]:
         """A new room and its instructor secret (returned once, stored only as a hash)."""
@@ -172,7 +180,7 @@ class Classroom:
             except sqlite3.IntegrityError:
                 continue  # code taken: draw again
         else:  # pragma: no cover - 20 collisions in 2.4e8 codes
-            raise RoomError("server_full", "could not find a free join code; try again")
+            raise InputError("server_full", None, "could not find a free join code; try again")
         return await self.room(code), secret
 
     async def _make_room_for_one(self) -> None:
@@ -210,8 +218,9 @@ class Classroom:
 
     def _check_capacity(self) -> None:
         if len(self.rooms) >= self.settings.max_rooms:
-            raise RoomError(
+            raise InputError(
                 "too_many_rooms",
+                None,
                 f"this server runs its limit of {self.settings.max_rooms} rooms; "
                 "end a room or try later",
             )
@@ -234,10 +243,15 @@ class Classroom:
                 code = normalize_join_code(raw_code)
                 room = await self._lookup(code)
                 if room is None:
-                    raise RoomError(
-                        "room_unknown", f"no open room has the code {code}", RoomClose.ROOM_UNKNOWN
+                    raise InputError(
+                        "room_unknown",
+                        "code",
+                        f"no open room has the code {code}",
+                        close=CloseCode.ROOM_UNKNOWN,
                     )
-            except InputError:
+            except InputError as exc:
+                if exc.code not in ("room_unknown", "invalid_field"):
+                    raise  # a right code the server cannot serve now (e.g. too many rooms)
                 self.throttle.count(client)
                 if spent:
                     await asyncio.sleep(self.settings.join_window / self.settings.join_failures)
@@ -261,12 +275,15 @@ class Classroom:
         return room
 
     def authorize(self, room: Room, secret: object, client: str) -> None:
-        """RoomError unless `secret` is the room's instructor secret (constant-time)."""
+        """InputError unless `secret` is the room's instructor secret (constant-time)."""
         if not secret_matches(secret, room.record.secret_hash):
             self.throttle.check(client)
             self.throttle.count(client)
-            raise RoomError(
-                "unauthorized", "the instructor secret is wrong", RoomClose.UNAUTHORIZED
+            raise InputError(
+                "unauthorized",
+                "secret",
+                "the instructor secret is wrong",
+                close=CloseCode.UNAUTHORIZED,
             )
 
     async def room(self, code: str) -> Room:
@@ -279,7 +296,7 @@ class Classroom:
             self._check_capacity()
             record = await asyncio.to_thread(self.store.get_room, code)
             if record is None:
-                raise RoomError("room_unknown", f"no room has the code {code}")
+                raise InputError("room_unknown", "code", f"no room has the code {code}")
             room = Room(
                 record,
                 broker=self.broker,
@@ -288,6 +305,7 @@ class Classroom:
                 max_followers=self.settings.max_students,
                 prepare=_stamp_and_compress if self.settings.compress_frames else _stamp_now,
                 grace_seconds=self.settings.grace_seconds,
+                joins_per_minute=self.settings.room_joins,
             )
             await room.start()
             self.rooms[code] = room

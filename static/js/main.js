@@ -134,10 +134,10 @@ const HANDLERS = {
       }
       if (page.selected) send("select_node", page.selected);
     }
-    applyConfig(data.config);
-    HANDLERS.status(typeof data.status === "object" ? data.status : { state: data.status });
+    applyConfig(data.config, data.layer_sizes);
+    HANDLERS.status(data.status);
   },
-  config: (data) => applyConfig(data.config),
+  config: (data) => applyConfig(data.config, data.layer_sizes),
   dataset(data) {
     savedPoints.save(page.config, data);
     page.dataset = data;
@@ -176,8 +176,10 @@ function configure(changes) {
   send("configure", changes);
 }
 
-function applyConfig(config) {
+/** `layerSizes` comes with the server's config (absent only for the page's first draw). */
+function applyConfig(config, layerSizes) {
   page.config = config;
+  if (layerSizes) page.outputs = layerSizes[layerSizes.length - 1];
   controls.update(config);
   chrome.update(config);
   updateAdvanced($("[data-advanced]"), config);
@@ -265,15 +267,6 @@ function draw() {
   const started = performance.now();
   const frame = page.frame;
   page.frame = null;
-  if (frame) {
-    const outputs = frame.arrays.neurons
-      ? frame.arrays.neurons.shape[0] - page.config.hidden.reduce((a, b) => a + b, 0)
-      : page.outputs;
-    if (outputs !== page.outputs && outputs > 0) {
-      page.outputs = outputs;
-      buildNetwork();
-    }
-  }
   const target = frame || (page.redraw.full ? page.last : null);
   if (target) {
     view.draw(target, {
@@ -318,9 +311,10 @@ function selectNode(node) {
 
 function editParam(param, value) {
   if (param.kind === "weight") {
-    send("set_weight", { layer: param.layer, source: param.source, target: param.target, value });
+    // The server counts layers of neurons (0 = inputs); param.layer counts weight layers.
+    send("set_weight", { layer: param.layer + 1, source: param.source, target: param.target, value });
   } else {
-    send("set_bias", { layer: param.layer, neuron: param.neuron, value });
+    send("set_bias", { layer: param.layer + 1, neuron: param.neuron, value });
   }
 }
 

@@ -12,7 +12,7 @@ const boot = JSON.parse($("#bootstrap").textContent);
 const code = boot.room;
 let socket = null;
 const send = (type, data) => socket && socket.send(type, data);
-const ui = new RoomUi($("[data-classroom]"), { kick: (name) => send("kick", { name }) });
+const ui = new RoomUi($("[data-classroom]"), { kick: (member) => send("kick", { member }) });
 const stage = new Stage($("[data-stage]"), boot.options, send);
 const page = { you: null, carried: null };
 // For tests and the curious: what the page shows.
@@ -43,7 +43,7 @@ const HANDLERS = {
   },
   room: (data) => ui.setRoom(data),
   roster: (data) => ui.setRoster(data.students),
-  config: (data) => stage.setConfig(data.config, data.rebuilt),
+  config: (data) => stage.setConfig(data.config, data.rebuilt, data.layer_sizes),
   dataset: (data) => stage.setDataset(data),
   status: (data) => stage.setStatus(data.state),
   pushed: (data) => ui.notice(`New exercise from the instructor: ${data.scenario.title}`),

@@ -86,10 +86,10 @@ export class Stage {
       play: () => this.send(this.state === "playing" ? "pause" : "play"),
       step: () => this.send("step", { epochs: 1 }),
       reset: () => this.send("reset", { reseed: true }),
-      "add-layer": () =>
+      add_layer: () =>
         this.config.hidden.length < this.options.hidden.max_layers &&
         this.send("configure", this.withLayerLists([...this.config.hidden, 2])),
-      "remove-layer": () => this.send("configure", this.withLayerLists(this.config.hidden.slice(0, -1))),
+      remove_layer: () => this.send("configure", this.withLayerLists(this.config.hidden.slice(0, -1))),
     };
     for (const el of root.querySelectorAll("[data-stage-controls] [data-action]")) {
       const act = actions[el.dataset.action];
@@ -111,11 +111,10 @@ export class Stage {
     this.chart.reset();
   }
 
-  setConfig(config, rebuilt) {
-    const before = this.config;
+  setConfig(config, rebuilt, layerSizes) {
     this.config = config;
     if (rebuilt && rebuilt.network) this.chart.reset();
-    if (!before || before.hidden.join() !== config.hidden.join()) this.outputs = 1;
+    this.outputs = layerSizes[layerSizes.length - 1];
     const $ = this.$;
     $("[data-field=learning_rate]").value = String(config.learning_rate);
     $("[data-field=activation]").value = Array.isArray(config.activation) ? config.activation[0] : config.activation;
@@ -161,9 +160,10 @@ export class Stage {
 
   editParam(param, value) {
     if (param.kind === "weight") {
-      this.send("set_weight", { layer: param.layer, source: param.source, target: param.target, value });
+      // The server counts layers of neurons (0 = inputs); param.layer counts weight layers.
+      this.send("set_weight", { layer: param.layer + 1, source: param.source, target: param.target, value });
     } else {
-      this.send("set_bias", { layer: param.layer, neuron: param.neuron, value });
+      this.send("set_bias", { layer: param.layer + 1, neuron: param.neuron, value });
     }
   }
 
@@ -182,12 +182,6 @@ export class Stage {
     const frame = this.pending;
     this.pending = null;
     if (!frame || !this.config) return;
-    const neurons = frame.arrays.neurons;
-    const outputs = neurons ? neurons.shape[0] - this.config.hidden.reduce((a, b) => a + b, 0) : 1;
-    if (outputs > 0 && outputs !== this.outputs) {
-      this.outputs = outputs;
-      this.buildNetwork();
-    }
     this.view.draw(frame, VIEW);
     this.last = frame;
     this.drawn += 1;
