@@ -42,7 +42,7 @@ def test_a_frame_of_the_frozen_copy_is_the_frame_of_the_trainer():
     args = {
         "metrics": s.frame_metrics(True),
         "seq": 3,
-        "status": "paused",
+        "state": "paused",
         "grid_size": 100,
         "thumb_size": 20,
         "selected": (1, 2),
