@@ -6,6 +6,7 @@ import asyncio
 import functools
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
@@ -13,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from app import budget, protocol, snapshot
+from app.code_export import CODE_EXPORT_BURST
 from app.options import check_engine_limits, server_defaults
 from app.settings import Settings
 from engine import Config, Trainer
@@ -79,6 +81,8 @@ class Session:
         self.memory_bytes = self.estimate_memory(self.trainer.config, self.view)
         # The registry's memory budget: may this session grow to n bytes? (ProtocolError)
         self.on_reserve: Callable[[Session, int], None] = lambda session, n: None
+        # When the last code exports were asked for (app.code_export bounds their rate).
+        self.code_exports: deque[float] = deque(maxlen=CODE_EXPORT_BURST)
 
     def estimate_memory(
         self, config: Config, view: dict[str, int], points: int | None = None

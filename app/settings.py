@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from app.framing import frame_sources
+
 ENV_PREFIX = "PLAYGROUND_"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -87,6 +89,10 @@ class Settings:
     # of the GIL cost the other sessions more frames than it saved (python -m app.abuse).
     frame_thread_ms: float = 0.0
 
+    # Which pages may embed ours in a frame (CSP frame-ancestors; see docs/classroom.md):
+    # 'self', 'none', or origins such as https://course.example.org, space-separated.
+    frame_ancestors: str = "'self'"
+
     static_dir: Path = field(default_factory=lambda: asset_dir("static"))
     templates_dir: Path = field(default_factory=lambda: asset_dir("templates"))
 
@@ -119,6 +125,7 @@ class Settings:
             raise ValueError(f"thumb_size must be one of {THUMB_SIZES}, got {self.thumb_size}")
         if self.grid_size not in GRID_SIZES:
             raise ValueError(f"grid_size must be one of {GRID_SIZES}, got {self.grid_size}")
+        frame_sources(self.frame_ancestors)  # a ValueError naming PLAYGROUND_FRAME_ANCESTORS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -5,6 +5,7 @@ import { renderAdvanced, renderHideList, updateAdvanced } from "./advanced.js";
 import { Notices } from "./banner.js";
 import { PageChrome } from "./chrome.js";
 import { PALETTES, pointCss } from "./colors.js";
+import { CodeExport } from "./code-export.js";
 import { Controls } from "./controls.js";
 import { DataEditor, pointsCsv } from "./data-editor.js";
 import { DatasetPicker } from "./datasets.js";
@@ -56,6 +57,7 @@ const notices = new Notices(document);
 const chrome = new PageChrome(document, options, { speed: (stop) => configure({ ...stop }) });
 const metrics = new Metrics(document);
 const shareBox = new ShareBox($("[data-control=export]"));
+const codeExport = new CodeExport($("[data-code-export]"), boot.code_formats, (format) => send("export", { format }));
 const heatmap = new HeatMap($("[data-map]"), $("[data-points]"));
 const legend = new Legend($("[data-legend]"));
 const savedPoints = new SavedPoints(browserStorage(), $("[data-heatmap]"));
@@ -149,7 +151,9 @@ const HANDLERS = {
     chrome.playing(data.state === "playing");
     notices.status(data.state, data.message);
   },
+  code: (data) => codeExport.received(data),
   error(data) {
+    if (data.request === "export") codeExport.failed(data.message);
     notices.error(data);
     controls.update(page.config, "config", true); // show the value the server kept
   },
