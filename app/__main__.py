@@ -75,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
+        # X-Forwarded-For is believed only from configured proxies (none by default).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
         ws="app.wsproto:FastDeflateProtocol",
         ws_per_message_deflate=True,
         ws_max_size=max(settings.max_message_bytes * HARD_MESSAGE_FACTOR, 1 << 20),

@@ -98,6 +98,32 @@ class Settings(BaseSettings):
         256, description="unsent text replies before a client counts as not reading"
     )
 
+    # Per client address (a lecture hall behind one NAT is one address): sessions held at
+    # once, and new sockets per minute after a burst of `connection_burst`.
+    max_sessions_per_address: Count = Field(300, description="sessions one client address holds")
+    connections_per_minute: Count = Field(
+        120, description="new sockets per client address per minute, after the burst"
+    )
+    connection_burst: Count = Field(
+        250, description="new sockets a client address may open at once"
+    )
+    reclaim_seconds: Seconds = Field(
+        10.0, description="near max_sessions, a detached session is freed after this"
+    )
+    memory_budget_mb: float = Field(
+        1024.0, gt=0, description="estimated memory of all sessions; over it, over_budget"
+    )
+
+    # HTTP: request bodies past these are refused with 413 while they stream in.
+    max_body_bytes: Count = Field(64 * 1024, description="largest HTTP request body")
+    max_share_bytes: Count = Field(4 * 1024 * 1024, description="largest share-link body")
+    allowed_origins: str = Field(
+        "", description="other origins allowed to change state, comma separated"
+    )
+    trusted_proxies: str = Field(
+        "", description="proxies whose X-Forwarded-For is believed, comma separated ('*': any)"
+    )
+
     # Defaults of the server-side config fields.
     fps: int = Field(30, ge=1, le=MAX_FPS, description="default frames per second")
     epochs_per_frame: int = Field(
@@ -115,6 +141,11 @@ class Settings(BaseSettings):
 
     # Pacing: how long one session may hold the event loop before the scheduler moves on.
     slice_ms: float = Field(4.0, gt=0, description="milliseconds one session may train at once")
+    # Off by default: on a loaded 2-core machine the thread's share of the GIL cost the other
+    # sessions more frames than it saved (python -m app.abuse).
+    frame_thread_ms: Seconds = Field(
+        0.0, description="frames slower than this are built in a thread (0: never)"
+    )
 
     # Which pages may embed ours in a frame (CSP frame-ancestors; see docs/classroom.md).
     frame_ancestors: Annotated[str, Allowed(FRAME_ALLOWED), AfterValidator(_frame_sources)] = Field(
@@ -135,7 +166,9 @@ class Settings(BaseSettings):
     # A hall behind one NAT fills its 200 seats within two minutes; a bot cannot take them
     # all in a burst.
     room_joins: Count = Field(100, description="new places per client address per room per minute")
-    join_failures: Count = Field(10, description="wrong join codes per client per window")
+    # Past them an address's wrong codes are answered slowly (a right code never is: a class
+    # behind one NAT always gets in).
+    join_failures: Count = Field(30, description="wrong join codes per client per window")
     join_window: float = Field(60.0, gt=0, description="seconds of the join_failures window")
     room_creations: Count = Field(10, description="new rooms per client address per 10 minutes")
     snapshot_seconds: float = Field(
@@ -153,6 +186,13 @@ class Settings(BaseSettings):
     )
     room_idle_seconds: Seconds = Field(
         900.0, description="a room with nobody in it is unloaded (its state stays saved)"
+    )
+    room_reclaim_seconds: Seconds = Field(
+        30.0, description="near max_rooms, an empty room is unloaded after this instead"
+    )
+    share_quota_mb: float = Field(512.0, gt=0, description="all share links together")
+    share_days: float = Field(
+        90.0, gt=0, description="a share link nobody opened for this long is deleted"
     )
 
     @classmethod
@@ -182,4 +222,12 @@ class Settings(BaseSettings):
             "messages_per_second": self.messages_per_second,
             "max_sessions": self.max_sessions,
             "grace_seconds": self.grace_seconds,
+            "max_sessions_per_address": self.max_sessions_per_address,
+            "memory_budget_mb": self.memory_budget_mb,
         }
+
+    def origins(self) -> frozenset[str]:
+        """The configured extra origins, normalised (no trailing slash, lower case)."""
+        return frozenset(
+            o.strip().rstrip("/").lower() for o in self.allowed_origins.split(",") if o.strip()
+        )

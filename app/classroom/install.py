@@ -31,15 +31,18 @@ def install_classroom(app: FastAPI) -> None:
     @contextlib.asynccontextmanager
     async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         async with inner(application):
-            if application.state.settings.workers > 1:
-                # LocalBroker fans out within one process only (a shared broker is part 2).
-                log.warning(
-                    "classroom rooms work within one worker process; with %d workers a "
-                    "room's students may land in another worker and not see it",
-                    application.state.settings.workers,
-                )
             make_runner = functools.partial(make_session_runner, application.state.registry)
             classroom = Classroom(application.state.settings, make_runner)
+            workers = application.state.settings.workers
+            if workers > 1:
+                # LocalBroker fans out within one process only: students landing in another
+                # worker would get a separate, paused copy of the room. Refuse rooms instead.
+                reason = (
+                    f"rooms need a single worker process and this server runs {workers}: "
+                    "restart it with --workers 1 to use rooms"
+                )
+                classroom.refuse_rooms(reason)
+                log.error("classroom: %s (share links and solo sessions work)", reason)
             application.state.classroom = classroom
             application.state.metrics.gauges(classroom.counts)
             await classroom.start()

@@ -77,6 +77,7 @@ class Seat:
             if exc.code == "rate_limited" and exc.close is None:
                 exc.close = CloseCode.RATE_LIMITED
             raise
+        member.address = self.client  # per-address limits (share links) follow the address
         self.room, self.member = room, member
         self.connection.refusal_close = None  # joined: errors no longer end the socket
         self._timer.cancel()

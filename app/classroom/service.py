@@ -29,6 +29,10 @@ from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
+MAX_SLOW_LOOKUPS = 8  # join-code lookups that may wait at once per address past its budget
+NEAR_FULL = 0.9  # from this share of max_rooms on, empty rooms go after room_reclaim_seconds
+EXPIRY_PERIOD = 3600.0  # seconds between sweeps of unvisited share links (at most)
+
 
 def _stamp_now(frame: bytes) -> bytes:
     # Wall-clock milliseconds, comparable with the browser's Date.now() on the same host.
@@ -53,6 +57,7 @@ class Classroom:
         self.make_runner = make_runner
         self.broker = broker or LocalBroker()
         self.store = store or Store.open(settings.data_dir)
+        self.store.share_quota = int(settings.share_quota_mb * 2**20)
         self.throttle = Throttle(settings.join_failures, settings.join_window)
         self.creations = Throttle(settings.room_creations, 600.0, what="new rooms")
         self.shares = Throttle(60, 600.0, what="share links")  # POST /api/snapshots
@@ -61,6 +66,10 @@ class Classroom:
         self._unwatched_since: dict[str, float] = {}
         self._loading = asyncio.Lock()
         self._saver: asyncio.Task[None] | None = None
+        self._lookups: dict[str, int] = {}  # join-code lookups under way per client address
+        self._loaded_at: dict[str, float] = {}
+        self._expired_at = -math.inf  # when share links were last expired
+        self.unavailable: str | None = None  # why rooms are refused here, if they are
 
     async def start(self) -> None:
         self._saver = asyncio.create_task(self._save_loop())
@@ -92,9 +101,21 @@ class Classroom:
             "join_window": self.settings.join_window,
         }
 
+    def refuse_rooms(self, reason: str) -> None:
+        """From now on every room request is refused with `reason` (see install_classroom)."""
+        self.unavailable = reason
+
+    def _check_available(self) -> None:
+        if self.unavailable is not None:
+            raise InputError(
+                "rooms_unavailable", None, self.unavailable, close=CloseCode.ROOM_UNKNOWN
+            )
+
     async def create_room(self, client: str = "local") -> tuple[Room, str]:
         """A new room and its instructor secret (returned once, stored only as a hash)."""
+        self._check_available()
         self.creations.check(client)
+        await self._make_room_for_one()
         self._check_capacity()
         self.creations.count(client)  # every creation counts, not only failed ones
         secret = new_secret()
@@ -109,6 +130,39 @@ class Classroom:
             raise InputError("server_full", None, "could not find a free join code; try again")
         return await self.room(code), secret
 
+    async def _make_room_for_one(self) -> None:
+        """At max_rooms, unload the room nobody has been connected to for longest, if that is
+        past room_reclaim_seconds (students away in their grace period lose it)."""
+        if len(self.rooms) < self.settings.max_rooms:
+            return
+        now = time.monotonic()
+        empty = [
+            (self._idle_since.get(code, self._loaded_at.get(code, now)), code)
+            for code, room in self.rooms.items()
+            if not room.watched()
+        ]
+        empty = [(since, code) for since, code in empty if now - since >= self._reclaim_after()]
+        if empty:
+            await self._unload(min(empty)[1])
+
+    def _reclaim_after(self) -> float:
+        """How long an empty room stays loaded: less when rooms are nearly at the limit."""
+        if len(self.rooms) >= NEAR_FULL * self.settings.max_rooms:
+            return min(self.settings.room_idle_seconds, self.settings.room_reclaim_seconds)
+        return self.settings.room_idle_seconds
+
+    async def _unload(self, code: str) -> None:
+        """Save (if changed) and unload a room; it loads again from the store on next use."""
+        room = self.rooms.pop(code)
+        self._idle_since.pop(code, None)
+        self._loaded_at.pop(code, None)
+        try:
+            if room.dirty:
+                await room.snapshot()
+        except Exception:
+            log.exception("snapshot of room %s failed", code)
+        await room.close()
+
     def _check_capacity(self) -> None:
         if len(self.rooms) >= self.settings.max_rooms:
             raise InputError(
@@ -119,31 +173,58 @@ class Classroom:
             )
 
     async def find(self, raw_code: object, client: str) -> Room:
-        """The open room for a join code typed by a client; throttled against guessing."""
-        self.throttle.check(client)
+        """The open room for a join code typed by a client; guessing is throttled.
+
+        A right code is always let in. Wrong ones count against the client address's
+        budget; once it is spent, each wrong answer comes after a delay and only a few
+        lookups per address may wait at once, so guessing is slow while a class behind
+        one NAT address with a few typos is never locked out.
+        """
+        self._check_available()
+        spent = self.throttle.spent(client)
+        if spent and self._lookups.get(client, 0) >= MAX_SLOW_LOOKUPS:
+            self.throttle.check(client)  # raises rate_limited
+        self._lookups[client] = self._lookups.get(client, 0) + 1
         try:
-            code = normalize_join_code(raw_code)
-        except Exception:
-            self.throttle.count(client)
-            raise
+            try:
+                code = normalize_join_code(raw_code)
+                room = await self._lookup(code)
+                if room is None:
+                    raise InputError(
+                        "room_unknown",
+                        "code",
+                        f"no open room has the code {code}",
+                        close=CloseCode.ROOM_UNKNOWN,
+                    )
+            except InputError as exc:
+                if exc.code not in ("room_unknown", "invalid_field"):
+                    raise  # a right code the server cannot serve now (e.g. too many rooms)
+                self.throttle.count(client)
+                if spent:
+                    await asyncio.sleep(self.settings.join_window / self.settings.join_failures)
+                raise
+            return room
+        finally:
+            left = self._lookups[client] - 1
+            if left:
+                self._lookups[client] = left
+            else:
+                del self._lookups[client]
+
+    async def _lookup(self, code: str) -> Room | None:
+        """The open room with this code, loading it if needed; None if there is none."""
         room = self.rooms.get(code)
         if room is None:
             record = await asyncio.to_thread(self.store.get_room, code)
             if record is None or record.ended:
-                self.throttle.count(client)
-                raise InputError(
-                    "room_unknown",
-                    "code",
-                    f"no open room has the code {code}",
-                    close=CloseCode.ROOM_UNKNOWN,
-                )
+                return None
             room = await self.room(code)
         return room
 
     def authorize(self, room: Room, secret: object, client: str) -> None:
         """InputError unless `secret` is the room's instructor secret (constant-time)."""
-        self.throttle.check(client)
         if not secret_matches(secret, room.record.secret_hash):
+            self.throttle.check(client)
             self.throttle.count(client)
             raise InputError(
                 "unauthorized",
@@ -158,6 +239,7 @@ class Classroom:
             room = self.rooms.get(code)
             if room is not None:
                 return room
+            await self._make_room_for_one()
             self._check_capacity()
             record = await asyncio.to_thread(self.store.get_room, code)
             if record is None:
@@ -174,6 +256,7 @@ class Classroom:
             )
             await room.start()
             self.rooms[code] = room
+            self._loaded_at[code] = time.monotonic()
             return room
 
     async def save_all(self) -> None:
@@ -182,6 +265,7 @@ class Classroom:
         for code, room in list(self.rooms.items()):
             if room.ended:
                 del self.rooms[code]
+                self._loaded_at.pop(code, None)
                 continue
             try:
                 if room.dirty:
@@ -195,12 +279,16 @@ class Classroom:
             ):
                 self._unwatched_since[code] = math.inf  # once per unwatched stretch
                 await room.pause_unwatched()
-            if room.members:
+            if room.watched():
                 self._idle_since.pop(code, None)
-            elif now - self._idle_since.setdefault(code, now) > self.settings.room_idle_seconds:
-                await room.close()
-                del self.rooms[code]
-                self._idle_since.pop(code, None)
+            elif now - self._idle_since.setdefault(code, now) > self._reclaim_after():
+                await self._unload(code)
+        if now - self._expired_at >= min(EXPIRY_PERIOD, self.settings.share_days * 8640):
+            self._expired_at = now
+            days = self.settings.share_days
+            gone = await asyncio.to_thread(self.store.expire_snapshots, days * 86400)
+            if gone:
+                log.info("deleted %d share links nobody opened for %g days", gone, days)
 
     async def _save_loop(self) -> None:
         while True:
