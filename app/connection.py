@@ -1,25 +1,33 @@
-"""One socket attached to one session: a receive loop and a send loop as two tasks (no FastAPI)."""
+"""The one socket pipeline of `/ws` and `/ws/room/{code}` (no FastAPI).
+
+A receive loop and a send loop as two tasks. The receive loop rate-limits, checks size and
+envelope, hands each message to the socket's `dispatch` and answers every refused one with
+an `error`; the send loop drains the socket's `Mailbox`. The solo socket dispatches to its
+session, a room socket to its seat in the room (`app.classroom.seat`): the rest is this.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from app import handlers, protocol
+from app import protocol
+from app.mailbox import Mailbox
 from app.metrics import Metrics
-from app.outbox import Outbox
-from app.protocol import CloseCode, ProtocolError
-from app.session import Session
+from app.protocol import CloseCode, Message, ProtocolError
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Receive = Callable[[], Awaitable[str | bytes | None]]  # None: the client went away
 Send = Callable[[str | bytes], Awaitable[None]]
+Reply = Callable[[dict[str, Any]], None]
+Dispatch = Callable[[Message, Reply], Awaitable[None]]
+
+DRAIN_SECONDS = 2.0  # how long a closing socket may take to send its last texts
 
 
 class TokenBucket:
@@ -41,26 +49,35 @@ class TokenBucket:
 
 
 class Connection:
-    """Reads client messages into the session and writes the outbox to the socket."""
+    """Reads client messages into `dispatch` and writes the mailbox to the socket."""
 
     def __init__(
         self,
-        session: Session,
-        outbox: Outbox,
+        mailbox: Mailbox,
         settings: Settings,
         metrics: Metrics,
+        dispatch: Dispatch,
+        *,
+        types: Mapping[str, bool] = protocol.MESSAGE_TYPES,
+        label: str = "socket",
+        refusal_close: CloseCode | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.session = session
-        self.outbox = outbox
+        self.mailbox = mailbox
         self.settings = settings
         self.metrics = metrics
+        self.dispatch = dispatch
+        self.types = types
+        self.label = label  # names the socket in log lines (never a session id)
+        # Set: every refused message closes the socket with this code (a room socket that
+        # has not joined yet); otherwise only `ProtocolError.close` or a spent budget does.
+        self.refusal_close = refusal_close
         self.messages = TokenBucket(settings.messages_per_second, settings.message_burst, clock)
         self.errors = TokenBucket(1.0, settings.max_errors, clock)
 
     def reply(self, message: dict[str, Any]) -> None:
         """A message for this socket only (errors, pong, state)."""
-        self.outbox.send_text(json.dumps(message, separators=(",", ":"), allow_nan=False))
+        self.mailbox.send_text(protocol.encode(message))
 
     async def run(self, receive: Receive, send: Send) -> tuple[int, str] | None:
         """Serve until the client leaves (None) or we must close it (code, reason)."""
@@ -69,6 +86,10 @@ class Connection:
         tasks = {receiving, sending}
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            if self.mailbox.closed and not sending.done():
+                # Our close: the last texts (the error, `kicked`...) go out first, briefly.
+                receiving.cancel()
+                await asyncio.wait({sending}, timeout=DRAIN_SECONDS)
         finally:
             for task in tasks:
                 task.cancel()
@@ -76,18 +97,21 @@ class Connection:
         await asyncio.wait(tasks)
         for task in tasks:
             if not task.cancelled() and task.exception() is not None:
-                log.debug("socket task ended: %r", task.exception())
-        return self.outbox.close_request
+                log.debug("%s: socket task ended: %r", self.label, task.exception())
+        close = self.mailbox.close_request
+        if close is not None:
+            log.warning("%s: closed with %d (%s)", self.label, *close)
+        return close
 
     async def _receive_loop(self, receive: Receive) -> None:
-        while self.outbox.close_request is None:
+        while not self.mailbox.closed:
             raw = await receive()
             if raw is None:
                 return
             await self.handle(raw)
 
     async def handle(self, raw: str | bytes) -> None:
-        """Validate and apply one client message; a bad one is answered with `error`."""
+        """Validate and dispatch one client message; a refused one is answered with `error`."""
         self.metrics.messages += 1
         request: str | None = None
         try:
@@ -106,29 +130,34 @@ class Connection:
                     "too_large",
                     f"a message may be at most {self.settings.max_message_bytes} bytes",
                 )
-            message = protocol.parse(raw)
+            message = protocol.parse(raw, self.types)
             request = message.type
-            await handlers.handle(self.session, message, self.reply)
+            await self.dispatch(message, self.reply)
         except ProtocolError as exc:
-            self._error(exc, request)
+            self.refuse(exc, request)
         except Exception:
-            log.exception("message %s failed in session %s", request, self.session.id)
-            self._error(
+            log.exception("%s: message %s failed", self.label, request)
+            self.refuse(
                 ProtocolError("internal_error", "the server failed on this message"), request
             )
 
-    def _error(self, exc: ProtocolError, request: str | None) -> None:
+    def refuse(self, exc: ProtocolError, request: str | None = None) -> None:
+        """Answer with `error`; close if the error says so or the error budget is spent."""
         self.metrics.errors += 1
+        log.warning("%s: %s on %s: %s", self.label, exc.code, request, exc.message[:120])
         self.reply(protocol.error(exc, request))
-        if not self.errors.take():
-            self.outbox.close(CloseCode.TOO_MANY_ERRORS, "too many invalid messages")
+        close = exc.close or self.refusal_close
+        if close is not None:
+            self.mailbox.close(close, exc.message[:120])
+        elif not self.errors.take():
+            self.mailbox.close(CloseCode.TOO_MANY_ERRORS, "too many invalid messages")
 
     async def _send_loop(self, send: Send) -> None:
         while True:
-            item = await self.outbox.next()
+            item = await self.mailbox.next()
             if item is None:
                 return
             await send(item)
             if isinstance(item, bytes):
-                self.outbox.frames_sent += 1
+                self.mailbox.frames_sent += 1
                 self.metrics.frames_sent += 1

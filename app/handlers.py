@@ -147,20 +147,20 @@ async def regenerate(session: Session, data: Any, reply: Reply) -> None:
 
 async def set_weight(session: Session, data: dict[str, Any], reply: Reply) -> None:
     sizes = session.layer_sizes()
-    layer = protocol.get_int(data, "layer", 0, len(sizes) - 2)
-    source = protocol.get_int(data, "source", 0, sizes[layer] - 1)
-    target = protocol.get_int(data, "target", 0, sizes[layer + 1] - 1)
+    layer = protocol.get_int(data, "layer", 1, len(sizes) - 1)
+    source = protocol.get_int(data, "source", 0, sizes[layer - 1] - 1)
+    target = protocol.get_int(data, "target", 0, sizes[layer] - 1)
     value = protocol.get_float(data, "value", protocol.MAX_ABS_VALUE)
-    session.trainer.set_weight(layer, source, target, value)
+    session.trainer.set_weight(layer - 1, source, target, value)
     session.request_frame()
 
 
 async def set_bias(session: Session, data: dict[str, Any], reply: Reply) -> None:
     sizes = session.layer_sizes()
-    layer = protocol.get_int(data, "layer", 0, len(sizes) - 2)
-    neuron = protocol.get_int(data, "neuron", 0, sizes[layer + 1] - 1)
+    layer = protocol.get_int(data, "layer", 1, len(sizes) - 1)
+    neuron = protocol.get_int(data, "neuron", 0, sizes[layer] - 1)
     value = protocol.get_float(data, "value", protocol.MAX_ABS_VALUE)
-    session.trainer.set_bias(layer, neuron, value)
+    session.trainer.set_bias(layer - 1, neuron, value)
     session.request_frame()
 
 
@@ -183,17 +183,11 @@ async def add_points(session: Session, data: dict[str, Any], reply: Reply) -> No
 
 
 async def remove_points(session: Session, data: dict[str, Any], reply: Reply) -> None:
-    near = data.get("near")
-    if (
-        not isinstance(near, list)
-        or len(near) != 2
-        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in near)
-    ):
-        raise ProtocolError("invalid_field", "near must be [x1, x2] of two numbers", "near")
+    cx, cy = protocol.get_point(data, "near")
     radius = protocol.get_float(data, "radius", 12.0)
     if radius <= 0:
         raise ProtocolError("invalid_field", "radius must be above 0 and at most 12", "radius")
-    (cx, cy), limit = near, radius * radius
+    limit = radius * radius
     kept = [
         p
         for p in session.trainer.dataset.to_points()
@@ -259,7 +253,7 @@ async def restore(session: Session, data: dict[str, Any], reply: Reply) -> None:
 
 
 async def ping(session: Session, data: Any, reply: Reply) -> None:
-    reply(protocol.text("pong", t=data.get("t") if isinstance(data, dict) else None))
+    reply(protocol.text("pong", t=protocol.get_echo(data, "t")))
 
 
 HANDLERS: dict[str, Callable[[Session, Any, Reply], Awaitable[None]]] = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ STATUS_TEXT = {
 
 
 class Subscriber(Protocol):
-    """The outgoing side of one socket (see `app.outbox.Outbox`)."""
+    """The outgoing side of one socket (see `app.mailbox.Mailbox`)."""
 
     def send_text(self, text: str) -> None: ...
 
@@ -96,7 +95,9 @@ class Session:
         )
 
     def config_message(self, rebuilt: dict[str, bool]) -> dict[str, Any]:
-        return protocol.text("config", config=self.config(), rebuilt=rebuilt)
+        return protocol.text(
+            "config", config=self.config(), rebuilt=rebuilt, layer_sizes=self.layer_sizes()
+        )
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -104,7 +105,7 @@ class Session:
         """Encode once, queue for every subscriber."""
         if message["type"] == "status":
             self.last_status = message["data"]["state"]
-        text = json.dumps(message, separators=(",", ":"), allow_nan=False)
+        text = protocol.encode(message)
         for subscriber in self.subscribers:
             subscriber.send_text(text)
 
@@ -165,12 +166,11 @@ class Session:
             self.trainer,
             self.frame_metrics(fresh),
             seq=self.seq,
-            status=self.state(),
+            state=self.state(),
             grid_size=self.view["grid_size"],
             thumb_size=self.view["thumb_size"],
             selected=self.selected,
-            include_inputs=self.inputs_due
-            or any(getattr(s, "needs_inputs", False) for s in self.subscribers),
+            include_inputs=self.inputs_due,
             levels=self.settings.map_levels,
         )
         self.seq += 1
@@ -182,9 +182,6 @@ class Session:
         """A frame of the old shape must never follow the new `config`."""
         self.inputs_due = True
         self.frame_start_epoch = None
-        for subscriber in self.subscribers:
-            if hasattr(subscriber, "needs_inputs"):
-                subscriber.needs_inputs = True
         if self.selected is not None and not self.node_exists(*self.selected):
             self.selected = None
         for subscriber in self.subscribers:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from app.outbox import Outbox
+from app.mailbox import Mailbox
 from app.protocol import CloseCode
 from app.session import Session
 from app.settings import Settings
@@ -67,20 +67,20 @@ class Registry:
             raise SessionUnknown(f"session {session_id[:40]!a} is unknown or expired")
         return session
 
-    def attach(self, session: Session, outbox: Outbox) -> None:
-        """Make `outbox` the session's socket; an earlier socket is closed as REPLACED."""
+    def attach(self, session: Session, mailbox: Mailbox) -> None:
+        """Make `mailbox` the session's socket; an earlier socket is closed as REPLACED."""
         for old in session.subscribers:
             old.close(CloseCode.REPLACED, "this session was opened by another connection")
-        session.subscribers = [outbox]
+        session.subscribers = [mailbox]
         session.detached_since = None
         if session.playing:
             session.set_playing(False)
             session.set_playing(True)
 
-    def detach(self, session: Session, outbox: Outbox) -> None:
+    def detach(self, session: Session, mailbox: Mailbox) -> None:
         """The socket left; the session waits `grace_seconds` for it (training stops meanwhile)."""
-        if outbox in session.subscribers:
-            session.subscribers.remove(outbox)
+        if mailbox in session.subscribers:
+            session.subscribers.remove(mailbox)
         if not session.subscribers:
             session.detached_since = self.clock()
 

@@ -28,7 +28,7 @@ def build_frame(
     metrics: dict[str, Any],
     *,
     seq: int,
-    status: str,
+    state: str,
     grid_size: int,
     thumb_size: int,
     selected: tuple[int, int] | None,
@@ -58,8 +58,9 @@ def build_frame(
         arrays.append(("selected", frames.quantise(source[:, :, neuron], s_lo, s_hi, levels)))
     arrays.append(("weights", flat_weights(trainer)))
 
-    header = {key: value for key, value in metrics.items() if key != "status_message"}
-    header.update(type="frame", seq=seq, status=status)
+    # The engine's own `status` ("ok", "diverged"...) is folded into the session's `state`.
+    header = {k: v for k, v in metrics.items() if k not in ("status", "status_message")}
+    header.update(type="frame", seq=seq, state=state)
     if selected is not None:
         header["selected"] = list(selected)
     if include_inputs:

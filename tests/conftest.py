@@ -29,6 +29,12 @@ hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "local")
 
 LiveServer = ServerProcess  # the name the tests use
 
+# Rooms and share links are stored on disk: the tests' servers (in-process and spawned,
+# which inherit the environment) keep theirs in a directory of this test run, never in
+# the user's own data directory (another checkout's newer schema there stops the server).
+_DATA = tempfile.TemporaryDirectory(prefix="playground-test-data-")
+os.environ["PLAYGROUND_DATA_DIR"] = _DATA.name
+
 
 # The server sets these itself (app/__main__.py); the caller's values must not hide that.
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")

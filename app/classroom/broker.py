@@ -16,7 +16,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from app.classroom.mailbox import Payload
+from app.mailbox import Payload
 
 EventHandler = Callable[[dict[str, Any]], Awaitable[None]]
 

@@ -10,19 +10,24 @@ import unicodedata
 from collections import deque
 from collections.abc import Callable
 
+from app.protocol import CloseCode, ProtocolError
+
 # No 0/O, 1/I/L, 2/Z, 5/S or 8/B: a code read off a projector must survive bad handwriting.
 CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
 CODE_LENGTH = 6
 NAME_MAX = 32
 
 
-class InputError(ValueError):
-    """A client-supplied value is not acceptable; `.field` names it for the error message."""
+class InputError(ProtocolError):
+    """A client-supplied value is not acceptable; `.field` names it for the error message.
 
-    def __init__(self, code: str, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.field = field
+    A socket answers it like any refused message; the HTTP routes with a status code.
+    """
+
+    def __init__(
+        self, code: str, field: str | None, message: str, close: CloseCode | None = None
+    ) -> None:
+        super().__init__(code, message, field, close)
 
 
 def new_join_code() -> str:

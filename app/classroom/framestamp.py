@@ -32,24 +32,6 @@ def stamp(frame: bytes, **fields: Any) -> bytes:
     return b"".join((_LENGTH.pack(len(head)), head, payload))
 
 
-def frame_key(frame: bytes) -> str:
-    """The mailbox key of a frame: one carrying the input maps must not be replaced.
-
-    Input maps are sent only on the first frame after a rebuild; keyed apart, that frame
-    survives latest-wins next to the newest ordinary frame (and is retained for late joiners).
-    """
-    (length,) = _LENGTH.unpack_from(frame, 0)
-    head = frame[_LENGTH.size : _LENGTH.size + length]
-    return "frame_inputs" if b'"name":"inputs"' in head else "frame"
-
-
-def has_array(frame: bytes, name: str) -> bool:
-    """Whether the frame carries the array `name` (e.g. the once-per-rebuild `inputs`)."""
-    (length,) = _LENGTH.unpack_from(frame, 0)
-    header = json.loads(frame[_LENGTH.size : _LENGTH.size + length])
-    return any(spec.get("name") == name for spec in header.get("arrays", ()))
-
-
 ZFRAME = "zframe"
 
 

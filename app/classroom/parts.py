@@ -1,20 +1,19 @@
-"""What a room is made of: message kinds, the Runner interface, errors, and a Member.
+"""What a room is made of: message kinds, the Runner interface and a Member.
 
-Kept apart from `room.py` so the server adapter (`runner.py`) and the routes can name
-these without the room's behaviour.
+Kept apart from `room.py` so the server adapter (`runner.py`), the seat and the routes can
+name these without the room's behaviour.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from app.classroom.closecodes import RoomClose
-from app.classroom.codes import InputError
-from app.classroom.mailbox import Mailbox, Payload
+from app import protocol
+from app.mailbox import Mailbox, Payload
+from app.protocol import MESSAGE_TYPES, Message
 
 # Text messages of the live run every follower needs; the latest of each is retained.
 FANOUT_TYPES = frozenset({"config", "dataset", "status"})
@@ -25,6 +24,26 @@ STRUCTURAL_TYPES = frozenset(
 )  # fmt: skip
 CONTROL_TYPES = frozenset({"lock", "unlock", "end", "kick", "push"})
 INSTRUCTOR_ONLY = CONTROL_TYPES | {"roster"}
+# What a following student may ask of the live run (it changes nothing).
+READ_ONLY = frozenset({"ping", "export", "trace"})
+
+# The room's own client messages (type -> whether `data` must be an object), and all that
+# a room socket accepts: the solo socket's messages plus these.
+ROOM_TYPES: dict[str, bool] = {
+    "join": False,
+    "lock": False,
+    "unlock": False,
+    "end": False,
+    "kick": True,
+    "push": True,
+    "roster": False,
+    "fork": False,
+    "refollow": False,
+    "share": False,
+}
+SOCKET_TYPES: dict[str, bool] = {**MESSAGE_TYPES, **ROOM_TYPES}
+
+Reply = Callable[[dict[str, Any]], None]
 
 # out(payload, kind): kind is the text message's type, "frame", or "discard" (payload None:
 # the network was rebuilt, an unsent frame of the old shape must not be shown).
@@ -34,7 +53,8 @@ Out = Callable[[Payload | None, str | None], None]
 class Runner(Protocol):
     """A training session the room drives (the live run, or one student's fork)."""
 
-    async def handle(self, message: dict[str, Any]) -> None: ...
+    async def handle(self, message: Message, reply: Reply) -> None:
+        """Apply one message of docs/protocol.md; answers (pong, state) go to `reply`."""
 
     def export_state(self) -> dict[str, Any]: ...
 
@@ -48,27 +68,21 @@ class Runner(Protocol):
 MakeRunner = Callable[..., Awaitable[Runner]]
 
 
-class RoomError(InputError):
-    """A refused join or action; `.close` is the close code when the connection must end."""
-
-    def __init__(self, code: str, message: str, close: RoomClose | None = None) -> None:
-        super().__init__(code, None, message)
-        self.close = close
-
-
 def text(kind: str, **data: Any) -> str:
     """A server -> client text message, encoded."""
-    return json.dumps({"type": kind, "data": data}, separators=(",", ":"))
+    return protocol.encode(protocol.text(kind, **data))
 
 
 @dataclass(eq=False)
 class Member:
-    """One connection in the room."""
+    """One place in the room (a student keeps it across reconnects within the grace)."""
 
     name: str
     mailbox: Mailbox
     instructor: bool = False
-    id: str = field(default_factory=lambda: secrets.token_urlsafe(9))
+    named: bool = True  # False: the room made the name up ("Student 3")
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(9))  # rejoins: a secret
+    ref: str = field(default_factory=lambda: secrets.token_urlsafe(6))  # roster, kick: public
     fork: Runner | None = None  # the student's own session, when forked
     away_since: float | None = None  # connection lost; kept (fork too) for the grace period
 

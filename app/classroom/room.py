@@ -1,8 +1,9 @@
 """One classroom room: the instructor's live run, its followers, forks and pushes.
 
-No web framework here: a connection is a `Mailbox` (what to send it) plus the messages it
-hands to `Room.handle`. The live run and each fork are `Runner`s built by a factory, so
-the room is tested with any runner and served with the server's sessions.
+No web framework here: a connection is a `Mailbox` (what to send it) plus the messages its
+seat (`app.classroom.seat`) hands to `Room.handle`. The live run and each fork are
+`Runner`s built by a factory, so the room is tested with any runner and served with the
+server's sessions.
 """
 
 from __future__ import annotations
@@ -13,24 +14,23 @@ from collections.abc import Callable
 from typing import Any
 
 from app.classroom.broker import Broker
-from app.classroom.closecodes import RoomClose
-from app.classroom.codes import Throttle, validate_name
-from app.classroom.framestamp import frame_key
-from app.classroom.mailbox import Mailbox, Payload
+from app.classroom.codes import Throttle
 from app.classroom.parts import (
     FANOUT_TYPES,
     INSTRUCTOR_ONLY,
+    READ_ONLY,
     STRUCTURAL_TYPES,
     MakeRunner,
     Member,
-    RoomError,
+    Reply,
     Runner,
     text,
 )
-from app.classroom.roster import Roster
+from app.classroom.roster import KICKED, Roster
 from app.classroom.store import RoomRecord, Store
+from app.mailbox import FRAME_KEYS, Mailbox, Payload, frame_key
+from app.protocol import CloseCode, Message, ProtocolError
 
-FRAME_KEYS = ("frame", "frame_inputs")
 PUSH_SHAPE = 'push needs data {"title": str, "config": {...}} or {"title": str, "current": true}'
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class Room:
         max_followers: int = 200,
         prepare: Callable[[bytes], bytes] = lambda frame: frame,
         grace_seconds: float = 60.0,
+        joins_per_minute: int = 100,
     ) -> None:
         self.code = record.code
         self.record = record
@@ -64,6 +65,8 @@ class Room:
         self.dirty = False  # the live run changed since the last snapshot
         self._op = asyncio.Lock()  # serialises live-run messages with snapshots
         self._shares = Throttle(10, 60.0, what="share links")
+        # New places per client address: a bot cannot take the room's seats in a burst.
+        self._seats = Throttle(joins_per_minute, 60.0, what="new places in this room")
 
     # Lifecycle -------------------------------------------------------------------------
 
@@ -91,9 +94,6 @@ class Room:
             assert payload is not None
             self.dirty = True
             self.broker.publish(self.code, kind, payload)
-        elif payload is not None:
-            for m in self.instructors():
-                m.mailbox.offer(payload)
 
     async def snapshot(self) -> None:
         """Save the live run's state (the room resumes from it after a restart)."""
@@ -111,7 +111,7 @@ class Room:
         for task in list(self._expiries):
             task.cancel()
         for m in list(self.members.values()):
-            await self._drop(m, RoomClose.SERVER_STOPPING, "the server is restarting")
+            await self._drop(m, CloseCode.SERVER_STOPPING, "the server is restarting")
         if self.live is not None:
             await self.live.close()
             self.live = None
@@ -129,18 +129,27 @@ class Room:
     def instructors(self) -> list[Member]:
         return self.roster.instructors()
 
-    async def join(self, mailbox: Mailbox, name: object = None, rejoin: object = None) -> Member:
-        """Add a student in follow mode; RoomError says why not.
+    async def join(
+        self, mailbox: Mailbox, name: object = None, rejoin: object = None, client: str = "local"
+    ) -> Member:
+        """Add a student in follow mode; ProtocolError says why not.
 
         `rejoin` is the id from an earlier `you`: within the grace period the student gets
-        their place back (name, mode, fork) on this new connection.
+        their place back (name, mode, fork) on this new connection. A new place counts
+        against the client address's joins per minute; in a full room it takes the place
+        of the student who left longest ago without coming back.
         """
         self._check_open()
         again = self.roster.returning(rejoin)
         if again is not None:
             await self._reattach(again, mailbox)
             return again
-        member = self.roster.admit(mailbox, name, self.locked)
+        self._seats.check(client)
+        gone = self.roster.longest_away() if self.roster.full() else None
+        member = self.roster.admit(mailbox, name, self.locked, spare=gone is not None)
+        self._seats.count(client)
+        if gone is not None:  # only once the newcomer is in: a refused join frees nothing
+            await self.leave(gone)
         mailbox.offer(member.you())
         await self.broker.subscribe(self.code, mailbox)
         await self._roster_changed()
@@ -157,12 +166,12 @@ class Room:
 
     def _check_open(self) -> None:
         if self.ended:
-            raise RoomError("room_ended", "this room has ended", RoomClose.ROOM_ENDED)
+            raise ProtocolError("room_ended", "this room has ended", close=CloseCode.ROOM_ENDED)
 
     async def _reattach(self, member: Member, mailbox: Mailbox) -> None:
         old = member.mailbox
         await self.broker.unsubscribe(self.code, old)
-        old.close(int(RoomClose.REPLACED), "this place was taken over by a new connection")
+        old.close(CloseCode.MEMBER_REPLACED, "this place was taken over by a new connection")
         member.mailbox = mailbox
         member.away_since = None
         mailbox.offer(member.you())
@@ -201,9 +210,9 @@ class Room:
             member.fork = None
         await self._roster_changed()
 
-    async def _drop(self, member: Member, code: RoomClose, reason: str) -> None:
+    async def _drop(self, member: Member, code: CloseCode, reason: str) -> None:
         await self.leave(member)
-        member.mailbox.close(int(code), reason)
+        member.mailbox.close(code, reason)
 
     def watched(self) -> bool:
         """Whether anyone is connected (away students do not count)."""
@@ -213,40 +222,40 @@ class Room:
         """Stop training a run nobody is watching (it costs CPU every other room needs)."""
         if self.live is not None and not self.watched():
             async with self._op:
-                await self.live.handle({"type": "pause"})
+                await self.live.handle(Message("pause", None), lambda message: None)
 
     # Messages --------------------------------------------------------------------------
 
-    async def handle(self, member: Member, message: dict[str, Any]) -> None:
-        """One message from a member's connection; RoomError for refused ones."""
-        kind = message.get("type")
-        data = message.get("data")
+    async def handle(self, member: Member, message: Message, reply: Reply) -> None:
+        """One message from a member's connection; ProtocolError for refused ones."""
+        kind = message.type
         if kind in INSTRUCTOR_ONLY and not member.instructor:
-            raise RoomError("forbidden", f"only the instructor can {kind} this room")
+            raise ProtocolError("forbidden", f"only the instructor can {kind} this room")
         if kind == "share":
             await self.share(member)
         elif member.instructor:
-            await self._handle_instructor(kind, data, message)
+            await self._handle_instructor(message, reply)
         elif kind == "fork":
             await self.fork(member)
         elif kind == "refollow":
             await self.refollow(member)
         elif member.fork is not None:
-            await member.fork.handle(message)
-        elif kind == "ping":
-            member.mailbox.offer(text("pong", t=(data or {}).get("t")))
-        elif kind == "export":
+            await member.fork.handle(message, reply)
+        elif kind in READ_ONLY:  # answered at once, even while the instructor's step runs
             assert self.live is not None
-            member.mailbox.offer(text("state", state=self.live.export_state()))
+            await self.live.handle(message, reply)
         else:
-            raise RoomError(
+            raise ProtocolError(
                 "forbidden",
                 f"{kind} would change the instructor's run: fork to work on your own copy",
             )
 
-    async def _handle_instructor(self, kind: Any, data: Any, message: dict[str, Any]) -> None:
+    async def _handle_instructor(self, message: Message, reply: Reply) -> None:
+        kind, data = message.type, message.data
         if kind in ("fork", "refollow"):
-            raise RoomError("invalid_message", "the instructor controls the live run directly")
+            raise ProtocolError(
+                "invalid_message", "the instructor controls the live run directly", "type"
+            )
         if kind == "lock" or kind == "unlock":
             self.locked = kind == "lock"
             await asyncio.to_thread(self.store.set_flags, self.code, locked=self.locked)
@@ -254,9 +263,7 @@ class Room:
         elif kind == "end":
             await self.broker.publish_event(self.code, {"type": "end"})
         elif kind == "kick":
-            name = validate_name((data or {}).get("name"))
-            await asyncio.to_thread(self.store.add_kicked, self.code, name.casefold())
-            await self.broker.publish_event(self.code, {"type": "kick", "name": name})
+            await self.kick(data)
         elif kind == "push":
             await self.push(data)
         elif kind == "roster":
@@ -264,9 +271,25 @@ class Room:
         else:
             assert self.live is not None
             async with self._op:
-                await self.live.handle(message)
+                await self.live.handle(message, reply)
             if kind in STRUCTURAL_TYPES:
                 await self.snapshot()
+
+    async def kick(self, data: dict[str, Any]) -> None:
+        """Remove one student's place for good: its id, and the name only if they chose it.
+
+        A made-up name ("Student 1") is not barred: the next nameless joiner may get it.
+        """
+        member = self.roster.by_ref(data.get("member"))
+        if member is None:
+            raise ProtocolError(
+                "invalid_field", "member must be a student's `member` from the roster", "member"
+            )
+        name = member.name if member.named else None
+        if name is not None:
+            await asyncio.to_thread(self.store.add_kicked, self.code, name.casefold())
+        event = {"type": "kick", "member": member.id, "name": name}
+        await self.broker.publish_event(self.code, event)
 
     # Fork, re-follow, push -------------------------------------------------------------
 
@@ -297,14 +320,10 @@ class Room:
         # Only this member's connection is reachable from its fork: the fork is theirs alone.
         # (Looked up per message: a reconnected student keeps the fork on the new socket.)
         def out(payload: Payload | None, kind: str | None) -> None:
-            mailbox = member.mailbox
             if kind == "discard":
-                for key in FRAME_KEYS:
-                    mailbox.discard(key)
-            elif isinstance(payload, bytes):
-                mailbox.offer(payload, frame_key(payload))
+                member.mailbox.discard_frame()
             elif payload is not None:
-                mailbox.offer(payload)
+                member.mailbox.offer(payload)
 
         member.fork = await self.make_runner(out, **initial)
         await self._roster_changed()
@@ -327,10 +346,12 @@ class Room:
         or, with `"current": true`, the live run's exact state (data, weights and all).
         """
         if not isinstance(data, dict):
-            raise RoomError("invalid_field", PUSH_SHAPE)
+            raise ProtocolError("invalid_field", PUSH_SHAPE, "data")
         title = data.get("title") or "Scenario"
         if not isinstance(title, str) or len(title) > 80:
-            raise RoomError("invalid_field", "title must be a string of at most 80 characters")
+            raise ProtocolError(
+                "invalid_field", "title must be a string of at most 80 characters", "title"
+            )
         if data.get("current") is True:
             assert self.live is not None
             async with self._op:
@@ -338,7 +359,7 @@ class Room:
         elif isinstance(data.get("config"), dict):
             start = {"config": data["config"]}
         else:
-            raise RoomError("invalid_field", PUSH_SHAPE)
+            raise ProtocolError("invalid_field", PUSH_SHAPE, "config")
         # Validate by building it once; a bad config errors here, before anyone is switched.
         probe = await self.make_runner(_discard, **start)
         await probe.close()
@@ -354,10 +375,10 @@ class Room:
             self.locked = bool(event["locked"])
             await self._publish_room()
         elif kind == "kick":
-            name = str(event["name"]).casefold()
-            for m in self.roster.bar(name):
-                m.mailbox.offer(text("kicked", message="the instructor removed you"))
-                await self._drop(m, RoomClose.KICKED, "removed by the instructor")
+            gone = self.roster.bar(str(event["member"]), event.get("name"))
+            if gone is not None:
+                gone.mailbox.offer(text("kicked", message=KICKED))
+                await self._drop(gone, CloseCode.KICKED, "removed by the instructor")
         elif kind == "end":
             await self._end_here()
         elif kind == "push":
@@ -385,7 +406,7 @@ class Room:
         await asyncio.to_thread(self.store.set_flags, self.code, ended=True)
         for m in list(self.members.values()):
             m.mailbox.offer(text("ended", message="the instructor ended this room"))
-            await self._drop(m, RoomClose.ROOM_ENDED, "the room has ended")
+            await self._drop(m, CloseCode.ROOM_ENDED, "the room has ended")
         if self.live is not None:
             await self.live.close()
             self.live = None

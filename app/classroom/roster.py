@@ -1,4 +1,4 @@
-"""Who is in one room: members by id, the names barred, and the rules for getting in.
+"""Who is in one room: members by id, who was removed, and the rules for getting in.
 
 Plain bookkeeping (no broker, no sockets); `Room` adds the fan-out and the timers.
 """
@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.classroom.closecodes import RoomClose
 from app.classroom.codes import validate_name
-from app.classroom.mailbox import Mailbox
-from app.classroom.parts import Member, RoomError, text
+from app.classroom.parts import Member, text
+from app.mailbox import Mailbox
+from app.protocol import CloseCode, ProtocolError
+
+KICKED = "the instructor removed you from this room"
 
 
 class Roster:
@@ -19,7 +21,8 @@ class Roster:
     def __init__(self, max_students: int, kicked: tuple[str, ...] = ()) -> None:
         self.max_students = max_students
         self.members: dict[str, Member] = {}
-        self.kicked: set[str] = set(kicked)  # casefolded names refused from now on
+        self.kicked: set[str] = set(kicked)  # casefolded names students chose, refused now
+        self.kicked_ids: set[str] = set()  # places removed: their `member` id cannot rejoin
 
     def students(self) -> list[Member]:
         return [m for m in self.members.values() if not m.instructor]
@@ -29,32 +32,47 @@ class Roster:
 
     def returning(self, member_id: object) -> Member | None:
         """The student an earlier `you` id names, if still here (connected or away)."""
+        if member_id in self.kicked_ids:
+            raise ProtocolError("kicked", KICKED, "member", close=CloseCode.KICKED)
         member = self.members.get(member_id) if isinstance(member_id, str) else None
         return member if member is not None and not member.instructor else None
 
-    def admit(self, mailbox: Mailbox, name: object, locked: bool) -> Member:
-        """Add a student, or RoomError (locked, full, barred name, name taken, bad name)."""
+    def full(self) -> bool:
+        return len(self.students()) >= self.max_students
+
+    def longest_away(self) -> Member | None:
+        """The student whose connection closed first and who has not come back."""
+        away = [m for m in self.students() if m.away_since is not None]
+        return min(away, key=lambda m: m.away_since or 0.0, default=None)
+
+    def by_ref(self, ref: object) -> Member | None:
+        """The student the roster shows under `ref`."""
+        return next((m for m in self.students() if m.ref == ref), None)
+
+    def admit(self, mailbox: Mailbox, name: object, locked: bool, spare: bool = False) -> Member:
+        """Add a student, or ProtocolError (locked, full, removed name, name taken, bad name).
+
+        `spare`: a full room has a place to give (the caller then frees one).
+        """
         if locked:
-            raise RoomError(
-                "room_locked", "the instructor has locked this room", RoomClose.ROOM_LOCKED
+            raise ProtocolError(
+                "room_locked", "the instructor has locked this room", close=CloseCode.ROOM_LOCKED
             )
-        students = self.students()
-        if len(students) >= self.max_students:
-            raise RoomError(
+        if self.full() and not spare:
+            raise ProtocolError(
                 "room_full",
                 f"this room is full ({self.max_students} students at most)",
-                RoomClose.ROOM_FULL,
+                close=CloseCode.ROOM_FULL,
             )
-        if name is None or (isinstance(name, str) and not name.strip()):
-            name = self._free_name()
-        name = validate_name(name)
-        if name.casefold() in self.kicked:
-            raise RoomError(
-                "kicked", "the instructor removed this name from the room", RoomClose.KICKED
+        named = not (name is None or (isinstance(name, str) and not name.strip()))
+        name = validate_name(name if named else self._free_name())
+        if named and name.casefold() in self.kicked:
+            raise ProtocolError("kicked", KICKED, "name", close=CloseCode.KICKED)
+        if any(m.name.casefold() == name.casefold() for m in self.students()):
+            raise ProtocolError(
+                "name_taken", f"the name {name!r} is taken in this room; pick another", "name"
             )
-        if any(m.name.casefold() == name.casefold() for m in students):
-            raise RoomError("name_taken", f"the name {name!r} is taken in this room; pick another")
-        return self._add(Member(name, mailbox))
+        return self._add(Member(name, mailbox, named=named))
 
     def admit_instructor(self, mailbox: Mailbox) -> Member:
         return self._add(Member("Instructor", mailbox, instructor=True))
@@ -74,11 +92,12 @@ class Roster:
         """Take a member out; False if they were not in."""
         return self.members.pop(member.id, None) is not None
 
-    def bar(self, name: str) -> list[Member]:
-        """Refuse `name` from now on; the students currently using it."""
-        folded = name.casefold()
-        self.kicked.add(folded)
-        return [m for m in self.students() if m.name.casefold() == folded]
+    def bar(self, member_id: str, name: str | None) -> Member | None:
+        """Refuse this place from now on (and the name, if the student chose it); its member."""
+        self.kicked_ids.add(member_id)
+        if name is not None:
+            self.kicked.add(name.casefold())
+        return self.members.get(member_id)
 
     def status(self) -> dict[str, Any]:
         """What everyone may know: counts, not names."""
@@ -89,11 +108,14 @@ class Roster:
         }
 
     def message(self) -> str:
-        """The `roster` message for instructors: every student's name, mode and presence."""
+        """The `roster` for instructors: each student's `member` ref, name, mode and presence.
+
+        The ref names a place for `kick`; the id that takes a place back stays secret.
+        """
         return text(
             "roster",
             students=[
-                {"name": m.name, "mode": m.mode, "away": m.away_since is not None}
+                {"member": m.ref, "name": m.name, "mode": m.mode, "away": m.away_since is not None}
                 for m in self.students()
             ],
         )

@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from app import handlers, protocol
-from app.classroom.parts import Out, RoomError
+from app.classroom.parts import Out, Reply
+from app.protocol import Message, ProtocolError
 from app.session import Session
 from app.sessions import Registry, ServerFull
 
@@ -26,7 +27,7 @@ def message_type(text: str) -> str | None:
 
 
 class RoomSubscriber:
-    """What a session sends to, in place of a socket's Outbox (app.session.Subscriber)."""
+    """What a session sends to, in place of a socket's Mailbox (app.session.Subscriber)."""
 
     def __init__(self, out: Out) -> None:
         self.out = out
@@ -51,15 +52,9 @@ class SessionRunner:
         self.session = session
         self.registry = registry
 
-    def _reply(self, message: dict[str, Any]) -> None:
-        text = json.dumps(message, separators=(",", ":"), allow_nan=False)
-        for subscriber in self.session.subscribers:
-            subscriber.send_text(text)
-
-    async def handle(self, message: dict[str, Any]) -> None:
+    async def handle(self, message: Message, reply: Reply) -> None:
         """Apply one client message; ProtocolError if it is invalid (nothing changed)."""
-        parsed = protocol.parse(json.dumps(message))
-        await handlers.handle(self.session, parsed, self._reply)
+        await handlers.handle(self.session, message, reply)
 
     def export_state(self) -> dict[str, Any]:
         """The same shape as the protocol's `export` reply: trainer state plus view."""
@@ -94,7 +89,7 @@ async def make_session_runner(
     try:
         session = registry.create()
     except ServerFull as exc:
-        raise RoomError("server_full", str(exc)) from None
+        raise ProtocolError("server_full", str(exc)) from None
     runner = SessionRunner(session, registry)
     try:
         if state is not None:

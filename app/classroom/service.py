@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from app.classroom.broker import Broker, LocalBroker
-from app.classroom.closecodes import RoomClose
 from app.classroom.codes import (
+    InputError,
     Throttle,
     hash_secret,
     new_join_code,
@@ -24,9 +24,10 @@ from app.classroom.codes import (
     secret_matches,
 )
 from app.classroom.framestamp import compress, stamp
-from app.classroom.parts import MakeRunner, RoomError
+from app.classroom.parts import MakeRunner
 from app.classroom.room import Room
 from app.classroom.store import Store, default_data_dir
+from app.protocol import CloseCode
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +49,15 @@ class ClassroomSettings:
     data_dir: Path = field(default_factory=default_data_dir)
     max_rooms: int = 50  # rooms loaded in this process at once
     max_students: int = 200  # per room
+    # New places per client address per room per minute: a hall behind one NAT fills its
+    # 200 seats within two minutes; a bot cannot take them all in a burst.
+    room_joins: int = 100
     join_failures: int = 10  # wrong codes per client ...
     join_window: float = 60.0  # ... per this many seconds
     room_creations: int = 10  # new rooms per client address per 10 minutes
     snapshot_seconds: float = 3.0  # the live run is saved at least this often while it changes
     grace_seconds: float = 60.0  # a disconnected student keeps name and fork this long
+    join_seconds: float = 10.0  # a new room socket has this long to send its join
     compress_frames: bool = True  # fan out zframes (compressed once per frame)
     pause_after: float = 60.0  # a live run nobody is connected to is paused after this
     idle_seconds: float = 900.0  # a room with nobody in it is unloaded (its state stays saved)
@@ -62,11 +67,13 @@ class ClassroomSettings:
         values: dict[str, Any] = {
             "max_rooms": _env_number("MAX_ROOMS", cls.max_rooms),
             "max_students": _env_number("MAX_STUDENTS", cls.max_students),
+            "room_joins": _env_number("ROOM_JOINS", cls.room_joins),
             "join_failures": _env_number("JOIN_FAILURES", cls.join_failures),
             "join_window": _env_number("JOIN_WINDOW", cls.join_window, float),
             "room_creations": _env_number("ROOM_CREATIONS", cls.room_creations),
             "snapshot_seconds": _env_number("SNAPSHOT_SECONDS", cls.snapshot_seconds, float),
             "grace_seconds": _env_number("ROOM_GRACE_SECONDS", cls.grace_seconds, float),
+            "join_seconds": _env_number("ROOM_JOIN_SECONDS", cls.join_seconds, float),
             "compress_frames": bool(_env_number("ROOM_COMPRESS_FRAMES", 1)),
             "pause_after": _env_number("ROOM_PAUSE_AFTER", cls.pause_after, float),
             "idle_seconds": _env_number("ROOM_IDLE_SECONDS", cls.idle_seconds, float),
@@ -142,13 +149,14 @@ class Classroom:
             except sqlite3.IntegrityError:
                 continue  # code taken: draw again
         else:  # pragma: no cover - 20 collisions in 2.4e8 codes
-            raise RoomError("server_full", "could not find a free join code; try again")
+            raise InputError("server_full", None, "could not find a free join code; try again")
         return await self.room(code), secret
 
     def _check_capacity(self) -> None:
         if len(self.rooms) >= self.settings.max_rooms:
-            raise RoomError(
+            raise InputError(
                 "too_many_rooms",
+                None,
                 f"this server runs its limit of {self.settings.max_rooms} rooms; "
                 "end a room or try later",
             )
@@ -166,19 +174,25 @@ class Classroom:
             record = await asyncio.to_thread(self.store.get_room, code)
             if record is None or record.ended:
                 self.throttle.count(client)
-                raise RoomError(
-                    "room_unknown", f"no open room has the code {code}", RoomClose.ROOM_UNKNOWN
+                raise InputError(
+                    "room_unknown",
+                    "code",
+                    f"no open room has the code {code}",
+                    close=CloseCode.ROOM_UNKNOWN,
                 )
             room = await self.room(code)
         return room
 
     def authorize(self, room: Room, secret: object, client: str) -> None:
-        """RoomError unless `secret` is the room's instructor secret (constant-time)."""
+        """InputError unless `secret` is the room's instructor secret (constant-time)."""
         self.throttle.check(client)
         if not secret_matches(secret, room.record.secret_hash):
             self.throttle.count(client)
-            raise RoomError(
-                "unauthorized", "the instructor secret is wrong", RoomClose.UNAUTHORIZED
+            raise InputError(
+                "unauthorized",
+                "secret",
+                "the instructor secret is wrong",
+                close=CloseCode.UNAUTHORIZED,
             )
 
     async def room(self, code: str) -> Room:
@@ -190,7 +204,7 @@ class Classroom:
             self._check_capacity()
             record = await asyncio.to_thread(self.store.get_room, code)
             if record is None:
-                raise RoomError("room_unknown", f"no room has the code {code}")
+                raise InputError("room_unknown", "code", f"no room has the code {code}")
             room = Room(
                 record,
                 broker=self.broker,
@@ -199,6 +213,7 @@ class Classroom:
                 max_followers=self.settings.max_students,
                 prepare=_stamp_and_compress if self.settings.compress_frames else _stamp_now,
                 grace_seconds=self.settings.grace_seconds,
+                joins_per_minute=self.settings.room_joins,
             )
             await room.start()
             self.rooms[code] = room

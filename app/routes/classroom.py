@@ -7,7 +7,6 @@ and websocket messages, never in a URL the server sees (access logs record URLs)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 from typing import Any
@@ -16,22 +15,18 @@ import numpy as np
 import segno
 from fastapi import APIRouter, HTTPException, Request, WebSocket
 from fastapi.responses import HTMLResponse, Response
-from starlette.websockets import WebSocketState
 
-from app.classroom.closecodes import RoomClose
 from app.classroom.codes import InputError
-from app.classroom.mailbox import Mailbox, Payload, pump
-from app.classroom.parts import Member, RoomError
 from app.classroom.room import Room
+from app.classroom.seat import Seat
 from app.classroom.service import Classroom
-from app.connection import TokenBucket
+from app.mailbox import Mailbox
 from app.protocol import ProtocolError
+from app.routes.ws import serve_socket
 from app.session import Session
 from app.settings import Settings
 
 router = APIRouter()
-
-JOIN_TIMEOUT = 10.0  # seconds a new socket has to send its join message
 
 
 def classroom_of(request: Request | WebSocket) -> Classroom:
@@ -167,119 +162,18 @@ async def _find_http(request: Request, code: str) -> Room:
         raise HTTPException(status, str(exc)) from None
 
 
-# -- the room socket -----------------------------------------------------------------------
+# -- the room socket: the same pipeline as /ws, with a seat in the room ----------------------
 
 
 @router.websocket("/ws/room/{code}")
 async def room_socket(websocket: WebSocket, code: str) -> None:
     await websocket.accept()
-    classroom = classroom_of(websocket)
-    mailbox = Mailbox(websocket.app.state.settings.max_pending_texts)
+    state = websocket.app.state
+    mailbox = Mailbox(state.settings.max_pending_texts, on_drop=state.metrics.frame_dropped)
+    seat = Seat(
+        classroom_of(websocket), code, client_of(websocket), mailbox, state.settings, state.metrics
+    )
     try:
-        joined = await _join(websocket, classroom, code, mailbox)
-    except (InputError, ProtocolError, TimeoutError) as exc:
-        await _refuse(websocket, exc)
-        return
-    if joined is None:
-        return  # the client left before joining
-    room, member = joined
-    sending = asyncio.create_task(pump(mailbox, lambda p: _send(websocket, p)))
-    receiving = asyncio.create_task(_receive_loop(websocket, room, member))
-    try:
-        await asyncio.wait({sending, receiving}, return_when=asyncio.FIRST_COMPLETED)
+        await serve_socket(websocket, seat.connection)
     finally:
-        receiving.cancel()
-        await room.disconnected(member, mailbox)
-        if not mailbox.closed:
-            mailbox.close(1000, "")
-        # Let the pump finish what it has (a kick or end notice) before closing.
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(sending, 2.0)
-        sending.cancel()
-        if websocket.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(Exception):
-                await websocket.close(mailbox.close_code or 1000, mailbox.close_reason[:120])
-
-
-async def _join(
-    websocket: WebSocket, classroom: Classroom, code: str, mailbox: Mailbox
-) -> tuple[Room, Member] | None:
-    """Check the code, read the join message, add the member; None if the client left."""
-    client = client_of(websocket)
-    room = await classroom.find(code, client)
-    event = await asyncio.wait_for(websocket.receive(), JOIN_TIMEOUT)
-    if event["type"] == "websocket.disconnect":
-        return None
-    try:
-        message = json.loads(event.get("text") or "")
-    except ValueError:
-        message = None
-    if not isinstance(message, dict) or message.get("type") != "join":
-        raise RoomError(
-            "invalid_message",
-            'the first message must be {"type": "join", "data": {"name"?, "secret"?}}',
-            RoomClose.BAD_JOIN,
-        )
-    data = message.get("data") or {}
-    if not isinstance(data, dict):
-        raise RoomError("invalid_message", "join data must be an object", RoomClose.BAD_JOIN)
-    if "secret" in data:
-        classroom.authorize(room, data["secret"], client)
-        return room, await room.join_instructor(mailbox)
-    return room, await room.join(mailbox, data.get("name"), rejoin=data.get("member"))
-
-
-async def _refuse(websocket: WebSocket, exc: Exception) -> None:
-    if isinstance(exc, TimeoutError):
-        code, kind, message, field = RoomClose.BAD_JOIN, "timeout", "no join message", None
-    else:
-        kind = getattr(exc, "code", "invalid_message")
-        message, field = str(exc), getattr(exc, "field", None)
-        code = getattr(exc, "close", None) or (
-            RoomClose.RATE_LIMITED if kind == "rate_limited" else RoomClose.BAD_JOIN
-        )
-    error = {"type": "error", "data": {"code": kind, "message": message, "field": field}}
-    with contextlib.suppress(Exception):
-        await websocket.send_text(json.dumps(error))
-        await websocket.close(int(code), message[:120])
-
-
-async def _receive_loop(websocket: WebSocket, room: Room, member: Member) -> None:
-    settings = websocket.app.state.settings
-    loop = asyncio.get_running_loop()
-    messages = TokenBucket(settings.messages_per_second, settings.message_burst, loop.time)
-    errors = TokenBucket(1.0, settings.max_errors, loop.time)
-    while not member.mailbox.closed:
-        event = await websocket.receive()
-        if event["type"] == "websocket.disconnect":
-            return
-        raw = event.get("text")
-        request: str | None = None
-        try:
-            if not messages.take():
-                raise ProtocolError("rate_limited", "too many messages per second; ignored")
-            if raw is None or len(raw) > settings.max_message_bytes:
-                raise ProtocolError(
-                    "invalid_message",
-                    f"messages are JSON text of at most {settings.max_message_bytes} bytes",
-                )
-            message = json.loads(raw)
-            if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-                raise ProtocolError("invalid_message", 'a message is {"type": ..., "data": ...}')
-            request = message["type"]
-            await room.handle(member, message)
-        except (ProtocolError, InputError, ValueError) as exc:
-            code = getattr(exc, "code", "invalid_message")
-            text = exc.message if isinstance(exc, ProtocolError) else str(exc)
-            field = getattr(exc, "field", None)
-            error = {"code": code, "message": text, "field": field, "request": request}
-            member.mailbox.offer(json.dumps({"type": "error", "data": error}))
-            if not errors.take():
-                member.mailbox.close(4002, "too many invalid messages")
-
-
-async def _send(websocket: WebSocket, payload: Payload) -> None:
-    if isinstance(payload, bytes):
-        await websocket.send_bytes(payload)
-    else:
-        await websocket.send_text(payload)
+        await seat.leave()

@@ -46,7 +46,7 @@ export class Announcer {
   frame(frame) {
     this.latest = frame;
     const now = performance.now();
-    if (frame.status === "playing") {
+    if (frame.state === "playing") {
       if (now - this.saidAt < ANNOUNCE_EVERY_MS) return;
       this.saidAt = now;
       this.say(progressText(frame));
@@ -54,7 +54,7 @@ export class Announcer {
     }
     this.saidAt = -Infinity;
     this.describe();
-    this.say(`${this.note || STATE_WORDS[frame.status] || ""} ${progressText(frame)}`.trim());
+    this.say(`${this.note || STATE_WORDS[frame.state] || ""} ${progressText(frame)}`.trim());
   }
 
   /** A `status` message: a stop is said at once, with the last frame's numbers. */

@@ -74,7 +74,7 @@ export class PageChrome {
     const body = this.doc.body;
     body.dataset.palette = ui.palette;
     body.classList.toggle("presentation", Boolean(ui.presentation));
-    body.classList.toggle("hide-text", Boolean(ui.hideText));
+    body.classList.toggle("hide-text", Boolean(ui.hide_text));
   }
 
   /** Hides every control an instructor listed (`<name>_hide=true`). */

@@ -50,14 +50,6 @@ export class FrameView {
     this.chart.draw();
   }
 
-  /** Several class outputs: each output neuron in its class's colour (as the points). */
-  outputLuts(a, view) {
-    const k = a.output && a.output.shape.length === 3 ? a.output.shape[2] : 1;
-    if (k < 2) return null;
-    const { lo = -1, scale = 2 / 255 } = a.neurons;
-    return classColors(view.palette, k).map((hex) => this.luts.classProbability(view.palette, hex, lo, scale));
-  }
-
   /**
    * The thumbnail of `view.node` ({layer, neuron}: layer 0 the j-th active feature, then the
    * hidden layers and the output) as a map, for a page that may not ask for the full one.
@@ -73,6 +65,14 @@ export class FrameView {
     if (index < 0 || index >= source.shape[0]) return null;
     const data = source.data.subarray(index * t * t, (index + 1) * t * t);
     return { data, shape: [t, t], lo: source.lo, scale: source.scale };
+  }
+
+  /** Several class outputs: each output neuron in its class's colour (as the points). */
+  outputLuts(a, view) {
+    const k = a.output && a.output.shape.length === 3 ? a.output.shape[2] : 1;
+    if (k < 2) return null;
+    const { lo = -1, scale = 2 / 255 } = a.neurons;
+    return classColors(view.palette, k).map((hex) => this.luts.classProbability(view.palette, hex, lo, scale));
   }
 
   drawMap(spec, view, isOutput) {

@@ -27,10 +27,10 @@ import { allows, lockControls, MODES } from "./modes.js";
 import { NetworkView } from "./network-view.js";
 import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
 import { browserStorage, SavedPoints } from "./saved-points.js";
-import { loadSnapshot, saveSnapshot, ShareBox } from "./share.js";
+import { saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
 import { buildProps, readHash, writeHash } from "./state.js";
-import { createStore, offerFrame, outputCount } from "./store.js";
+import { createStore, offerFrame } from "./store.js";
 import { Transport } from "./transport.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -115,6 +115,7 @@ const socketHandlers = {
 };
 const transport = new Transport(boot, socketHandlers, {
   setMode,
+  restoring: (state) => (page.snapshot = state),
   carried: () => diffFromDefaults(page.config, options),
   hashConfig: Object.keys(fromHash.config).length > 0,
 });
@@ -158,14 +159,15 @@ const HANDLERS = {
     }
     takeSizes(data);
     applyConfig(data.config);
-    HANDLERS.status(typeof data.status === "object" ? data.status : { state: data.status });
+    HANDLERS.status(data.status);
   },
   config(data) {
     takeSizes(data);
     applyConfig(data.config);
   },
   dataset(data) {
-    savedPoints.save(page.config, data);
+    // Own points are kept for the solo page's reload; a room's or a share link's are theirs.
+    if (mode === MODES.solo) savedPoints.save(page.config, data);
     page.dataset = data;
     page.redraw.points = true;
     scheduleDraw();
@@ -194,11 +196,9 @@ function receive(type, data) {
   if (HANDLERS[type]) HANDLERS[type](data);
 }
 
-/** Layer sizes, when the config message carries them: the output count needs no guessing. */
+/** The layer sizes of `hello` and `config` ([inputs, ...hidden, outputs]): the output count. */
 function takeSizes(data) {
-  if (!Array.isArray(data.layer_sizes)) return;
-  page.sizesFromConfig = true;
-  page.outputs = outputCount(page, data, null);
+  page.outputs = data.layer_sizes[data.layer_sizes.length - 1];
 }
 
 // ---- config -------------------------------------------------------------------------------
@@ -206,8 +206,10 @@ function configure(changes) {
   send("configure", changes);
 }
 
-function applyConfig(config) {
+/** `layerSizes` comes with the server's config (absent only for the page's first draw). */
+function applyConfig(config, layerSizes) {
   page.config = config;
+  if (layerSizes) page.outputs = layerSizes[layerSizes.length - 1];
   controls.update(config);
   chrome.update(config);
   updateAdvanced($("[data-advanced]"), config);
@@ -301,14 +303,6 @@ const loop = new DrawLoop(page, { view, heatmap, hovercard, network }, {
     hidden: page.config.hidden,
     features: page.config.features,
   }),
-  outputs(frame) {
-    if (page.sizesFromConfig) return;
-    const outputs = outputCount(page, null, frame);
-    if (outputs !== page.outputs && outputs > 0) {
-      page.outputs = outputs;
-      buildNetwork();
-    }
-  },
 });
 const scheduleDraw = () => loop.schedule();
 
@@ -330,9 +324,10 @@ function selectNode(node) {
 
 function editParam(param, value) {
   if (param.kind === "weight") {
-    send("set_weight", { layer: param.layer, source: param.source, target: param.target, value });
+    // The server counts layers of neurons (0 = inputs); param.layer counts weight layers.
+    send("set_weight", { layer: param.layer + 1, source: param.source, target: param.target, value });
   } else {
-    send("set_bias", { layer: param.layer, neuron: param.neuron, value });
+    send("set_bias", { layer: param.layer + 1, neuron: param.neuron, value });
   }
 }
 
@@ -418,19 +413,8 @@ window.addEventListener("resize", () => {
   scheduleDraw();
 });
 
-async function start() {
-  document.body.dataset.mode = mode.name;
-  chrome.hide(page.hidden);
-  applyUi();
-  applyConfig(page.config);
-  if (boot.snapshot) {
-    try {
-      page.snapshot = await loadSnapshot(boot.snapshot);
-    } catch (error) {
-      notices.error({ message: error.message });
-    }
-  }
-  transport.start(mode);
-}
-
-start();
+document.body.dataset.mode = mode.name;
+chrome.hide(page.hidden);
+applyUi();
+applyConfig(page.config);
+transport.start(mode).catch((error) => notices.error({ message: error.message }));

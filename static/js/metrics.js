@@ -57,7 +57,7 @@ export class Metrics {
     if (dd.textContent !== text) dd.textContent = text;
   }
 
-  /** Updates everything from a frame header (the engine's metrics plus epoch and status). */
+  /** Updates everything from a frame header (the engine's metrics plus epoch and state). */
   update(m) {
     this.set("epoch", epochText(m.epoch ?? 0));
     this.set("train_loss", fmt(m.train_loss));
@@ -68,7 +68,7 @@ export class Metrics {
     if (!this.list) return;
     // The panel's numbers are read, not watched: a few updates a second keep the frame cheap.
     const now = performance.now();
-    if (now - (this.panelAt || 0) < PANEL_INTERVAL_MS && m.status === "playing") return;
+    if (now - (this.panelAt || 0) < PANEL_INTERVAL_MS && m.state === "playing") return;
     this.panelAt = now;
     if (m.train_accuracy !== undefined) {
       this.setRow("accuracy", "Accuracy (train / test)", `${pct(m.train_accuracy)} / ${pct(m.test_accuracy)}`);

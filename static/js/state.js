@@ -37,7 +37,7 @@ export const UI_PROPS = [
   { name: "palette", type: "str", default: "default" },
   { name: "presentation", type: "bool", default: false },
   { name: "class_view", type: "str", default: "all" },
-  { name: "hideText", type: "bool", default: false },
+  { name: "hide_text", type: "bool", default: false },
 ];
 
 /** Config fields always written, so a shared link reproduces the data and the first weights. */

@@ -12,7 +12,9 @@ from app.options import server_options
 from app.protocol import MESSAGE_TYPES, CloseCode
 from app.settings import Settings
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
+ROOT = Path(__file__).resolve().parents[2]
+DOC = (ROOT / "docs" / "protocol.md").read_text()
+SOCKET_JS = (ROOT / "static" / "js" / "socket.js").read_text()
 
 
 @pytest.mark.parametrize("kind", sorted(MESSAGE_TYPES))
@@ -26,6 +28,11 @@ def test_every_close_code_is_documented_with_its_number(code):
     assert re.search(rf"\| {int(code)} \| `{code.name}` \|", DOC)
 
 
+@pytest.mark.parametrize("code", [c for c in CloseCode if c < 4100])
+def test_every_session_close_code_is_mirrored_in_the_page_socket_js(code):
+    assert re.search(rf"\b{code.name}: {int(code)},", SOCKET_JS)
+
+
 @pytest.mark.parametrize("name", sorted(server_options(Settings())))
 def test_every_server_config_field_is_documented(name):
     assert f"| `{name}` |" in DOC
@@ -37,3 +44,17 @@ def test_every_server_config_field_is_documented(name):
 )
 def test_every_limit_is_documented(name):
     assert f"`{name}`" in DOC
+
+
+def test_every_field_of_hello_config_and_a_frame_header_is_documented():
+    from tests.app.wsclient import connect, running_app
+
+    with running_app() as client, connect(client) as (ws, hello):
+        ws.send("configure", {"learning_rate": 0.1})
+        config = ws.expect("config")
+        header = ws.frame().header
+    rows = {line.split("|")[1].strip(): line for line in DOC.splitlines() if line.startswith("| `")}
+    assert all(f"`{key}`" in rows["`hello`"] for key in hello)
+    assert all(f"`{key}`" in rows["`config`"] for key in config)
+    frame_doc = DOC.split("Header: ")[1].split("Maps are")[0]
+    assert all(f"`{key}`" in frame_doc for key in header if key != "type"), header

@@ -35,6 +35,7 @@ def test_hello_carries_session_options_limits_config_and_status(ws):
     assert hello["config"]["dataset"] == "circle"
     assert hello["config"]["epochs_per_frame"] == 1
     assert hello["status"]["state"] == "paused"
+    assert hello["layer_sizes"] == [2, 4, 2, 1]  # inputs, hidden..., output
 
 
 def test_connect_sends_dataset_then_a_frame_with_every_array(ws):
@@ -153,12 +154,13 @@ def test_regenerate_changes_the_data_and_keeps_the_network(ws):
 
 def test_set_weight_and_set_bias_show_in_the_next_frame_while_paused(ws):
     ws.frame()
-    ws.send("set_weight", {"layer": 0, "source": 1, "target": 2, "value": 0.75})
+    # Layer 1's link from input 1 to its neuron 2: the first W (2 x 4), row-major.
+    ws.send("set_weight", {"layer": 1, "source": 1, "target": 2, "value": 0.75})
     weights = ws.frame().arrays["weights"]
     assert weights[1 * 4 + 2] == pytest.approx(0.75)
-    ws.send("set_bias", {"layer": 1, "neuron": 1, "value": -0.5})
+    ws.send("set_bias", {"layer": 2, "neuron": 1, "value": -0.5})
     weights = ws.frame().arrays["weights"]
-    assert weights[12 + 8 + 1] == pytest.approx(-0.5)  # layer 0: 8 + 4; layer 1: W 8, b 2
+    assert weights[12 + 8 + 1] == pytest.approx(-0.5)  # W1 8 + b1 4, W2 8, then b2
 
 
 @pytest.mark.parametrize(("layer", "neuron", "count"), [(0, 1, 2), (1, 3, 4), (3, 0, 1)])
@@ -233,8 +235,11 @@ def test_ping_is_answered_with_pong_carrying_t(ws):
 def test_softmax_output_map_has_a_class_axis_and_probability_range(ws):
     ws.frame()
     ws.send("configure", {"dataset": "blobs", "num_classes": 3, "loss": "cross_entropy"})
-    assert ws.expect("config")["rebuilt"]["network"] is True
+    config = ws.expect("config")
+    assert config["rebuilt"]["network"] is True
+    assert config["layer_sizes"] == [2, 4, 2, 3]  # the output count, said once
     frame = ws.frame()
+    assert frame.header["state"] == "paused" and "status" not in frame.header
     output = frame.arrays["output"]
     assert output.shape == (100, 100, 3)
     np.testing.assert_allclose(output.sum(axis=2), 1.0, atol=3 * 1 / 31)

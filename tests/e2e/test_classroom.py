@@ -120,7 +120,11 @@ def test_instructor_and_student_main_flow(new_page, room_server):
     student.page.wait_for_function(
         "() => document.querySelector('[data-dataset=xor]').getAttribute('aria-checked') === 'true'"
     )
-    assert "xor, no hidden layer" in student.page.locator("[data-room-notice]").inner_text()
+    # The room tells the title after it has started the exercise (app/classroom/room.py).
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-room-notice]').textContent"
+        ".includes('xor, no hidden layer')"
+    )
 
     # Kick: the student is told and not reconnected.
     teacher.page.click("[data-kick]")

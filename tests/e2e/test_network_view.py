@@ -108,7 +108,7 @@ def test_click_a_bias_edits_it(pg):
     pg.wire.frame_after(mark, lambda f: f.array("weights")[index] == 1.5)
     assert {
         "type": "set_bias",
-        "data": {"layer": 0, "neuron": 1, "value": 1.5},
+        "data": {"layer": 1, "neuron": 1, "value": 1.5},
     } in pg.wire.sent
 
 

@@ -1,5 +1,5 @@
 """The whole state lives in the URL hash: reload restores it, a shared link reproduces the
-data and the initial weights, and `<control>_hide` / `hideText` trim the page."""
+data and the initial weights, and `<control>_hide` / `hide_text` trim the page."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def test_reload_restores_the_state(pg):
 
 
 def test_hide_keys_and_hide_text_trim_the_page(pg):
-    pg.open("learning_rate_hide=true&playButton_hide=true&x1_squared_hide=true&hideText=true")
+    pg.open("learning_rate_hide=true&playButton_hide=true&x1_squared_hide=true&hide_text=true")
     expect(pg.page.locator("[data-control=learning_rate]")).to_be_hidden()
     expect(pg.page.locator("[data-control=play]")).to_be_hidden()
     expect(pg.page.locator("[data-control=activation]")).to_be_visible()

@@ -3,7 +3,7 @@
 
 import { parseFrame } from "../socket.js";
 
-/** Mirrors app/classroom/closecodes.py `RoomClose`. */
+/** Mirrors the room range (4100-4199) of app/protocol.py `CloseCode`. */
 export const RoomClose = Object.freeze({
   ROOM_UNKNOWN: 4100,
   ROOM_ENDED: 4101,
@@ -14,7 +14,7 @@ export const RoomClose = Object.freeze({
   RATE_LIMITED: 4106,
   BAD_JOIN: 4107,
   SERVER_STOPPING: 4108,
-  REPLACED: 4109,
+  MEMBER_REPLACED: 4109,
 });
 
 const FINAL = new Set([
@@ -26,7 +26,7 @@ const FINAL = new Set([
   RoomClose.ROOM_FULL,
   RoomClose.RATE_LIMITED,
   RoomClose.BAD_JOIN,
-  RoomClose.REPLACED,
+  RoomClose.MEMBER_REPLACED,
 ]);
 
 /** The frame inside a `zframe` (zlib stream; the room compresses each frame once). */

@@ -7,7 +7,7 @@ const PANELS = ["[data-instructor-panel]", "[data-action=fork]", "[data-action=r
 export class RoomUi {
   constructor(root, on) {
     this.root = root;
-    this.on = on; // {kick(name)}
+    this.on = on; // {kick(member)}: the roster's `member` of a student
     this.q = (s) => root.querySelector(s);
   }
 
@@ -58,7 +58,7 @@ export class RoomUi {
         kick.type = "button";
         kick.textContent = "Remove";
         kick.dataset.kick = s.name;
-        kick.addEventListener("click", () => this.on.kick(s.name));
+        kick.addEventListener("click", () => this.on.kick(s.member));
         li.append(name, mode, kick);
         return li;
       }),

@@ -38,7 +38,7 @@ export class Room {
     this.page = page;
     this.socket = null;
     this.ui = new RoomUi(doc.querySelector("[data-room]"), {
-      kick: (name) => this.send("kick", { name }),
+      kick: (member) => this.send("kick", { member }),
     });
     this.actions = {
       create_room: () => this.createRoom(),

@@ -105,8 +105,12 @@ class Client:
         self._task = asyncio.create_task(self._read())
 
     @classmethod
-    async def join(cls, server: Server, code: str, **data: Any) -> Client:
-        ws = await websockets.connect(f"{server.ws}/ws/room/{code}", compression=None)
+    async def join(
+        cls, server: Server, code: str, *, source: str | None = None, **data: Any
+    ) -> Client:
+        """Join a room; `source` is the client's own address (127.0.0.2 is another client)."""
+        extra = {"local_addr": (source, 0)} if source else {}
+        ws = await websockets.connect(f"{server.ws}/ws/room/{code}", compression=None, **extra)
         # The server may refuse before reading the join (unknown code): the reader records it.
         with contextlib.suppress(websockets.ConnectionClosed):
             await ws.send(json.dumps({"type": "join", "data": data}))

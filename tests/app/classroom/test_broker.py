@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.classroom.broker import LocalBroker
-from app.classroom.mailbox import Mailbox
+from app.mailbox import Mailbox
 from tests.app.classroom.server import run
 
 
@@ -15,7 +15,7 @@ def test_published_payloads_reach_every_subscriber_as_the_same_bytes():
             await broker.subscribe("R", box)
         frame = b"\x01" * 1000
         broker.publish("R", "frame", frame)
-        return frame, [await box.get() for box in boxes]
+        return frame, [await box.next() for box in boxes]
 
     frame, got = run(main())
     assert all(g is frame for g in got)  # encoded once, never copied per follower
@@ -31,7 +31,7 @@ def test_a_late_subscriber_gets_the_latest_of_each_key_in_order():
         broker.publish("OTHER", "frame", b"x")
         box = Mailbox()
         await broker.subscribe("R", box)
-        return [await box.get() for _ in range(len(box))]
+        return [await box.next() for _ in range(len(box))]
 
     assert run(main()) == ["c2", b"f2"]
 
@@ -80,6 +80,6 @@ def test_discard_forgets_the_retained_frame_and_drops_unsent_copies():
         broker.discard("R", "frame")
         late = Mailbox()
         await broker.subscribe("R", late)
-        return [await box.get() for _ in range(len(box))], [await late.get()], len(late)
+        return [await box.next() for _ in range(len(box))], [await late.next()], len(late)
 
     assert run(main()) == (["c1"], ["c1"], 0)

@@ -7,37 +7,38 @@ from pathlib import Path
 
 import pytest
 
-from app.classroom.closecodes import RoomClose
-from app.classroom.parts import CONTROL_TYPES, INSTRUCTOR_ONLY
+from app.classroom.parts import CONTROL_TYPES, INSTRUCTOR_ONLY, ROOM_TYPES
 from app.classroom.service import ClassroomSettings
+from app.protocol import MESSAGE_TYPES, CloseCode
 
 ROOT = Path(__file__).resolve().parents[3]
 DOC = (ROOT / "docs" / "classroom.md").read_text()
 JS = (ROOT / "static" / "js" / "classroom" / "room-socket.js").read_text()
 
 
-@pytest.mark.parametrize("code", list(RoomClose))
-def test_every_room_close_code_is_documented_and_mirrored_in_js(code):
-    assert re.search(rf"\| {int(code)} \| `{code.name}` \|", DOC)
+ROOM_CODES = [c for c in CloseCode if 4100 <= c < 4200]
+
+
+@pytest.mark.parametrize("code", ROOM_CODES)
+def test_every_room_close_code_is_mirrored_in_the_room_socket_js(code):
     assert re.search(rf"\b{code.name}: {int(code)},", JS)
 
 
-def test_room_close_codes_do_not_clash_with_the_session_close_codes():
-    from app.protocol import CloseCode
-
-    assert not {int(c) for c in RoomClose} & {int(c) for c in CloseCode}
-
-
-@pytest.mark.parametrize(
-    "kind", sorted(CONTROL_TYPES | INSTRUCTOR_ONLY | {"fork", "refollow", "share", "join"})
-)
+@pytest.mark.parametrize("kind", sorted(ROOM_TYPES))
 def test_every_room_message_is_documented(kind):
     assert f"`{kind}`" in DOC
+
+
+def test_the_room_messages_are_the_room_kinds_and_add_to_the_solo_ones():
+    assert set(ROOM_TYPES) >= CONTROL_TYPES | INSTRUCTOR_ONLY
+    assert not set(ROOM_TYPES) & set(MESSAGE_TYPES)
 
 
 SETTINGS = [
     "MAX_ROOMS",
     "MAX_STUDENTS",
+    "ROOM_JOINS",
+    "ROOM_JOIN_SECONDS",
     "JOIN_FAILURES",
     "JOIN_WINDOW",
     "SNAPSHOT_SECONDS",

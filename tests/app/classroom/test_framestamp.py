@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from app import frames
-from app.classroom.framestamp import ZFRAME, compress, expand, has_array, stamp
+from app.classroom.framestamp import ZFRAME, compress, expand, stamp
+from app.mailbox import frame_key
 
 
 def make_frame(with_inputs: bool) -> bytes:
@@ -37,9 +38,9 @@ def test_the_payload_stays_four_byte_aligned():
         assert (4 + length) % 4 == 0
 
 
-def test_has_array_finds_the_once_per_rebuild_inputs():
-    assert has_array(make_frame(with_inputs=True), "inputs")
-    assert not has_array(make_frame(with_inputs=False), "inputs")
+def test_the_frame_with_the_once_per_rebuild_inputs_has_its_own_mailbox_key():
+    assert frame_key(make_frame(with_inputs=True)) == "frame_inputs"
+    assert frame_key(make_frame(with_inputs=False)) == "frame"
 
 
 def test_a_zframe_is_a_valid_frame_that_expands_to_the_exact_original():

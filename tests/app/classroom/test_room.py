@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 
 from app.classroom.broker import LocalBroker
-from app.classroom.closecodes import RoomClose
 from app.classroom.codes import InputError, hash_secret
-from app.classroom.mailbox import Mailbox
-from app.classroom.parts import RoomError
 from app.classroom.room import Room
 from app.classroom.store import Store
+from app.mailbox import Mailbox
+from app.protocol import CloseCode, Message, ProtocolError
 from tests.app.classroom.server import run
 
 
@@ -23,7 +22,7 @@ class DictRunner:
 
     def __init__(self, out, state=None, config=None):
         if "bad" in (config or {}) or "bad" in (state or {}):
-            raise RoomError("invalid_field", "bad must not be set")
+            raise ProtocolError("invalid_field", "bad must not be set")
         self.out = out
         self.state = dict(state or {"lr": 0.03, **(config or {})})
         self.closed = False
@@ -37,13 +36,13 @@ class DictRunner:
         self.out(json.dumps({"type": "config", "data": self.state}), "config")
         self.out(json.dumps(self.state).encode(), "frame")
 
-    async def handle(self, message):
-        self.handled.append(message["type"])
-        if message["type"] == "configure":
-            self.state.update(message["data"])
+    async def handle(self, message, reply):
+        self.handled.append(message.type)
+        if message.type == "configure":
+            self.state.update(message.data)
             await self.emit()
-        elif message["type"] == "ping":
-            self.out(json.dumps({"type": "pong", "data": {}}), "pong")
+        elif message.type == "ping":
+            reply({"type": "pong", "data": {}})
 
     def export_state(self):
         return dict(self.state)
@@ -60,7 +59,7 @@ async def make_runner(out, state=None, config=None):
 
 async def take(box: Mailbox) -> list[Any]:
     """Everything queued, as sent."""
-    return [await box.get() for _ in range(len(box))]
+    return [await box.next() for _ in range(len(box))]
 
 
 async def received(box: Mailbox) -> list[Any]:
@@ -71,6 +70,11 @@ async def received(box: Mailbox) -> list[Any]:
 def _text(item: str):
     msg = json.loads(item)
     return (msg["type"], msg["data"])
+
+
+async def handle(room, member, message, reply=lambda m: None):
+    """What a seat does with one parsed message."""
+    await room.handle(member, Message(message["type"], message.get("data")), reply)
 
 
 def frames(items):
@@ -109,7 +113,7 @@ def test_followers_see_the_instructors_changes_as_the_same_frame_bytes(store):
         for i, box in enumerate(boxes):
             await room.join(box, f"s{i}")
             box.clear()
-        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.5}})
+        await handle(room, teacher, {"type": "configure", "data": {"lr": 0.5}})
         return [await take(b) for b in boxes]
 
     got = run(main())
@@ -124,7 +128,7 @@ def test_a_late_joiner_first_gets_the_current_run(store):
     async def main():
         room = await new_room(store)
         teacher = await room.join_instructor(Mailbox())
-        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.1}})
+        await handle(room, teacher, {"type": "configure", "data": {"lr": 0.1}})
         box = Mailbox()
         await room.join(box, "late")
         return await received(box)
@@ -138,7 +142,7 @@ CONTROL = [
     {"type": "lock"},
     {"type": "unlock"},
     {"type": "end"},
-    {"type": "kick", "data": {"name": "s1"}},
+    {"type": "kick", "data": {"member": "s1"}},
     {"type": "push", "data": {"title": "x", "config": {"lr": 1}}},
     {"type": "roster"},
     {"type": "configure", "data": {"lr": 9}},
@@ -154,8 +158,8 @@ def test_a_following_student_cannot_drive_the_room(store, message):
         room = await new_room(store)
         student = await room.join(Mailbox(), "s0")
         await room.join(Mailbox(), "s1")
-        with pytest.raises(RoomError) as info:
-            await room.handle(student, message)
+        with pytest.raises(ProtocolError) as info:
+            await handle(room, student, message)
         return room, info.value
 
     room, error = run(main())
@@ -170,18 +174,18 @@ def test_a_fork_starts_from_the_live_state_and_stays_private(store):
         room = await new_room(store)
         teacher_box = Mailbox()
         teacher = await room.join_instructor(teacher_box)
-        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.2}})
+        await handle(room, teacher, {"type": "configure", "data": {"lr": 0.2}})
         forker_box, other_box = Mailbox(), Mailbox()
         forker = await room.join(forker_box, "forker")
         await room.join(other_box, "other")
-        await room.handle(forker, {"type": "fork"})
+        await handle(room, forker, {"type": "fork"})
         for box in (forker_box, other_box, teacher_box):
             box.clear()
-        await room.handle(forker, {"type": "configure", "data": {"lr": 7.0}})
+        await handle(room, forker, {"type": "configure", "data": {"lr": 7.0}})
         mine = await received(forker_box)
         others = await received(other_box) + await received(teacher_box)
         live_state = dict(room.live.state)
-        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.3}})
+        await handle(room, teacher, {"type": "configure", "data": {"lr": 0.3}})
         after = await received(forker_box)
         return live_state, forker, mine, others, after
 
@@ -200,12 +204,12 @@ def test_refollow_returns_to_the_live_run_and_closes_the_fork(store):
         teacher = await room.join_instructor(Mailbox())
         box = Mailbox()
         student = await room.join(box, "s")
-        await room.handle(student, {"type": "fork"})
+        await handle(room, student, {"type": "fork"})
         fork = student.fork
-        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.4}})
-        await room.handle(student, {"type": "refollow"})
+        await handle(room, teacher, {"type": "configure", "data": {"lr": 0.4}})
+        await handle(room, student, {"type": "refollow"})
         box_items = await received(box)
-        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.5}})
+        await handle(room, teacher, {"type": "configure", "data": {"lr": 0.5}})
         return student, fork, box_items, await received(box)
 
     student, fork, replay, live = run(main())
@@ -220,9 +224,9 @@ def test_push_starts_the_scenario_in_every_students_own_session_and_is_stored(st
         teacher = await room.join_instructor(Mailbox())
         boxes = [Mailbox() for _ in range(3)]
         students = [await room.join(b, f"s{i}") for i, b in enumerate(boxes)]
-        await room.handle(students[0], {"type": "fork"})
+        await handle(room, students[0], {"type": "fork"})
         push = {"title": "xor", "config": {"dataset": "xor"}}
-        await room.handle(teacher, {"type": "push", "data": push})
+        await handle(room, teacher, {"type": "push", "data": push})
         return room, students, [await received(b) for b in boxes]
 
     room, students, got = run(main())
@@ -239,10 +243,10 @@ def test_a_bad_push_is_refused_before_anyone_is_switched(store):
         room = await new_room(store)
         teacher = await room.join_instructor(Mailbox())
         student = await room.join(Mailbox(), "s")
-        with pytest.raises(RoomError):
-            await room.handle(teacher, {"type": "push", "data": {"config": {"bad": 1}}})
-        with pytest.raises(RoomError) as info:
-            await room.handle(teacher, {"type": "push", "data": {"title": "no config"}})
+        with pytest.raises(ProtocolError):
+            await handle(room, teacher, {"type": "push", "data": {"config": {"bad": 1}}})
+        with pytest.raises(ProtocolError) as info:
+            await handle(room, teacher, {"type": "push", "data": {"title": "no config"}})
         return student, info.value
 
     student, error = run(main())
@@ -254,36 +258,113 @@ def test_lock_refuses_new_students_until_unlocked(store):
     async def main():
         room = await new_room(store)
         teacher = await room.join_instructor(Mailbox())
-        await room.handle(teacher, {"type": "lock"})
-        with pytest.raises(RoomError) as info:
+        await handle(room, teacher, {"type": "lock"})
+        with pytest.raises(ProtocolError) as info:
             await room.join(Mailbox(), "late")
         locked_in_store = store.get_room("AC3D4E").locked
-        await room.handle(teacher, {"type": "unlock"})
+        await handle(room, teacher, {"type": "unlock"})
         await room.join(Mailbox(), "late")
         return info.value, locked_in_store
 
     error, locked_in_store = run(main())
-    assert error.code == "room_locked" and error.close == RoomClose.ROOM_LOCKED
+    assert error.code == "room_locked" and error.close == CloseCode.ROOM_LOCKED
     assert locked_in_store
 
 
-def test_kick_closes_that_students_connection_and_bars_the_name(store):
+def test_kick_closes_that_students_connection_and_bars_the_chosen_name(store):
     async def main():
         room = await new_room(store)
         teacher = await room.join_instructor(Mailbox())
         bo_box = Mailbox()
-        await room.join(bo_box, "Bo")
+        bo = await room.join(bo_box, "Bo")
         await room.join(Mailbox(), "Al")
-        await room.handle(teacher, {"type": "kick", "data": {"name": "bo"}})
-        with pytest.raises(RoomError) as info:
+        await handle(room, teacher, {"type": "kick", "data": {"member": bo.ref}})
+        with pytest.raises(ProtocolError) as by_name:
             await room.join(Mailbox(), "BO")
-        return room, bo_box, info.value
+        with pytest.raises(ProtocolError) as by_place:
+            await room.join(Mailbox(), "someone", rejoin=bo.id)
+        return room, bo_box, by_name.value, by_place.value
 
-    room, bo_box, error = run(main())
-    assert bo_box.closed and bo_box.close_code == RoomClose.KICKED
+    room, bo_box, by_name, by_place = run(main())
+    assert bo_box.closed and bo_box.close_request[0] == CloseCode.KICKED
     assert [m.name for m in room.students()] == ["Al"]
-    assert error.code == "kicked"
+    assert by_name.code == by_place.code == "kicked"
+    assert by_place.close == CloseCode.KICKED
     assert store.get_room("AC3D4E").kicked == ("bo",)  # still barred after a restart
+
+
+def test_kicking_a_nameless_student_does_not_bar_the_next_nameless_joiner(store):
+    async def main():
+        room = await new_room(store)
+        teacher = await room.join_instructor(Mailbox())
+        first = await room.join(Mailbox(), None)
+        await handle(room, teacher, {"type": "kick", "data": {"member": first.ref}})
+        second = await room.join(Mailbox(), None)
+        return first, second
+
+    first, second = run(main())
+    assert first.name == second.name == "Student 1"
+    assert store.get_room("AC3D4E").kicked == ()
+
+
+def test_kick_names_a_member_of_the_roster(store):
+    async def main():
+        room = await new_room(store)
+        teacher = await room.join_instructor(Mailbox())
+        await room.join(Mailbox(), "Al")
+        with pytest.raises(ProtocolError) as info:
+            await handle(room, teacher, {"type": "kick", "data": {"member": "Al"}})
+        return room, info.value
+
+    room, error = run(main())
+    assert error.field == "member" and len(room.students()) == 1
+
+
+def test_a_full_room_gives_the_place_of_a_student_who_left_to_a_newcomer(store):
+    async def main():
+        room = await new_room(store, max_followers=2)
+        box = Mailbox()
+        gone = await room.join(box, "gone")
+        await room.join(Mailbox(), "here")
+        await room.disconnected(gone, box)  # within the grace period: still holds a place
+        new = await room.join(Mailbox(), "new")
+        return room, gone, new
+
+    room, gone, new = run(main())
+    assert sorted(m.name for m in room.students()) == ["here", "new"]
+    assert gone.id not in room.members
+
+
+def test_a_refused_newcomer_frees_no_place(store):
+    async def main():
+        room = await new_room(store, max_followers=1)
+        box = Mailbox()
+        gone = await room.join(box, "gone")
+        await room.disconnected(gone, box)
+        with pytest.raises(ProtocolError) as info:
+            await room.join(Mailbox(), "x" * 40)
+        return room, gone, info.value
+
+    room, gone, error = run(main())
+    assert error.field == "name" and gone.id in room.members
+
+
+def test_new_places_are_limited_per_address_but_rejoining_is_not(store):
+    async def main():
+        room = await new_room(store, joins_per_minute=2)
+        box = Mailbox()
+        a = await room.join(box, "a", client="10.0.0.1")
+        await room.join(Mailbox(), "b", client="10.0.0.1")
+        with pytest.raises(InputError) as info:
+            await room.join(Mailbox(), "c", client="10.0.0.1")
+        await room.join(Mailbox(), "d", client="10.0.0.2")  # another address
+        await room.disconnected(a, box)
+        again = await room.join(Mailbox(), None, rejoin=a.id, client="10.0.0.1")
+        return info.value, again is a
+
+    error, rejoined = run(main())
+    assert error.code == "rate_limited" and "new places in this room" in str(error)
+    assert rejoined
 
 
 def test_end_closes_everyone_and_is_stored(store):
@@ -294,13 +375,13 @@ def test_end_closes_everyone_and_is_stored(store):
         boxes = [Mailbox() for _ in range(2)]
         for i, b in enumerate(boxes):
             await room.join(b, f"s{i}")
-        await room.handle(teacher, {"type": "end"})
-        with pytest.raises(RoomError) as info:
+        await handle(room, teacher, {"type": "end"})
+        with pytest.raises(ProtocolError) as info:
             await room.join(Mailbox(), "late")
         return [teacher_box, *boxes], info.value
 
     boxes, error = run(main())
-    assert all(b.closed and b.close_code == RoomClose.ROOM_ENDED for b in boxes)
+    assert all(b.closed and b.close_request[0] == CloseCode.ROOM_ENDED for b in boxes)
     assert store.get_room("AC3D4E").ended
     assert error.code == "room_ended"
 
@@ -309,10 +390,10 @@ def test_the_room_refuses_students_past_its_limit_and_duplicate_names(store):
     async def main():
         room = await new_room(store, max_followers=2)
         await room.join(Mailbox(), "a")
-        with pytest.raises(RoomError) as dup:
+        with pytest.raises(ProtocolError) as dup:
             await room.join(Mailbox(), "A")
         await room.join(Mailbox(), "b")
-        with pytest.raises(RoomError) as full:
+        with pytest.raises(ProtocolError) as full:
             await room.join(Mailbox(), "c")
         return dup.value, full.value
 
@@ -343,7 +424,7 @@ def test_structural_changes_are_snapshotted_and_a_new_room_resumes_from_them(sto
     async def main():
         room = await new_room(store)
         teacher = await room.join_instructor(Mailbox())
-        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.9}})
+        await handle(room, teacher, {"type": "configure", "data": {"lr": 0.9}})
         saved = store.live_state("AC3D4E")
         await room.close()
         again = await new_room(store)
@@ -359,12 +440,12 @@ def test_a_student_who_reconnects_in_time_gets_name_mode_and_fork_back(store):
         room = await new_room(store)
         old_box = Mailbox()
         student = await room.join(old_box, "Ada")
-        await room.handle(student, {"type": "fork"})
-        await room.handle(student, {"type": "configure", "data": {"lr": 7.0}})
+        await handle(room, student, {"type": "fork"})
+        await handle(room, student, {"type": "configure", "data": {"lr": 7.0}})
         fork = student.fork
         await room.disconnected(student, old_box)
         away = student.away_since is not None
-        with pytest.raises(RoomError) as taken:
+        with pytest.raises(ProtocolError) as taken:
             await room.join(Mailbox(), "ada")  # the place is kept for its owner
         new_box = Mailbox()
         again = await room.join(new_box, "whatever", rejoin=student.id)
@@ -383,7 +464,7 @@ def test_a_student_away_past_the_grace_period_is_removed_and_their_fork_closed(s
         room = await new_room(store, grace_seconds=0.05)
         box = Mailbox()
         student = await room.join(box, "Ada")
-        await room.handle(student, {"type": "fork"})
+        await handle(room, student, {"type": "fork"})
         fork = student.fork
         await room.disconnected(student, box)
         async with asyncio.timeout(5):
@@ -437,10 +518,10 @@ def test_pushing_the_current_run_gives_every_student_its_exact_state(store):
     async def main():
         room = await new_room(store)
         teacher = await room.join_instructor(Mailbox())
-        await room.handle(teacher, {"type": "configure", "data": {"lr": 0.7, "custom": [1, 2]}})
+        await handle(room, teacher, {"type": "configure", "data": {"lr": 0.7, "custom": [1, 2]}})
         students = [await room.join(Mailbox(), f"s{i}") for i in range(2)]
-        await room.handle(teacher, {"type": "push", "data": {"title": "this", "current": True}})
-        await room.handle(students[0], {"type": "configure", "data": {"lr": 9}})
+        await handle(room, teacher, {"type": "push", "data": {"title": "this", "current": True}})
+        await handle(room, students[0], {"type": "configure", "data": {"lr": 9}})
         return room, students
 
     room, students = run(main())
@@ -455,9 +536,9 @@ def test_share_links_are_limited_per_member(store):
         room = await new_room(store)
         student = await room.join(Mailbox(), "Ada")
         for _ in range(10):
-            await room.handle(student, {"type": "share"})
+            await handle(room, student, {"type": "share"})
         with pytest.raises(InputError) as info:
-            await room.handle(student, {"type": "share"})
+            await handle(room, student, {"type": "share"})
         return info.value
 
     error = run(main())

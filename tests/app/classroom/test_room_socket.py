@@ -8,6 +8,7 @@ import json
 import pytest
 import websockets
 
+from app.classroom.parts import READ_ONLY
 from app.classroom.store import Store
 from app.protocol import MESSAGE_TYPES
 from tests.app.classroom.server import Client, run
@@ -153,7 +154,7 @@ def test_a_bad_push_is_answered_with_an_error_naming_the_field(server):
 
 
 STUDENT_REFUSED = sorted(
-    (set(MESSAGE_TYPES) - {"ping", "export"}) | {"lock", "unlock", "end", "kick", "push", "roster"}
+    (set(MESSAGE_TYPES) - READ_ONLY) | {"lock", "unlock", "end", "kick", "push", "roster"}
 )
 
 
@@ -161,7 +162,7 @@ def test_a_following_student_is_refused_every_control_message(server):
     async def main():
         room, teacher, (student, other) = await instructor_and_students(server, 2)
         for kind in STUDENT_REFUSED:
-            data = {"name": "s1"} if kind == "kick" else {}
+            data = {"member": "s1"} if kind == "kick" else {}
             await student.send(kind, **data)
             error = await student.text("error", lambda d, k=kind: d["request"] == k)
             assert error["code"] == "forbidden", kind
@@ -222,7 +223,9 @@ def test_lock_kick_and_end(server):
         assert (await late.closing())[0] == 4102
         await teacher.send("unlock")
         await a.text("room", lambda d: not d["locked"])
-        await teacher.send("kick", name="s0")
+        roster = await teacher.text("roster", lambda d: len(d["students"]) == 2)
+        s0 = next(x["member"] for x in roster["students"] if x["name"] == "s0")
+        await teacher.send("kick", member=s0)
         assert (await a.closing())[0] == 4104
         await teacher.text("roster", lambda d: [x["name"] for x in d["students"]] == ["s1"])
         again = await Client.join(server, room["code"], name="S0")

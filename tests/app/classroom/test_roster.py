@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from app.classroom.mailbox import Mailbox
-from app.classroom.parts import RoomError
 from app.classroom.roster import Roster
+from app.mailbox import Mailbox
+from app.protocol import ProtocolError
 
 
 def test_students_without_a_name_get_free_numbered_ones():
@@ -18,14 +18,18 @@ def test_students_without_a_name_get_free_numbered_ones():
     assert names == ["Student 3", "Student 4"]  # never a name already taken
 
 
-def test_barring_a_name_returns_its_students_and_refuses_it_in_any_case():
+def test_barring_a_place_refuses_its_id_and_its_chosen_name_in_any_case():
     roster = Roster(10, kicked=("al",))
     bo = roster.admit(Mailbox(), "Bo", locked=False)
-    assert roster.bar("BO") == [bo]
+    assert roster.by_ref(bo.ref) is bo
+    assert roster.bar(bo.id, "BO") is bo
     for name in ("bo", "AL"):
-        with pytest.raises(RoomError) as info:
+        with pytest.raises(ProtocolError) as info:
             roster.admit(Mailbox(), name, locked=False)
         assert info.value.code == "kicked"
+    with pytest.raises(ProtocolError) as info:
+        roster.returning(bo.id)
+    assert info.value.code == "kicked" and info.value.field == "member"
 
 
 def test_only_students_can_come_back_by_id_and_the_roster_hides_ids():
@@ -36,6 +40,8 @@ def test_only_students_can_come_back_by_id_and_the_roster_hides_ids():
     assert roster.returning(teacher.id) is None
     assert roster.returning(123) is None
     message = json.loads(roster.message())
-    assert message["data"]["students"] == [{"name": "Ada", "mode": "follow", "away": False}]
+    assert message["data"]["students"] == [
+        {"member": ada.ref, "name": "Ada", "mode": "follow", "away": False}
+    ]
     assert ada.id not in roster.message()
     assert roster.status() == {"students": 1, "max_students": 10, "instructor_online": True}

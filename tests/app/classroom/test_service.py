@@ -6,8 +6,8 @@ import pytest
 
 from app import frames
 from app.classroom.codes import InputError
-from app.classroom.mailbox import Mailbox
 from app.classroom.service import Classroom, ClassroomSettings
+from app.mailbox import Mailbox
 from tests.app.classroom.server import run
 from tests.app.classroom.test_room import DictRunner
 

@@ -1,0 +1,145 @@
+"""The one per-socket mailbox: texts in order before frames, latest wins, slow readers bounded."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from app import frames
+from app.mailbox import Mailbox
+from app.protocol import CloseCode
+from app.session import Session
+from app.settings import Settings
+
+
+async def taken(mailbox: Mailbox) -> list:
+    """Everything the send loop would take now; None at the end if it would close."""
+    items = []
+    while True:
+        try:
+            item = await asyncio.wait_for(mailbox.next(), 0.01)
+        except TimeoutError:
+            return items
+        if item is None:
+            return [*items, None]
+        items.append(item)
+
+
+def drain(mailbox: Mailbox) -> list:
+    return asyncio.run(taken(mailbox))
+
+
+def frame(with_inputs: bool, value: int = 0) -> bytes:
+    arrays = [("weights", np.array([value], np.float32))]
+    if with_inputs:
+        arrays.append(("inputs", np.zeros((1, 2, 2), np.uint8)))
+    return frames.encode({"type": "frame"}, arrays)
+
+
+def test_a_newer_frame_replaces_an_unsent_one_and_counts_it_dropped():
+    drops = []
+    box = Mailbox(10, on_drop=lambda: drops.append(1))
+    for i in range(5):
+        box.offer_frame(frame(False, i))
+    sent = drain(box)
+    assert len(sent) == 1 and frames.decode(sent[0])[1]["weights"][0] == 4
+    assert box.frames_dropped == 4 and len(drops) == 4
+
+
+def test_texts_go_out_in_order_before_the_pending_frame():
+    box = Mailbox(10)
+    box.offer_frame(b"\x00\x00\x00\x00")
+    box.send_text("a")
+    box.offer("b")
+    assert drain(box) == ["a", "b", b"\x00\x00\x00\x00"]
+
+
+def test_a_keyed_text_replaces_its_unsent_version_and_moves_last():
+    box = Mailbox(10)
+    box.offer("room 1", "room")
+    box.offer("reply")
+    box.offer("room 2", "room")
+    assert drain(box) == ["reply", "room 2"]
+
+
+def test_the_frame_with_input_maps_is_never_replaced_by_a_plain_one():
+    box = Mailbox(10)
+    box.offer_frame(frame(True, 1))
+    box.offer_frame(frame(False, 2))
+    box.offer_frame(frame(False, 3))
+    sent = [frames.decode(f) for f in drain(box)]
+    assert [("inputs" in arrays, arrays["weights"][0]) for _, arrays in sent] == [
+        (True, 1),
+        (False, 3),
+    ]
+
+
+def test_discarded_frames_are_not_sent():
+    box = Mailbox(10)
+    box.offer_frame(frame(True))
+    box.offer_frame(frame(False))
+    box.discard_frame()
+    box.send_text("config")
+    assert drain(box) == ["config"]
+
+
+def test_too_many_unread_texts_close_with_not_reading_at_once():
+    box = Mailbox(3)
+    for i in range(4):
+        box.send_text(str(i))
+    assert box.close_request == (CloseCode.NOT_READING, "too many unread messages")
+    assert drain(box) == [None]  # the unread texts are not waited for
+
+
+def test_a_close_sends_the_queued_texts_then_stops():
+    box = Mailbox(10)
+    box.offer("kicked")
+    box.offer_frame(frame(False))
+    box.close(CloseCode.KICKED, "removed")
+    box.offer("late")
+    assert drain(box) == ["kicked", None]
+
+
+def test_a_waiting_sender_wakes_for_a_new_frame():
+    async def run():
+        box = Mailbox(10)
+        waiter = asyncio.create_task(box.next())
+        await asyncio.sleep(0)
+        assert not waiter.done()
+        box.offer_frame(b"f" * 8)
+        return await asyncio.wait_for(waiter, 1)
+
+    assert asyncio.run(run()) == b"f" * 8
+
+
+def test_a_routine_frame_is_not_built_while_the_previous_one_waits():
+    session = Session("s", Settings(), np.random.default_rng(0))
+    box = Mailbox(10)
+    session.subscribers = [box]
+    session.publish_frame()  # carries the input maps: its own slot
+    session.publish_frame()
+    seq = session.seq
+    session.publish_frame(fresh=False)  # the client has not taken the last one yet
+    assert session.seq == seq and box.frames_dropped == 1
+    session.publish_frame()  # a frame after a change is always built and replaces it
+    assert session.seq == seq + 1 and box.frames_dropped == 2
+    assert len(drain(box)) == 2
+
+
+def test_input_maps_go_out_once_per_rebuild():
+    async def run():
+        session = Session("s", Settings(), np.random.default_rng(0))
+        box = Mailbox(10)
+        session.subscribers = [box]
+        session.publish_frame()
+        session.publish_frame()
+        first = await taken(box)
+        assert [frames.has_array(f, "inputs") for f in first] == [True, False]
+        session.publish_frame()
+        assert not frames.has_array((await taken(box))[0], "inputs")
+        session.network_rebuilt()
+        session.publish_frame()
+        assert frames.has_array((await taken(box))[0], "inputs")
+
+    asyncio.run(run())
