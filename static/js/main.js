@@ -7,6 +7,7 @@ import { Announcer } from "./announcer.js";
 import { Notices } from "./banner.js";
 import { PageChrome } from "./chrome.js";
 import { classNames, PALETTES, pointCss } from "./colors.js";
+import { CodeExport } from "./code-export.js";
 import { Controls } from "./controls.js";
 import { DataEditor, pointsCsv } from "./data-editor.js";
 import { describeNode } from "./describe.js";
@@ -53,6 +54,7 @@ const notices = new Notices(document);
 const chrome = new PageChrome(document, options, { speed: (stop) => configure({ ...stop }) });
 const metrics = new Metrics(document);
 const shareBox = new ShareBox($("[data-control=export]"));
+const codeExport = new CodeExport($("[data-code-export]"), boot.code_formats, (format) => send("export", { format }));
 const heatmap = new HeatMap($("[data-map]"), $("[data-points]"));
 const legend = new Legend($("[data-legend]"));
 const savedPoints = new SavedPoints(browserStorage(), $("[data-heatmap]"));
@@ -178,7 +180,9 @@ const HANDLERS = {
     notices.status(data.state, data.message);
     announcer.status(data.state, data.message);
   },
+  code: (data) => codeExport.received(data),
   error(data) {
+    if (data.request === "export") codeExport.failed(data.message);
     notices.error(data);
     controls.update(page.config, "config", true); // show the value the server kept
   },

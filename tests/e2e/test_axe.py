@@ -8,11 +8,9 @@ import pytest
 
 from tests.app.classroom.server import Server
 from tests.e2e.axe import report, violations
+from tests.e2e.test_modes import DRAWN, MODE_IS, instructor, student
 
 pytestmark = pytest.mark.browser
-
-MODE_IS = "() => document.querySelector('[data-mode-badge]').dataset.mode === '{}'"
-DRAWN = "() => window.playground && window.playground.page.last"
 
 
 @pytest.fixture(scope="module")
@@ -24,32 +22,16 @@ def server(tmp_path_factory):
         server.stop()
 
 
-# The page's Content-Security-Policy allows only its own scripts: axe-core is injected into a
-# context that bypasses it (the page itself never loads axe-core).
+@pytest.fixture
+def open_page(new_page):
+    """Pages whose Content-Security-Policy (only the page's own scripts) lets axe-core in:
+    the test injects it; the page itself never loads it."""
+    return lambda url, **options: new_page(url, bypass_csp=True, **options)
 
 
 def assert_clean(pg, where: str) -> None:
     found = violations(pg.page)
     assert not found, f"axe-core finds WCAG 2.1 A/AA violations ({where}):\n{report(found)}"
-
-
-def instructor(new_page, server):
-    room = server.new_room()
-    teacher = new_page(server.base, bypass_csp=True)
-    teacher.page.goto(room["control_url"])
-    teacher.page.wait_for_function(MODE_IS.format("instructor"))
-    teacher.page.wait_for_function(DRAWN)
-    return teacher, room["code"]
-
-
-def follower(new_page, server, code):
-    pupil = new_page(server.base, bypass_csp=True)
-    pupil.page.goto(f"{server.base}/room/{code}")
-    pupil.page.fill("[data-name-input]", "Ada")
-    pupil.page.click("[data-action=join]")
-    pupil.page.wait_for_function(MODE_IS.format("follower"))
-    pupil.page.wait_for_function(DRAWN)
-    return pupil
 
 
 @pytest.mark.parametrize(
@@ -63,22 +45,22 @@ def follower(new_page, server, code):
         "problem=regression&dataset=reg_plane",
     ],
 )
-def test_the_solo_page_has_no_violations(new_page, server, hash_):
-    pg = new_page(server.base, bypass_csp=True).open(hash_)
+def test_the_solo_page_has_no_violations(open_page, server, hash_):
+    pg = open_page(server.base).open(hash_)
     pg.train_to(3)  # the chart, the readouts and the maps all drawn
     assert_clean(pg, f"solo #{hash_}")
 
 
-def test_the_options_panel_and_the_share_box_have_no_violations(new_page, server):
-    pg = new_page(server.base, bypass_csp=True).open()
+def test_the_options_panel_and_the_share_box_have_no_violations(open_page, server):
+    pg = open_page(server.base).open()
     pg.page.click("[data-action=share]")
     pg.page.wait_for_function("() => document.querySelector('[data-share-url]').value !== ''")
     pg.page.click("[data-action=settings]")  # over the page: opened last
     assert_clean(pg, "options and share open")
 
 
-def test_the_classroom_landing_and_join_pages_have_no_violations(new_page, server):
-    pg = new_page(server.base, bypass_csp=True)
+def test_the_classroom_landing_and_join_pages_have_no_violations(open_page, server):
+    pg = open_page(server.base)
     pg.page.goto(f"{server.base}/classroom")
     pg.page.wait_for_selector("[data-landing]:not([hidden])")
     assert_clean(pg, "classroom landing")
@@ -88,14 +70,14 @@ def test_the_classroom_landing_and_join_pages_have_no_violations(new_page, serve
     assert_clean(pg, "room join form")
 
 
-def test_every_room_mode_and_a_share_link_have_no_violations(new_page, server):
-    teacher, code = instructor(new_page, server)
+def test_every_room_mode_and_a_share_link_have_no_violations(open_page, server):
+    teacher, code = instructor(open_page, server)
     assert_clean(teacher, "instructor")
     teacher.page.keyboard.press("p")  # presentation mode on the projector
     teacher.page.wait_for_function("() => document.body.classList.contains('presentation')")
     assert_clean(teacher, "instructor, presentation mode")
 
-    pupil = follower(new_page, server, code)
+    pupil = student(open_page, server, code)
     assert_clean(pupil, "follower")
     pupil.page.click("[data-action=fork]")
     pupil.page.wait_for_function(MODE_IS.format("fork"))
@@ -106,7 +88,7 @@ def test_every_room_mode_and_a_share_link_have_no_violations(new_page, server):
 
     pupil.page.click("[data-action=share]")
     pupil.page.wait_for_function("() => document.querySelector('[data-share-url]').value !== ''")
-    visitor = new_page(server.base, bypass_csp=True)
+    visitor = open_page(server.base)
     visitor.page.goto(pupil.page.input_value("[data-share-url]"))
     visitor.page.wait_for_function(MODE_IS.format("snapshot"))
     visitor.page.wait_for_function(DRAWN)

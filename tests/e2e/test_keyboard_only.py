@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.classroom.server import Server
-
 pytestmark = pytest.mark.browser
 
 COUNT_POINTER = """() => {
@@ -154,24 +152,15 @@ def test_every_keyboard_stop_shows_a_focus_ring_that_contrasts(pg):
     assert contrast(stroke, "rgb(255, 255, 255)") >= 3, stroke
 
 
-@pytest.fixture
-def server(tmp_path):
-    server = Server(tmp_path / "data").start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def test_a_student_joins_and_follows_a_room_with_the_keyboard_only(new_page, server):
-    room = server.new_room()
-    teacher = new_page(server.base)
+def test_a_student_joins_and_follows_a_room_with_the_keyboard_only(new_page, room_server):
+    room = room_server.new_room()
+    teacher = new_page(room_server.base)
     teacher.page.goto(room["control_url"])
     teacher.page.wait_for_function(
         "() => document.querySelector('[data-mode-badge]').dataset.mode === 'instructor'"
     )
-    pupil = new_page(server.base)
-    pupil.page.goto(f"{server.base}/room/{room['code']}")
+    pupil = new_page(room_server.base)
+    pupil.page.goto(f"{room_server.base}/room/{room['code']}")
     pupil.page.evaluate(COUNT_POINTER)
     tab_to(pupil.page, "[data-name-input]")
     pupil.page.keyboard.type("Ada")
