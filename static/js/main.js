@@ -397,9 +397,10 @@ for (const el of document.querySelectorAll("[data-action]")) {
   el.addEventListener("click", () => act(el.dataset.action));
 }
 bindShortcuts(document, act);
-/** A click (or Enter at the keyboard's cursor) on the map: "add", "remove" or null. */
+/** A click (or Enter at the keyboard's cursor) on the map: "add", "remove", "locked" or null. */
 function editAt(x1, x2, shiftKey) {
-  const action = mode.live ? editor.clickAction(x1, x2, shiftKey) : null;
+  if (!mode.live) return "locked";
+  const action = editor.clickAction(x1, x2, shiftKey);
   if (action?.add) send("add_points", { points: [action.add] });
   if (action?.remove) send("remove_points", { near: action.remove, radius: 0.6 });
   return action ? (action.add ? "add" : "remove") : null;

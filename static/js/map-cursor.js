@@ -12,8 +12,8 @@ export class MapCursor {
   /**
    * @param {HTMLElement} root the focusable map ([data-heatmap]) holding [data-map-cursor]
    * @param {{edit(x1, x2, erase): string|null, say(text)}} on edit: does what a click (or
-   *   with `erase`, a shift-click) at (x1, x2) does: "add", "remove" or null (nothing, e.g.
-   *   in Look mode); say: tells a screen reader
+   *   with `erase`, a shift-click) at (x1, x2) does: "add", "remove", "locked" (a read-only
+   *   run) or null (nothing: Look mode); say: tells a screen reader
    */
   constructor(root, on) {
     this.root = root;
@@ -57,6 +57,7 @@ export class MapCursor {
     const place = `x1 ${this.at[0]}, x2 ${this.at[1]}`;
     if (done === "add") this.on.say(`Point added at ${place}`);
     else if (done === "remove") this.on.say(`Points erased near ${place}`);
+    else if (done === "locked") this.on.say("This run is read-only here: its points cannot change");
     else this.on.say("Choose Add or Erase under Your data first");
   }
 }

@@ -173,7 +173,15 @@ def test_a_student_joins_and_follows_a_room_with_the_keyboard_only(new_page, roo
     pupil.page.wait_for_function(
         "() => document.querySelector('[data-readout=epoch]').textContent === '000,001'"
     )
-    tab_to(pupil.page, "[data-action=fork]")
+    # The map's cursor works for a follower, but the run's points are the instructor's.
+    tab_to(pupil.page, "[data-heatmap]")
+    pupil.page.keyboard.press("ArrowLeft")
+    pupil.page.keyboard.press("Enter")
+    pupil.page.wait_for_function(
+        "() => document.querySelector('[data-announcer]').textContent.includes('read-only')"
+    )
+    assert not [m for m in pupil.wire.sent if m["type"] == "add_points"]
+    tab_to(pupil.page, "[data-action=fork]")  # Tab goes round to the room bar
     pupil.page.keyboard.press("Enter")
     pupil.page.wait_for_function(
         "() => document.querySelector('[data-mode-badge]').dataset.mode === 'fork'"

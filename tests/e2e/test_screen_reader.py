@@ -129,3 +129,18 @@ def test_a_focused_neuron_has_its_map_in_words(pg):
         "() => document.querySelector('[data-layer=\"1\"]').getAttribute('aria-describedby')"
     )
     assert pg.page.text_content("[data-node-description]").strip()
+
+
+def test_a_divergence_is_said_with_its_reason(pg):
+    pg.open("problem=regression&dataset=plane&learning_rate=10")
+    pg.wire.config_after((0, 0, 0), lambda c: c["learning_rate"] == 10, "learning_rate=10")
+    mark = pg.wire.mark()
+    pg.page.keyboard.press("Space")
+    status = pg.wire.message_after(mark, "status", lambda d: d["state"] == "diverged")
+    pg.page.wait_for_function(
+        "(want) => document.querySelector('[data-announcer]').textContent.startsWith(want)",
+        arg=f"Training diverged. {status['message']}",
+    )
+    # Regression: losses, no accuracy; a non-finite loss is said in words.
+    text = pg.page.text_content(REGION)
+    assert "Epoch " in text and "accuracy" not in text, text
