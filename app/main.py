@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.classroom.install import install_classroom
+from app.lessons import catalog, course
 from app.metrics import Metrics, watch_loop
 from app.options import all_options, server_defaults
 from app.pacing import Scheduler
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.scheduler = scheduler
     app.state.registry = registry
     app.state.bootstrap = bootstrap(settings)
+    app.state.lessons = catalog(course(), settings)
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
     app.include_router(pages.router)

@@ -119,11 +119,20 @@ class Scheduler:
             session.frame_start_epoch = trainer.epoch
             session.frame_due = max(session.next_due, now - session.frame_interval())
         target = session.frame_start_epoch + session.view["epochs_per_frame"]
+        to_stop = trainer.epochs_to_stop()
+        stopping = bool(to_stop)  # stop_at lies ahead: the frame ends there, and play pauses
+        if stopping:
+            target = min(target, trainer.epoch + to_stop)
         left = target - trainer.epoch
         if left > 0:
             session.train_slice(left, session.slice_budget())
         if trainer.epoch >= target or trainer.status != "ok":
-            session.publish_frame(fresh=trainer.status != "ok" or session.frame_requested)
+            reached = stopping and trainer.epochs_to_stop() == 0 and session.playing
+            if reached:
+                session.pause_at_stop()
+            session.publish_frame(
+                fresh=trainer.status != "ok" or session.frame_requested or reached
+            )
             session.frame_start_epoch = None
             # At most fps; a session that fell behind owes at most one frame (frame_due above).
             session.next_due = session.frame_due + session.frame_interval()

@@ -41,7 +41,9 @@ class Settings:
 
     # Limits (the server narrows the engine's bounds with these).
     max_hidden_layers: int = 8
-    max_neurons: int = 16
+    # 32 lets a lesson show width (universal approximation); a frame of 8 layers of 32 costs
+    # about 8 ms of grid (6x8: 0.6 ms), so a class server may want it lower.
+    max_neurons: int = 32
     max_points: int = 2000
     max_message_bytes: int = 256 * 1024
     messages_per_second: float = 60.0

@@ -1,4 +1,4 @@
-"""JSON and text endpoints: options, dataset previews, health and Prometheus metrics."""
+"""JSON and text endpoints: options, lessons, dataset previews, health and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ PREVIEW_SEED = 0
 async def options(request: Request) -> dict[str, Any]:
     """Every registry with bounds and defaults, plus the server's limits."""
     return request.app.state.bootstrap
+
+
+@router.get("/api/lessons")
+async def lessons(request: Request) -> dict[str, Any]:
+    """Every lesson in course order with all its fields (docs/lessons.md)."""
+    return {"lessons": request.app.state.lessons}
 
 
 @router.get("/api/datasets/{name}/preview")

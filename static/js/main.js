@@ -22,6 +22,7 @@ import { label } from "./labels.js";
 import { Legend } from "./legend.js";
 import { MapCursor } from "./map-cursor.js";
 import { LayerControls } from "./layer-controls.js";
+import { lessonFromHash, Lessons } from "./lessons.js";
 import { LineChart } from "./linechart.js";
 import { Metrics } from "./metrics.js";
 import { allows, lockControls, MODES } from "./modes.js";
@@ -39,6 +40,7 @@ const boot = JSON.parse($("#bootstrap").textContent);
 const options = boot.options;
 const props = buildProps(options);
 const fromHash = readHash(location.hash, props);
+let askedLesson = lessonFromHash(location.hash); // opened once the session says hello
 
 const page = createStore(boot.defaults, fromHash);
 // How the page was opened: the server puts a room code or a share link's id in the bootstrap
@@ -90,6 +92,11 @@ const editor = new DataEditor($("[data-editor]"), {
   clear: () => send("clear_points"),
 });
 renderAdvanced($("[data-advanced]"), options);
+const lessons = new Lessons($("[data-lessons-menu]"), $("[data-lesson]"), openLesson);
+fetch("/api/lessons")
+  .then((response) => response.json())
+  .then((data) => lessons.setLessons(data.lessons))
+  .catch(() => {}); // the page works without the menu
 const controls = new Controls(document, options, (name, value, scope) =>
   scope === "config" ? configure(changeFor(name, value, options)) : setUi(name, value),
 );
@@ -108,6 +115,7 @@ const socketHandlers = {
   onFrame: (frame, started = performance.now()) => {
     if (transport.room) transport.room.frame(frame);
     offerFrame(page, frame);
+    lessons.update(frame);
     announcer.frame(frame);
     stats.frames += 1;
     scheduleDraw();
@@ -143,6 +151,12 @@ function relock() {
   lockControls(document, !mode.live);
 }
 
+/** A lesson (or its "now try" variant): the server configures it; play runs to stop_at. */
+function openLesson(id, variant) {
+  send("lesson", { id, variant });
+  send("play");
+}
+
 const HANDLERS = {
   hello(data) {
     if (!data.resumed && page.snapshot) {
@@ -158,6 +172,8 @@ const HANDLERS = {
         if (csv) send("load_csv", { text: csv });
       }
       if (page.selected) send("select_node", page.selected);
+      if (askedLesson) openLesson(askedLesson, null);
+      askedLesson = null;
     }
     takeSizes(data);
     applyConfig(data.config);

@@ -21,7 +21,7 @@ def test_index_renders_the_template_with_one_bootstrap_variable(tmp_path):
     bootstrap = json.loads(re.search(r"<script>(.*)</script>", response.text).group(1))
     assert set(bootstrap) == {"options", "limits", "defaults", "code_formats"}
     assert bootstrap["defaults"]["hidden"] == [4, 2]
-    assert bootstrap["limits"]["max_neurons"] == 16
+    assert bootstrap["limits"]["max_neurons"] == 32
 
 
 def test_static_files_are_served_from_the_configured_dir(tmp_path):

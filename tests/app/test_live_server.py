@@ -152,7 +152,7 @@ def test_http_endpoints_serve_health_options_previews_and_metrics(live_server):
 def test_page_is_served_with_the_bootstrap_json(live_server):
     status, kind, html = get(live_server.url + "/")
     assert status == 200 and kind.startswith("text/html")
-    assert '"max_neurons": 16' in html or '"max_neurons":16' in html
+    assert '"max_neurons": 32' in html or '"max_neurons":32' in html
 
 
 def test_two_workers_both_serve_sessions(live_server_factory):

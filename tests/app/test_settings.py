@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_defaults_match_the_issue():
     s = Settings.from_env({})
     assert (s.host, s.port, s.workers) == ("127.0.0.1", 8000, 1)
-    assert (s.max_hidden_layers, s.max_neurons, s.max_points) == (8, 16, 2000)
+    assert (s.max_hidden_layers, s.max_neurons, s.max_points) == (8, 32, 2000)
     assert s.max_message_bytes == 256 * 1024
     assert (s.grace_seconds, s.fps, s.thumb_size, s.grid_size) == (120.0, 30, 20, 100)
 

@@ -93,3 +93,14 @@ def test_every_room_mode_and_a_share_link_have_no_violations(open_page, server):
     visitor.page.wait_for_function(MODE_IS.format("snapshot"))
     visitor.page.wait_for_function(DRAWN)
     assert_clean(visitor, "snapshot")
+
+
+def test_the_lessons_menu_and_an_opened_lesson_have_no_violations(open_page, server):
+    pg = open_page(server.base).open("lesson=feature-map")
+    pg.page.wait_for_function(
+        "() => document.querySelector('[data-lesson]').dataset.lessonId === 'feature-map'"
+    )
+    pg.page.wait_for_selector("[data-lesson-checks] li")
+    pg.page.locator("[data-lessons-menu] summary").press("Enter")
+    pg.page.wait_for_selector("[data-lesson-link]")
+    assert_clean(pg, "an opened lesson, the lessons menu open")

@@ -87,6 +87,20 @@ def test_build_edit_add_a_point_play_and_pause_with_the_keyboard_only(pg):
     no_pointer_events(pg)
 
 
+def test_a_lesson_opens_from_the_menu_with_the_keyboard_only(pg):
+    pg.open()
+    pg.page.evaluate(COUNT_POINTER)
+    tab_to(pg.page, "[data-lessons-menu] summary")
+    pg.page.keyboard.press("Enter")
+    tab_to(pg.page, "[data-lesson-link=l1-l2]")
+    pg.page.keyboard.press("Enter")
+    pg.page.wait_for_function(
+        "() => document.querySelector('[data-lesson]').dataset.lessonId === 'l1-l2'"
+    )
+    pg.page.wait_for_selector("[data-lesson-checks] li")
+    no_pointer_events(pg)
+
+
 def test_the_skip_link_is_the_first_stop_and_lands_on_the_output(pg):
     pg.open()
     pg.page.evaluate(COUNT_POINTER)
