@@ -12,6 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.classroom.install import install_classroom
+from app.classroom.security import security_headers
+from app.guard import install_guards
 from app.lessons import catalog, course
 from app.metrics import Metrics, watch_loop
 from app.options import all_options, server_defaults
@@ -38,10 +40,16 @@ def bootstrap(settings: Settings) -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A fresh application with its own sessions, scheduler and metrics."""
-    settings = settings if settings is not None else Settings.from_env()
+    settings = settings if settings is not None else Settings.load()
     metrics = Metrics()
     scheduler = Scheduler(metrics=metrics)
-    registry = Registry(settings, on_play=scheduler.add, on_epochs=metrics.add_epochs)
+    registry = Registry(
+        settings,
+        on_play=scheduler.add,
+        on_epochs=metrics.add_epochs,
+        competitors=scheduler.demand,
+    )
+    metrics.gauges(registry.counts)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,5 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(ws.router)
+    install_guards(
+        app, settings, security_headers(settings.frame_ancestors)
+    )  # body limits, Origin check, the 500 answer
     install_classroom(app)  # classroom routes, security headers, rooms (docs/classroom.md)
     return app

@@ -85,6 +85,7 @@ class Member:
     ref: str = field(default_factory=lambda: secrets.token_urlsafe(6))  # roster, kick: public
     fork: Runner | None = None  # the student's own session, when forked
     away_since: float | None = None  # connection lost; kept (fork too) for the grace period
+    address: str = ""  # the client address of the current connection (per-address limits)
 
     @property
     def mode(self) -> str:

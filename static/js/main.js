@@ -31,6 +31,7 @@ import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
 import { browserStorage, SavedPoints } from "./saved-points.js";
 import { saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
+import { fromReference, showReferenceNotes } from "./reference-link.js";
 import { buildProps, readHash, writeHash } from "./state.js";
 import { createStore, offerFrame } from "./store.js";
 import { Transport } from "./transport.js";
@@ -39,7 +40,8 @@ const $ = (selector) => document.querySelector(selector);
 const boot = JSON.parse($("#bootstrap").textContent);
 const options = boot.options;
 const props = buildProps(options);
-const fromHash = readHash(location.hash, props);
+const reference = fromReference(location.hash, new Set(props.map((p) => p.name))); // or null
+const fromHash = readHash(reference ? reference.hash : location.hash, props);
 let askedLesson = lessonFromHash(location.hash); // opened once the session says hello
 
 const page = createStore(boot.defaults, fromHash);
@@ -53,6 +55,7 @@ window.playground = { page, stats, mode: () => mode.name };
 
 // ---- components ---------------------------------------------------------------------------
 const notices = new Notices(document);
+if (reference) showReferenceNotes(document, reference.notes);
 const chrome = new PageChrome(document, options, { speed: (stop) => configure({ ...stop }) });
 const metrics = new Metrics(document);
 const shareBox = new ShareBox($("[data-control=export]"));
