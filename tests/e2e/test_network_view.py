@@ -101,7 +101,7 @@ def test_click_a_bias_edits_it(pg):
     expect(pg.page.locator("[data-hovercard]")).to_contain_text("Bias is")
     bias.click()
     mark = pg.wire.mark()
-    editor = pg.page.locator("[data-hovercard] input")
+    editor = pg.page.locator("[data-hovercard] input[type=number]")
     editor.fill("1.5")
     editor.press("Enter")
     index = 2 * 4 + 1  # layer 0: W (2x4) then b; neuron 1
@@ -119,7 +119,7 @@ def test_link_colour_and_width_follow_the_weight(pg):
     link = pg.page.locator('[data-link="0:1:2"]')
     link.hover()
     link.click()
-    pg.page.locator("[data-hovercard] input").fill("4")
+    pg.page.locator("[data-hovercard] input[type=number]").fill("4")
     pg.wire.frame_after(mark, lambda f: f.array("weights")[index] == 4.0)
     visible = pg.page.locator(".link").nth(1 * 4 + 2)
     expect(visible).to_have_attribute("stroke-width", "8")
