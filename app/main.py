@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -63,4 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(ws.router)
     install_classroom(app)  # classroom routes, security headers, rooms (docs/classroom.md)
+    # Pages, scripts and styles travel compressed: a phone's first visit stays light (issue 16).
+    # The websockets have their own per-message deflate.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     return app

@@ -83,7 +83,7 @@ def test_hover_a_link_shows_its_weight_and_click_edits_it_while_paused(pg):
     expect(card).to_contain_text(f"Weight is {shown}")
     before = values(pg.wire.frames[-1], "output").copy()
     link.click()
-    editor = card.locator("input")
+    editor = card.locator("input[type=number]")
     expect(editor).to_be_focused()
     mark = pg.wire.mark()
     editor.fill("-3")

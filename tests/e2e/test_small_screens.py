@@ -6,16 +6,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from app.bench_page import PHONE
 from tests.app.classroom.server import Server
 
 pytestmark = pytest.mark.browser
 
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 3,
-    "has_touch": True,
-    "is_mobile": True,
-}
 TABLET = {**PHONE, "device_scale_factor": 2}
 DEVICES = {
     "phone-390x844": PHONE,
@@ -228,3 +223,37 @@ def test_a_follower_on_a_phone_receives_frames_and_forks_with_one_tap(new_page, 
         "the fork's own step", lambda: any(m["type"] == "step" for m in pupil.wire.sent[mark[2] :])
     )
     assert not [m for m in pupil.wire.received if m["type"] == "error"]
+
+
+# The first visit on a phone: the page, its scripts and styles, and the first frames.
+FIRST_VISIT_BUDGET = 300_000  # bytes
+FIRST_FRAMES = 10
+
+
+def test_the_first_visit_on_a_phone_transfers_at_most_300_kb(new_page, server):
+    phone = new_page(server.base, **PHONE)
+    http: list = []
+    messages: list[str | bytes] = []
+    phone.page.on("requestfinished", lambda request: http.append(request))
+    phone.page.on("websocket", lambda ws: ws.on("framereceived", lambda m: messages.append(m)))
+    phone.open()
+    phone.page.tap("[data-action=play]")
+    phone.wire.wait(f"{FIRST_FRAMES} frames", lambda: len(phone.wire.frames) >= FIRST_FRAMES)
+    phone.page.tap("[data-action=play]")
+    frames = 0
+    received = 0
+    for message in messages:  # text messages and frames, up to the FIRST_FRAMES-th frame
+        received += len(message.encode() if isinstance(message, str) else message)
+        frames += isinstance(message, bytes)
+        if frames >= FIRST_FRAMES:
+            break
+    sizes = [r.sizes() for r in http]
+    transferred = sum(s["responseBodySize"] + s["responseHeadersSize"] for s in sizes)
+    assert len(http) >= 10, [r.url for r in http]  # the page, its modules and styles
+    total = transferred + received
+    report = (
+        f"first visit: {transferred} bytes over HTTP ({len(http)} requests) + {received} bytes "
+        f"of websocket messages (uncompressed: an upper bound) = {total}"
+    )
+    print(report)  # pytest -s shows the figure
+    assert total <= FIRST_VISIT_BUDGET, f"{report} > {FIRST_VISIT_BUDGET}"
