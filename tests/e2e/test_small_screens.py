@@ -213,15 +213,16 @@ def test_a_follower_on_a_phone_receives_frames_and_forks_with_one_tap(new_page, 
         ".replace(/,/g, '')) >= e",
         arg=first.header["epoch"] + 5,
     )
+    mark = pupil.wire.mark()
     teacher.page.click("[data-action=play]")
+    pupil.wire.message_after(mark, "status", lambda d: d["state"] == "paused")
     pupil.page.tap("[data-action=fork]")
     in_mode(pupil, "fork")
-    # The copy is the student's own: their play button trains it.
+    # The copy is the student's own: their step trains it (the instructor is paused).
+    before = pupil.epoch()
     mark = pupil.wire.mark()
     pupil.page.tap("[data-action=step]")
-    pupil.wire.wait(
-        "the fork's own step", lambda: any(m["type"] == "step" for m in pupil.wire.sent[mark[2] :])
-    )
+    pupil.wire.frame_after(mark, lambda f: f.header["epoch"] == before + 1)
     assert not [m for m in pupil.wire.received if m["type"] == "error"]
 
 
