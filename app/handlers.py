@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app import protocol
+from app import code_export, protocol
 from app.options import split_server_fields
 from app.protocol import Message, ProtocolError
 from app.session import Session
@@ -234,6 +234,10 @@ def _install(session: Session, dataset: Any) -> None:
 
 
 async def export(session: Session, data: Any, reply: Reply) -> None:
+    fmt = code_export.requested_format(data)
+    if fmt is not None:
+        reply(await code_export.code_message(session, fmt))
+        return
     state = {"trainer": session.trainer.export_state(), "view": dict(session.view)}
     reply(protocol.text("state", state=state))
 

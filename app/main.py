@@ -20,6 +20,7 @@ from app.routes import api, pages, ws
 from app.sessions import Registry
 from app.settings import Settings
 from engine import Config
+from engine.export import EXPORT_FORMATS
 
 
 def bootstrap(settings: Settings) -> dict[str, Any]:
@@ -28,6 +29,10 @@ def bootstrap(settings: Settings) -> dict[str, Any]:
         "options": all_options(settings),
         "limits": settings.limits(),
         "defaults": {**Config().to_dict(), **server_defaults(settings)},
+        "code_formats": [
+            {"name": f.name, "label": f.label, "filename": f.filename}
+            for f in EXPORT_FORMATS.values()
+        ],
     }
 
 

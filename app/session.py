@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
 
 from app import protocol, snapshot
+from app.code_export import CODE_EXPORT_BURST
 from app.options import check_engine_limits, server_defaults
 from app.settings import Settings
 from engine import Config, Trainer
@@ -61,6 +63,8 @@ class Session:
         self._metrics: dict[str, Any] | None = None  # last full metrics() and when
         self._metrics_at = 0.0
         self.last_status: str | None = None  # the state the subscribers were last told
+        # When the last code exports were asked for (app.code_export bounds their rate).
+        self.code_exports: deque[float] = deque(maxlen=CODE_EXPORT_BURST)
 
     # -- what the client is told ------------------------------------------------------------
 

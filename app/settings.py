@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from app.framing import frame_sources
+
 ENV_PREFIX = "PLAYGROUND_"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -61,6 +63,10 @@ class Settings:
     # Pacing: how long one session may hold the event loop before the scheduler moves on.
     slice_ms: float = 4.0
 
+    # Which pages may embed ours in a frame (CSP frame-ancestors; see docs/classroom.md):
+    # 'self', 'none', or origins such as https://course.example.org, space-separated.
+    frame_ancestors: str = "'self'"
+
     static_dir: Path = field(default_factory=lambda: asset_dir("static"))
     templates_dir: Path = field(default_factory=lambda: asset_dir("templates"))
 
@@ -81,6 +87,7 @@ class Settings:
             raise ValueError(f"thumb_size must be one of {THUMB_SIZES}, got {self.thumb_size}")
         if self.grid_size not in GRID_SIZES:
             raise ValueError(f"grid_size must be one of {GRID_SIZES}, got {self.grid_size}")
+        frame_sources(self.frame_ancestors)  # a ValueError naming PLAYGROUND_FRAME_ANCESTORS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

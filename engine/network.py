@@ -208,6 +208,19 @@ class Network:
         x.T.dot(delta, self.grad_weights[0])
         sums(delta, self.grad_biases[0])
 
+    def evaluate(self, x: Array) -> Array:
+        """The output (n, n_outputs) for x (n, n_features), without dropout, in new arrays.
+
+        Unlike `forward` it keeps no workspace, so any number of rows costs no memory
+        after the call (for predictions and plots, not for training).
+        """
+        h = x
+        last = self.depth - 1
+        for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            z = h @ w + b
+            h = self._head.forward(z) if k == last else self.activations[k].forward(z)
+        return h
+
     def loss(self, x: Array, t: Array) -> float:
         """Mean data loss over x (n, n_features) with targets t, without dropout."""
         ws = self.forward(x)

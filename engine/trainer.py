@@ -12,6 +12,7 @@ from engine import loop, metrics, regularization, state
 from engine.activations import ACTIVATIONS
 from engine.config import Config
 from engine.datasets import Dataset
+from engine.features import feature_matrix
 from engine.grid import Grid, evaluate_grid
 from engine.history import History
 from engine.initializers import INITIALIZERS
@@ -242,9 +243,38 @@ class Trainer:
         """JSON-able metrics of the current weights (keys in docs/engine.md)."""
         return metrics.metrics(self)
 
+    def predict(self, points: Any, classes: bool = False) -> np.ndarray:
+        """The network's output at raw points, without dropout.
+
+        Parameters
+        ----------
+        points : (n, 2) array-like
+            Raw coordinates (x1, x2); the trainer computes its input features from them.
+        classes : bool
+            Return the predicted class (n,) int64 instead (classification only).
+
+        Returns
+        -------
+        (n, units) float64 outputs of the head (probabilities for softmax), or (n,) classes.
+        """
+        x = np.asarray(points, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != 2:
+            raise ValueError(f"points must have shape (n, 2), got {x.shape}")
+        if classes and self.dataset.problem != "classification":
+            raise ValueError("classes=True needs a classification problem")
+        with np.errstate(all="ignore"):  # a diverged network gives inf/nan, not warnings
+            out = self.network.evaluate(feature_matrix(x, self.config.features))
+        return self.head.predict(out) if classes else out
+
     def grid(self, n: int = 100) -> Grid:
         """Evaluate the output and every neuron on an n×n grid over [-6, 6]²."""
         return evaluate_grid(self.network, self.config.features, n)
+
+    def _repr_png_(self) -> bytes | None:
+        """Jupyter shows a trainer as its map and loss curve (`engine.plot`; needs matplotlib)."""
+        from engine import plot  # matplotlib is optional: imported on first display only
+
+        return plot.png(self)
 
     def export_state(self) -> dict[str, Any]:
         """JSON-able complete state; `Trainer.from_state` continues it bit for bit."""

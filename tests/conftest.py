@@ -43,11 +43,8 @@ BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 def _launch(log_dir: Path, settings: dict[str, Any]) -> LiveServer:
     """Start `python -m app` on a free port with Settings overrides; ready when this returns."""
     env = {k: v for k, v in os.environ.items() if k not in BLAS_VARIABLES}
-    port = free_port()
-    # Classroom storage of its own: never the user's file, which another branch's server
-    # may have migrated to a newer schema (this server then refuses to start).
-    env["PLAYGROUND_DATA_DIR"] = str(log_dir / f"data-{port}")
     env.update({f"PLAYGROUND_{k.upper()}": str(v) for k, v in settings.items()})
+    port = free_port()
     return ServerProcess(log_dir / f"server-{port}.log", env=env, port=port).start()
 
 

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from app.classroom.runner import make_session_runner
-from app.classroom.security import SecurityHeaders
+from app.classroom.security import SecurityHeaders, security_headers
 from app.classroom.service import Classroom, ClassroomSettings
 from app.routes import classroom as routes
 
@@ -26,7 +26,8 @@ def install_classroom(app: FastAPI, settings: ClassroomSettings | None = None) -
     settings = settings or ClassroomSettings.from_env()
     app.state.classroom_settings = settings  # also marks the app as having classroom mode
     app.include_router(routes.router)
-    app.add_middleware(SecurityHeaders)
+    headers = security_headers(app.state.settings.frame_ancestors)
+    app.add_middleware(SecurityHeaders, headers=headers)
     inner = app.router.lifespan_context
 
     @contextlib.asynccontextmanager

@@ -5,8 +5,8 @@ export class DrawLoop {
   /**
    * @param {object} store the page's store (store.js)
    * @param {{view, heatmap, hovercard, network}} parts the components a frame is drawn into
-   * @param {{stats, viewOptions(), pointColor(source), outputs(frame)}} hooks
-   *   viewOptions(): FrameView's draw options; outputs(frame): a frame has arrived
+   * @param {{stats, viewOptions(), pointColor(source)}} hooks viewOptions(): FrameView's
+   *   draw options; pointColor(source): a label's colour under the data's problem
    */
   constructor(store, parts, hooks) {
     this.store = store;
@@ -27,7 +27,6 @@ export class DrawLoop {
     const started = performance.now();
     const frame = store.frame;
     store.frame = null;
-    if (frame) hooks.outputs(frame);
     const target = frame || (store.redraw.full ? store.last : null);
     if (target) {
       parts.view.draw(target, { ...hooks.viewOptions(), full: store.redraw.full });

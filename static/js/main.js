@@ -6,6 +6,7 @@ import { renderAdvanced, renderHideList, updateAdvanced } from "./advanced.js";
 import { Notices } from "./banner.js";
 import { PageChrome } from "./chrome.js";
 import { PALETTES, pointCss } from "./colors.js";
+import { CodeExport } from "./code-export.js";
 import { Controls } from "./controls.js";
 import { DataEditor, pointsCsv } from "./data-editor.js";
 import { DatasetPicker } from "./datasets.js";
@@ -27,7 +28,7 @@ import { browserStorage, SavedPoints } from "./saved-points.js";
 import { saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
 import { buildProps, readHash, writeHash } from "./state.js";
-import { createStore, offerFrame, outputCount } from "./store.js";
+import { createStore, offerFrame } from "./store.js";
 import { Transport } from "./transport.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -50,6 +51,7 @@ const notices = new Notices(document);
 const chrome = new PageChrome(document, options, { speed: (stop) => configure({ ...stop }) });
 const metrics = new Metrics(document);
 const shareBox = new ShareBox($("[data-control=export]"));
+const codeExport = new CodeExport($("[data-code-export]"), boot.code_formats, (format) => send("export", { format }));
 const heatmap = new HeatMap($("[data-map]"), $("[data-points]"));
 const legend = new Legend($("[data-legend]"));
 const savedPoints = new SavedPoints(browserStorage(), $("[data-heatmap]"));
@@ -150,7 +152,7 @@ const HANDLERS = {
     }
     takeSizes(data);
     applyConfig(data.config);
-    HANDLERS.status(typeof data.status === "object" ? data.status : { state: data.status });
+    HANDLERS.status(data.status);
   },
   config(data) {
     takeSizes(data);
@@ -168,7 +170,9 @@ const HANDLERS = {
     chrome.playing(data.state === "playing");
     notices.status(data.state, data.message);
   },
+  code: (data) => codeExport.received(data),
   error(data) {
+    if (data.request === "export") codeExport.failed(data.message);
     notices.error(data);
     controls.update(page.config, "config", true); // show the value the server kept
   },
@@ -186,11 +190,9 @@ function receive(type, data) {
   if (HANDLERS[type]) HANDLERS[type](data);
 }
 
-/** Layer sizes, when the config message carries them: the output count needs no guessing. */
+/** The layer sizes of `hello` and `config` ([inputs, ...hidden, outputs]): the output count. */
 function takeSizes(data) {
-  if (!Array.isArray(data.layer_sizes)) return;
-  page.sizesFromConfig = true;
-  page.outputs = outputCount(page, data, null);
+  page.outputs = data.layer_sizes[data.layer_sizes.length - 1];
 }
 
 // ---- config -------------------------------------------------------------------------------
@@ -293,14 +295,6 @@ const loop = new DrawLoop(page, { view, heatmap, hovercard, network }, {
     hidden: page.config.hidden,
     features: page.config.features,
   }),
-  outputs(frame) {
-    if (page.sizesFromConfig) return;
-    const outputs = outputCount(page, null, frame);
-    if (outputs !== page.outputs && outputs > 0) {
-      page.outputs = outputs;
-      buildNetwork();
-    }
-  },
 });
 const scheduleDraw = () => loop.schedule();
 

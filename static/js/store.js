@@ -16,7 +16,6 @@ export function createStore(defaults, fromHash) {
     last: null, // latest drawn frame
     selected: null, // the hovered node {layer, neuron}, or null
     outputs: 1, // output neurons
-    sizesFromConfig: false, // whether `config` messages carry the layer sizes (else: frames)
     snapshot: null, // a share link's saved state, until it is restored into the session
     exporting: null, // what the next `state` reply is for
     redraw: { points: true, full: true },
@@ -33,18 +32,4 @@ export function offerFrame(store, frame) {
     frame.arrays.inputs = dropped.arrays.inputs;
   }
   store.frame = frame;
-}
-
-/**
- * The output count: from the layer sizes of a `config` message when it carries them
- * ([inputs, ...hidden, outputs]); from a frame's neuron maps for a server that does not yet.
- */
-export function outputCount(store, message, frame) {
-  const sizes = message && message.layer_sizes;
-  if (Array.isArray(sizes) && sizes.length >= 2) return sizes[sizes.length - 1];
-  if (frame && frame.arrays.neurons) {
-    const hidden = store.config.hidden.reduce((a, b) => a + b, 0);
-    return frame.arrays.neurons.shape[0] - hidden;
-  }
-  return store.outputs;
 }
