@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from app.bench_page import PHONE
 from tests.app.classroom.server import Server
+from tests.e2e.test_modes import DRAWN, MODE_IS
 
 pytestmark = pytest.mark.browser
 
@@ -19,8 +20,6 @@ DEVICES = {
     "tablet-768x1024": {**TABLET, "viewport": {"width": 768, "height": 1024}},
     "tablet-1024x768": {**TABLET, "viewport": {"width": 1024, "height": 768}},
 }
-MODE_IS = "() => document.querySelector('[data-mode-badge]').dataset.mode === '{}'"
-DRAWN = "() => window.playground && window.playground.page.last"
 FITS = "() => [document.scrollingElement.scrollWidth, window.innerWidth, window.innerHeight]"
 
 
