@@ -24,8 +24,9 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from app.launch import ServerProcess
+from app.launch import ServerProcess, bench_import
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -64,9 +65,14 @@ def summary(name: str, values: list[float]) -> str:
     return f"{name}: median {median:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms (n={len(values)})"
 
 
-def measure(url: str, seconds: float, warmup: float, phone: bool = False) -> dict:
-    from playwright.sync_api import sync_playwright
+def playwright() -> Any:
+    return bench_import(
+        "playwright.sync_api", "python -m app.bench_page drives Chromium with Playwright"
+    )
 
+
+def measure(url: str, seconds: float, warmup: float, phone: bool = False) -> dict:
+    sync_playwright = playwright().sync_playwright
     if not os.path.exists(CHROMIUM):
         raise SystemExit(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as p:
@@ -143,6 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         help=f"emulate a phone (390x844, touch) with the CPU slowed ×{PHONE_CPU_SLOWDOWN}",
     )
     args = parser.parse_args(argv)
+    playwright()  # before starting anything
     server = None
     if args.url is None:
         log = Path(tempfile.mkdtemp(prefix="bench-page-")) / "server.log"

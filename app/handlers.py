@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app import code_export, protocol
+from app.lessons import course
 from app.options import split_server_fields
 from app.protocol import Message, ProtocolError
-from app.session import Session
+from app.session import Session, trainer_from_state
 from engine import Config, ConfigError, DataError, Dataset, dataset_from_csv, trace_step
 
 Reply = Callable[[dict[str, Any]], None]
 SEED_LIMIT = 2**32
 MAX_CSV_CHARS = 200_000
+# Handlers that await other work in between (their wall time is not their cost): they
+# charge their own training slices.
+SELF_CHARGING = frozenset({"step"})
 
 
 async def handle(session: Session, message: Message, reply: Reply) -> None:
     """Apply one validated-envelope message; a bad one raises ProtocolError (nothing changed)."""
     before = session.state()
+    started, charged = time.perf_counter(), session.cpu.spent
     try:
         await HANDLERS[message.type](session, message.data, reply)
+        if message.type not in SELF_CHARGING:
+            # What the request cost beyond the frames and training it already paid for:
+            # regenerate, load_csv, restore and friends are charged like frames are.
+            extra = time.perf_counter() - started - (session.cpu.spent - charged)
+            session.cpu.spend(max(0.0, extra))
         if session.state() != before and session.last_status != session.state():
             # e.g. a live configure clears "diverged": the page must drop its banner.
             session.broadcast(session.status_message())
@@ -34,6 +45,7 @@ async def handle(session: Session, message: Message, reply: Reply) -> None:
 async def configure(session: Session, data: dict[str, Any], reply: Reply) -> None:
     server, engine = split_server_fields(data, session.settings)
     rebuilt = {"data": False, "network": False}
+    wanted = session.trainer.config
     if engine:
         # A dataset's default size (1200 for regression) must fit this server's limit too.
         wanted = Config.from_dict(engine, base=session.trainer.config)
@@ -44,6 +56,8 @@ async def configure(session: Session, data: dict[str, Any], reply: Reply) -> Non
                 f"num_points: must be at most {limit} on this server (got {wanted.points()})",
                 "num_points",
             )
+    session.reserve(wanted, {**session.view, **server})
+    if engine:
         rebuilt = dict(session.trainer.configure(engine))
     session.view.update(server)
     if rebuilt["network"] or "thumb_size" in server:
@@ -118,7 +132,8 @@ async def _sliced(session: Session, one_slice: Callable[[], bool]) -> None:
     session.busy = True
     try:
         while one_slice():
-            await asyncio.sleep(0)
+            # Wait for the session's turn: a long step gets its fair share, no more.
+            await asyncio.sleep(max(0.0, session.cpu.ready_at() - session.clock()))
     finally:
         session.busy = False
 
@@ -203,7 +218,10 @@ async def clear_points(session: Session, data: Any, reply: Reply) -> None:
 async def load_csv(session: Session, data: dict[str, Any], reply: Reply) -> None:
     text = protocol.get_str(data, "text", MAX_CSV_CHARS)
     cfg = session.trainer.config
-    dataset = dataset_from_csv(
+    # Parsing 200 000 characters takes long enough to stall every other session: off the
+    # loop (the thread touches only the new dataset; this session waits for it).
+    dataset = await asyncio.to_thread(
+        dataset_from_csv,
         text,
         cfg.problem,
         cfg.train_percent,
@@ -253,11 +271,38 @@ async def restore(session: Session, data: dict[str, Any], reply: Reply) -> None:
             "invalid_field", 'state must be an object {"trainer": {...}, "view": {...}}', "state"
         )
     view, _ = split_server_fields(state.get("view") or {}, session.settings)
-    session.install_state(state["trainer"], view)
+    trainer = await asyncio.to_thread(trainer_from_state, state["trainer"])
+    session.install_trainer(trainer, view)
 
 
 async def ping(session: Session, data: Any, reply: Reply) -> None:
     reply(protocol.text("pong", t=protocol.get_echo(data, "t")))
+
+
+async def lesson(session: Session, data: dict[str, Any], reply: Reply) -> None:
+    """Open a lesson (or one of its "now try" variants): its config, fresh weights, paused.
+
+    Frames then carry its checks; ``{"id": null}`` stops following it (the run stays).
+    """
+    lesson_id = data.get("id")
+    if lesson_id is None:
+        session.lesson = None
+        session.request_frame()
+        return
+    lessons = {lesson.id: lesson for lesson in course()}
+    if not isinstance(lesson_id, str) or lesson_id not in lessons:
+        allowed = "id must be the id of a lesson (GET /api/lessons) or null"
+        raise ProtocolError("invalid_field", f"{allowed}, got {lesson_id!r}", "id")
+    chosen = lessons[lesson_id]
+    variant = data.get("variant")
+    if variant is not None:
+        if not chosen.now_try:
+            raise ProtocolError("invalid_field", "variant must be null: no now_try", "variant")
+        variant = protocol.get_int(data, "variant", 0, len(chosen.now_try) - 1)
+    config = chosen.config if variant is None else chosen.now_try[variant].config
+    await configure(session, config.to_dict(), reply)  # the server's limits apply here
+    session.lesson = (chosen, variant)  # before the reset, whose frame carries the checks
+    await reset(session, None, reply)
 
 
 HANDLERS: dict[str, Callable[[Session, Any, Reply], Awaitable[None]]] = {
@@ -278,4 +323,5 @@ HANDLERS: dict[str, Callable[[Session, Any, Reply], Awaitable[None]]] = {
     "restore": restore,
     "trace": trace,
     "ping": ping,
+    "lesson": lesson,
 }

@@ -13,6 +13,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.classroom.install import install_classroom
+from app.classroom.security import security_headers
+from app.guard import install_guards
+from app.lessons import catalog, course
 from app.metrics import Metrics, watch_loop
 from app.options import all_options, server_defaults
 from app.pacing import Scheduler
@@ -38,10 +41,16 @@ def bootstrap(settings: Settings) -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A fresh application with its own sessions, scheduler and metrics."""
-    settings = settings if settings is not None else Settings.from_env()
+    settings = settings if settings is not None else Settings.load()
     metrics = Metrics()
     scheduler = Scheduler(metrics=metrics)
-    registry = Registry(settings, on_play=scheduler.add, on_epochs=metrics.add_epochs)
+    registry = Registry(
+        settings,
+        on_play=scheduler.add,
+        on_epochs=metrics.add_epochs,
+        competitors=scheduler.demand,
+    )
+    metrics.gauges(registry.counts)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,11 +72,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.scheduler = scheduler
     app.state.registry = registry
     app.state.bootstrap = bootstrap(settings)
+    app.state.lessons = catalog(course(), settings)
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(ws.router)
+    install_guards(
+        app, settings, security_headers(settings.frame_ancestors)
+    )  # body limits, Origin check, the 500 answer
     install_classroom(app)  # classroom routes, security headers, rooms (docs/classroom.md)
     # Pages, scripts and styles travel compressed: a phone's first visit stays light (issue 16).
     # The websockets have their own per-message deflate.

@@ -47,7 +47,7 @@ class Scheduler:
         idle = [sid for sid, s in self.active.items() if not s.playing and not s.frame_requested]
         for sid in idle:
             del self.active[sid]
-        return [s for s in self.active.values() if s.subscribers and not s.busy]
+        return [s for s in self.active.values() if s.subscribers and not s.busy and not s.building]
 
     async def run(self) -> None:
         self._wake = asyncio.Event()
@@ -68,7 +68,7 @@ class Scheduler:
                     start = time.perf_counter()
                     self.serve(session, self.clock())
                     if self.metrics is not None:
-                        self.metrics.busy_seconds += time.perf_counter() - start
+                        self.metrics.served(time.perf_counter() - start)
                 except Exception:
                     log.exception("training failed in session %s; pausing it", session.id)
                     session.frame_requested = False
@@ -97,9 +97,15 @@ class Scheduler:
         """When the session next has work: its next frame while playing, else its frame."""
         change = session.last_frame_at + session.change_interval()
         if session.playing:
-            return min(session.next_due, change) if session.frame_requested else session.next_due
-        # A paused session's frames after changes, at most every change_interval.
-        return change
+            due = min(session.next_due, change) if session.frame_requested else session.next_due
+        else:
+            due = change  # a paused session's frames after changes, at most every change_interval
+        # Never before the session has paid for the CPU it used (its fair share, app.budget).
+        return max(due, session.cpu.ready_at())
+
+    def demand(self) -> int:
+        """How many sessions want CPU now (each gets an equal share of the loop)."""
+        return max(1, len(self.active))
 
     def serve(self, session: Session, now: float) -> None:
         """The session's work now: a training slice, or the frame a change asked for."""
@@ -119,11 +125,20 @@ class Scheduler:
             session.frame_start_epoch = trainer.epoch
             session.frame_due = max(session.next_due, now - session.frame_interval())
         target = session.frame_start_epoch + session.view["epochs_per_frame"]
+        to_stop = trainer.epochs_to_stop()
+        stopping = bool(to_stop)  # stop_at lies ahead: the frame ends there, and play pauses
+        if stopping:
+            target = min(target, trainer.epoch + to_stop)
         left = target - trainer.epoch
         if left > 0:
             session.train_slice(left, session.slice_budget())
         if trainer.epoch >= target or trainer.status != "ok":
-            session.publish_frame(fresh=trainer.status != "ok" or session.frame_requested)
+            reached = stopping and trainer.epochs_to_stop() == 0 and session.playing
+            if reached:
+                session.pause_at_stop()
+            session.publish_frame(
+                fresh=trainer.status != "ok" or session.frame_requested or reached
+            )
             session.frame_start_epoch = None
             # At most fps; a session that fell behind owes at most one frame (frame_due above).
             session.next_due = session.frame_due + session.frame_interval()

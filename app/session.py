@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import numpy as np
 
-from app import protocol, snapshot
+from app import budget, protocol, snapshot
 from app.code_export import CODE_EXPORT_BURST
 from app.options import check_engine_limits, server_defaults
 from app.settings import Settings
 from engine import Config, Trainer
+from engine.lesson import Lesson, check
 
 METRICS_REFRESH_SECONDS = 0.2
 CHANGE_FRAME_INTERVAL = 1 / 30
+# Frames that took longer than Settings.frame_thread_ms are built in FRAME_THREAD, off the
+# event loop. One thread: NumPy releases the GIL, so frames use at most one more core.
+FRAME_THREAD = ThreadPoolExecutor(1, thread_name_prefix="frames")
 STATUS_TEXT = {
     "playing": "Training.",
     "paused": "Paused.",
@@ -63,8 +70,35 @@ class Session:
         self._metrics: dict[str, Any] | None = None  # last full metrics() and when
         self._metrics_at = 0.0
         self.last_status: str | None = None  # the state the subscribers were last told
+        # The lesson the page follows and its "now try" variant (None: the lesson's own run);
+        # frames then carry its checks, evaluated on the frame's metrics.
+        self.lesson: tuple[Lesson, int | None] | None = None
+        # Fair CPU: frames, training and costly requests are charged here (app.budget).
+        self.cpu = budget.CpuAccount(lambda: self.clock())
+        self.frame_cost = 0.0  # seconds the last frame took to build
+        self.building = False  # a frame is being built off the loop
+        self.shape_version = 0  # counts rebuilds: an off-loop frame of an old shape is dropped
+        # Runs a coroutine on the serving loop (the registry sets it); None: frames are
+        # always built inline (unit tests without a loop).
+        self.offload: Callable[[Coroutine[Any, Any, None]], Any] | None = None
+        self.address = ""  # the client address that opened it (per-address limits)
+        self.memory_bytes = self.estimate_memory(self.trainer.config, self.view)
+        # The registry's memory budget: may this session grow to n bytes? (ProtocolError)
+        self.on_reserve: Callable[[Session, int], None] = lambda session, n: None
         # When the last code exports were asked for (app.code_export bounds their rate).
         self.code_exports: deque[float] = deque(maxlen=CODE_EXPORT_BURST)
+
+    def estimate_memory(
+        self, config: Config, view: dict[str, int], points: int | None = None
+    ) -> int:
+        """Estimated bytes this session holds with `config` and `view` (app.budget)."""
+        if points is None:
+            points = self.settings.max_points if config.dataset == "custom" else config.points()
+        return budget.estimate_bytes(config, points, view["grid_size"], view["thumb_size"])
+
+    def reserve(self, config: Config, view: dict[str, int], points: int | None = None) -> None:
+        """ProtocolError `over_budget` unless the server's memory budget takes this config."""
+        self.on_reserve(self, self.estimate_memory(config, view, points))
 
     # -- what the client is told ------------------------------------------------------------
 
@@ -98,6 +132,16 @@ class Session:
             "dataset", problem=data.problem, num_classes=data.num_classes, points=points
         )
 
+    def lesson_checks(self, metrics: dict[str, Any]) -> dict[str, Any]:
+        """The followed lesson's checks, each with the value in `metrics` and whether it holds."""
+        lesson, variant = self.lesson
+        expect = lesson.expect if variant is None else lesson.now_try[variant].expect
+        checks = [
+            {**c.expectation.to_dict(), "actual": c.actual, "met": c.met}
+            for c in check(expect, metrics)
+        ]
+        return {"id": lesson.id, "variant": variant, "stop_at": lesson.stop_at, "checks": checks}
+
     def config_message(self, rebuilt: dict[str, bool]) -> dict[str, Any]:
         return protocol.text(
             "config", config=self.config(), rebuilt=rebuilt, layer_sizes=self.layer_sizes()
@@ -119,22 +163,23 @@ class Session:
         Epoch and losses are always current (the engine records them every epoch).
         """
         now = time.monotonic()
-        history = self.trainer.history
+        last = self.trainer.last_losses
         if (
             fresh
             or self._metrics is None
             or now - self._metrics_at >= METRICS_REFRESH_SECONDS
-            or not history["train_loss"]
+            or last is None
         ):
             self._metrics = self.trainer.metrics()
             self._metrics_at = now
             return self._metrics
+        # (Not the history's last entry: past 2000 epochs it is not always the current one.)
         metrics = dict(self._metrics)
         metrics.update(
             epoch=self.trainer.epoch,
-            train_loss=history["train_loss"][-1],
-            test_loss=history["test_loss"][-1],
-            val_loss=history["val_loss"][-1],
+            train_loss=last["train_loss"],
+            test_loss=last["test_loss"],
+            val_loss=last["val_loss"],
         )
         return metrics
 
@@ -146,7 +191,11 @@ class Session:
         expensive its network and grid are.
         """
         # After a rebuild the frame goes at once: it is the one carrying the new input maps.
-        if self.inputs_due or self.clock() - self.last_frame_at >= self.change_interval():
+        # Either way not before the session has paid for its earlier CPU (app.budget).
+        now = self.clock()
+        if (
+            self.inputs_due or now - self.last_frame_at >= self.change_interval()
+        ) and self.cpu.ready_at() <= now:
             self.publish_frame()
         else:
             self.frame_requested = True
@@ -158,6 +207,9 @@ class Session:
         A routine frame (`fresh` False, from the scheduler) is not even built while every
         subscriber still has the previous one waiting: a slow client costs no encoding.
         """
+        if self.building:  # one frame at a time: the next one follows this one
+            self.frame_requested = True
+            return
         self.frame_requested = False
         self.last_frame_at = self.clock()
         if not self.subscribers:
@@ -166,17 +218,52 @@ class Session:
             for subscriber in self.subscribers:
                 subscriber.skip_frame()
             return
-        frame = snapshot.build_frame(
-            self.trainer,
-            self.frame_metrics(fresh),
-            seq=self.seq,
-            state=self.state(),
-            grid_size=self.view["grid_size"],
-            thumb_size=self.view["thumb_size"],
-            selected=self.selected,
-            include_inputs=self.inputs_due,
-            levels=self.settings.map_levels,
-        )
+        start = time.perf_counter()
+        metrics = self.frame_metrics(fresh)
+        if self.lesson is not None:
+            metrics = {**metrics, "lesson": self.lesson_checks(metrics)}
+        args = {
+            "metrics": metrics,
+            "seq": self.seq,
+            "state": self.state(),
+            "grid_size": self.view["grid_size"],
+            "thumb_size": self.view["thumb_size"],
+            "selected": self.selected,
+            "include_inputs": self.inputs_due,
+            "levels": self.settings.map_levels,
+        }
+        threshold = self.settings.frame_thread_ms / 1000
+        if self.offload is not None and threshold > 0 and self.frame_cost >= threshold:
+            # Longer than the loop may be held: built in the frame thread from a copy.
+            self.building = True  # the scheduler keeps off until it is delivered
+            frozen = snapshot.FrozenTrainer(self.trainer)
+            self.offload(self._build_off_loop(frozen, args, self.shape_version))
+            self.cpu.spend(time.perf_counter() - start)  # metrics and the copy, on the loop
+            return
+        frame = snapshot.build_frame(self.trainer, **args)
+        self._deliver(frame, time.perf_counter() - start)
+
+    async def _build_off_loop(self, frozen: snapshot.FrozenTrainer, args: dict, shape: int) -> None:
+        """Build the frame of `frozen` (network shape version `shape`) in the frame thread."""
+        start = time.perf_counter()
+        try:
+            loop = asyncio.get_running_loop()
+            build = functools.partial(snapshot.build_frame, frozen, **args)
+            frame = await loop.run_in_executor(FRAME_THREAD, build)
+        finally:
+            self.building = False
+        if shape != self.shape_version:  # rebuilt meanwhile: a frame of the old shape
+            self.cpu.spend(time.perf_counter() - start)
+            self.frame_requested = True
+        else:
+            self._deliver(frame, time.perf_counter() - start)
+        if self.playing or self.frame_requested:
+            self.on_play(self)
+
+    def _deliver(self, frame: bytes, cost: float) -> None:
+        """Charge the frame's cost and offer it to every subscriber."""
+        self.cpu.spend(cost)
+        self.frame_cost = cost
         self.seq += 1
         self.inputs_due = False
         for subscriber in self.subscribers:
@@ -184,6 +271,7 @@ class Session:
 
     def network_rebuilt(self) -> None:
         """A frame of the old shape must never follow the new `config`."""
+        self.shape_version += 1
         self.inputs_due = True
         self.frame_start_epoch = None
         if self.selected is not None and not self.node_exists(*self.selected):
@@ -209,6 +297,19 @@ class Session:
             self.next_due = self.clock()
             self.frame_start_epoch = None
             self.on_play(self)
+
+    def pause_at_stop(self) -> None:
+        """Play reached the config's `stop_at` epoch: pause, and say why."""
+        self.set_playing(False)
+        epoch = self.trainer.epoch
+        self.broadcast(
+            protocol.text(
+                "status",
+                state="paused",
+                message=f"Paused at epoch {epoch}, the stop_at epoch. Press play to go on.",
+                epoch=epoch,
+            )
+        )
 
     # -- training -----------------------------------------------------------------------------
 
@@ -243,6 +344,7 @@ class Session:
         return ran
 
     def _observe_cost(self, elapsed: float, epochs: float) -> None:
+        self.cpu.spend(elapsed)
         # Smoothed, but it follows a config change (a bigger network) within a few slices.
         self.epoch_cost = 0.5 * self.epoch_cost + 0.5 * elapsed / epochs
 
@@ -263,12 +365,10 @@ class Session:
 
     def install_state(self, trainer_state: dict[str, Any], view: dict[str, int]) -> None:
         """Replace the trainer by an exported one (checked against this server's limits)."""
-        try:
-            trainer = Trainer.from_state(trainer_state)
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
-            raise protocol.ProtocolError(
-                "invalid_field", f"state is not an exported trainer state: {exc}", "state"
-            ) from None
+        self.install_trainer(trainer_from_state(trainer_state), view)
+
+    def install_trainer(self, trainer: Trainer, view: dict[str, int]) -> None:
+        """Replace the trainer (checked against this server's limits and memory budget)."""
         check_engine_limits(trainer.config.to_dict(), self.settings)
         if trainer.dataset.x.shape[0] > self.settings.max_points:
             raise protocol.ProtocolError(
@@ -276,6 +376,7 @@ class Session:
                 f"state has more than {self.settings.max_points} points",
                 "state",
             )
+        self.reserve(trainer.config, {**self.view, **view}, trainer.dataset.x.shape[0])
         self.trainer = trainer
         self.view.update(view)
         self.playing = False
@@ -294,3 +395,14 @@ class Session:
 
     def slice_budget(self) -> float:
         return self.settings.slice_ms / 1000.0
+
+
+def trainer_from_state(trainer_state: dict[str, Any]) -> Trainer:
+    """The engine's Trainer from an exported state; ProtocolError naming `state` if it is not
+    one. Touches nothing shared, so it may run in a worker thread."""
+    try:
+        return Trainer.from_state(trainer_state)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise protocol.ProtocolError(
+            "invalid_field", f"state is not an exported trainer state: {exc}", "state"
+        ) from None

@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import numpy as np
 
+from app import budget
+from app.connection import TokenBucket
 from app.mailbox import Mailbox
-from app.protocol import CloseCode
+from app.protocol import CloseCode, ProtocolError
 from app.session import Session
 from app.settings import Settings
+
+NEAR_FULL = 0.9  # from this share of max_sessions on, detached sessions go after reclaim_seconds
+MAX_TRACKED_ADDRESSES = 10_000
 
 
 class SessionUnknown(LookupError):
@@ -20,7 +26,8 @@ class SessionUnknown(LookupError):
 
 
 class ServerFull(RuntimeError):
-    """The process holds `max_sessions` sessions (detached ones within their grace included)."""
+    """The process holds `max_sessions` sessions (detached ones within their grace included),
+    or the client's address holds its share, or opens sockets too fast."""
 
 
 class Registry:
@@ -32,38 +39,107 @@ class Registry:
         clock: Callable[[], float] = time.monotonic,
         on_play: Callable[[Session], None] = lambda session: None,
         on_epochs: Callable[[int], None] = lambda n: None,
+        competitors: Callable[[], int] = lambda: 1,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.on_play = on_play
         self.on_epochs = on_epochs
+        self.competitors = competitors  # sessions wanting CPU now (the scheduler's demand)
         self.sessions: dict[str, Session] = {}
+        self.per_address: dict[str, int] = {}  # sessions held by each client address
+        self._arrivals: dict[str, TokenBucket] = {}  # new sockets per address
+        self.memory_bytes = 0  # the sum of the sessions' memory estimates
 
     def __len__(self) -> int:
         return len(self.sessions)
 
-    def create(self) -> Session:
-        if len(self.sessions) >= self.settings.max_sessions:
-            self.expire()
-        if len(self.sessions) >= self.settings.max_sessions:
+    def admit(self, address: str) -> None:
+        """ServerFull if `address` opens sockets faster than connections_per_minute."""
+        bucket = self._arrivals.get(address)
+        if bucket is None:
+            if len(self._arrivals) >= MAX_TRACKED_ADDRESSES:
+                self._forget_idle_addresses()
+            rate = self.settings.connections_per_minute / 60.0
+            bucket = TokenBucket(rate, self.settings.connection_burst, self.clock)
+            self._arrivals[address] = bucket
+        if not bucket.take():
             raise ServerFull(
-                f"this server holds its limit of {self.settings.max_sessions} sessions"
+                f"too many connections from your address: at most "
+                f"{self.settings.connections_per_minute} a minute after "
+                f"{self.settings.connection_burst}; try again in a few seconds"
+            )
+
+    def _forget_idle_addresses(self) -> None:
+        now = self.clock()
+        full = [
+            a for a, b in self._arrivals.items() if b.tokens + (now - b.stamp) * b.rate >= b.burst
+        ]
+        for address in full:
+            del self._arrivals[address]
+
+    def create(self, address: str = "") -> Session:
+        limit = self.settings.max_sessions
+        if len(self.sessions) >= NEAR_FULL * limit:
+            self.expire()
+        if len(self.sessions) >= limit:
+            raise ServerFull(f"this server holds its limit of {limit} sessions")
+        per_address = self.settings.max_sessions_per_address
+        if address and self.per_address.get(address, 0) >= per_address:
+            raise ServerFull(
+                f"your address holds its limit of {per_address} sessions; close a tab or try later"
             )
         session_id = secrets.token_urlsafe(16)
         rng = np.random.default_rng(secrets.randbits(128))
         session = Session(session_id, self.settings, rng)
+        session.address = address
         session.on_play = self.on_play
         session.on_epochs = self.on_epochs
+        session.on_reserve = self.reserve
+        session.cpu.competitors = self.competitors
+        session.offload = _spawn
         session.detached_since = self.clock()  # until a socket attaches
         self.sessions[session_id] = session
+        if address:
+            self.per_address[address] = self.per_address.get(address, 0) + 1
+        self.memory_bytes += session.memory_bytes
         return session
+
+    def reserve(self, session: Session, new_bytes: int) -> None:
+        """Let `session` grow (or shrink) to `new_bytes`, or ProtocolError past the budget."""
+        budget_bytes = self.settings.memory_budget_mb * budget.BYTES_PER_MB
+        total = self.memory_bytes - session.memory_bytes + new_bytes
+        if new_bytes > session.memory_bytes and total > budget_bytes:
+            free = max(0.0, budget_bytes - (self.memory_bytes - session.memory_bytes))
+            raise ProtocolError(
+                "over_budget",
+                f"this configuration needs about {budget.megabytes(new_bytes)} and the "
+                f"server has {budget.megabytes(free)} of its memory budget left: use fewer "
+                "points, neurons, features or a smaller grid, or try later",
+            )
+        if session.id in self.sessions:
+            self.memory_bytes = total
+        session.memory_bytes = new_bytes
+
+    def remove(self, session: Session) -> None:
+        """Forget a session now (its socket or room is gone for good)."""
+        if self.sessions.pop(session.id, None) is None:
+            return
+        session.playing = session.frame_requested = False
+        self.memory_bytes -= session.memory_bytes
+        address = session.address
+        if address:
+            left = self.per_address.get(address, 1) - 1
+            if left > 0:
+                self.per_address[address] = left
+            else:
+                self.per_address.pop(address, None)
 
     def resume(self, session_id: str) -> Session:
         session = self.sessions.get(session_id)
         if session is None or self._expired(session, self.clock()):
             if session is not None:
-                del self.sessions[session_id]
-                session.playing = session.frame_requested = False
+                self.remove(session)
             raise SessionUnknown(f"session {session_id[:40]!a} is unknown or expired")
         return session
 
@@ -87,16 +163,20 @@ class Registry:
     def expire(self) -> int:
         """Free every session detached for longer than the grace period; how many were freed."""
         now = self.clock()
-        gone = [sid for sid, s in self.sessions.items() if self._expired(s, now)]
-        for sid in gone:
-            # Nothing to do any more: the scheduler forgets it too.
-            session = self.sessions.pop(sid)
-            session.playing = session.frame_requested = False
+        gone = [s for s in self.sessions.values() if self._expired(s, now)]
+        for session in gone:
+            self.remove(session)  # not playing any more: the scheduler forgets it too
         return len(gone)
 
     def _expired(self, session: Session, now: float) -> bool:
+        """Detached past the grace period; past reclaim_seconds when the server is near full."""
         since = session.detached_since
-        return since is not None and now - since > self.settings.grace_seconds
+        if since is None:
+            return False
+        grace = self.settings.grace_seconds
+        if len(self.sessions) >= NEAR_FULL * self.settings.max_sessions:
+            grace = min(grace, self.settings.reclaim_seconds)
+        return now - since > grace
 
     def counts(self) -> dict[str, int]:
         attached = sum(1 for s in self.sessions.values() if s.subscribers)
@@ -105,9 +185,20 @@ class Registry:
             "sessions": len(self.sessions),
             "sessions_attached": attached,
             "sessions_playing": playing,
+            "sessions_memory_bytes": self.memory_bytes,
         }
 
     async def run_expiry(self, period: float = 1.0) -> None:
         while True:
             await asyncio.sleep(min(period, max(self.settings.grace_seconds / 4, 0.01)))
             self.expire()
+
+
+def _spawn(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run `coroutine` on the serving loop, keeping a reference until it is done."""
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+_TASKS: set[asyncio.Task[None]] = set()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from app import frames
 from engine import FEATURES
-from engine.grid import feature_grid
+from engine.grid import evaluate_grid, feature_grid
 
 # Every feature's map goes out, active or not (the page shows each input's own picture,
 # dimmed when off, as the reference does), in registry order = `options.features.choices`.
@@ -88,3 +89,26 @@ def flat_weights(trainer: Any) -> np.ndarray:
         parts.append(np.asarray(w, dtype=np.float32).ravel())
         parts.append(np.asarray(b, dtype=np.float32).ravel())
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+class FrozenTrainer:
+    """What `build_frame` reads of a trainer, copied: a frame of it may be built in another
+    thread while the session goes on training and taking edits."""
+
+    def __init__(self, trainer: Any) -> None:
+        net = trainer.network
+        self.features = tuple(trainer.config.features)
+        self.network = SimpleNamespace(
+            sizes=net.sizes,
+            depth=net.depth,
+            weights=[w.copy() for w in net.weights],
+            biases=[b.copy() for b in net.biases],
+            head=net.head,
+            activations=net.activations,
+        )
+
+    def grid(self, n: int) -> Any:
+        return evaluate_grid(self.network, self.features, n)
+
+    def weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return list(zip(self.network.weights, self.network.biases, strict=True))

@@ -130,6 +130,10 @@ class Throttle:
                 f"{int(self.window)} s; try again in {wait} s",
             )
 
+    def spent(self, client: str) -> bool:
+        """Has the client used up its budget within the window?"""
+        return len(self._recent(client)) >= self.max_failures
+
     def count(self, client: str) -> None:
         """Count one attempt against the client's budget."""
         self._failures.setdefault(client, deque()).append(self._clock())

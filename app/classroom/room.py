@@ -330,8 +330,10 @@ class Room:
 
     async def share(self, member: Member) -> None:
         """Save what the member sees (their fork, else the live run) behind a share link."""
-        self._shares.check(member.id)  # each share stores a whole state: keep it bounded
-        self._shares.count(member.id)
+        # Each share stores a whole state: bounded per address, so reconnecting resets nothing.
+        key = member.address or member.id
+        self._shares.check(key)
+        self._shares.count(key)
         runner = member.fork or self.live
         assert runner is not None
         async with self._op:

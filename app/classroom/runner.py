@@ -72,7 +72,7 @@ class SessionRunner:
     async def close(self) -> None:
         self.session.set_playing(False)
         self.session.subscribers = []
-        self.registry.sessions.pop(self.session.id, None)
+        self.registry.remove(self.session)
 
 
 async def make_session_runner(

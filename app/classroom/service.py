@@ -1,4 +1,4 @@
-"""The process's classroom: settings, the rooms loaded here, their snapshots and limits."""
+"""The process's classroom: the rooms loaded here, their snapshots and limits."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import asyncio
 import contextlib
 import logging
 import math
-import os
 import sqlite3
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from app.classroom.broker import Broker, LocalBroker
@@ -26,60 +23,15 @@ from app.classroom.codes import (
 from app.classroom.framestamp import compress, stamp
 from app.classroom.parts import MakeRunner
 from app.classroom.room import Room
-from app.classroom.store import Store, default_data_dir
+from app.classroom.store import Store
 from app.protocol import CloseCode
+from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-
-def _env_number(name: str, default: float, kind: type = int) -> Any:
-    raw = os.environ.get(f"PLAYGROUND_{name}")
-    if not raw:
-        return default
-    try:
-        return kind(raw)
-    except ValueError:
-        raise ValueError(f"PLAYGROUND_{name}={raw!r} is not a valid {kind.__name__}") from None
-
-
-@dataclass(frozen=True)
-class ClassroomSettings:
-    """Classroom limits; each has a PLAYGROUND_<NAME> variable."""
-
-    data_dir: Path = field(default_factory=default_data_dir)
-    max_rooms: int = 50  # rooms loaded in this process at once
-    max_students: int = 200  # per room
-    # New places per client address per room per minute: a hall behind one NAT fills its
-    # 200 seats within two minutes; a bot cannot take them all in a burst.
-    room_joins: int = 100
-    join_failures: int = 10  # wrong codes per client ...
-    join_window: float = 60.0  # ... per this many seconds
-    room_creations: int = 10  # new rooms per client address per 10 minutes
-    snapshot_seconds: float = 3.0  # the live run is saved at least this often while it changes
-    grace_seconds: float = 60.0  # a disconnected student keeps name and fork this long
-    join_seconds: float = 10.0  # a new room socket has this long to send its join
-    compress_frames: bool = True  # fan out zframes (compressed once per frame)
-    pause_after: float = 60.0  # a live run nobody is connected to is paused after this
-    idle_seconds: float = 900.0  # a room with nobody in it is unloaded (its state stays saved)
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> ClassroomSettings:
-        values: dict[str, Any] = {
-            "max_rooms": _env_number("MAX_ROOMS", cls.max_rooms),
-            "max_students": _env_number("MAX_STUDENTS", cls.max_students),
-            "room_joins": _env_number("ROOM_JOINS", cls.room_joins),
-            "join_failures": _env_number("JOIN_FAILURES", cls.join_failures),
-            "join_window": _env_number("JOIN_WINDOW", cls.join_window, float),
-            "room_creations": _env_number("ROOM_CREATIONS", cls.room_creations),
-            "snapshot_seconds": _env_number("SNAPSHOT_SECONDS", cls.snapshot_seconds, float),
-            "grace_seconds": _env_number("ROOM_GRACE_SECONDS", cls.grace_seconds, float),
-            "join_seconds": _env_number("ROOM_JOIN_SECONDS", cls.join_seconds, float),
-            "compress_frames": bool(_env_number("ROOM_COMPRESS_FRAMES", 1)),
-            "pause_after": _env_number("ROOM_PAUSE_AFTER", cls.pause_after, float),
-            "idle_seconds": _env_number("ROOM_IDLE_SECONDS", cls.idle_seconds, float),
-        }
-        values.update(overrides)
-        return cls(**values)
+MAX_SLOW_LOOKUPS = 8  # join-code lookups that may wait at once per address past its budget
+NEAR_FULL = 0.9  # from this share of max_rooms on, empty rooms go after room_reclaim_seconds
+EXPIRY_PERIOD = 3600.0  # seconds between sweeps of unvisited share links (at most)
 
 
 def _stamp_now(frame: bytes) -> bytes:
@@ -96,7 +48,7 @@ class Classroom:
 
     def __init__(
         self,
-        settings: ClassroomSettings,
+        settings: Settings,
         make_runner: MakeRunner,
         broker: Broker | None = None,
         store: Store | None = None,
@@ -105,6 +57,7 @@ class Classroom:
         self.make_runner = make_runner
         self.broker = broker or LocalBroker()
         self.store = store or Store.open(settings.data_dir)
+        self.store.share_quota = int(settings.share_quota_mb * 2**20)
         self.throttle = Throttle(settings.join_failures, settings.join_window)
         self.creations = Throttle(settings.room_creations, 600.0, what="new rooms")
         self.shares = Throttle(60, 600.0, what="share links")  # POST /api/snapshots
@@ -113,6 +66,10 @@ class Classroom:
         self._unwatched_since: dict[str, float] = {}
         self._loading = asyncio.Lock()
         self._saver: asyncio.Task[None] | None = None
+        self._lookups: dict[str, int] = {}  # join-code lookups under way per client address
+        self._loaded_at: dict[str, float] = {}
+        self._expired_at = -math.inf  # when share links were last expired
+        self.unavailable: str | None = None  # why rooms are refused here, if they are
 
     async def start(self) -> None:
         self._saver = asyncio.create_task(self._save_loop())
@@ -127,6 +84,15 @@ class Classroom:
         self.rooms.clear()
         self.store.close()
 
+    def counts(self) -> dict[str, int]:
+        """Rooms loaded here and their connected students by mode (app.metrics.GAUGES)."""
+        here = [m for room in self.rooms.values() for m in room.students() if m.away_since is None]
+        return {
+            "rooms": len(self.rooms),
+            "room_followers": sum(m.mode == "follow" for m in here),
+            "room_forks": sum(m.mode == "fork" for m in here),
+        }
+
     def limits(self) -> dict[str, Any]:
         return {
             "max_rooms": self.settings.max_rooms,
@@ -135,9 +101,21 @@ class Classroom:
             "join_window": self.settings.join_window,
         }
 
+    def refuse_rooms(self, reason: str) -> None:
+        """From now on every room request is refused with `reason` (see install_classroom)."""
+        self.unavailable = reason
+
+    def _check_available(self) -> None:
+        if self.unavailable is not None:
+            raise InputError(
+                "rooms_unavailable", None, self.unavailable, close=CloseCode.ROOM_UNKNOWN
+            )
+
     async def create_room(self, client: str = "local") -> tuple[Room, str]:
         """A new room and its instructor secret (returned once, stored only as a hash)."""
+        self._check_available()
         self.creations.check(client)
+        await self._make_room_for_one()
         self._check_capacity()
         self.creations.count(client)  # every creation counts, not only failed ones
         secret = new_secret()
@@ -152,6 +130,39 @@ class Classroom:
             raise InputError("server_full", None, "could not find a free join code; try again")
         return await self.room(code), secret
 
+    async def _make_room_for_one(self) -> None:
+        """At max_rooms, unload the room nobody has been connected to for longest, if that is
+        past room_reclaim_seconds (students away in their grace period lose it)."""
+        if len(self.rooms) < self.settings.max_rooms:
+            return
+        now = time.monotonic()
+        empty = [
+            (self._idle_since.get(code, self._loaded_at.get(code, now)), code)
+            for code, room in self.rooms.items()
+            if not room.watched()
+        ]
+        empty = [(since, code) for since, code in empty if now - since >= self._reclaim_after()]
+        if empty:
+            await self._unload(min(empty)[1])
+
+    def _reclaim_after(self) -> float:
+        """How long an empty room stays loaded: less when rooms are nearly at the limit."""
+        if len(self.rooms) >= NEAR_FULL * self.settings.max_rooms:
+            return min(self.settings.room_idle_seconds, self.settings.room_reclaim_seconds)
+        return self.settings.room_idle_seconds
+
+    async def _unload(self, code: str) -> None:
+        """Save (if changed) and unload a room; it loads again from the store on next use."""
+        room = self.rooms.pop(code)
+        self._idle_since.pop(code, None)
+        self._loaded_at.pop(code, None)
+        try:
+            if room.dirty:
+                await room.snapshot()
+        except Exception:
+            log.exception("snapshot of room %s failed", code)
+        await room.close()
+
     def _check_capacity(self) -> None:
         if len(self.rooms) >= self.settings.max_rooms:
             raise InputError(
@@ -162,31 +173,58 @@ class Classroom:
             )
 
     async def find(self, raw_code: object, client: str) -> Room:
-        """The open room for a join code typed by a client; throttled against guessing."""
-        self.throttle.check(client)
+        """The open room for a join code typed by a client; guessing is throttled.
+
+        A right code is always let in. Wrong ones count against the client address's
+        budget; once it is spent, each wrong answer comes after a delay and only a few
+        lookups per address may wait at once, so guessing is slow while a class behind
+        one NAT address with a few typos is never locked out.
+        """
+        self._check_available()
+        spent = self.throttle.spent(client)
+        if spent and self._lookups.get(client, 0) >= MAX_SLOW_LOOKUPS:
+            self.throttle.check(client)  # raises rate_limited
+        self._lookups[client] = self._lookups.get(client, 0) + 1
         try:
-            code = normalize_join_code(raw_code)
-        except Exception:
-            self.throttle.count(client)
-            raise
+            try:
+                code = normalize_join_code(raw_code)
+                room = await self._lookup(code)
+                if room is None:
+                    raise InputError(
+                        "room_unknown",
+                        "code",
+                        f"no open room has the code {code}",
+                        close=CloseCode.ROOM_UNKNOWN,
+                    )
+            except InputError as exc:
+                if exc.code not in ("room_unknown", "invalid_field"):
+                    raise  # a right code the server cannot serve now (e.g. too many rooms)
+                self.throttle.count(client)
+                if spent:
+                    await asyncio.sleep(self.settings.join_window / self.settings.join_failures)
+                raise
+            return room
+        finally:
+            left = self._lookups[client] - 1
+            if left:
+                self._lookups[client] = left
+            else:
+                del self._lookups[client]
+
+    async def _lookup(self, code: str) -> Room | None:
+        """The open room with this code, loading it if needed; None if there is none."""
         room = self.rooms.get(code)
         if room is None:
             record = await asyncio.to_thread(self.store.get_room, code)
             if record is None or record.ended:
-                self.throttle.count(client)
-                raise InputError(
-                    "room_unknown",
-                    "code",
-                    f"no open room has the code {code}",
-                    close=CloseCode.ROOM_UNKNOWN,
-                )
+                return None
             room = await self.room(code)
         return room
 
     def authorize(self, room: Room, secret: object, client: str) -> None:
         """InputError unless `secret` is the room's instructor secret (constant-time)."""
-        self.throttle.check(client)
         if not secret_matches(secret, room.record.secret_hash):
+            self.throttle.check(client)
             self.throttle.count(client)
             raise InputError(
                 "unauthorized",
@@ -201,6 +239,7 @@ class Classroom:
             room = self.rooms.get(code)
             if room is not None:
                 return room
+            await self._make_room_for_one()
             self._check_capacity()
             record = await asyncio.to_thread(self.store.get_room, code)
             if record is None:
@@ -211,12 +250,13 @@ class Classroom:
                 store=self.store,
                 make_runner=self.make_runner,
                 max_followers=self.settings.max_students,
-                prepare=_stamp_and_compress if self.settings.compress_frames else _stamp_now,
-                grace_seconds=self.settings.grace_seconds,
+                prepare=_stamp_and_compress if self.settings.room_compress_frames else _stamp_now,
+                grace_seconds=self.settings.room_grace_seconds,
                 joins_per_minute=self.settings.room_joins,
             )
             await room.start()
             self.rooms[code] = room
+            self._loaded_at[code] = time.monotonic()
             return room
 
     async def save_all(self) -> None:
@@ -225,6 +265,7 @@ class Classroom:
         for code, room in list(self.rooms.items()):
             if room.ended:
                 del self.rooms[code]
+                self._loaded_at.pop(code, None)
                 continue
             try:
                 if room.dirty:
@@ -233,23 +274,23 @@ class Classroom:
                 log.exception("snapshot of room %s failed", code)
             if room.watched():
                 self._unwatched_since.pop(code, None)
-            elif now - self._unwatched_since.setdefault(code, now) >= self.settings.pause_after:
+            elif (
+                now - self._unwatched_since.setdefault(code, now) >= self.settings.room_pause_after
+            ):
                 self._unwatched_since[code] = math.inf  # once per unwatched stretch
                 await room.pause_unwatched()
-            if room.members:
+            if room.watched():
                 self._idle_since.pop(code, None)
-            elif now - self._idle_since.setdefault(code, now) > self.settings.idle_seconds:
-                await room.close()
-                del self.rooms[code]
-                self._idle_since.pop(code, None)
+            elif now - self._idle_since.setdefault(code, now) > self._reclaim_after():
+                await self._unload(code)
+        if now - self._expired_at >= min(EXPIRY_PERIOD, self.settings.share_days * 8640):
+            self._expired_at = now
+            days = self.settings.share_days
+            gone = await asyncio.to_thread(self.store.expire_snapshots, days * 86400)
+            if gone:
+                log.info("deleted %d share links nobody opened for %g days", gone, days)
 
     async def _save_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.snapshot_seconds)
             await self.save_all()
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "rooms": len(self.rooms),
-            "room_members": sum(len(r.members) for r in self.rooms.values()),
-        }

@@ -6,8 +6,8 @@ from worker threads (`asyncio.to_thread`). Migrations run when the store opens.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import secrets
 import sqlite3
 import threading
@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from app.classroom.codes import InputError
 
 # Append only: a migration, once released, never changes. Index + 1 is its schema version.
 MIGRATIONS: tuple[str, ...] = (
@@ -47,17 +49,14 @@ MIGRATIONS: tuple[str, ...] = (
     -- a JSON list of casefolded names
     ALTER TABLE rooms ADD COLUMN kicked TEXT NOT NULL DEFAULT '[]';
     """,
+    # 3: share links expire when nobody opened them for a while; identical ones are stored once.
+    """
+    ALTER TABLE snapshots ADD COLUMN visited REAL;  -- last opened (created, until then)
+    ALTER TABLE snapshots ADD COLUMN digest TEXT;   -- sha256 of the stored state text
+    CREATE INDEX snapshots_digest ON snapshots(digest);
+    CREATE INDEX snapshots_visited ON snapshots(visited);
+    """,
 )
-
-
-def default_data_dir() -> Path:
-    """PLAYGROUND_DATA_DIR, else $XDG_DATA_HOME/playground, else ~/.local/share/playground."""
-    explicit = os.environ.get("PLAYGROUND_DATA_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
-    return base / "playground"
 
 
 @dataclass(frozen=True)
@@ -79,6 +78,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
+        self.share_quota: int | None = None  # bytes all share links may take (None: no limit)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         # Wait for other processes' locks (workers, test servers sharing the file) first.
         self._db.execute("PRAGMA busy_timeout=10000")
@@ -96,9 +96,9 @@ class Store:
                 time.sleep(0.02 + 0.01 * attempt)
 
     @classmethod
-    def open(cls, data_dir: Path | None = None) -> Store:
-        """The store file `classroom.sqlite3` under `data_dir` (default: default_data_dir())."""
-        return cls((data_dir or default_data_dir()) / "classroom.sqlite3")
+    def open(cls, data_dir: Path) -> Store:
+        """The store file `classroom.sqlite3` under `data_dir` (the data_dir setting)."""
+        return cls(data_dir / "classroom.sqlite3")
 
     def close(self) -> None:
         with self._lock:
@@ -218,22 +218,70 @@ class Store:
 
     # Snapshots (share links) -------------------------------------------------------------
 
-    def save_snapshot(self, state: dict[str, Any], room_code: str | None = None) -> str:
-        """Store a trainer state behind a new unguessable id (96 random bits)."""
-        snap_id = secrets.token_urlsafe(12)
+    def save_snapshot(
+        self,
+        state: dict[str, Any],
+        room_code: str | None = None,
+        quota_bytes: int | None = None,
+    ) -> str:
+        """Store a trainer state behind an unguessable id (96 random bits) and return it.
+
+        An identical state already stored gets its existing id. StorageFull if the stored
+        states would pass `quota_bytes` in all.
+        """
+        text = json.dumps(state, separators=(",", ":"), sort_keys=True)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        now = time.time()
         with self._lock:
+            row = self._db.execute(
+                "SELECT id FROM snapshots WHERE digest = ? AND state = ?", (digest, text)
+            ).fetchone()
+            if row is not None:
+                self._db.execute("UPDATE snapshots SET visited = ? WHERE id = ?", (now, row[0]))
+                return row[0]
+            quota_bytes = quota_bytes if quota_bytes is not None else self.share_quota
+            if quota_bytes is not None:
+                used = self._db.execute("SELECT total(length(state)) FROM snapshots").fetchone()
+                if used[0] + len(text) > quota_bytes:
+                    raise StorageFull(
+                        f"the server's share-link storage ({quota_bytes // 2**20} MB) is full; "
+                        "try later"
+                    )
+            snap_id = secrets.token_urlsafe(12)
             self._db.execute(
-                "INSERT INTO snapshots (id, room_code, state, created) VALUES (?, ?, ?, ?)",
-                (snap_id, room_code, json.dumps(state, separators=(",", ":")), time.time()),
+                "INSERT INTO snapshots (id, room_code, state, created, visited, digest) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (snap_id, room_code, text, now, now, digest),
             )
         return snap_id
 
     def snapshot(self, snap_id: str) -> dict[str, Any] | None:
+        """The stored state (and it counts as visited now), or None."""
         with self._lock:
             row = self._db.execute(
                 "SELECT state FROM snapshots WHERE id = ?", (snap_id,)
             ).fetchone()
+            if row is not None:
+                self._db.execute(
+                    "UPDATE snapshots SET visited = ? WHERE id = ?", (time.time(), snap_id)
+                )
         return None if row is None else json.loads(row[0])
+
+    def expire_snapshots(self, unvisited_seconds: float) -> int:
+        """Delete share links nobody opened for `unvisited_seconds`; how many went."""
+        cutoff = time.time() - unvisited_seconds
+        with self._lock:
+            cur = self._db.execute(
+                "DELETE FROM snapshots WHERE coalesce(visited, created) < ?", (cutoff,)
+            )
+        return cur.rowcount
+
+
+class StorageFull(InputError):
+    """The share-link storage quota is used up."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("storage_full", None, message)
 
 
 def _statements(sql: str) -> list[str]:

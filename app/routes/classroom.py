@@ -20,7 +20,9 @@ from app.classroom.codes import InputError
 from app.classroom.room import Room
 from app.classroom.seat import Seat
 from app.classroom.service import Classroom
+from app.classroom.store import StorageFull
 from app.mailbox import Mailbox
+from app.options import server_options, split_server_fields
 from app.protocol import ProtocolError
 from app.routes.ws import serve_socket
 from app.session import Session
@@ -72,48 +74,68 @@ async def room_qr(request: Request, code: str) -> Response:
     )
 
 
-MAX_SHARE_BYTES = 4 * 1024 * 1024  # a state with 2000 points and its history fits well
-
-
 @router.post("/api/snapshots")
 async def create_snapshot(request: Request) -> dict[str, Any]:
-    """Save an exported state (the `export` reply's `state`) behind a new share link."""
+    """Save an exported state (the `export` reply's `state`) behind a new share link.
+
+    The body is bounded while it streams in (app.guard); every attempt counts against the
+    address's share budget, refused ones included; what is stored is the state as this
+    server re-exports it, so no field goes in unchecked; identical states share one link.
+    """
     classroom = classroom_of(request)
+    client = client_of(request)
     try:
-        classroom.shares.check(client_of(request))
+        classroom.shares.check(client)
     except InputError as exc:
         raise HTTPException(429, str(exc)) from None
+    classroom.shares.count(client)  # every attempt counts: a rejected one costs CPU too
     body = await request.body()
-    if len(body) > MAX_SHARE_BYTES:
-        raise HTTPException(413, f"a shared state may be at most {MAX_SHARE_BYTES} bytes")
+    settings = request.app.state.settings
+    try:
+        state = await asyncio.to_thread(shareable_state, body, settings)
+    except ProtocolError as exc:
+        raise HTTPException(422, exc.message) from None
+    try:
+        snap_id = await asyncio.to_thread(classroom.store.save_snapshot, state)
+    except StorageFull as exc:
+        raise HTTPException(507, str(exc)) from None
+    return {"id": snap_id, "url": f"/s/{snap_id}"}
+
+
+def shareable_state(body: bytes, settings: Settings) -> dict[str, Any]:
+    """The state to store for a share request body, re-exported by a trial session; or
+    ProtocolError naming what is wrong. Runs in a worker thread (it parses megabytes)."""
     try:
         state = json.loads(body).get("state")
     except (ValueError, AttributeError):
         state = None
     if not isinstance(state, dict):
-        raise HTTPException(422, 'the body must be {"state": <the export reply\'s state>}')
-    settings = request.app.state.settings
-    try:
-        await asyncio.to_thread(check_shareable, state, settings)
-    except ProtocolError as exc:
-        raise HTTPException(422, exc.message) from None
-    classroom.shares.count(client_of(request))  # every share counts
-    snap_id = await asyncio.to_thread(classroom.store.save_snapshot, state)
-    return {"id": snap_id, "url": f"/s/{snap_id}"}
-
-
-def check_shareable(state: dict[str, Any], settings: Settings) -> None:
-    """ProtocolError unless the state restores into a session within this server's limits."""
+        raise ProtocolError(
+            "invalid_field", 'the body must be {"state": <the export reply\'s state>}'
+        )
+    unknown = sorted(set(state) - {"trainer", "view"})
+    if unknown:
+        raise ProtocolError("invalid_field", f"state has unknown fields {unknown[:5]}")
     trainer = state.get("trainer")
     if not isinstance(trainer, dict):
         raise ProtocolError("invalid_field", 'state must be {"trainer": {...}, "view": {...}}')
+    view = state.get("view") or {}
+    if not isinstance(view, dict):
+        raise ProtocolError("invalid_field", "view must be an object of the server's fields")
+    server, other = split_server_fields(view, settings)
+    if other:
+        fields = ", ".join(sorted(server_options(settings)))
+        raise ProtocolError(
+            "invalid_field", f"view may hold only {fields} (got {sorted(other)[:5]})"
+        )
     trial = Session("share-check", settings, np.random.default_rng(0))
     try:
-        trial.install_state(trainer, {})
+        trial.install_state(trainer, server)
     except ProtocolError:
         raise
     except Exception as exc:  # whatever else a malformed state trips over in the engine
         raise ProtocolError("invalid_field", f"state is not an exported state: {exc}") from None
+    return {"trainer": trial.trainer.export_state(), "view": server}
 
 
 @router.get("/api/snapshots/{snap_id}")
@@ -158,7 +180,7 @@ async def _find_http(request: Request, code: str) -> Room:
     try:
         return await classroom_of(request).find(code, client_of(request))
     except InputError as exc:
-        status = 429 if exc.code == "rate_limited" else 404
+        status = {"rate_limited": 429, "rooms_unavailable": 503}.get(exc.code, 404)
         raise HTTPException(status, str(exc)) from None
 
 

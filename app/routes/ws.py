@@ -28,8 +28,10 @@ async def socket(websocket: WebSocket) -> None:
     registry = state.registry
     await websocket.accept()
     wanted = websocket.query_params.get("session")
+    address = websocket.client.host if websocket.client else "unknown"
     try:
-        session = registry.resume(wanted) if wanted else registry.create()
+        registry.admit(address)
+        session = registry.resume(wanted) if wanted else registry.create(address)
     except SessionUnknown as exc:
         await websocket.close(CloseCode.SESSION_UNKNOWN, reason_of(str(exc)))
         return

@@ -19,6 +19,7 @@ import { HoverCard } from "./hovercard.js";
 import { label } from "./labels.js";
 import { Legend } from "./legend.js";
 import { LayerControls } from "./layer-controls.js";
+import { lessonFromHash, Lessons } from "./lessons.js";
 import { LineChart } from "./linechart.js";
 import { Metrics } from "./metrics.js";
 import { allows, lockControls, MODES } from "./modes.js";
@@ -27,6 +28,7 @@ import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
 import { browserStorage, SavedPoints } from "./saved-points.js";
 import { saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
+import { fromReference, showReferenceNotes } from "./reference-link.js";
 import { buildProps, readHash, writeHash } from "./state.js";
 import { createStore, offerFrame } from "./store.js";
 import { Transport } from "./transport.js";
@@ -35,7 +37,9 @@ const $ = (selector) => document.querySelector(selector);
 const boot = JSON.parse($("#bootstrap").textContent);
 const options = boot.options;
 const props = buildProps(options);
-const fromHash = readHash(location.hash, props);
+const reference = fromReference(location.hash, new Set(props.map((p) => p.name))); // or null
+const fromHash = readHash(reference ? reference.hash : location.hash, props);
+let askedLesson = lessonFromHash(location.hash); // opened once the session says hello
 
 const page = createStore(boot.defaults, fromHash);
 // How the page was opened: the server puts a room code or a share link's id in the bootstrap
@@ -48,6 +52,7 @@ window.playground = { page, stats, mode: () => mode.name };
 
 // ---- components ---------------------------------------------------------------------------
 const notices = new Notices(document);
+if (reference) showReferenceNotes(document, reference.notes);
 const chrome = new PageChrome(document, options, { speed: (stop) => configure({ ...stop }) });
 const metrics = new Metrics(document);
 const shareBox = new ShareBox($("[data-control=export]"));
@@ -82,6 +87,11 @@ const editor = new DataEditor($("[data-editor]"), {
   clear: () => send("clear_points"),
 });
 renderAdvanced($("[data-advanced]"), options);
+const lessons = new Lessons($("[data-lessons-menu]"), $("[data-lesson]"), openLesson);
+fetch("/api/lessons")
+  .then((response) => response.json())
+  .then((data) => lessons.setLessons(data.lessons))
+  .catch(() => {}); // the page works without the menu
 const controls = new Controls(document, options, (name, value, scope) =>
   scope === "config" ? configure(changeFor(name, value, options)) : setUi(name, value),
 );
@@ -100,6 +110,7 @@ const socketHandlers = {
   onFrame: (frame, started = performance.now()) => {
     if (transport.room) transport.room.frame(frame);
     offerFrame(page, frame);
+    lessons.update(frame);
     stats.frames += 1;
     scheduleDraw();
     stats.handle.push(performance.now() - started);
@@ -134,6 +145,12 @@ function relock() {
   lockControls(document, !mode.live);
 }
 
+/** A lesson (or its "now try" variant): the server configures it; play runs to stop_at. */
+function openLesson(id, variant) {
+  send("lesson", { id, variant });
+  send("play");
+}
+
 const HANDLERS = {
   hello(data) {
     if (!data.resumed && page.snapshot) {
@@ -149,6 +166,8 @@ const HANDLERS = {
         if (csv) send("load_csv", { text: csv });
       }
       if (page.selected) send("select_node", page.selected);
+      if (askedLesson) openLesson(askedLesson, null);
+      askedLesson = null;
     }
     takeSizes(data);
     applyConfig(data.config);
