@@ -65,6 +65,13 @@ def test_every_page_and_mode_fits_the_screen_with_the_run_first(new_page, server
 
     solo = new_page(server.base, **device).open()
     check(solo, "solo")
+    solo.page.tap("[data-lessons-menu] summary")
+    lessons = solo.page.locator("[data-lessons-list]")
+    expect(lessons).to_be_visible()
+    check(solo, "lessons menu open", run=False)
+    box = lessons.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"lessons menu at {box}"
+    solo.page.tap("[data-lessons-menu] summary")
     solo.page.tap("[data-action=share]")
     solo.page.wait_for_function("() => document.querySelector('[data-share-url]').value !== ''")
     check(solo, "solo with the share box open", run=False)
