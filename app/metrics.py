@@ -45,6 +45,7 @@ GAUGES = {
     "sessions": "Sessions in this process, detached ones in their grace period included.",
     "sessions_attached": "Sessions with a socket.",
     "sessions_playing": "Sessions training, with a socket.",
+    "sessions_memory_bytes": "Estimated memory of every session, by configuration size.",
     "rooms": "Classroom rooms loaded in this process.",
     "room_followers": "Connected students following their room's live run.",
     "room_forks": "Connected students training their own fork.",

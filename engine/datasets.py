@@ -76,8 +76,8 @@ DATASETS: dict[str, DatasetSpec] = {
         _spec("spirals", "Spiral arms", mc.spirals, None),
         _spec("moons", "Moons", mc.moons, 2),
         _spec("checkerboard", "Checkerboard", mc.checkerboard, None),
-        _spec("and", "Logical AND", mc.logic_and, 2),
-        _spec("or", "Logical OR", mc.logic_or, 2),
+        _spec("and", "AND", mc.logic_and, 2),
+        _spec("or", "OR", mc.logic_or, 2),
         _spec("plane", "Plane", ref.plane, 0),
         _spec("multi_gauss", "Multi gaussian", ref.multi_gauss, 0),
     )
