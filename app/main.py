@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.classroom.install import install_classroom
-from app.classroom.security import HEADERS
+from app.classroom.security import security_headers
 from app.guard import install_guards
 from app.metrics import Metrics, watch_loop
 from app.options import all_options, server_defaults
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(ws.router)
-    install_guards(app, settings, HEADERS)  # body limits, Origin check, the 500 answer
+    # Body limits, Origin check, and a 500 answer with the security headers.
+    install_guards(app, settings, security_headers(settings.frame_ancestors))
     install_classroom(app)  # classroom routes, security headers, rooms (docs/classroom.md)
     return app
