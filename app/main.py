@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A fresh application with its own sessions, scheduler and metrics."""
     settings = settings if settings is not None else Settings.from_env()
     metrics = Metrics()
-    scheduler = Scheduler(metrics=metrics)
+    scheduler = Scheduler(metrics=metrics, cohorts=settings.cohorts)
     registry = Registry(
         settings,
         on_play=scheduler.add,

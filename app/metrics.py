@@ -18,6 +18,7 @@ _COUNTERS = {
     "messages": "Client messages received.",
     "errors": "Client messages answered with an error.",
     "busy_seconds": "Seconds the scheduler spent training and encoding frames.",
+    "cohort_slices": "Training slices run for a cohort of sessions together (app.cohorts).",
 }
 
 
@@ -31,6 +32,7 @@ class Metrics:
     messages: int = 0
     errors: int = 0
     busy_seconds: float = 0.0
+    cohort_slices: int = 0
     lag_samples: deque[float] = field(default_factory=lambda: deque(maxlen=200))
     _history: deque[tuple[float, dict[str, float]]] = field(
         default_factory=lambda: deque(maxlen=64)

@@ -88,6 +88,9 @@ class Settings:
     # event loop (0: never). Off by default: on a loaded 2-core machine the thread's share
     # of the GIL cost the other sessions more frames than it saved (python -m app.abuse).
     frame_thread_ms: float = 0.0
+    # Playing sessions whose networks share a shape train together, one set of NumPy calls
+    # for the whole cohort (engine.cohort, app.cohorts); 0 trains every session alone (A/B).
+    cohorts: bool = True
 
     # Which pages may embed ours in a frame (CSP frame-ancestors; see docs/classroom.md):
     # 'self', 'none', or origins such as https://course.example.org, space-separated.
@@ -165,14 +168,20 @@ class Settings:
 
 
 _TYPES: dict[str, type] = {
-    f.name: {"int": int, "float": float, "str": str, "Path": Path}[str(f.type)]
+    f.name: {"int": int, "float": float, "str": str, "Path": Path, "bool": bool}[str(f.type)]
     for f in fields(Settings)
 }
+BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
+BOOLEANS.update({"0": False, "false": False, "no": False, "off": False})
 
 
 def parse_value(name: str, raw: str) -> Any:
     """Convert one textual setting to its field's type; ValueError names the variable."""
     kind = _TYPES[name]
+    if kind is bool:
+        if raw.strip().lower() not in BOOLEANS:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not one of 1/0, true/false")
+        return BOOLEANS[raw.strip().lower()]
     try:
         return kind(raw)
     except ValueError:
