@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import fields
 
@@ -17,6 +19,7 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 # Imported after the BLAS variables on purpose (either may import numpy, now or later).
 import uvicorn  # noqa: E402
 
+from app.balance import BALANCE_DIR_ENV  # noqa: E402
 from app.settings import ENV_PREFIX, Settings, parse_value  # noqa: E402
 
 # uvicorn refuses (closes with 1009) anything above this; between max_message_bytes and
@@ -52,6 +55,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = Settings.from_env(**overrides)
     # Worker processes build their app from the environment, so hand the settings down.
     os.environ.update(settings.to_env())
+    # Workers publish their loads in a directory (app.balance): the operator's, named in
+    # PLAYGROUND_BALANCE_DIR (for monitoring), else one of this server's own.
+    made = ""
+    if settings.workers > 1 and not os.environ.get(BALANCE_DIR_ENV):
+        made = os.environ[BALANCE_DIR_ENV] = tempfile.mkdtemp(prefix="playground-workers-")
+    elif settings.workers == 1:
+        os.environ.pop(BALANCE_DIR_ENV, None)
+    try:
+        serve(settings)
+    finally:
+        if made:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def serve(settings: Settings) -> None:
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -65,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ws="app.wsproto:FastDeflateProtocol",
         ws_per_message_deflate=True,
         ws_max_size=max(settings.max_message_bytes * HARD_MESSAGE_FACTOR, 1 << 20),
+        loop="asyncio",  # the selector loop app.balance's gate works on
     )
 
 
