@@ -165,6 +165,7 @@ async def snapshot_page(request: Request, snap_id: str) -> HTMLResponse:
 
 
 def _page(request: Request, code: str | None, snapshot: str | None = None) -> HTMLResponse:
+    """The playground page (templates/index.html) in a room, share-link or landing mode."""
     state = request.app.state
     boot = {
         **state.bootstrap,
@@ -172,7 +173,7 @@ def _page(request: Request, code: str | None, snapshot: str | None = None) -> HT
         "snapshot": snapshot,
         "classroom": classroom_of(request).limits(),
     }
-    return state.templates.TemplateResponse(request, "room.html", {"bootstrap": boot})
+    return state.templates.TemplateResponse(request, "index.html", {"bootstrap": boot})
 
 
 async def _find_http(request: Request, code: str) -> Room:

@@ -16,6 +16,16 @@ export function downloadText(filename, text, type) {
   download(filename, new Blob([text], { type }));
 }
 
+/** Downloads the export reply's `state` as `what` asked: "model" (JSON) or "loss" (CSV). */
+export function downloadExport(what, state) {
+  if (what === "model") {
+    downloadText("playground-model.json", JSON.stringify(state), "application/json");
+  } else if (what === "loss") {
+    const trainer = state.trainer || state; // {trainer, view} since the server's export
+    downloadText("playground-loss.csv", historyCsv(trainer.history || {}), "text/csv");
+  }
+}
+
 /**
  * Loss history as CSV, one row per recorded epoch: {epochs: [...], train_loss: [...],
  * test_loss: [...], val_loss: [...]}. Past 2000 epochs the engine keeps every s-th epoch

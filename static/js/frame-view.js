@@ -32,7 +32,8 @@ export class FrameView {
   draw(frame, view) {
     const a = frame.arrays;
     const ramp = PALETTES[view.palette].ramp;
-    const big = view.selecting && a.selected ? a.selected : a.output;
+    const node = view.node && this.thumbnail(a, view);
+    const big = node || (view.selecting && a.selected ? a.selected : a.output);
     if (big) this.drawMap(big, view, big === a.output);
     if (a.neurons) {
       this.network.updateNeurons(a.neurons.data, a.neurons.shape[1], this.lut(a.neurons, view), this.outputLuts(a, view));
@@ -47,6 +48,23 @@ export class FrameView {
     this.metrics.update(frame);
     this.chart.addDataPoint(frame.epoch ?? 0, frame);
     this.chart.draw();
+  }
+
+  /**
+   * The thumbnail of `view.node` ({layer, neuron}: layer 0 the j-th active feature, then the
+   * hidden layers and the output) as a map, for a page that may not ask for the full one.
+   */
+  thumbnail(a, view) {
+    const { layer, neuron } = view.node;
+    const source = layer === 0 ? this.inputs : a.neurons;
+    if (!source) return null;
+    let index = neuron;
+    if (layer === 0 && source.names) index = source.names.indexOf(view.features[neuron]);
+    if (layer > 0) index += view.hidden.slice(0, layer - 1).reduce((s, n) => s + n, 0);
+    const t = source.shape[1];
+    if (index < 0 || index >= source.shape[0]) return null;
+    const data = source.data.subarray(index * t * t, (index + 1) * t * t);
+    return { data, shape: [t, t], lo: source.lo, scale: source.scale };
   }
 
   /** Several class outputs: each output neuron in its class's colour (as the points). */

@@ -1,5 +1,6 @@
 // Wires the page: server messages go to the components, component events become messages.
-// Components draw and never touch the socket; this module never draws.
+// Components draw and never touch the socket; this module never draws. The page is the same
+// in every mode (modes.js): solo, a room's instructor, follower or fork, a share link.
 
 import { renderAdvanced, renderHideList, updateAdvanced } from "./advanced.js";
 import { Notices } from "./banner.js";
@@ -9,8 +10,9 @@ import { CodeExport } from "./code-export.js";
 import { Controls } from "./controls.js";
 import { DataEditor, pointsCsv } from "./data-editor.js";
 import { DatasetPicker } from "./datasets.js";
+import { DrawLoop } from "./draw-loop.js";
 import { changeFor, diffFromDefaults, lowerLearningRate, toggledFeatures, withHidden } from "./edits.js";
-import { download, downloadText, historyCsv, mapPng } from "./exporter.js";
+import { download, downloadExport, downloadText, mapPng } from "./exporter.js";
 import { FrameView } from "./frame-view.js";
 import { HeatMap } from "./heatmap.js";
 import { HoverCard } from "./hovercard.js";
@@ -19,13 +21,15 @@ import { Legend } from "./legend.js";
 import { LayerControls } from "./layer-controls.js";
 import { LineChart } from "./linechart.js";
 import { Metrics } from "./metrics.js";
+import { allows, lockControls, MODES } from "./modes.js";
 import { NetworkView } from "./network-view.js";
 import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
-import { Socket } from "./socket.js";
 import { browserStorage, SavedPoints } from "./saved-points.js";
 import { saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
-import { buildProps, readHash, UI_PROPS, writeHash } from "./state.js";
+import { buildProps, readHash, writeHash } from "./state.js";
+import { createStore, offerFrame } from "./store.js";
+import { Transport } from "./transport.js";
 
 const $ = (selector) => document.querySelector(selector);
 const boot = JSON.parse($("#bootstrap").textContent);
@@ -33,24 +37,14 @@ const options = boot.options;
 const props = buildProps(options);
 const fromHash = readHash(location.hash, props);
 
-const page = {
-  config: { ...boot.defaults, ...fromHash.config },
-  wanted: fromHash.config, // what the URL asked for; sent to every new session
-  ui: { ...Object.fromEntries(UI_PROPS.map((p) => [p.name, p.default])), ...fromHash.ui },
-  hidden: fromHash.hidden,
-  state: "paused",
-  dataset: null,
-  frame: null, // latest frame not drawn yet
-  last: null, // latest drawn frame
-  selected: null,
-  outputs: 1,
-  exporting: null,
-  redraw: { points: true, full: true },
-};
+const page = createStore(boot.defaults, fromHash);
+// How the page was opened: the server puts a room code or a share link's id in the bootstrap
+// (and `classroom` on every classroom page, the landing /classroom included).
+let mode = boot.room ? MODES.follower : boot.snapshot ? MODES.snapshot : MODES.solo;
 
 // Measured by app/bench_page.py: main-thread time spent per frame (parse + handle + draw).
 const stats = { handle: [], draw: [], frames: 0, drawn: 0 };
-window.playground = { page, stats };
+window.playground = { page, stats, mode: () => mode.name };
 
 // ---- components ---------------------------------------------------------------------------
 const notices = new Notices(document);
@@ -69,10 +63,11 @@ const chart = new LineChart($("[data-linechart]"), [
 const hovercard = new HoverCard($("[data-hovercard]"), (param, value) => editParam(param, value));
 const network = new NetworkView($("[data-network]"), {
   hoverNode: (layer, neuron) => selectNode(layer === null ? null : { layer, neuron }),
-  toggleFeature: (name) => configure({ features: toggledFeatures(page.config, name) }),
+  toggleFeature: (name) => mode.live && configure({ features: toggledFeatures(page.config, name) }),
   enterParam: (param, value, event) => hovercard.show(param, value, event),
   leaveParam: () => hovercard.hide(),
-  clickParam: (param, value, event) => hovercard.open(param, value, event),
+  // Everyone can read a weight; only a page that may change the run can edit it.
+  clickParam: (param, value, event) => mode.live && hovercard.open(param, value, event),
 });
 const view = new FrameView({ heatmap, network, chart, metrics });
 const layers = new LayerControls($("[data-layer-controls]"), options, {
@@ -98,35 +93,54 @@ renderHideList($("[data-hide-list]"), page.hidden, (name, on) => {
   chrome.exerciseLink(exerciseLink());
 });
 
-// ---- the socket ---------------------------------------------------------------------------
-const scheme = location.protocol === "https:" ? "wss" : "ws";
-const socket = new Socket(`${scheme}://${location.host}/ws`, {
+// ---- the socket: /ws for the page's own session, /ws/room/CODE in a room -------------------
+const socketHandlers = {
   onConnection: (state, detail) => notices.connectionState(state, detail),
   onMessage: receive,
-  onFrame: (frame, started) => {
-    // Latest wins: an undrawn older frame is dropped, but the input maps it may carry are
-    // sent only once per rebuild, so they move on to its replacement.
-    const dropped = page.frame;
-    if (dropped && dropped.arrays.inputs && !frame.arrays.inputs) {
-      frame.arrays.inputs = dropped.arrays.inputs;
-    }
-    page.frame = frame;
+  onFrame: (frame, started = performance.now()) => {
+    if (transport.room) transport.room.frame(frame);
+    offerFrame(page, frame);
     stats.frames += 1;
     scheduleDraw();
     stats.handle.push(performance.now() - started);
     if (stats.handle.length > 4000) stats.handle.splice(0, 2000);
   },
+};
+const transport = new Transport(boot, socketHandlers, {
+  setMode,
+  restoring: (state) => (page.snapshot = state),
+  carried: () => diffFromDefaults(page.config, options),
+  hashConfig: Object.keys(fromHash.config).length > 0,
 });
-window.playground.socket = socket;
+Object.defineProperty(window.playground, "socket", { get: () => transport.socket });
 window.playground.chart = chart; // read by the browser tests
+const send = (type, data) => transport.send(type, data);
 
-function send(type, data) {
-  socket.send(type, data);
+/** A new mode (a room's `you`): a new run may be shown, and other controls are live. */
+function setMode(next) {
+  mode = next;
+  document.body.dataset.mode = mode.name;
+  chart.reset(); // the run shown changed (joined, forked, followed again, an exercise)
+  page.selected = null;
+  hovercard.hide(true);
+  lockControls(document, false);
+  network.key = null;
+  layers.key = null;
+  applyConfig(page.config);
+}
+
+/** Locks the run's controls where the mode does not let this page change the run. */
+function relock() {
+  lockControls(document, !mode.live);
 }
 
 const HANDLERS = {
   hello(data) {
-    if (!data.resumed) {
+    if (!data.resumed && page.snapshot) {
+      // A share link: the saved network, once; a session lost later keeps the page's config.
+      send("restore", { state: page.snapshot });
+      page.snapshot = null;
+    } else if (!data.resumed) {
       // A new session: ask for what the URL (or this page, after losing a session) wants.
       const wanted = page.last ? diffFromDefaults(page.config, options) : page.wanted;
       if (Object.keys(wanted).length) send("configure", wanted);
@@ -136,12 +150,17 @@ const HANDLERS = {
       }
       if (page.selected) send("select_node", page.selected);
     }
-    applyConfig(data.config, data.layer_sizes);
+    takeSizes(data);
+    applyConfig(data.config);
     HANDLERS.status(data.status);
   },
-  config: (data) => applyConfig(data.config, data.layer_sizes),
+  config(data) {
+    takeSizes(data);
+    applyConfig(data.config);
+  },
   dataset(data) {
-    savedPoints.save(page.config, data);
+    // Own points are kept for the solo page's reload; a room's or a share link's are theirs.
+    if (mode === MODES.solo) savedPoints.save(page.config, data);
     page.dataset = data;
     page.redraw.points = true;
     scheduleDraw();
@@ -160,19 +179,20 @@ const HANDLERS = {
   state(data) {
     const what = page.exporting;
     page.exporting = null;
-    if (what === "model") {
-      downloadText("playground-model.json", JSON.stringify(data.state), "application/json");
-    } else if (what === "loss") {
-      const trainer = data.state.trainer || data.state; // {trainer, view} since the server's export
-      downloadText("playground-loss.csv", historyCsv(trainer.history || {}), "text/csv");
-    } else if (what === "share") {
-      share(data.state);
-    }
+    if (what === "share") share(data.state);
+    else downloadExport(what, data.state);
   },
 };
 
+/** The one dispatcher of server messages: the room's own first, then the run's. */
 function receive(type, data) {
+  if (transport.room && transport.room.handle(type, data)) return;
   if (HANDLERS[type]) HANDLERS[type](data);
+}
+
+/** The layer sizes of `hello` and `config` ([inputs, ...hidden, outputs]): the output count. */
+function takeSizes(data) {
+  page.outputs = data.layer_sizes[data.layer_sizes.length - 1];
 }
 
 // ---- config -------------------------------------------------------------------------------
@@ -193,6 +213,7 @@ function applyConfig(config, layerSizes) {
   editor.update(config.problem, config.num_classes, colorOf);
   buildNetwork();
   writeUrl();
+  relock();
 }
 
 function buildNetwork() {
@@ -207,6 +228,7 @@ function buildNetwork() {
   chrome.outputs(k);
   legend.update(page.ui.palette, k);
   controls.update({ class_view: page.ui.class_view }, "ui");
+  relock();
 }
 
 /** Colour of a label under `source`'s problem and class count (the config, or the data shown). */
@@ -243,59 +265,40 @@ function applyUi() {
     datasets.update(page.config.problem, page.config.dataset, page.config.num_classes, colorOf);
     editor.update(page.config.problem, page.config.num_classes, colorOf);
   }
+  relock();
   scheduleDraw();
 }
 
 function writeUrl() {
-  const hash = writeHash(page.config, page.ui, fromHash.hidden, props);
-  history.replaceState(null, "", `#${hash}`);
+  // Only the solo page is named by its hash; a room or a share link is named by its path.
+  if (mode.writesUrl && !boot.classroom) {
+    history.replaceState(null, "", `#${writeHash(page.config, page.ui, fromHash.hidden, props)}`);
+  }
   chrome.exerciseLink(exerciseLink());
   // Config only (no page looks, nothing hidden): the room's live run starts from it.
   chrome.teachLink(`/classroom#${writeHash(page.config, {}, new Set(), props)}`);
 }
 
 function exerciseLink() {
-  return `${location.pathname}#${writeHash(page.config, page.ui, page.hidden, props)}`;
+  return `/#${writeHash(page.config, page.ui, page.hidden, props)}`;
 }
 
 // ---- drawing ------------------------------------------------------------------------------
-let drawPending = false;
-function scheduleDraw() {
-  if (drawPending) return;
-  drawPending = true;
-  requestAnimationFrame(draw);
-}
-
-function draw() {
-  drawPending = false;
-  const started = performance.now();
-  const frame = page.frame;
-  page.frame = null;
-  const target = frame || (page.redraw.full ? page.last : null);
-  if (target) {
-    view.draw(target, {
-      palette: page.ui.palette,
-      discretize: page.ui.discretize,
-      classView: page.ui.class_view,
-      selecting: page.selected !== null,
-      full: page.redraw.full,
-    });
-    page.last = target;
-    page.redraw.full = false;
-    hovercard.refresh((param) => network.paramValue(param));
-  }
-  if (page.redraw.points && page.dataset) {
-    page.redraw.points = false;
-    // Drawn points stay visible while editing custom data, whichever split they fell in.
-    const showTest = page.ui.show_test_data || page.config.dataset === "custom";
-    heatmap.updatePoints(page.dataset.points, pointColor(page.dataset), showTest);
-  }
-  if (frame) {
-    stats.draw.push(performance.now() - started);
-    if (stats.draw.length > 4000) stats.draw.splice(0, 2000);
-    stats.drawn += 1;
-  }
-}
+const loop = new DrawLoop(page, { view, heatmap, hovercard, network }, {
+  stats,
+  pointColor,
+  viewOptions: () => ({
+    palette: page.ui.palette,
+    discretize: page.ui.discretize,
+    classView: page.ui.class_view,
+    selecting: page.selected !== null,
+    // A page that may not ask the server for a node's map enlarges its thumbnail.
+    node: mode.selects ? null : page.selected,
+    hidden: page.config.hidden,
+    features: page.config.features,
+  }),
+});
+const scheduleDraw = () => loop.schedule();
 
 // ---- actions ------------------------------------------------------------------------------
 async function share(state) {
@@ -308,7 +311,7 @@ async function share(state) {
 
 function selectNode(node) {
   page.selected = node;
-  send("select_node", node);
+  if (mode.selects) send("select_node", node);
   page.redraw.full = true;
   scheduleDraw();
 }
@@ -320,6 +323,12 @@ function editParam(param, value) {
   } else {
     send("set_bias", { layer: param.layer + 1, neuron: param.neuron, value });
   }
+}
+
+/** Asks for the run's state; the `state` reply goes to `what` (a download, or a share link). */
+function exportFor(what) {
+  page.exporting = what;
+  send("export");
 }
 
 function stepSpeed(delta) {
@@ -346,18 +355,11 @@ const ACTIONS = {
   dismiss_banner: () => notices.dismissBanner(),
   clear_points: () => send("clear_points"),
   download_csv: () => page.dataset && downloadText("playground-data.csv", pointsCsv(page.dataset.points), "text/csv"),
-  export_model: () => {
-    page.exporting = "model";
-    send("export");
-  },
-  export_loss: () => {
-    page.exporting = "loss";
-    send("export");
-  },
+  export_model: () => exportFor("model"),
+  export_loss: () => exportFor("loss"),
   share: () => {
-    page.exporting = "share";
     shareBox.busy();
-    send("export");
+    exportFor("share");
   },
   close_share: () => shareBox.hide(),
   export_png: async () => download("playground-map.png", await mapPng($("[data-map]"), $("[data-points]"))),
@@ -375,11 +377,17 @@ const ACTIONS = {
   },
 };
 
-for (const el of document.querySelectorAll("[data-action]")) {
-  el.addEventListener("click", () => ACTIONS[el.dataset.action]?.());
+function act(name) {
+  if (!allows(mode, name)) return;
+  (ACTIONS[name] || (transport.room && transport.room.actions[name]))?.();
 }
-bindShortcuts(document, (action) => ACTIONS[action]());
+
+for (const el of document.querySelectorAll("[data-action]")) {
+  el.addEventListener("click", () => act(el.dataset.action));
+}
+bindShortcuts(document, act);
 $("[data-points]").addEventListener("click", (event) => {
+  if (!mode.live) return;
   const [x1, x2] = heatmap.eventToData(event);
   const action = editor.clickAction(x1, x2, event.shiftKey);
   if (action?.add) send("add_points", { points: [action.add] });
@@ -396,7 +404,8 @@ window.addEventListener("resize", () => {
   scheduleDraw();
 });
 
+document.body.dataset.mode = mode.name;
 chrome.hide(page.hidden);
 applyUi();
 applyConfig(page.config);
-socket.connect();
+transport.start(mode).catch((error) => notices.error({ message: error.message }));

@@ -1,5 +1,6 @@
-// "Share this network": saving an exported state behind a share link (/s/ID), and the small
-// box that shows the link with a Copy button. Text goes in through value/textContent only.
+// "Share this network": saving an exported state behind a share link (/s/ID), loading it
+// back, and the small box that shows the link with a Copy button. Text goes in through
+// value/textContent only.
 
 /**
  * Saves `state` (the export reply's state) on the server.
@@ -18,6 +19,17 @@ export async function saveSnapshot(state) {
     throw new Error(detail || `Could not share the network (HTTP ${response.status}).`);
   }
   return new URL(body.url, location.href).href;
+}
+
+/**
+ * The state saved behind a share link.
+ * @param {string} id the snapshot id (the link is /s/ID)
+ * @returns {Promise<object>} the state, as `restore` takes it
+ */
+export async function loadSnapshot(id) {
+  const response = await fetch(`/api/snapshots/${encodeURIComponent(id)}`);
+  if (!response.ok) throw new Error("This share link does not exist (or has been removed).");
+  return (await response.json()).state;
 }
 
 export class ShareBox {

@@ -18,12 +18,12 @@ def test_instructor_and_student_main_flow(new_page, room_server):
     teacher = new_page(room_server.base)
     teacher.page.goto(f"{room_server.base}/classroom")
     teacher.screenshot("classroom-landing")
-    teacher.page.click("[data-action=create-room]")
+    teacher.page.click("[data-action=create_room]")
     teacher.page.wait_for_url(re.compile(r"/room/[A-Z0-9]{6}$"))
     teacher.page.wait_for_function(
-        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'control'"
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'instructor'"
     )
-    code = teacher.page.locator("header [data-room-code]").inner_text()
+    code = teacher.page.locator("[data-region=room-bar] [data-room-code]").inner_text()
     assert "secret" not in teacher.page.url  # nothing secret left on a projected screen
     teacher.page.wait_for_function("() => document.querySelector('[data-qr]').naturalWidth > 0")
 
@@ -32,7 +32,7 @@ def test_instructor_and_student_main_flow(new_page, room_server):
     student.page.fill("[data-name-input]", "<b>Ada</b>")
     student.page.click("[data-action=join]")
     student.page.wait_for_function(
-        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'follow'"
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'follower'"
     )
     # The name is shown as text, never as markup.
     entry = teacher.page.locator("[data-roster] li").first
@@ -46,10 +46,10 @@ def test_instructor_and_student_main_flow(new_page, room_server):
     student.page.wait_for_function(
         "() => document.querySelector('[data-field=learning_rate]').value === '0.3'"
     )
-    teacher.page.evaluate("window.classroom.stage.send('configure', {batch_size: 17})")
+    teacher.page.evaluate("window.playground.socket.send('configure', {batch_size: 17})")
     student.page.wait_for_function(
-        "() => document.querySelector('[data-config-summary]')"
-        ".textContent.includes('Batch size: 17')"
+        "() => document.querySelector('[data-field=batch_size]').value === '17'"
+        " && document.querySelector('[data-value-for=batch_size]').textContent === '17'"
     )
     # A neuron added and a weight edited by the instructor reach the student's page.
     teacher.page.click("[data-action=add_neuron_0]")
@@ -62,10 +62,10 @@ def test_instructor_and_student_main_flow(new_page, room_server):
     teacher.page.locator("[data-hovercard] input").fill("2.5")
     # (Room frames travel compressed: read what the student's page drew.)
     student.page.wait_for_function(
-        "() => window.classroom.stage.last"
-        " && window.classroom.stage.last.arrays.weights.data[0] === 2.5"
+        "() => window.playground.page.last"
+        " && window.playground.page.last.arrays.weights.data[0] === 2.5"
     )
-    assert student.page.evaluate("window.classroom.stage.last.sent_at") > 0
+    assert student.page.evaluate("window.playground.page.last.sent_at") > 0
     teacher.page.keyboard.press("Enter")
     # A follower can read a weight but not open the editor.
     student.page.locator('[data-link="0:0:0"]').hover()
@@ -74,7 +74,7 @@ def test_instructor_and_student_main_flow(new_page, room_server):
 
     # Play: the student's page draws the live run's frames.
     teacher.page.click("[data-action=play]")
-    student.page.wait_for_function("() => (window.classroom.lastEpoch || 0) >= 5")
+    student.page.wait_for_function("() => (window.playground.page.last.epoch || 0) >= 5")
     teacher.page.click("[data-action=play]")  # pause
     teacher.screenshot("classroom-instructor")
     student.screenshot("classroom-student")
@@ -118,14 +118,18 @@ def test_instructor_and_student_main_flow(new_page, room_server):
         "() => document.querySelector('[data-mode-badge]').dataset.mode === 'fork'"
     )
     student.page.wait_for_function(
-        "() => document.querySelector('[data-field=dataset]').value === 'xor'"
+        "() => document.querySelector('[data-dataset=xor]').getAttribute('aria-checked') === 'true'"
     )
-    assert "xor, no hidden layer" in student.page.locator("[data-room-notice]").inner_text()
+    # The room tells the title after it has started the exercise (app/classroom/room.py).
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-room-notice]').textContent"
+        ".includes('xor, no hidden layer')"
+    )
 
     # Kick: the student is told and not reconnected.
     teacher.page.click("[data-kick]")
     student.page.wait_for_function(
-        "() => document.querySelector('[data-room-connection]').dataset.roomConnection === 'closed'"
+        "() => document.querySelector('[data-connection]').dataset.connection === 'closed'"
     )
     assert "removed" in student.page.locator("[data-room-notice]").inner_text()
 
@@ -150,14 +154,15 @@ def test_a_share_link_opens_the_exact_network_in_a_session_of_ones_own(new_page,
     visitor = new_page(room_server.base)
     visitor.page.goto(room_server.base + url)
     visitor.page.wait_for_function(
-        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'shared'"
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'snapshot'"
     )
-    visitor.page.wait_for_function("() => window.classroom.lastEpoch === 7")
-    assert visitor.page.locator("[data-field=dataset]").input_value() == "xor"
-    assert visitor.page.locator("[data-field-value=hidden]").inner_text() == "5"
+    visitor.page.wait_for_function("() => window.playground.page.last?.epoch === 7")
+    assert visitor.page.locator("[data-dataset=xor]").get_attribute("aria-checked") == "true"
+    assert visitor.page.locator("[data-readout=num_layers]").inner_text() == "1"
+    assert visitor.page.locator('[data-neurons="0"]').inner_text() == "5 neurons"
     # It is the visitor's own session: they can train it further.
     visitor.page.click("[data-action=step]")
-    visitor.page.wait_for_function("() => window.classroom.lastEpoch === 8")
+    visitor.page.wait_for_function("() => window.playground.page.last?.epoch === 8")
     assert not visitor.console_errors
 
 
@@ -174,11 +179,11 @@ def test_the_main_page_runs_under_the_content_security_policy(new_page, room_ser
 def create_room_page(new_page, server):
     teacher = new_page(server.base)
     teacher.page.goto(f"{server.base}/classroom")
-    teacher.page.click("[data-action=create-room]")
+    teacher.page.click("[data-action=create_room]")
     teacher.page.wait_for_function(
-        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'control'"
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'instructor'"
     )
-    return teacher, teacher.page.locator("header [data-room-code]").inner_text()
+    return teacher, teacher.page.locator("[data-region=room-bar] [data-room-code]").inner_text()
 
 
 def join_page(new_page, server, code, name):
@@ -194,7 +199,7 @@ def test_lock_and_end_from_the_instructor_page(new_page, room_server):
     teacher, code = create_room_page(new_page, room_server)
     student = join_page(new_page, room_server, code, "Bo")
     student.page.wait_for_function(
-        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'follow'"
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'follower'"
     )
     teacher.page.click("[data-action=lock]")
     teacher.page.wait_for_function(
@@ -206,11 +211,10 @@ def test_lock_and_end_from_the_instructor_page(new_page, room_server):
     assert "locked" in late.page.locator("[data-room-notice]").inner_text()
 
     teacher.page.once("dialog", lambda dialog: dialog.accept())
-    teacher.page.click("[data-action=end-room]")
+    teacher.page.click("[data-action=end_room]")
     for pg in (student, teacher):
         pg.page.wait_for_function(
-            "() => document.querySelector('[data-room-connection]').dataset.roomConnection"
-            " === 'closed'"
+            "() => document.querySelector('[data-connection]').dataset.connection === 'closed'"
         )
     assert "ended" in student.page.locator("[data-room-notice]").inner_text()
 
@@ -220,16 +224,16 @@ def test_a_student_whose_connection_drops_gets_their_fork_back(new_page, room_se
     teacher, code = create_room_page(new_page, room_server)
     student = join_page(new_page, room_server, code, "Cy")
     student.page.wait_for_function(
-        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'follow'"
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'follower'"
     )
     student.page.click("[data-action=fork]")
     student.page.wait_for_function(
         "() => document.querySelector('[data-mode-badge]').dataset.mode === 'fork'"
     )
     student.page.select_option("[data-field=learning_rate]", "3")
-    student.page.wait_for_function("() => window.classroom.stage.config.learning_rate === 3")
+    student.page.wait_for_function("() => window.playground.page.config.learning_rate === 3")
     mark = student.wire.mark()
-    student.page.evaluate("window.classroom.socket.ws.close()")  # the Wi-Fi blinks
+    student.page.evaluate("window.playground.socket.ws.close()")  # the Wi-Fi blinks
     # The page rejoins with its member id and the server hands back the same fork.
     rejoin = student.wire.wait(
         "a rejoin",

@@ -51,8 +51,8 @@ def test_shared_link_opens_the_same_network_with_its_epoch_and_weights(new_page,
     fresh = visitor.wire.frames[0]
     assert fresh.header["epoch"] == 0
     assert not np.array_equal(fresh.array("weights"), weights)
-    visitor.page.wait_for_function("() => window.classroom.lastEpoch === 3")
-    assert visitor.page.locator("[data-mode-badge]").get_attribute("data-mode") == "shared"
+    visitor.page.wait_for_function("() => window.playground.page.last?.epoch === 3")
+    assert visitor.page.locator("[data-mode-badge]").get_attribute("data-mode") == "snapshot"
 
 
 def test_share_error_from_the_server_is_shown_next_to_the_button(new_page, room_server):

@@ -1,12 +1,8 @@
-// The room's own DOM: the bar (code, mode, counts, lag, connection), the roster, notices.
+// The room's own DOM: the bar (code, mode, counts, lag), the roster, notices.
 // Names from students are only ever set with textContent, never parsed as HTML.
 
-const MODE_TEXT = {
-  control: "You control this room",
-  follow: "Following the instructor",
-  fork: "Working on your own copy",
-  shared: "A shared network, yours to change",
-};
+/** Every panel a mode may show (modes.js `panels`). */
+const PANELS = ["[data-instructor-panel]", "[data-action=fork]", "[data-action=refollow]"];
 
 export class RoomUi {
   constructor(root, on) {
@@ -20,17 +16,17 @@ export class RoomUi {
   }
 
   setCode(code) {
+    this.show("[data-room-title]", Boolean(code));
     for (const el of this.root.querySelectorAll("[data-room-code]")) el.textContent = code;
   }
 
-  setMode(you) {
+  /** The page mode (modes.js) and who we are: the badge and the mode's panels. */
+  setMode(mode, you) {
     const badge = this.q("[data-mode-badge]");
-    badge.hidden = false;
-    badge.dataset.mode = you.mode;
-    badge.textContent = `${MODE_TEXT[you.mode] || you.mode}${you.role === "student" ? ` (${you.name})` : ""}`;
-    this.root.dataset.mode = you.mode;
-    this.show("[data-action=fork]", you.mode === "follow");
-    this.show("[data-action=refollow]", you.mode === "fork");
+    badge.hidden = !mode.badge;
+    badge.dataset.mode = mode.name;
+    badge.textContent = `${mode.badge}${you && you.role === "student" ? ` (${you.name})` : ""}`;
+    for (const selector of PANELS) this.show(selector, mode.panels.includes(selector));
   }
 
   setRoom(room) {
@@ -67,12 +63,6 @@ export class RoomUi {
         return li;
       }),
     );
-  }
-
-  setConnection(state, detail) {
-    const el = this.q("[data-room-connection]");
-    el.dataset.roomConnection = state;
-    el.textContent = detail ? `${state}: ${detail}` : state;
   }
 
   setLag(ms) {

@@ -1,179 +1,183 @@
-// Wires the classroom page: the landing (create / join), the room socket or a share link's
-// session, the room's own panels (RoomUi) and the stage that shows the run (Stage).
+// The room adapter: how the playground page takes part in a classroom. It owns the room
+// socket and the room's own panels (bar, landing, join form, QR, roster, push); everything
+// about the run itself (config, data, status, frames) goes to the page's one dispatcher.
 
-import { buildProps, readHash } from "../state.js";
+import { label } from "../labels.js";
+import { ROOM_MODES } from "../modes.js";
 import { RoomSocket } from "./room-socket.js";
 import { RoomUi } from "./room-ui.js";
-import { openSharedLink } from "./shared-link.js";
-import { fillSelect, Stage } from "./stage.js";
 
-const $ = (s) => document.querySelector(s);
-const boot = JSON.parse($("#bootstrap").textContent);
-const code = boot.room;
-let socket = null;
-const send = (type, data) => socket && socket.send(type, data);
-const ui = new RoomUi($("[data-classroom]"), { kick: (member) => send("kick", { member }) });
-const stage = new Stage($("[data-stage]"), boot.options, send);
-const page = { you: null, carried: null };
-// For tests and the curious: what the page shows.
-window.classroom = {
-  page,
-  stage,
-  get lastEpoch() {
-    return stage.lastEpoch;
-  },
-  get socket() {
-    return socket;
-  },
-};
+/** Error codes about the room rather than a field (docs/classroom.md): the notice line. */
+const ROOM_ERRORS = new Set([
+  "forbidden",
+  "room_locked",
+  "room_full",
+  "room_ended",
+  "room_unknown",
+  "name_taken",
+  "kicked",
+  "unauthorized",
+  "rate_limited",
+  "too_many_rooms",
+  "server_full",
+]);
 
-// ---- messages -----------------------------------------------------------------------------
-const HANDLERS = {
-  you(data) {
-    page.you = data;
-    ui.setMode(data);
-    ui.show("[data-join-form]", false);
-    ui.show("[data-stage]", true);
-    ui.show("[data-instructor-panel]", data.role === "instructor");
-    ui.show("[data-student-panel]", data.role === "student");
-    ui.show("[data-action=share]", data.role !== "visitor");
-    stage.restart();
-    stage.setEditable(data.mode !== "follow");
-    if (data.role === "instructor") startFromCarried();
-  },
-  room: (data) => ui.setRoom(data),
-  roster: (data) => ui.setRoster(data.students),
-  config: (data) => stage.setConfig(data.config, data.rebuilt, data.layer_sizes),
-  dataset: (data) => stage.setDataset(data),
-  status: (data) => stage.setStatus(data.state),
-  pushed: (data) => ui.notice(`New exercise from the instructor: ${data.scenario.title}`),
-  shared(data) {
-    const link = $("[data-share-link]");
-    link.hidden = false;
-    link.href = data.url;
-    link.textContent = `${location.origin}${data.url}`;
-  },
-  kicked: (data) => ui.notice(data.message, "error"),
-  ended: (data) => ui.notice(data.message, "error"),
-  error: (data) => ui.notice(data.message, "error"),
-};
-
-const handlers = {
-  onConnection: (state, detail) => ui.setConnection(state, detail),
-  onMessage: (type, data) => HANDLERS[type]?.(data),
-  onFrame(frame) {
-    if (frame.sent_at) ui.setLag(Date.now() - frame.sent_at);
-    stage.frame(frame);
-  },
-};
-
-// ---- actions ------------------------------------------------------------------------------
-const ACTIONS = {
-  "create-room": createRoom,
-  fork: () => send("fork"),
-  refollow: () => send("refollow"),
-  share: () => send("share"),
-  lock: (el) => send(el.getAttribute("aria-pressed") === "true" ? "unlock" : "lock"),
-  "end-room": () => window.confirm("End this room for everyone?") && send("end"),
-};
-
-async function createRoom() {
-  const response = await fetch("/api/rooms", { method: "POST" });
-  const body = await response.json();
-  if (!response.ok) {
-    ui.notice(body.detail || "Could not create a room", "error");
-    return;
+export class Room {
+  /**
+   * @param {Document} doc
+   * @param {object} boot the page's bootstrap: `room` (the code, or null on the landing)
+   * @param {{socketHandlers, setMode(mode, you), carried(): object, hashConfig: boolean}} page
+   *   socketHandlers: the page's {onMessage, onFrame, onConnection}; carried(): the config
+   *   a room created from here starts from
+   */
+  constructor(doc, boot, page) {
+    this.doc = doc;
+    this.code = boot.room;
+    this.snapshot = boot.snapshot;
+    this.options = boot.options;
+    this.page = page;
+    this.socket = null;
+    this.ui = new RoomUi(doc.querySelector("[data-room]"), {
+      kick: (member) => this.send("kick", { member }),
+    });
+    this.actions = {
+      create_room: () => this.createRoom(),
+      fork: () => this.send("fork"),
+      refollow: () => this.send("refollow"),
+      lock: () => {
+        const locked = this.$("[data-action=lock]").getAttribute("aria-pressed") === "true";
+        this.send(locked ? "unlock" : "lock");
+      },
+      end_room: () => window.confirm("End this room for everyone?") && this.send("end"),
+    };
   }
-  sessionStorage.setItem(`room-secret-${body.code}`, body.secret);
-  if (page.carried) sessionStorage.setItem(`room-start-${body.code}`, JSON.stringify(page.carried));
-  location.assign(`/room/${body.code}`);
-}
 
-/** The playground's settings that "Teach a class" put in this landing's hash, if any. */
-function carriedConfig() {
-  const { config } = readHash(location.hash, buildProps(boot.options));
-  return Object.keys(config).length ? config : null;
-}
+  $(selector) {
+    return this.doc.querySelector(selector);
+  }
 
-/** A room created from the playground starts its live run from the playground's settings. */
-function startFromCarried() {
-  const key = `room-start-${code}`;
-  const carried = sessionStorage.getItem(key);
-  if (!carried) return;
-  sessionStorage.removeItem(key); // once: a reconnect must not undo the instructor's changes
-  send("configure", JSON.parse(carried));
-}
+  send(type, data) {
+    if (this.socket) this.socket.send(type, data);
+  }
 
-function connect(join) {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new RoomSocket(`${scheme}://${location.host}/ws/room/${code}`, join, handlers);
-  socket.connect();
-}
+  /** Handles a room message; false for what the page's dispatcher handles. */
+  handle(type, data) {
+    const ui = this.ui;
+    if (type === "you") {
+      const mode = ROOM_MODES[data.mode];
+      ui.show("[data-join-form]", false);
+      ui.setMode(mode, data);
+      this.page.setMode(mode);
+      if (data.role === "instructor") this.startFromCarried();
+    } else if (type === "room") ui.setRoom(data);
+    else if (type === "roster") ui.setRoster(data.students);
+    else if (type === "pushed") ui.notice(`New exercise from the instructor: ${data.scenario.title}`);
+    else if (type === "kicked" || type === "ended") ui.notice(data.message, "error");
+    else if (type === "error" && !data.field && ROOM_ERRORS.has(data.code)) ui.notice(data.message, "error");
+    else return false;
+    return true;
+  }
 
-async function openShared(id) {
-  try {
-    socket = await openSharedLink(id, handlers);
-  } catch (error) {
-    ui.notice(error.message, "error");
+  /** A frame of the room's: fanned-out ones carry the server's clock (the lag). */
+  frame(frame) {
+    if (frame.sent_at) this.ui.setLag(Date.now() - frame.sent_at);
+  }
+
+  /**
+   * The landing (no code), the instructor's page (a secret) or a student's join form; on a
+   * share link (`boot.snapshot`), only the bar saying whose network this is.
+   */
+  start(mode) {
+    this.$("[data-room]").hidden = false;
+    if (this.snapshot) {
+      this.ui.setMode(mode, null);
+      return;
+    }
+    if (!this.code) {
+      this.ui.show("[data-landing]", true);
+      this.ui.show("[data-carried]", this.page.hashConfig);
+      this.bindLanding();
+      return;
+    }
+    this.ui.setCode(this.code);
+    this.bindRoom();
+    // The control link carries the secret in the fragment (never sent to the server in a
+    // URL); keep it for this tab and take it off the address bar before it is projected.
+    const fromHash = new URLSearchParams(location.hash.slice(1)).get("secret");
+    if (fromHash) {
+      sessionStorage.setItem(`room-secret-${this.code}`, fromHash);
+      history.replaceState(null, "", location.pathname);
+    }
+    const secret = sessionStorage.getItem(`room-secret-${this.code}`);
+    if (secret) this.startInstructor(secret);
+    else this.ui.show("[data-join-form]", true);
+  }
+
+  bindLanding() {
+    this.$("[data-code-form]").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const code = this.$("[data-code-input]").value.trim().toUpperCase();
+      location.assign(`/room/${encodeURIComponent(code)}`);
+    });
+    if (location.hash === "#join") this.$("[data-code-input]").focus();
+  }
+
+  bindRoom() {
+    const datasets = this.options.dataset.choices.filter((d) => d !== "custom");
+    this.$("[data-push-dataset]").replaceChildren(...datasets.map((d) => new Option(label(d), d)));
+    this.$("[data-push-form]").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const title = this.$("[data-push-title]").value || "Exercise";
+      if (this.$("[data-push-current]").checked) {
+        this.send("push", { title, current: true });
+        return;
+      }
+      const hidden = this.$("[data-push-hidden]").value.split(",").map((s) => s.trim());
+      const config = { dataset: this.$("[data-push-dataset]").value, hidden: hidden.filter(Boolean).map(Number) };
+      this.send("push", { title, config });
+    });
+    this.$("[data-name-form]").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const name = this.$("[data-name-input]").value.trim();
+      this.connect(name ? { name } : {});
+    });
+  }
+
+  async createRoom() {
+    const response = await fetch("/api/rooms", { method: "POST" });
+    const body = await response.json();
+    if (!response.ok) {
+      this.ui.notice(body.detail || "Could not create a room", "error");
+      return;
+    }
+    sessionStorage.setItem(`room-secret-${body.code}`, body.secret);
+    const carried = this.page.carried();
+    if (Object.keys(carried).length) sessionStorage.setItem(`room-start-${body.code}`, JSON.stringify(carried));
+    location.assign(`/room/${body.code}`);
+  }
+
+  /** A room created from the playground starts its live run from the playground's settings. */
+  startFromCarried() {
+    const key = `room-start-${this.code}`;
+    const carried = sessionStorage.getItem(key);
+    if (!carried) return;
+    sessionStorage.removeItem(key); // once: a reconnect must not undo the instructor's changes
+    this.send("configure", JSON.parse(carried));
+  }
+
+  startInstructor(secret) {
+    const joinUrl = this.$("[data-join-url]");
+    joinUrl.textContent = `${location.origin}/room/${this.code}`;
+    joinUrl.href = `/room/${this.code}`;
+    this.$("[data-qr]").src = `/api/rooms/${this.code}/qr.svg`;
+    this.$("[data-control-link]").value = `${location.origin}/room/${this.code}#secret=${secret}`;
+    this.connect({ secret });
+  }
+
+  connect(join) {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const url = `${scheme}://${location.host}/ws/room/${this.code}`;
+    this.socket = new RoomSocket(url, join, this.page.socketHandlers);
+    this.socket.connect();
   }
 }
-
-function startInstructor(secret) {
-  $("[data-join-url]").textContent = `${location.origin}/room/${code}`;
-  $("[data-join-url]").href = `/room/${code}`;
-  $("[data-qr]").src = `/api/rooms/${code}/qr.svg`;
-  $("[data-control-link]").value = `${location.origin}/room/${code}#secret=${secret}`;
-  connect({ secret });
-}
-
-function bindForms() {
-  for (const el of document.querySelectorAll("[data-action]")) {
-    const act = ACTIONS[el.dataset.action];
-    if (act) el.addEventListener("click", () => act(el));
-  }
-  fillSelect($("[data-push-dataset]"), boot.options.dataset.choices.filter((d) => d !== "custom"));
-  $("[data-push-form]").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const hidden = $("[data-push-hidden]").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
-    const title = $("[data-push-title]").value || "Exercise";
-    if ($("[data-push-current]").checked) send("push", { title, current: true });
-    else send("push", { title, config: { dataset: $("[data-push-dataset]").value, hidden } });
-  });
-  $("[data-code-form]").addEventListener("submit", (e) => {
-    e.preventDefault();
-    location.assign(`/room/${encodeURIComponent($("[data-code-input]").value.trim().toUpperCase())}`);
-  });
-  $("[data-name-form]").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const name = $("[data-name-input]").value.trim();
-    connect(name ? { name } : {});
-  });
-}
-
-function init() {
-  bindForms();
-  if (boot.snapshot) {
-    openShared(boot.snapshot);
-    return;
-  }
-  if (!code) {
-    ui.show("[data-landing]", true);
-    page.carried = carriedConfig();
-    ui.show("[data-carried]", page.carried !== null);
-    if (location.hash === "#join") $("[data-code-input]").focus();
-    return;
-  }
-  ui.setCode(code);
-  // The control link carries the secret in the fragment (never sent to the server in a URL);
-  // keep it for this tab and take it off the address bar before the screen is projected.
-  const fromHash = new URLSearchParams(location.hash.slice(1)).get("secret");
-  if (fromHash) {
-    sessionStorage.setItem(`room-secret-${code}`, fromHash);
-    history.replaceState(null, "", location.pathname);
-  }
-  const secret = sessionStorage.getItem(`room-secret-${code}`);
-  if (secret) startInstructor(secret);
-  else ui.show("[data-join-form]", true);
-}
-
-init();
