@@ -12,7 +12,7 @@ import pytest
 import websockets
 from fastapi.testclient import TestClient
 
-from app.classroom.security import HEADERS
+from app.classroom.security import security_headers
 from app.main import create_app
 from app.settings import Settings
 from tests.app.classroom.server import Server
@@ -147,7 +147,7 @@ def test_a_500_answer_carries_the_security_headers():
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/boom")
     assert response.status_code == 500
-    for name, value in HEADERS:
+    for name, value in security_headers():
         assert response.headers[name.decode()] == value.decode()
 
 
