@@ -108,7 +108,6 @@ async def run(count: Callable[[], int], directory: Path) -> None:
             gate.one_at_a_time()
             gate.set_accepting(not ahead(mine, others(directory, time.time())))
             await asyncio.sleep(PERIOD)
-    finally:
-        gate.set_accepting(True)
+    finally:  # shutting down: the listening sockets are closed, never re-armed here
         with contextlib.suppress(OSError):
             (directory / str(os.getpid())).unlink()
