@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import fields
 
 # NumPy single-threaded, set before anything can import numpy (BLAS reads these once, at
 # load): OpenBLAS hands larger products to a thread pool, which made grid evaluation 5-30x
@@ -20,39 +21,54 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import uvicorn  # noqa: E402
 
 from app.balance import BALANCE_DIR_ENV  # noqa: E402
-from app.settings import ENV_PREFIX, Settings, parse_value  # noqa: E402
+from app.settings import ENV_PREFIX, Settings, SettingsError  # noqa: E402
 
 # uvicorn refuses (closes with 1009) anything above this; between max_message_bytes and
 # this the client gets a `too_large` error and the session goes on.
 HARD_MESSAGE_FACTOR = 4
+DISTRIBUTION = "nn-playground-server"  # pyproject's [project] name
+
+
+def version() -> str:
+    """The installed distribution's version (a source tree without metadata says so)."""
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="playground", description="Serve the Playground app.")
-    defaults = Settings.from_env()
-    for f in fields(Settings):
-        flag = "--" + f.name.replace("_", "-")
+    p = argparse.ArgumentParser(
+        prog="playground",
+        usage="%(prog)s [-h] [--version] [--SETTING VALUE ...]",
+        description="Serve the Playground app. Each flag also has a PLAYGROUND_<NAME> variable; "
+        "a flag wins over its variable.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
         p.add_argument(
-            flag,
-            dest=f.name,
+            "--" + name.replace("_", "-"),
+            dest=name,
             default=None,
-            metavar=f.name.upper(),
-            help=f"default {getattr(defaults, f.name)} (env {ENV_PREFIX}{f.name.upper()})",
+            metavar=name.upper(),
+            help=f"{field.description}: {Settings.allowed(name)} "
+            f"(default {default}; env {ENV_PREFIX}{name.upper()})",
         )
     return p
 
 
+def settings_from(argv: Sequence[str] | None = None) -> Settings:
+    """Defaults < PLAYGROUND_* variables < flags; a refused value exits with one line."""
+    args = vars(parser().parse_args(argv))
+    try:
+        return Settings.load(**{k: v for k, v in args.items() if v is not None})
+    except SettingsError as exc:
+        sys.exit(f"playground: {exc}")  # one line on stderr, exit status 1
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parser().parse_args(argv)
-    overrides = {}
-    for f in fields(Settings):
-        raw = getattr(args, f.name)
-        if raw is not None:
-            try:
-                overrides[f.name] = parse_value(f.name, raw)
-            except ValueError as exc:
-                parser().error(str(exc))
-    settings = Settings.from_env(**overrides)
+    settings = settings_from(argv)
     # Worker processes build their app from the environment, so hand the settings down.
     os.environ.update(settings.to_env())
     # Workers publish their loads in a directory (app.balance): the operator's, named in

@@ -29,11 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.bench_mix import Plan, plans
-from app.launch import ServerProcess
+from app.launch import ServerProcess, bench_import
+from app.metrics import sample_values
+
+
+def require_psutil() -> Any:
+    return bench_import("psutil", "python -m app.bench measures CPU and memory with psutil")
+
 
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
@@ -155,10 +160,10 @@ class Server:
         self.server = ServerProcess(log, args=["--workers", str(workers)], env=env).start()
         self.url = self.server.url
 
-    def tree(self) -> list[psutil.Process]:
+    def tree(self) -> list[Any]:
         if self.server is None:
             return []
-        root = psutil.Process(self.server.process.pid)
+        root = require_psutil().Process(self.server.process.pid)
         return [root, *root.children(recursive=True)]
 
     def rss_mb(self) -> float:
@@ -193,7 +198,7 @@ def _busy_seconds(url: str) -> float:
     """The server's scheduler time so far (one worker: the metrics are its own)."""
     with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
         text = response.read().decode()
-    return float(text.split("\nplayground_busy_seconds_total ")[1].split()[0])
+    return sample_values(text)["playground_busy_seconds_total"]
 
 
 def load(args: argparse.Namespace, server: Server) -> None:
@@ -210,7 +215,7 @@ def load(args: argparse.Namespace, server: Server) -> None:
             for i in range(procs)
         ]
         time.sleep(WARMUP_SECONDS)
-        clients = [psutil.Process(p.pid) for p in pool._processes.values()]
+        clients = [require_psutil().Process(p.pid) for p in pool._processes.values()]
         cpu0, t0 = server.cpu_seconds(), time.monotonic()
         # Only a single worker we started ourselves: /metrics is then the whole server's.
         single = args.workers == 1 and not args.url
@@ -315,6 +320,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--mixed", action="store_true", help="the lecture-hall mix (app.bench_mix)")
     p.add_argument("--cohorts", choices=["on", "off"], default="on", help="cohort training")
     args = p.parse_args(argv)
+    require_psutil()  # before starting anything
     levels = [int(n) for n in args.memory.split(",")] if args.memory else []
     env = {
         "PLAYGROUND_MAX_SESSIONS": str(max(levels + [args.clients, 1000])),

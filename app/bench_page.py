@@ -20,8 +20,9 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from app.launch import ServerProcess
+from app.launch import ServerProcess, bench_import
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -52,9 +53,14 @@ def summary(name: str, values: list[float]) -> str:
     return f"{name}: median {median:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms (n={len(values)})"
 
 
-def measure(url: str, seconds: float, warmup: float) -> dict:
-    from playwright.sync_api import sync_playwright
+def playwright() -> Any:
+    return bench_import(
+        "playwright.sync_api", "python -m app.bench_page drives Chromium with Playwright"
+    )
 
+
+def measure(url: str, seconds: float, warmup: float) -> dict:
+    sync_playwright = playwright().sync_playwright
     if not os.path.exists(CHROMIUM):
         raise SystemExit(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as p:
@@ -121,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hash", default=DEFAULT_HASH, help="page state (URL hash) to measure")
     parser.add_argument("--url", default=None, help="an already running server instead")
     args = parser.parse_args(argv)
+    playwright()  # before starting anything
     server = None
     if args.url is None:
         log = Path(tempfile.mkdtemp(prefix="bench-page-")) / "server.log"

@@ -38,8 +38,7 @@ def group_key(session: Session, budget: float) -> Hashable | None:
     key = cohort.cohort_key(trainer)
     if key is None:
         return None
-    start = trainer.epoch if session.frame_start_epoch is None else session.frame_start_epoch
-    left = start + session.view["epochs_per_frame"] - trainer.epoch
+    left = session.frame_target()[0] - trainer.epoch
     return (key, left) if left > 0 else None
 
 
@@ -79,9 +78,7 @@ def gather(
 def train(members: list[Session], budget: float) -> float:
     """Train the cohort towards the end of its frame; seconds it took (charged to members)."""
     first = members[0]
-    start_epoch = first.frame_start_epoch
-    assert start_epoch is not None
-    left = start_epoch + first.view["epochs_per_frame"] - first.trainer.epoch
+    left = first.frame_target()[0] - first.trainer.epoch
     per_epoch = sum(s.epoch_cost for s in members)
     count = max(1, min(left, int(SLICE_FACTOR * budget / per_epoch)))
     start = time.perf_counter()

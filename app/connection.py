@@ -61,6 +61,7 @@ class Connection:
         types: Mapping[str, bool] = protocol.MESSAGE_TYPES,
         label: str = "socket",
         refusal_close: CloseCode | None = None,
+        on_sent: Callable[[int], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.mailbox = mailbox
@@ -72,6 +73,7 @@ class Connection:
         # Set: every refused message closes the socket with this code (a room socket that
         # has not joined yet); otherwise only `ProtocolError.close` or a spent budget does.
         self.refusal_close = refusal_close
+        self.on_sent = on_sent  # told the payload bytes of every message written
         self.messages = TokenBucket(settings.messages_per_second, settings.message_burst, clock)
         self.errors = TokenBucket(1.0, settings.max_errors, clock)
 
@@ -161,3 +163,5 @@ class Connection:
             if isinstance(item, bytes):
                 self.mailbox.frames_sent += 1
                 self.metrics.frames_sent += 1
+            if self.on_sent is not None:
+                self.on_sent(len(item) if isinstance(item, bytes) else len(item.encode()))

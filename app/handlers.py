@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app import code_export, protocol
+from app.lessons import course
 from app.options import split_server_fields
 from app.protocol import Message, ProtocolError
 from app.session import Session, trainer_from_state
@@ -278,6 +279,32 @@ async def ping(session: Session, data: Any, reply: Reply) -> None:
     reply(protocol.text("pong", t=protocol.get_echo(data, "t")))
 
 
+async def lesson(session: Session, data: dict[str, Any], reply: Reply) -> None:
+    """Open a lesson (or one of its "now try" variants): its config, fresh weights, paused.
+
+    Frames then carry its checks; ``{"id": null}`` stops following it (the run stays).
+    """
+    lesson_id = data.get("id")
+    if lesson_id is None:
+        session.lesson = None
+        session.request_frame()
+        return
+    lessons = {lesson.id: lesson for lesson in course()}
+    if not isinstance(lesson_id, str) or lesson_id not in lessons:
+        allowed = "id must be the id of a lesson (GET /api/lessons) or null"
+        raise ProtocolError("invalid_field", f"{allowed}, got {lesson_id!r}", "id")
+    chosen = lessons[lesson_id]
+    variant = data.get("variant")
+    if variant is not None:
+        if not chosen.now_try:
+            raise ProtocolError("invalid_field", "variant must be null: no now_try", "variant")
+        variant = protocol.get_int(data, "variant", 0, len(chosen.now_try) - 1)
+    config = chosen.config if variant is None else chosen.now_try[variant].config
+    await configure(session, config.to_dict(), reply)  # the server's limits apply here
+    session.lesson = (chosen, variant)  # before the reset, whose frame carries the checks
+    await reset(session, None, reply)
+
+
 HANDLERS: dict[str, Callable[[Session, Any, Reply], Awaitable[None]]] = {
     "configure": configure,
     "play": play,
@@ -296,4 +323,5 @@ HANDLERS: dict[str, Callable[[Session, Any, Reply], Awaitable[None]]] = {
     "restore": restore,
     "trace": trace,
     "ping": ping,
+    "lesson": lesson,
 }

@@ -7,6 +7,7 @@ free port, with its output in a log file that readiness failures quote.
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import subprocess
@@ -16,6 +17,17 @@ import time
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+BENCH_EXTRA = "pip install 'nn-playground-server[bench]'"
+
+
+def bench_import(module: str, purpose: str) -> Any:
+    """A module of the `bench` extra, or exit with one line: `purpose`, and how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise SystemExit(f"{purpose}, which is not installed: {BENCH_EXTRA}") from None
 
 
 def free_port() -> int:

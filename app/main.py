@@ -17,6 +17,7 @@ from app import balance
 from app.classroom.install import install_classroom
 from app.classroom.security import security_headers
 from app.guard import install_guards
+from app.lessons import catalog, course
 from app.metrics import Metrics, watch_loop
 from app.options import all_options, server_defaults
 from app.pacing import Scheduler
@@ -42,7 +43,7 @@ def bootstrap(settings: Settings) -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A fresh application with its own sessions, scheduler and metrics."""
-    settings = settings if settings is not None else Settings.from_env()
+    settings = settings if settings is not None else Settings.load()
     metrics = Metrics()
     scheduler = Scheduler(metrics=metrics, cohorts=settings.cohorts)
     registry = Registry(
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_epochs=metrics.add_epochs,
         competitors=scheduler.demand,
     )
+    metrics.gauges(registry.counts)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,12 +78,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.scheduler = scheduler
     app.state.registry = registry
     app.state.bootstrap = bootstrap(settings)
+    app.state.lessons = catalog(course(), settings)
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(ws.router)
-    # Body limits, Origin check, and a 500 answer with the security headers.
-    install_guards(app, settings, security_headers(settings.frame_ancestors))
+    install_guards(
+        app, settings, security_headers(settings.frame_ancestors)
+    )  # body limits, Origin check, the 500 answer
     install_classroom(app)  # classroom routes, security headers, rooms (docs/classroom.md)
     return app

@@ -1,42 +1,96 @@
-"""Process-wide counters, per-second rates, event-loop lag, and their Prometheus text form."""
+"""One worker process's metrics, rendered for Prometheus by prometheus_client.
+
+Counters are plain ints the hot paths bump (`metrics.frames_sent += 1`, no lock) and a
+collector reads at scrape time; latencies are histograms; the process's CPU and memory come
+from prometheus_client's process collector. Every series has a `worker` label (the process
+id, as /healthz reports it): with --workers N each scrape answers for one worker.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from prometheus_client import (
+    CollectorRegistry,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.process_collector import ProcessCollector
+
+# The text format 0.0.4 has no use for a histogram's *_created series (process-wide switch).
+disable_created_metrics()
 
 LAG_PROBE_SECONDS = 0.05
-RATE_WINDOW_SECONDS = 5.0
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-_COUNTERS = {
-    "frames_sent": "Binary frames written to sockets.",
+# name (without playground_ and _total): help text
+COUNTERS = {
+    "frames_sent": "Binary frames written to sockets (solo and room).",
     "frames_dropped": "Frames replaced by a newer one before a slow socket took them.",
     "epochs": "Training epochs run.",
     "messages": "Client messages received.",
     "errors": "Client messages answered with an error.",
     "busy_seconds": "Seconds the scheduler spent training and encoding frames.",
+    "room_fanout_bytes": "Payload bytes sent to room sockets (before permessage-deflate).",
     "cohort_slices": "Training slices run for a cohort of sessions together (app.cohorts).",
 }
+# name (without playground_): help text; their values come from Metrics.gauges sources.
+GAUGES = {
+    "sessions": "Sessions in this process, detached ones in their grace period included.",
+    "sessions_attached": "Sessions with a socket.",
+    "sessions_playing": "Sessions training, with a socket.",
+    "sessions_memory_bytes": "Estimated memory of every session, by configuration size.",
+    "sessions_in_cohorts": "Playing sessions whose last training slice ran in a cohort.",
+    "cohort_largest": "The largest cohort a playing session last trained in.",
+    "rooms": "Classroom rooms loaded in this process.",
+    "room_followers": "Connected students following their room's live run.",
+    "room_forks": "Connected students training their own fork.",
+}
+# Seconds: the scheduler's slices are about 4 ms (settings.slice_ms); lag spans 1 ms to 1 s.
+SLICE_BUCKETS = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.5)
+LAG_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+Gauges = Callable[[], dict[str, float]]  # GAUGES name: value, called at every scrape
 
 
-@dataclass
 class Metrics:
-    """Counters owned by one worker process (each worker reports its own)."""
+    """Counters, histograms and the registry of one worker process."""
 
-    frames_sent: int = 0
-    frames_dropped: int = 0
-    epochs: int = 0
-    messages: int = 0
-    errors: int = 0
-    busy_seconds: float = 0.0
-    cohort_slices: int = 0
-    lag_samples: deque[float] = field(default_factory=lambda: deque(maxlen=200))
-    _history: deque[tuple[float, dict[str, float]]] = field(
-        default_factory=lambda: deque(maxlen=64)
-    )
+    def __init__(self, worker: str | None = None) -> None:
+        self.worker = worker or str(os.getpid())
+        self.frames_sent = 0
+        self.frames_dropped = 0
+        self.epochs = 0
+        self.messages = 0
+        self.errors = 0
+        self.busy_seconds = 0.0
+        self.room_fanout_bytes = 0
+        self.cohort_slices = 0
+        self.gauge_sources: list[Gauges] = []
+        self.registry = CollectorRegistry()
+        self.slice_seconds = Histogram(
+            "playground_slice_seconds",
+            "Time one session held the event loop to train and encode a frame.",
+            ["worker"],
+            buckets=SLICE_BUCKETS,
+            registry=self.registry,
+        ).labels(self.worker)
+        self.loop_lag_seconds = Histogram(
+            "playground_event_loop_lag_seconds",
+            f"How late the event loop woke a {LAG_PROBE_SECONDS} s sleep.",
+            ["worker"],
+            buckets=LAG_BUCKETS,
+            registry=self.registry,
+        ).labels(self.worker)
+        self.registry.register(_Counters(self))
+        self.registry.register(_Labelled(ProcessCollector(registry=None), self.worker))
 
     def add_epochs(self, n: int) -> None:
         self.epochs += n
@@ -44,62 +98,70 @@ class Metrics:
     def frame_dropped(self) -> None:
         self.frames_dropped += 1
 
-    def counters(self) -> dict[str, float]:
-        return {name: getattr(self, name) for name in _COUNTERS}
+    def room_fanout(self, payload_bytes: int) -> None:
+        self.room_fanout_bytes += payload_bytes
 
-    def sample(self, now: float) -> None:
-        """Remember the counters now, for per-second rates over the last few seconds."""
-        self._history.append((now, self.counters()))
-        while len(self._history) > 2 and now - self._history[1][0] >= RATE_WINDOW_SECONDS:
-            self._history.popleft()
+    def served(self, seconds: float) -> None:
+        """One scheduler slice: counted in busy_seconds and in the slice histogram."""
+        self.busy_seconds += seconds
+        self.slice_seconds.observe(seconds)
 
-    def rates(self, now: float) -> dict[str, float]:
-        """Per-second rate of each counter since the oldest sample in the window."""
-        if not self._history:
-            return {name: 0.0 for name in _COUNTERS}
-        then, old = self._history[0]
-        span = max(now - then, 1e-9)
-        current = self.counters()
-        return {
-            name: (current[name] - old[name]) / span if now > then else 0.0 for name in _COUNTERS
-        }
+    def gauges(self, source: Gauges) -> None:
+        """Read `source()` at every scrape (sessions, rooms, followers...)."""
+        self.gauge_sources.append(source)
 
-    def lag(self) -> tuple[float, float]:
-        """(p95, max) event-loop lag in seconds over the recent probes."""
-        if not self.lag_samples:
-            return 0.0, 0.0
-        ordered = sorted(self.lag_samples)
-        return ordered[int(0.95 * (len(ordered) - 1))], ordered[-1]
+    def render(self) -> bytes:
+        """The Prometheus text exposition format 0.0.4."""
+        return generate_latest(self.registry)
 
-    def render(self, gauges: dict[str, float], now: float) -> str:
-        """Prometheus text exposition format 0.0.4."""
-        lines: list[str] = []
 
-        def emit(name: str, kind: str, help_text: str, value: float) -> None:
-            lines.append(f"# HELP playground_{name} {help_text}")
-            lines.append(f"# TYPE playground_{name} {kind}")
-            lines.append(f"playground_{name} {value:.6g}")
+class _Counters:
+    """The plain-int counters and the gauge sources, read when scraped."""
 
-        for name, help_text in _COUNTERS.items():
-            emit(f"{name}_total", "counter", help_text, getattr(self, name))
-        for name, rate in self.rates(now).items():
-            emit(f"{name}_per_second", "gauge", f"{_COUNTERS[name]} Per second, last 5 s.", rate)
-        p95, worst = self.lag()
-        emit("event_loop_lag_p95_seconds", "gauge", "Event-loop lag, 95th percentile.", p95)
-        emit("event_loop_lag_max_seconds", "gauge", "Event-loop lag, worst recent probe.", worst)
-        for name, value in gauges.items():
-            emit(name, "gauge", name.replace("_", " ").capitalize() + ".", value)
-        return "\n".join(lines) + "\n"
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        worker = self.metrics.worker
+        for name, help_text in COUNTERS.items():
+            family = CounterMetricFamily(f"playground_{name}", help_text, labels=["worker"])
+            family.add_metric([worker], getattr(self.metrics, name))
+            yield family
+        for source in self.metrics.gauge_sources:
+            for name, value in source().items():
+                family = GaugeMetricFamily(f"playground_{name}", GAUGES[name], labels=["worker"])
+                family.add_metric([worker], value)
+                yield family
+
+
+class _Labelled:
+    """Another collector's metrics with a `worker` label added to each sample."""
+
+    def __init__(self, inner: Any, worker: str) -> None:
+        self.inner = inner
+        self.worker = worker
+
+    def collect(self) -> Iterable[Metric]:
+        for family in self.inner.collect():
+            family.samples = [
+                s._replace(labels={**s.labels, "worker": self.worker}) for s in family.samples
+            ]
+            yield family
+
+
+def sample_values(text: str) -> dict[str, float]:
+    """Each sample name of an exposition text with its value summed over workers."""
+    values: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if set(sample.labels) <= {"worker"}:  # not histogram buckets
+                values[sample.name] = values.get(sample.name, 0.0) + sample.value
+    return values
 
 
 async def watch_loop(metrics: Metrics, clock: Callable[[], float] = time.perf_counter) -> None:
-    """Probe how late the event loop wakes us, and sample the counters once a second."""
-    last_sample = 0.0
+    """Probe how late the event loop wakes us (into the lag histogram)."""
     while True:
         start = clock()
         await asyncio.sleep(LAG_PROBE_SECONDS)
-        now = clock()
-        metrics.lag_samples.append(max(0.0, now - start - LAG_PROBE_SECONDS))
-        if now - last_sample >= 1.0:
-            metrics.sample(time.monotonic())
-            last_sample = now
+        metrics.loop_lag_seconds.observe(max(0.0, clock() - start - LAG_PROBE_SECONDS))

@@ -91,7 +91,7 @@ class Scheduler:
             start = time.perf_counter()
             work(session)
             if self.metrics is not None:
-                self.metrics.busy_seconds += time.perf_counter() - start
+                self.metrics.served(time.perf_counter() - start)
         except Exception:
             log.exception("training failed in session %s; pausing it", session.id)
             self.pause_failed(session)
@@ -115,8 +115,10 @@ class Scheduler:
     async def serve_cohort(self, members: list[Session]) -> None:
         """Train a cohort in one slice, then complete each member's frame, one at a time."""
         now = self.clock()
+        targets = {}
         for session in members:
             self.begin_frame(session, now)
+            targets[session.id] = session.frame_target()
         try:
             elapsed = cohorts.train(members, members[0].slice_budget())
         except Exception:
@@ -125,12 +127,12 @@ class Scheduler:
                 self.pause_failed(session)
             return
         if self.metrics is not None:
-            self.metrics.busy_seconds += elapsed
+            self.metrics.served(elapsed)
             self.metrics.cohort_slices += 1
         for session in members:
             await asyncio.sleep(0)  # control messages and socket writes between frames
             if session.frame_start_epoch is not None:  # else rebuilt meanwhile: no old frame
-                self.guarded(session, lambda s: self.end_slice(s, self.clock()))
+                self.guarded(session, lambda s: self.end_slice(s, *targets[s.id]))
 
     async def _sleep_until(self, deadline: float) -> None:
         """Sleep until the next frame is due, or until a session starts playing."""
@@ -175,10 +177,11 @@ class Scheduler:
             session.broadcast(session.status_message())
             return
         self.begin_frame(session, now)
-        left = session.frame_target() - trainer.epoch
+        target, stopping = session.frame_target()
+        left = target - trainer.epoch
         if left > 0:
             session.train_slice(left, session.slice_budget())
-        self.end_slice(session, now)
+        self.end_slice(session, target, stopping)
 
     @staticmethod
     def begin_frame(session: Session, now: float) -> None:
@@ -187,11 +190,17 @@ class Scheduler:
             session.frame_start_epoch = session.trainer.epoch
             session.frame_due = max(session.next_due, now - session.frame_interval())
 
-    def end_slice(self, session: Session, now: float) -> None:
-        """After a slice: publish the frame if it is complete, or its progress if it is long."""
+    def end_slice(self, session: Session, target: int, stopping: bool) -> None:
+        """After a slice towards `target` (the run's stop_at if `stopping`): publish the frame
+        if it is complete (pausing at stop_at), or its progress if it is long."""
         trainer = session.trainer
-        if trainer.epoch >= session.frame_target() or trainer.status != "ok":
-            session.publish_frame(fresh=trainer.status != "ok" or session.frame_requested)
+        if trainer.epoch >= target or trainer.status != "ok":
+            reached = stopping and trainer.epochs_to_stop() == 0 and session.playing
+            if reached:
+                session.pause_at_stop()
+            session.publish_frame(
+                fresh=trainer.status != "ok" or session.frame_requested or reached
+            )
             session.frame_start_epoch = None
             # At most fps; a session that fell behind owes at most one frame (frame_due above).
             session.next_due = session.frame_due + session.frame_interval()

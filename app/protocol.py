@@ -90,6 +90,7 @@ MESSAGE_TYPES: dict[str, bool] = {
     "restore": True,
     "trace": True,
     "ping": False,
+    "lesson": True,
 }
 
 

@@ -18,6 +18,7 @@ from app.code_export import CODE_EXPORT_BURST
 from app.options import check_engine_limits, server_defaults
 from app.settings import Settings
 from engine import Config, Trainer
+from engine.lesson import Lesson, check
 
 METRICS_REFRESH_SECONDS = 0.2
 CHANGE_FRAME_INTERVAL = 1 / 30
@@ -70,6 +71,9 @@ class Session:
         self._metrics: dict[str, Any] | None = None  # last full metrics() and when
         self._metrics_at = 0.0
         self.last_status: str | None = None  # the state the subscribers were last told
+        # The lesson the page follows and its "now try" variant (None: the lesson's own run);
+        # frames then carry its checks, evaluated on the frame's metrics.
+        self.lesson: tuple[Lesson, int | None] | None = None
         # Fair CPU: frames, training and costly requests are charged here (app.budget).
         self.cpu = budget.CpuAccount(lambda: self.clock())
         self.frame_cost = 0.0  # seconds the last frame took to build
@@ -129,6 +133,16 @@ class Session:
             "dataset", problem=data.problem, num_classes=data.num_classes, points=points
         )
 
+    def lesson_checks(self, metrics: dict[str, Any]) -> dict[str, Any]:
+        """The followed lesson's checks, each with the value in `metrics` and whether it holds."""
+        lesson, variant = self.lesson
+        expect = lesson.expect if variant is None else lesson.now_try[variant].expect
+        checks = [
+            {**c.expectation.to_dict(), "actual": c.actual, "met": c.met}
+            for c in check(expect, metrics)
+        ]
+        return {"id": lesson.id, "variant": variant, "stop_at": lesson.stop_at, "checks": checks}
+
     def config_message(self, rebuilt: dict[str, bool]) -> dict[str, Any]:
         return protocol.text(
             "config", config=self.config(), rebuilt=rebuilt, layer_sizes=self.layer_sizes()
@@ -150,22 +164,23 @@ class Session:
         Epoch and losses are always current (the engine records them every epoch).
         """
         now = time.monotonic()
-        history = self.trainer.history
+        last = self.trainer.last_losses
         if (
             fresh
             or self._metrics is None
             or now - self._metrics_at >= METRICS_REFRESH_SECONDS
-            or not history["train_loss"]
+            or last is None
         ):
             self._metrics = self.trainer.metrics()
             self._metrics_at = now
             return self._metrics
+        # (Not the history's last entry: past 2000 epochs it is not always the current one.)
         metrics = dict(self._metrics)
         metrics.update(
             epoch=self.trainer.epoch,
-            train_loss=history["train_loss"][-1],
-            test_loss=history["test_loss"][-1],
-            val_loss=history["val_loss"][-1],
+            train_loss=last["train_loss"],
+            test_loss=last["test_loss"],
+            val_loss=last["val_loss"],
         )
         return metrics
 
@@ -205,8 +220,11 @@ class Session:
                 subscriber.skip_frame()
             return
         start = time.perf_counter()
+        metrics = self.frame_metrics(fresh)
+        if self.lesson is not None:
+            metrics = {**metrics, "lesson": self.lesson_checks(metrics)}
         args = {
-            "metrics": self.frame_metrics(fresh),
+            "metrics": metrics,
             "seq": self.seq,
             "state": self.state(),
             "grid_size": self.view["grid_size"],
@@ -280,6 +298,19 @@ class Session:
             self.next_due = self.clock()
             self.frame_start_epoch = None
             self.on_play(self)
+
+    def pause_at_stop(self) -> None:
+        """Play reached the config's `stop_at` epoch: pause, and say why."""
+        self.set_playing(False)
+        epoch = self.trainer.epoch
+        self.broadcast(
+            protocol.text(
+                "status",
+                state="paused",
+                message=f"Paused at epoch {epoch}, the stop_at epoch. Press play to go on.",
+                epoch=epoch,
+            )
+        )
 
     # -- training -----------------------------------------------------------------------------
 
@@ -364,10 +395,15 @@ class Session:
         self.broadcast(self.status_message())
         self.request_frame()
 
-    def frame_target(self) -> int:
-        """The epoch the frame under way ends at (the scheduler started it)."""
-        assert self.frame_start_epoch is not None
-        return self.frame_start_epoch + self.view["epochs_per_frame"]
+    def frame_target(self) -> tuple[int, bool]:
+        """The epoch the frame under way (or the next) ends at, and whether that is the run's
+        stop_at, where play pauses."""
+        start = self.trainer.epoch if self.frame_start_epoch is None else self.frame_start_epoch
+        target = start + self.view["epochs_per_frame"]
+        to_stop = self.trainer.epochs_to_stop()
+        if to_stop:  # stop_at lies ahead: the frame ends there
+            return min(target, self.trainer.epoch + to_stop), True
+        return target, False
 
     def frame_interval(self) -> float:
         return 1.0 / self.view["fps"]

@@ -12,6 +12,7 @@ from engine.grid import Grid
 from engine.history import HISTORY_POINTS
 from engine.initializers import INITIALIZERS
 from engine.losses import LOSSES
+from engine.metrics import METRIC_NAMES, metric_value
 from engine.optimizers import OPTIMIZERS
 from engine.options import DATA_FIELDS, LIVE_FIELDS, NETWORK_FIELDS, OPTIONS, ConfigError
 from engine.regularization import REGULARIZERS
@@ -29,6 +30,7 @@ __all__ = [
     "INITIALIZERS",
     "LIVE_FIELDS",
     "LOSSES",
+    "METRIC_NAMES",
     "NETWORK_FIELDS",
     "OPTIMIZERS",
     "OPTIONS",
@@ -42,5 +44,6 @@ __all__ = [
     "Trainer",
     "Variants",
     "dataset_from_csv",
+    "metric_value",
     "trace_step",
 ]

@@ -155,6 +155,24 @@ class Sigmoid(Activation):
         return np.multiply(out, a, out)
 
 
+class Step(Activation):
+    """Heaviside step: 1 for z >= 0, else 0. Its derivative is 0 wherever it exists, so
+    gradient descent cannot train the layers below it (the perceptron rule can train a
+    network with no hidden layer instead: optimizer ``perceptron``)."""
+
+    name, label = "step", "Step"
+    derivative_rule = "step′(z) = 0 (undefined at 0)"
+
+    def forward(self, z, out=None):
+        return np.greater_equal(z, 0.0, np.empty_like(z) if out is None else out)
+
+    def derivative(self, z, a, out=None):
+        if out is None:
+            return np.zeros_like(z)
+        out.fill(0.0)
+        return out
+
+
 class Linear(Activation):
     name, label = "linear", "Linear"
     derivative_rule = "linear′(z) = 1"
@@ -181,5 +199,5 @@ def _into(values: Array, out: Array | None) -> Array:
 
 ACTIVATIONS: dict[str, Activation] = {
     cls.name: cls()
-    for cls in (Relu, LeakyRelu, Elu, Softplus, Swish, Gelu, Sine, Tanh, Sigmoid, Linear)
+    for cls in (Relu, LeakyRelu, Elu, Softplus, Swish, Gelu, Sine, Tanh, Sigmoid, Step, Linear)
 }

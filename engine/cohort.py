@@ -73,9 +73,11 @@ def train_epochs(trainers: Sequence[Trainer], n: int) -> list[int]:
         for _ in range(n):
             groups: dict[tuple[Any, ...], list[Trainer]] = {}
             for t in trainers:
+                if done[id(t)] >= n or t.status != "ok" or not t.data.n_train:
+                    continue
                 key = cohort_key(t)
-                if key is not None and done[id(t)] < n:
-                    groups.setdefault(key, []).append(t)
+                # A trainer that cannot stack (e.g. the perceptron rule) trains alone.
+                groups.setdefault(("alone", id(t)) if key is None else key, []).append(t)
             if not groups:
                 break
             for members in groups.values():

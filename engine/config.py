@@ -34,6 +34,9 @@ class Config:
     validation_percent: int = 0
     data_seed: int = 0
     features: tuple[str, ...] = ("x1", "x2")
+    standardize: bool = False
+    input_scale: float = 1.0
+    input_shift: float = 0.0
     hidden: tuple[int, ...] = (4, 2)
     activation: str | tuple[str, ...] = "tanh"
     loss: str = "square"
@@ -61,6 +64,7 @@ class Config:
     early_stopping: bool = False
     patience: int = 50
     restore_best: bool = True
+    stop_at: int | None = None
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -170,5 +174,12 @@ def _check_across_fields(cfg: Config) -> None:
         raise ConfigError("loss", "square for a regression problem", cfg.loss)
     if cfg.loss == "binary_cross_entropy" and cfg.dataset != CUSTOM_DATASET and cfg.classes() != 2:
         raise ConfigError("loss", "square or cross_entropy for more than 2 classes", cfg.loss)
+    if cfg.optimizer == "perceptron" and (cfg.hidden or cfg.problem != "classification"):
+        raise ConfigError(
+            "optimizer",
+            "a gradient optimizer (sgd, momentum, rmsprop, adam, adamw): the perceptron rule "
+            "trains a classifier with no hidden layer (hidden = [])",
+            cfg.optimizer,
+        )
     if cfg.early_stopping and cfg.validation_percent == 0:
         raise ConfigError("early_stopping", "false while validation_percent is 0")

@@ -1,8 +1,9 @@
 """Datasets: the registry of generators, the `Dataset` container and the train/val/test split.
 
-The generators live in `engine.datasets_reference` (the reference's six, exactly) and
-`engine.datasets_multiclass` (ours). User points come in through `Dataset.from_points`
-(and `engine.userdata` for CSV), checked row by row in `engine.datasets_points`.
+The generators live in `engine.datasets_reference` (the reference's six; all but `gauss`
+exactly, see there) and `engine.datasets_multiclass` (ours). User points come in through
+`Dataset.from_points` (and `engine.userdata` for CSV), checked row by row in
+`engine.datasets_points`.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ DATASETS: dict[str, DatasetSpec] = {
         _spec("spirals", "Spiral arms", mc.spirals, None),
         _spec("moons", "Moons", mc.moons, 2),
         _spec("checkerboard", "Checkerboard", mc.checkerboard, None),
+        _spec("and", "AND", mc.logic_and, 2),
+        _spec("or", "OR", mc.logic_or, 2),
         _spec("plane", "Plane", ref.plane, 0),
         _spec("multi_gauss", "Multi gaussian", ref.multi_gauss, 0),
     )

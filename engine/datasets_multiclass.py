@@ -1,4 +1,5 @@
-"""Our multi-class datasets (beyond the reference): blobs, spirals, moons, checkerboard.
+"""Our datasets beyond the reference: blobs, spirals, moons, checkerboard, and the logic
+gates and, or.
 
 Same signature as the reference generators: ``generate(n, noise, rng, num_classes) ->
 (x (n, 2) float64, y (n,) int64)``. Classes are balanced: class k gets ``n // K`` points,
@@ -29,6 +30,8 @@ MOON_SCALE = 3.0
 """The unit moons span 3 × 1.5; scaled by 3 they span 9 × 4.5 of the 12 × 12 domain."""
 CHECKER_CELLS = 4
 """The board is 4 × 4 cells of width 3: small enough for a small network to learn."""
+LOGIC_CORNER = 3.0
+"""The logic gates' four inputs (false, true) sit at -3 and +3 on each axis."""
 
 
 def class_counts(n: int, num_classes: int) -> np.ndarray:
@@ -118,3 +121,30 @@ def checkerboard(
     # Uniform in [lo, lo + width) never reaches +6, so the centres are inside.
     x = gaussian_in_domain(centres, 1.5 * noise, rng)
     return x, np.repeat(np.arange(k, dtype=np.int64), counts)
+
+
+def _logic_corners(n: int, noise: float, rng: np.random.Generator, gate) -> Points:
+    """Four noisy clusters at (±3, ±3), the inputs of a logic gate (negative = false).
+
+    Each corner gets a quarter of the points (the first ones one more when n % 4 != 0);
+    a point's class is ``gate(a, b)`` of its corner's truth values, and noise moves points
+    by N(0, (0.5 + 2.5·noise)²) per axis, so clusters overlap from about noise 0.4.
+    """
+    counts = class_counts(n, 4)
+    truth = np.array([[False, False], [False, True], [True, False], [True, True]])
+    a, b = np.repeat(truth[:, 0], counts), np.repeat(truth[:, 1], counts)
+    centres = np.column_stack((np.where(a, 1.0, -1.0), np.where(b, 1.0, -1.0))) * LOGIC_CORNER
+    x = gaussian_in_domain(centres, 0.5 + 2.5 * noise, rng)
+    return x, gate(a, b).astype(np.int64)
+
+
+def logic_and(
+    n: int, noise: float, rng: np.random.Generator, num_classes: int | None = 2
+) -> Points:
+    """Logical AND: class 1 only around (3, 3); linearly separable."""
+    return _logic_corners(n, noise, rng, np.logical_and)
+
+
+def logic_or(n: int, noise: float, rng: np.random.Generator, num_classes: int | None = 2) -> Points:
+    """Logical OR: class 0 only around (-3, -3); linearly separable."""
+    return _logic_corners(n, noise, rng, np.logical_or)

@@ -98,8 +98,18 @@ def _matmul_in_chunks(w: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
         np.matmul(w, x[:, start : start + step], out=out[:, start : start + step])
 
 
-def evaluate_grid(net: Network, features: Sequence[str], n: int = 100) -> Grid:
-    """Run the grid through `net` without dropout; see `Grid`."""
+def evaluate_grid(
+    net: Network,
+    features: Sequence[str],
+    n: int = 100,
+    input_affine: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Grid:
+    """Run the grid through `net` without dropout; see `Grid`.
+
+    `input_affine` (factor (F,), offset (F,)): the network's inputs are the features times
+    factor plus offset (`PreparedData.input_affine`). It is folded into the first layer's
+    weights and biases, so the cached feature grid serves every transform.
+    """
     if isinstance(n, bool) or not isinstance(n, int) or not MIN_N <= n <= MAX_N:
         raise ValueError(f"grid size must be an integer from {MIN_N} to {MAX_N}, got {n!r}")
     inputs = feature_grid(n, tuple(features))
@@ -110,6 +120,9 @@ def evaluate_grid(net: Network, features: Sequence[str], n: int = 100) -> Grid:
     last = net.depth - 1
     with np.errstate(all="ignore"):  # a diverged or hand-edited net may overflow; show it
         for k, (w, b) in enumerate(zip(net.weights, net.biases, strict=True)):
+            if k == 0 and input_affine is not None:
+                factor, offset = input_affine  # W·(a⊙x + c) + b = (a⊙W)·x + (b + c·W)
+                w, b = w * factor[:, None], b + offset @ w
             # Pre-activations and activations share the layer's rows of `neurons`: every
             # activation and head may run in place.
             h = neurons[first : first + w.shape[1]]  # (d_out, n·n)

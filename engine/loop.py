@@ -58,13 +58,14 @@ def _run(t: Trainer, max_batches: float) -> int:
     rate, reg_name, scratch = cfg.regularization_rate, cfg.regularization, t._reg_scratch
     dropout_rng = t._dropout_rng if any(net.dropout) else None
     forward, backward, step = net.forward, net.backward, t.optimizer.step
+    output_delta = t.head.perceptron_delta if t.optimizer.criterion == "perceptron" else None
     xs, ts = t.data.epoch_x, t.data.epoch_t
     start = t._cursor
     ran = 0
     while start < n_train and ran < max_batches:
         stop = min(start + batch, n_train)
         xb, tb = xs[start:stop], ts[start:stop]
-        backward(xb, tb, forward(xb, dropout_rng), 1.0 / (stop - start))
+        backward(xb, tb, forward(xb, dropout_rng), 1.0 / (stop - start), output_delta)
         if regularize:
             np.copyto(before, weights)
         step(params, grads, lr, cfg)
@@ -75,16 +76,22 @@ def _run(t: Trainer, max_batches: float) -> int:
     t._cursor = start
     if start < n_train:
         if not math.isfinite(float(params.sum())):
-            _diverge(t, lr, math.nan)
+            _diverge(
+                t, lr, "nonfinite", f"The weights became NaN or infinite in epoch {t.epoch + 1}"
+            )
+            return 0  # the epoch was rolled back: its batches did not happen
         return ran
     t._cursor = 0
+    epoch = t.epoch
     _finish_epoch(t, lr)
-    return ran
+    return ran if t.epoch > epoch else 0
 
 
 def _start_epoch(t: Trainer) -> None:
     """Gather this epoch's training order into the contiguous epoch buffers."""
     n_train = t.data.n_train
+    if t._watch.start is None:
+        t._watch.start = split_losses(t)["train"]  # what "worse than the start" compares to
     t.data.gather(t._shuffle_rng.permutation(n_train) if t.config.shuffle else np.arange(n_train))
     np.copyto(t._backup, t.network.params)
 
@@ -105,8 +112,16 @@ def _finish_epoch(t: Trainer, lr: float) -> None:
     """Record the epoch's losses; handle divergence and early stopping."""
     losses = split_losses(t)
     train_loss = losses["train"]
+    watch = t._watch
     if not (math.isfinite(train_loss) and math.isfinite(float(t.network.params.sum()))):
-        _diverge(t, lr, train_loss)
+        what = "NaN" if math.isnan(train_loss) else "infinite"
+        _diverge(t, lr, "nonfinite", f"The loss became {what} at epoch {t.epoch + 1}")
+        return
+    if watch.exploded(train_loss):
+        what = (
+            f"The loss exploded to {train_loss:.3g} at epoch {t.epoch + 1} (from {watch.start:.3g})"
+        )
+        _diverge(t, lr, "exploded", what)
         return
     t.epoch += 1
     val_loss = losses["val"]
@@ -114,6 +129,12 @@ def _finish_epoch(t: Trainer, lr: float) -> None:
     t.schedule.observe(t.epoch, train_loss if val_loss is None else val_loss, t.config)
     if t.config.early_stopping and val_loss is not None:
         _track_best(t, val_loss)
+    if t.status == "ok":
+        # split_losses' pass over every point is still in its workspace.
+        ws = t.network.workspace(t.data.x.shape[0])
+        reason = watch.collapse_reason(train_loss, t.network, ws, t.data.splits["train"])
+        if reason:
+            _collapse(t, lr, reason, train_loss)
 
 
 def _track_best(t: Trainer, val_loss: float) -> None:
@@ -134,20 +155,27 @@ def _track_best(t: Trainer, val_loss: float) -> None:
     if cfg.restore_best and t._best_params is not None:
         np.copyto(t.network.params, t._best_params)
         message += f" The weights of epoch {t._best_epoch} were restored."
+        # The current losses are now those of the restored weights (the history keeps the
+        # trajectory as it was trained).
+        restored = split_losses(t)
+        t._history.last = {
+            "epoch": t.epoch,
+            "train_loss": restored["train"],
+            "test_loss": restored["test"],
+            "val_loss": restored["val"],
+        }
     t._set_status("early_stopped", message)
 
 
-def _diverge(t: Trainer, lr: float, loss: float | None) -> None:
+def _diverge(t: Trainer, lr: float, kind: str, what: str) -> None:
     """Undo the diverging epoch and explain what happened and what to try."""
     np.copyto(t.network.params, t._backup)
     t._cursor = 0
     t._new_optimizer()  # its running averages are polluted by the non-finite gradients
-    what = "NaN" if loss is None or math.isnan(loss) else "infinite"
-    lower = [v for v in LEARNING_RATE_LADDER if v <= lr / 10]
-    if lower:
+    if _lower_rate(lr) is not None:
         advice = (
             f"learning rate {lr:g} is too high for this network. "
-            f"Lower it (try {min(0.03, lower[-1]):g}) and press reset."
+            f"Lower it (try {_lower_rate(lr):g}) and press reset."
         )
     else:
         # The rate is already tiny: an edited weight or extreme inputs blew up instead.
@@ -155,4 +183,28 @@ def _diverge(t: Trainer, lr: float, loss: float | None) -> None:
             f"the weights grew too large (learning rate {lr:g}). Press reset; if it "
             "happens again, use fewer layers or smaller inputs."
         )
-    t._set_status("diverged", f"The loss became {what} at epoch {t.epoch + 1}: {advice}")
+    t._set_status("diverged", f"{what}: {advice}")
+    t._watch.kind = kind
+
+
+def _collapse(t: Trainer, lr: float, reason: str, loss: float) -> None:
+    """Stop a collapsed run (the weights stay, to be looked at) and say what to try."""
+    lower = _lower_rate(lr)
+    advice = (
+        f"Learning rate {lr:g} is probably too high: lower it (try {lower:g}) and press reset."
+        if lower is not None
+        else "Press reset, or try another seed or initialisation."
+    )
+    t._set_status(
+        "diverged",
+        f"The network collapsed at epoch {t.epoch}: {reason}, so almost no gradient flows "
+        f"and the loss ({loss:.3g}) is no lower than at the start ({t._watch.start:.3g}). "
+        + advice,
+    )
+    t._watch.kind = "collapsed"
+
+
+def _lower_rate(lr: float) -> float | None:
+    """A learning rate to suggest instead of `lr`: at most lr/10 and 0.03 (None if tiny)."""
+    lower = [v for v in LEARNING_RATE_LADDER if v <= lr / 10]
+    return min(0.03, lower[-1]) if lower else None

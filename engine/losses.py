@@ -51,6 +51,18 @@ class Head:
         """Class index (n,) int64 from outputs (classification heads only)."""
         raise NotImplementedError
 
+    def perceptron_delta(self, z: Array, o: Array, t: Array, out: Array | None = None) -> Array:
+        """The perceptron rule's error signal (n, units): the thresholded prediction's target
+        row minus t, in the units of this head's targets (so 0 where the point is right).
+
+        SGD with this in place of `delta` is Rosenblatt's rule w <- w + lr (t - y_hat) x.
+        """
+        predicted = self.targets(self.predict(o))
+        if self.kind == "tanh":
+            predicted *= 0.5  # ±1 targets: (y_hat - t) / 2 is -1, 0 or +1 per unit
+            return np.subtract(predicted, 0.5 * t, out=out)
+        return np.subtract(predicted, t, out=out)
+
 
 class SquareTanh(Head):
     """½ Σ (o − t)² with a tanh output; targets ±1 (the reference's classification)."""

@@ -1,4 +1,5 @@
-"""What a trainer reports about its current weights (`Trainer.metrics()`).
+"""What a trainer reports about its current weights (`Trainer.metrics()`), and the one
+way to read a metric by name (`metric_value`, e.g. ``"grad_norms.-1"``).
 
 One evaluation pass over every point (rows ordered train | val | test) gives the losses,
 accuracies, confusion matrix and dead neurons; one more pass with its backward pass over
@@ -8,9 +9,40 @@ the training rows gives the gradient norms.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from engine.options import ConfigError
+from engine.regularization import REGULARIZERS
+from engine.watch import dead_units
+
+METRIC_NAMES = (
+    "epoch",
+    "train_loss",
+    "test_loss",
+    "val_loss",
+    "penalty",
+    "objective",
+    "loss_gap",
+    "train_accuracy",
+    "test_accuracy",
+    "accuracy_gap",
+    "confusion",
+    "grad_norms",
+    "grad_norm_ratio",
+    "weight_norms",
+    "dead_fraction",
+    "dead_fractions",
+    "zero_weight_fraction",
+    "learning_rate",
+    "status",
+    "status_message",
+    "diverged",
+    "divergence",
+)
+"""Every key of `metrics()`, in order (docs/engine.md says what each holds)."""
 
 if TYPE_CHECKING:
     from engine.network import Workspace
@@ -30,27 +62,74 @@ def metrics(t: Trainer) -> dict[str, Any]:
             train_acc = _mean(correct[data.splits["train"]])
             test_acc = _mean(correct[data.splits["test"]])
             confusion = _confusion(t, ws).tolist()
-        dead = _dead_fraction(t, ws)
+        dead = dead_units(net, ws, data.splits["train"])
+        hidden = sum(net.sizes[1:-1])
         grad_norms = _grad_norms(t)
         weights = net.params[: net.weight_count]
+        penalty = cfg.regularization_rate * REGULARIZERS[cfg.regularization].penalty(weights)
+        train_loss, test_loss = losses["train"], losses["test"]
         return {
             "epoch": t.epoch,
-            "train_loss": losses["train"],
-            "test_loss": losses["test"],
+            "train_loss": train_loss,
+            "test_loss": test_loss,
             "val_loss": losses["val"],
+            "penalty": penalty,
+            "objective": None if train_loss is None else train_loss + penalty,
+            "loss_gap": _difference(test_loss, train_loss),
             "train_accuracy": train_acc,
             "test_accuracy": test_acc,
+            "accuracy_gap": _difference(train_acc, test_acc),
             "confusion": confusion,
             "grad_norms": grad_norms,
+            "grad_norm_ratio": grad_norms[0] / grad_norms[-1] if grad_norms[-1] else None,
             "weight_norms": [_norm(w) for w in net.weights],
-            "dead_fraction": dead,
+            "dead_fraction": sum(int(d.sum()) for d in dead) / hidden if hidden else 0.0,
+            "dead_fractions": [float(d.mean()) for d in dead],
             "zero_weight_fraction": (
                 1.0 - np.count_nonzero(weights) / weights.size if weights.size else 0.0
             ),
             "learning_rate": float(t.schedule.learning_rate(cfg.learning_rate, t.epoch, cfg)),
             "status": t.status,
             "status_message": t.status_message,
+            "diverged": t.status == "diverged",
+            "divergence": t.divergence,
         }
+
+
+def metric_value(metrics: Mapping[str, Any], name: str) -> Any:
+    """The value `name` addresses in a `metrics()` dict.
+
+    A name is a key (``"test_loss"``), or a key and list indices joined by dots: an index
+    counts from 0, a negative one from the end as in Python (``"grad_norms.0"`` the first
+    layer, ``"grad_norms.-1"`` the output layer, ``"confusion.1.0"`` class 1 taken for 0).
+
+    Raises
+    ------
+    ConfigError
+        Field "metric", for a name that addresses nothing in these metrics.
+    """
+    if not isinstance(name, str):
+        raise ConfigError("metric", "a metric name (a string)", name)
+    key, *indices = name.split(".")
+    if key not in METRIC_NAMES or key not in metrics:
+        raise ConfigError("metric", "one of " + ", ".join(METRIC_NAMES), name)
+    value = metrics[key]
+    for index in indices:
+        if not isinstance(value, list):
+            raise ConfigError("metric", f"{key} without an index (it is not a list)", name)
+        try:
+            position = int(index)
+        except ValueError:
+            position = None
+        if position is None or not -len(value) <= position < len(value):
+            allowed = f"an index from {-len(value)} to {len(value) - 1} of {key}"
+            raise ConfigError("metric", allowed, name) from None
+        value = value[position]
+    return value
+
+
+def _difference(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
 
 
 def _mean(values: np.ndarray) -> float | None:
@@ -64,20 +143,6 @@ def _confusion(t: Trainer, ws: Workspace) -> np.ndarray:
     predicted = t.head.predict(ws.h[-1][rows])
     cells = t.data.y[rows].astype(np.int64) * k + predicted
     return np.bincount(cells, minlength=k * k).reshape(k, k)
-
-
-def _dead_fraction(t: Trainer, ws: Workspace) -> float:
-    """Of all hidden neurons, the fraction that are ReLU and output 0 on every training point."""
-    net = t.network
-    hidden = sum(net.sizes[1:-1])
-    rows = t.data.splits["train"]
-    if not hidden or rows.stop == rows.start:
-        return 0.0
-    dead = 0
-    for k, activation in enumerate(net.activations):
-        if activation.relu_like:
-            dead += int(np.count_nonzero(np.all(ws.h[k][rows] <= 0.0, axis=0)))
-    return dead / hidden
 
 
 def _grad_norms(t: Trainer) -> list[float]:

@@ -184,16 +184,17 @@ class Network:
             dot = next_dot
         return ws
 
-    def backward(self, x: Array, t: Array, ws: Workspace, scale: float) -> None:
+    def backward(self, x: Array, t: Array, ws: Workspace, scale: float, output_delta=None) -> None:
         """Fill `grads` with `scale` × the summed loss gradient of the last forward pass.
 
         x (n, n_features) and t (n, n_outputs) are the batch the forward pass saw; with
         scale = 1/n the gradient is the batch mean. Dropout masks (if that pass drew any)
-        are reused from `ws`, so call this right after `forward`.
+        are reused from `ws`, so call this right after `forward`. `output_delta` replaces
+        the head's dloss/dz (same signature as `Head.delta`; the perceptron rule's).
         """
         multiply, sums = np.multiply, ws.ones.dot  # ones @ delta: the column sums
         plan = ws.backward_plan  # (allocates ws.delta on first use)
-        delta = self._head.delta(ws.z[-1], ws.h[-1], t, out=ws.delta[-1])
+        delta = (output_delta or self._head.delta)(ws.z[-1], ws.h[-1], t, ws.delta[-1])
         multiply(delta, scale, delta)
         dropped = ws.dropped
         for below_t_dot, delta_dot, gw, gb, w_t, below, mask, derivative, z, h, slope in plan:

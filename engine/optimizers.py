@@ -25,6 +25,11 @@ step. The definitions, with g the gradient, lr the learning rate and t the step 
 - ``adam`` (Kingma & Ba 2015): m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2;
   p <- p - lr m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
   The bias corrections use the current betas and the total step count t.
+- ``perceptron`` (Rosenblatt): the SGD step p <- p - lr g, where g is the gradient of the
+  perceptron criterion rather than of the loss: the trainer passes the head's
+  ``perceptron_delta`` (thresholded prediction minus target) as the output error, so each
+  misclassified point moves w by lr (t - y_hat) x and a correct one not at all. Only a
+  network with no hidden layer (the config checks) and a classification problem.
 - ``adamw`` (Loshchilov & Hutter 2019, scaled by lr as in PyTorch): before the Adam step,
   weights only (not biases) shrink: w <- w (1 - lr ``cfg.weight_decay``).
 """
@@ -51,6 +56,7 @@ class Optimizer:
     name = ""
     update_rule = ""  # the step in words (shown by the backprop trace)
     _buffers: tuple[str, ...] = ()  # attribute names of the state arrays, each (size,)
+    criterion = "loss"  # what the trainer backpropagates: the loss, or "perceptron"
 
     def __init__(self, size: int, weight_count: int, members: int | None = None) -> None:
         if not 0 <= weight_count <= size:
@@ -122,6 +128,14 @@ class SGD(Optimizer):
         np.multiply(grads, lr, out=self._scratch)
         params -= self._scratch
         self.steps += 1
+
+
+class Perceptron(SGD):
+    """The perceptron learning rule: SGD on the perceptron criterion (see the module doc)."""
+
+    name = "perceptron"
+    criterion = "perceptron"
+    update_rule = "w ← w + lr·(t − ŷ)·x on misclassified points"
 
 
 class Momentum(Optimizer):
@@ -252,5 +266,5 @@ class AdamW(Adam):
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
-    optimizer.name: optimizer for optimizer in (SGD, Momentum, RMSProp, Adam, AdamW)
+    optimizer.name: optimizer for optimizer in (SGD, Momentum, RMSProp, Adam, AdamW, Perceptron)
 }

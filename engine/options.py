@@ -75,6 +75,31 @@ FIELDS: tuple[Field, ...] = (
     Field("data_seed", "int", 0, "data", 0, SEED_MAX),
     Field("features", "list[str]", ("x1", "x2"), "network", choices=_keys(FEATURES)),
     Field(
+        "standardize",
+        "bool",
+        False,
+        "network",
+        doc="z-score every input with the training points' mean and standard deviation",
+    ),
+    Field(
+        "input_scale",
+        "float",
+        1.0,
+        "network",
+        0.01,
+        100.0,
+        doc="every input is multiplied by this (before standardizing)",
+    ),
+    Field(
+        "input_shift",
+        "float",
+        0.0,
+        "network",
+        -100.0,
+        100.0,
+        doc="and then this is added (before standardizing)",
+    ),
+    Field(
         "hidden",
         "list[int]",
         (4, 2),
@@ -109,6 +134,16 @@ FIELDS: tuple[Field, ...] = (
     Field("early_stopping", "bool", False, "live", doc="needs validation_percent > 0"),
     Field("patience", "int", 50, "live", 1, 100000),
     Field("restore_best", "bool", True, "live"),
+    Field(
+        "stop_at",
+        "int",
+        None,
+        "live",
+        1,
+        1_000_000,
+        nullable=True,
+        doc="play pauses by itself on reaching this epoch (empty: never)",
+    ),
 )
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 
@@ -123,6 +158,9 @@ LABELS: dict[str, str] = {
     "validation_percent": "Validation share of the training data",
     "data_seed": "Data seed",
     "features": "Features",
+    "standardize": "Standardize the inputs",
+    "input_scale": "Input scale",
+    "input_shift": "Input shift",
     "hidden": "Hidden layers",
     "activation": "Activation",
     "loss": "Loss",
@@ -150,11 +188,14 @@ LABELS: dict[str, str] = {
     "early_stopping": "Stop early",
     "patience": "Early stopping patience (epochs)",
     "restore_best": "Restore the best weights",
+    "stop_at": "Pause at epoch",
 }
 
 LIVE_FIELDS = frozenset(f.name for f in FIELDS if f.kind == "live")
 DATA_FIELDS = frozenset(f.name for f in FIELDS if f.kind == "data")
 NETWORK_FIELDS = frozenset(f.name for f in FIELDS if f.kind == "network")
+INPUT_FIELDS = frozenset({"features", "standardize", "input_scale", "input_shift"})
+"""Network fields that also change what the network is fed (the prepared inputs)."""
 # Data fields whose change starts the run over (new weights, epoch 0), as the reference does.
 RESTART_FIELDS = frozenset({"problem", "dataset"})
 

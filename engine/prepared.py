@@ -39,12 +39,28 @@ class PreparedData:
         This epoch's training rows, in `epoch_order`.
     epoch_order : (n_train,) int
         The order, as indices into the training rows.
+    input_affine : ((F,), (F,)) float64, or None
+        (factor, offset): the network sees feature·factor + offset (None: the features as
+        they are). See `input_affine`.
     """
 
-    def __init__(self, dataset: Dataset, features: tuple[str, ...], head: Head) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        features: tuple[str, ...],
+        head: Head,
+        inputs: tuple[float, float, bool] = (1.0, 0.0, False),
+    ) -> None:
         self.dataset = dataset
         order = np.concatenate((dataset.train, dataset.val, dataset.test)).astype(np.int64)
-        self.x = feature_matrix(dataset.x[order], features)
+        raw = feature_matrix(dataset.x[order], features)
+        n_train = len(dataset.train)
+        self.input_affine = input_affine(raw[:n_train], *inputs)
+        if self.input_affine is None:
+            self.x = raw
+        else:
+            factor, offset = self.input_affine
+            self.x = raw * factor + offset
         self.t = head.targets(dataset.y[order]) if order.size else np.zeros((0, head.units))
         self.y = dataset.y[order]
         n_train, n_val = len(dataset.train), len(dataset.val)
@@ -73,6 +89,41 @@ class PreparedData:
         self.epoch_order = order
         np.take(self.x[rows], order, axis=0, out=self.epoch_x)
         np.take(self.t[rows], order, axis=0, out=self.epoch_t)
+
+
+def input_affine(
+    train_features: Array, scale: float, shift: float, standardize: bool
+) -> tuple[Array, Array] | None:
+    """The per-feature (factor, offset) that turns features into network inputs.
+
+    Every feature f becomes f·scale + shift (`input_scale`, `input_shift`: the
+    input-scaling lesson's badly scaled or shifted inputs); with `standardize`, that is
+    then z-scored with the mean and standard deviation of the training rows (a constant
+    column is only centred), so the result does not depend on scale and shift at all.
+
+    Parameters
+    ----------
+    train_features : (n_train, F) float64
+        The features of the training points (the statistics come from these alone).
+
+    Returns
+    -------
+    None for the identity (scale 1, shift 0, no standardising), else two (F,) arrays.
+    """
+    columns = train_features.shape[1]
+    factor = np.full(columns, float(scale))
+    offset = np.full(columns, float(shift))
+    if standardize:
+        if len(train_features):
+            mean = train_features.mean(axis=0) * scale + shift
+            std = train_features.std(axis=0) * abs(scale)
+        else:
+            mean, std = np.zeros(columns), np.ones(columns)
+        std = np.where(std > 1e-12, std, 1.0)
+        factor, offset = factor / std, (offset - mean) / std
+    elif scale == 1.0 and shift == 0.0:
+        return None
+    return factor, offset
 
 
 def generate(cfg: Config) -> Dataset:

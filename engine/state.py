@@ -17,6 +17,7 @@ from engine.config import Config
 from engine.datasets import Dataset
 from engine.history import History
 from engine.options import ConfigError
+from engine.watch import Watch
 
 if TYPE_CHECKING:
     from engine.trainer import Trainer
@@ -52,6 +53,7 @@ def export_state(t: Trainer) -> dict[str, Any]:
         "history": t._history.state_dict(),
         "status": t.status,
         "status_message": t.status_message,
+        "watch": t._watch.state_dict(),
         "best": {
             "val_loss": None if t._best_params is None else t._best_val,
             "epoch": t._best_epoch,
@@ -92,6 +94,7 @@ def _load(t: Trainer, d: dict[str, Any]) -> None:
     t.epoch = int(d["epoch"])
     t._history = History.from_state_dict(d["history"], t.epoch)
     t.status, t.status_message = str(d["status"]), str(d["status_message"])
+    t._watch = Watch.from_state_dict(d.get("watch"))
     best = d["best"]
     t._best_epoch = int(best["epoch"])
     if best["params"] is not None:

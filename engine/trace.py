@@ -29,6 +29,7 @@ LINK_RULE = "∂L/∂w = a(below) · ∂L/∂z(above)"
 BIAS_RULE = "∂L/∂b = ∂L/∂z"
 BACK_RULE = "∂L/∂a = Σ over links above of w · ∂L/∂z(above)"
 NODE_RULE = "∂L/∂z = ∂L/∂a · f′(z)"
+PERCEPTRON_RULE = "error = ŷ − t (the thresholded prediction minus the target; 0 if right)"
 PENALTY_RULES = {
     "l1": "then w ← w − lr·rate·sign(w), a weight crossing zero stops at 0",
     "l2": "then w ← w − lr·rate·w",
@@ -71,7 +72,9 @@ def trace_step(trainer: Trainer, index: int) -> dict[str, Any]:
     loss = float(net.head.loss(zs[-1], outs[-1], t)[0])
 
     # Backward: the head gives dL/dz on top; each layer passes dL/da = W dL/dz down.
-    dz = net.head.delta(zs[-1], outs[-1], t)
+    perceptron = trainer.optimizer.criterion == "perceptron"
+    dz = (net.head.perceptron_delta if perceptron else net.head.delta)(zs[-1], outs[-1], t)
+    delta_rule = PERCEPTRON_RULE if perceptron else net.head.delta_rule
     dzs, das, slopes = [dz], [None], [None]
     for k in range(net.depth - 1, 0, -1):
         da = dz @ net.weights[k].T
@@ -106,7 +109,7 @@ def trace_step(trainer: Trainer, index: int) -> dict[str, Any]:
                 "biases": b.tolist(),
                 "bias_grad": grads[bias_offset : bias_offset + b.size].tolist(),
                 "bias_after": after[bias_offset : bias_offset + b.size].tolist(),
-                "rule": net.activations[k].derivative_rule if hidden else net.head.delta_rule,
+                "rule": net.activations[k].derivative_rule if hidden else delta_rule,
             }
         )
         offset += size
@@ -136,7 +139,7 @@ def trace_step(trainer: Trainer, index: int) -> dict[str, Any]:
             "bias": BIAS_RULE,
             "back": BACK_RULE,
             "node": NODE_RULE,
-            "loss": net.head.delta_rule,
+            "loss": delta_rule,
             "update": trainer.optimizer.update_rule + _penalty_rule(reg),
         },
     }

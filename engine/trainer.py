@@ -22,12 +22,14 @@ from engine.optimizers import OPTIMIZERS
 from engine.options import (
     CUSTOM_DATASET,
     DATA_FIELDS,
+    INPUT_FIELDS,
     NETWORK_FIELDS,
     RESTART_FIELDS,
     ConfigError,
 )
 from engine.prepared import PreparedData, config_for, generate, resplit
 from engine.schedules import SCHEDULES
+from engine.watch import Watch
 
 
 def _streams(seed: int) -> tuple[np.random.Generator, ...]:
@@ -71,8 +73,10 @@ class Trainer:
             raise ConfigError("loss", "square or cross_entropy for more than 2 classes", cfg.loss)
         self.dataset = dataset
         self.head: Head = LOSSES[cfg.loss].head(dataset.problem, dataset.num_classes)
-        self.data = PreparedData(dataset, cfg.features, self.head)
+        inputs = (cfg.input_scale, cfg.input_shift, cfg.standardize)
+        self.data = PreparedData(dataset, cfg.features, self.head, inputs)
         self._cursor = 0  # training rows of the current epoch already used
+        self._watch = Watch()  # divergence / collapse bookkeeping (new data, new start)
         self._clear_best()
 
     def _build(self) -> None:
@@ -94,6 +98,7 @@ class Trainer:
         self._new_optimizer()
         self.schedule = SCHEDULES[cfg.schedule]()
         self._cursor = 0
+        self._watch = Watch()
         self._clear_best()
         self._set_status("ok", "")
 
@@ -110,6 +115,8 @@ class Trainer:
 
     def _set_status(self, status: str, message: str) -> None:
         self.status, self.status_message = status, message
+        if status == "ok":
+            self._watch.kind, self._watch.stuck = None, 0
 
     # ----- changing things ------------------------------------------------------------
 
@@ -129,7 +136,7 @@ class Trainer:
         if not changed:
             return rebuilt
         self.config = new
-        if changed & DATA_FIELDS or "features" in changed or "loss" in changed:
+        if changed & (DATA_FIELDS | INPUT_FIELDS) or "loss" in changed:
             old_head = self.head
             try:
                 self._use_data(self._regenerated(old, new, changed))
@@ -225,6 +232,11 @@ class Trainer:
         return self._cursor
 
     @property
+    def divergence(self) -> str | None:
+        """Why training stopped as "diverged": "nonfinite", "exploded", "collapsed" (else None)."""
+        return self._watch.kind
+
+    @property
     def last_losses(self) -> dict[str, Any] | None:
         """{"epoch", "train_loss", "test_loss", "val_loss"} of the latest epoch, or None."""
         return self._history.last
@@ -232,8 +244,17 @@ class Trainer:
     # ----- the rest lives in one module per concept ---------------------------------
 
     def train_epochs(self, n: int) -> int:
-        """Train up to `n` epochs; returns how many ran (fewer on divergence or early stop)."""
+        """Train up to `n` epochs; returns how many ran (fewer on divergence or early stop).
+
+        `config.stop_at` does not limit this (it is where a player pauses): see
+        `epochs_to_stop`.
+        """
         return loop.train_epochs(self, n)
+
+    def epochs_to_stop(self) -> int | None:
+        """Epochs left before `config.stop_at` (0 there or past it; None without one)."""
+        stop_at = self.config.stop_at
+        return None if stop_at is None else max(0, stop_at - self.epoch)
 
     def train_batches(self, n: int) -> int:
         """Train `n` mini-batches; the epoch advances when a pass over the data completes."""
@@ -268,7 +289,7 @@ class Trainer:
 
     def grid(self, n: int = 100) -> Grid:
         """Evaluate the output and every neuron on an n×n grid over [-6, 6]²."""
-        return evaluate_grid(self.network, self.config.features, n)
+        return evaluate_grid(self.network, self.config.features, n, self.data.input_affine)
 
     def _repr_png_(self) -> bytes | None:
         """Jupyter shows a trainer as its map and loss curve (`engine.plot`; needs matplotlib)."""

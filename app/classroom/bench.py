@@ -157,7 +157,7 @@ class Bench:
         used = {"bench_clients_cores": time.process_time()}
         if self.server_pid is not None:
             try:
-                import psutil  # a test extra: report server CPU only where it is installed
+                import psutil  # the `bench` extra: report server CPU only where it is installed
             except ImportError:
                 return used
             times = psutil.Process(self.server_pid).cpu_times()

@@ -15,16 +15,14 @@ from fastapi import FastAPI
 
 from app.classroom.runner import make_session_runner
 from app.classroom.security import SecurityHeaders, security_headers
-from app.classroom.service import Classroom, ClassroomSettings
+from app.classroom.service import Classroom
 from app.routes import classroom as routes
 
 log = logging.getLogger(__name__)
 
 
-def install_classroom(app: FastAPI, settings: ClassroomSettings | None = None) -> None:
-    """Wire classroom mode into `app` (call once, from create_app)."""
-    settings = settings or ClassroomSettings.from_env()
-    app.state.classroom_settings = settings  # also marks the app as having classroom mode
+def install_classroom(app: FastAPI) -> None:
+    """Wire classroom mode into `app` (call once, from create_app, after app.state.settings)."""
     app.include_router(routes.router)
     headers = security_headers(app.state.settings.frame_ancestors)
     app.add_middleware(SecurityHeaders, headers=headers)
@@ -34,7 +32,7 @@ def install_classroom(app: FastAPI, settings: ClassroomSettings | None = None) -
     async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         async with inner(application):
             make_runner = functools.partial(make_session_runner, application.state.registry)
-            classroom = Classroom(settings, make_runner)
+            classroom = Classroom(application.state.settings, make_runner)
             workers = application.state.settings.workers
             if workers > 1:
                 # LocalBroker fans out within one process only: students landing in another
@@ -46,6 +44,7 @@ def install_classroom(app: FastAPI, settings: ClassroomSettings | None = None) -
                 classroom.refuse_rooms(reason)
                 log.error("classroom: %s (share links and solo sessions work)", reason)
             application.state.classroom = classroom
+            application.state.metrics.gauges(classroom.counts)
             await classroom.start()
             try:
                 yield

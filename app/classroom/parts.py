@@ -20,7 +20,7 @@ FANOUT_TYPES = frozenset({"config", "dataset", "status"})
 # Instructor messages after which the live state is snapshotted at once.
 STRUCTURAL_TYPES = frozenset(
     {"configure", "reset", "regenerate", "set_weight", "set_bias", "add_points",
-     "remove_points", "clear_points", "load_csv", "restore", "step"}
+     "remove_points", "clear_points", "load_csv", "restore", "step", "lesson"}
 )  # fmt: skip
 CONTROL_TYPES = frozenset({"lock", "unlock", "end", "kick", "push"})
 INSTRUCTOR_ONLY = CONTROL_TYPES | {"roster"}

@@ -47,8 +47,9 @@ class Seat:
             types=SOCKET_TYPES,
             label=f"/ws/room/{code[:8]!a}",
             refusal_close=CloseCode.BAD_JOIN,
+            on_sent=metrics.room_fanout,
         )
-        wait = classroom.settings.join_seconds
+        wait = classroom.settings.room_join_seconds
         self._timer = asyncio.get_running_loop().call_later(wait, self._too_slow, wait)
 
     async def dispatch(self, message: Message, reply: Reply) -> None:

@@ -1,4 +1,4 @@
-"""The process's classroom: settings, the rooms loaded here, their snapshots and limits."""
+"""The process's classroom: the rooms loaded here, their snapshots and limits."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import asyncio
 import contextlib
 import logging
 import math
-import os
 import sqlite3
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from app.classroom.broker import Broker, LocalBroker
@@ -26,74 +23,15 @@ from app.classroom.codes import (
 from app.classroom.framestamp import compress, stamp
 from app.classroom.parts import MakeRunner
 from app.classroom.room import Room
-from app.classroom.store import Store, default_data_dir
+from app.classroom.store import Store
 from app.protocol import CloseCode
+from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_SLOW_LOOKUPS = 8  # join-code lookups that may wait at once per address past its budget
 NEAR_FULL = 0.9  # from this share of max_rooms on, empty rooms go after room_reclaim_seconds
 EXPIRY_PERIOD = 3600.0  # seconds between sweeps of unvisited share links (at most)
-
-
-def _env_number(name: str, default: float, kind: type = int) -> Any:
-    raw = os.environ.get(f"PLAYGROUND_{name}")
-    if not raw:
-        return default
-    try:
-        return kind(raw)
-    except ValueError:
-        raise ValueError(f"PLAYGROUND_{name}={raw!r} is not a valid {kind.__name__}") from None
-
-
-@dataclass(frozen=True)
-class ClassroomSettings:
-    """Classroom limits; each has a PLAYGROUND_<NAME> variable."""
-
-    data_dir: Path = field(default_factory=default_data_dir)
-    max_rooms: int = 50  # rooms loaded in this process at once
-    max_students: int = 200  # per room
-    # New places per client address per room per minute: a hall behind one NAT fills its
-    # 200 seats within two minutes; a bot cannot take them all in a burst.
-    room_joins: int = 100
-    # Wrong codes per client address per join_window; past them the address's wrong codes
-    # are answered slowly (a right code never is: a class behind one NAT always gets in).
-    join_failures: int = 30
-    join_window: float = 60.0
-    room_creations: int = 10  # new rooms per client address per 10 minutes
-    snapshot_seconds: float = 3.0  # the live run is saved at least this often while it changes
-    grace_seconds: float = 60.0  # a disconnected student keeps name and fork this long
-    join_seconds: float = 10.0  # a new room socket has this long to send its join
-    compress_frames: bool = True  # fan out zframes (compressed once per frame)
-    pause_after: float = 60.0  # a live run nobody is connected to is paused after this
-    idle_seconds: float = 900.0  # a room with nobody in it is unloaded (its state stays saved)
-    room_reclaim_seconds: float = 30.0  # ... after only this when rooms are (nearly) at max_rooms
-    share_quota_mb: float = 512.0  # all share links together
-    share_days: float = 90.0  # a share link nobody opened for this long is deleted
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> ClassroomSettings:
-        values: dict[str, Any] = {
-            "max_rooms": _env_number("MAX_ROOMS", cls.max_rooms),
-            "max_students": _env_number("MAX_STUDENTS", cls.max_students),
-            "room_joins": _env_number("ROOM_JOINS", cls.room_joins),
-            "join_failures": _env_number("JOIN_FAILURES", cls.join_failures),
-            "join_window": _env_number("JOIN_WINDOW", cls.join_window, float),
-            "room_creations": _env_number("ROOM_CREATIONS", cls.room_creations),
-            "snapshot_seconds": _env_number("SNAPSHOT_SECONDS", cls.snapshot_seconds, float),
-            "grace_seconds": _env_number("ROOM_GRACE_SECONDS", cls.grace_seconds, float),
-            "join_seconds": _env_number("ROOM_JOIN_SECONDS", cls.join_seconds, float),
-            "compress_frames": bool(_env_number("ROOM_COMPRESS_FRAMES", 1)),
-            "pause_after": _env_number("ROOM_PAUSE_AFTER", cls.pause_after, float),
-            "idle_seconds": _env_number("ROOM_IDLE_SECONDS", cls.idle_seconds, float),
-            "room_reclaim_seconds": _env_number(
-                "ROOM_RECLAIM_SECONDS", cls.room_reclaim_seconds, float
-            ),
-            "share_quota_mb": _env_number("SHARE_QUOTA_MB", cls.share_quota_mb, float),
-            "share_days": _env_number("SHARE_DAYS", cls.share_days, float),
-        }
-        values.update(overrides)
-        return cls(**values)
 
 
 def _stamp_now(frame: bytes) -> bytes:
@@ -110,7 +48,7 @@ class Classroom:
 
     def __init__(
         self,
-        settings: ClassroomSettings,
+        settings: Settings,
         make_runner: MakeRunner,
         broker: Broker | None = None,
         store: Store | None = None,
@@ -145,6 +83,15 @@ class Classroom:
             await room.close()
         self.rooms.clear()
         self.store.close()
+
+    def counts(self) -> dict[str, int]:
+        """Rooms loaded here and their connected students by mode (app.metrics.GAUGES)."""
+        here = [m for room in self.rooms.values() for m in room.students() if m.away_since is None]
+        return {
+            "rooms": len(self.rooms),
+            "room_followers": sum(m.mode == "follow" for m in here),
+            "room_forks": sum(m.mode == "fork" for m in here),
+        }
 
     def limits(self) -> dict[str, Any]:
         return {
@@ -201,8 +148,8 @@ class Classroom:
     def _reclaim_after(self) -> float:
         """How long an empty room stays loaded: less when rooms are nearly at the limit."""
         if len(self.rooms) >= NEAR_FULL * self.settings.max_rooms:
-            return min(self.settings.idle_seconds, self.settings.room_reclaim_seconds)
-        return self.settings.idle_seconds
+            return min(self.settings.room_idle_seconds, self.settings.room_reclaim_seconds)
+        return self.settings.room_idle_seconds
 
     async def _unload(self, code: str) -> None:
         """Save (if changed) and unload a room; it loads again from the store on next use."""
@@ -303,8 +250,8 @@ class Classroom:
                 store=self.store,
                 make_runner=self.make_runner,
                 max_followers=self.settings.max_students,
-                prepare=_stamp_and_compress if self.settings.compress_frames else _stamp_now,
-                grace_seconds=self.settings.grace_seconds,
+                prepare=_stamp_and_compress if self.settings.room_compress_frames else _stamp_now,
+                grace_seconds=self.settings.room_grace_seconds,
                 joins_per_minute=self.settings.room_joins,
             )
             await room.start()
@@ -327,7 +274,9 @@ class Classroom:
                 log.exception("snapshot of room %s failed", code)
             if room.watched():
                 self._unwatched_since.pop(code, None)
-            elif now - self._unwatched_since.setdefault(code, now) >= self.settings.pause_after:
+            elif (
+                now - self._unwatched_since.setdefault(code, now) >= self.settings.room_pause_after
+            ):
                 self._unwatched_since[code] = math.inf  # once per unwatched stretch
                 await room.pause_unwatched()
             if room.watched():
@@ -345,9 +294,3 @@ class Classroom:
         while True:
             await asyncio.sleep(self.settings.snapshot_seconds)
             await self.save_all()
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "rooms": len(self.rooms),
-            "room_members": sum(len(r.members) for r in self.rooms.values()),
-        }

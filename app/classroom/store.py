@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import sqlite3
 import threading
@@ -60,16 +59,6 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-def default_data_dir() -> Path:
-    """PLAYGROUND_DATA_DIR, else $XDG_DATA_HOME/playground, else ~/.local/share/playground."""
-    explicit = os.environ.get("PLAYGROUND_DATA_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
-    return base / "playground"
-
-
 @dataclass(frozen=True)
 class RoomRecord:
     """A room as stored; the live state is loaded separately (it can be large)."""
@@ -107,9 +96,9 @@ class Store:
                 time.sleep(0.02 + 0.01 * attempt)
 
     @classmethod
-    def open(cls, data_dir: Path | None = None) -> Store:
-        """The store file `classroom.sqlite3` under `data_dir` (default: default_data_dir())."""
-        return cls((data_dir or default_data_dir()) / "classroom.sqlite3")
+    def open(cls, data_dir: Path) -> Store:
+        """The store file `classroom.sqlite3` under `data_dir` (the data_dir setting)."""
+        return cls(data_dir / "classroom.sqlite3")
 
     def close(self) -> None:
         with self._lock:

@@ -1,16 +1,16 @@
-"""JSON and text endpoints: options, dataset previews, health and Prometheus metrics."""
+"""JSON and text endpoints: options, lessons, dataset previews, health and Prometheus metrics."""
 
 from __future__ import annotations
 
 import os
-import time
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
+from app.metrics import CONTENT_TYPE
 from engine import DATASETS
 
 router = APIRouter()
@@ -23,6 +23,12 @@ PREVIEW_SEED = 0
 async def options(request: Request) -> dict[str, Any]:
     """Every registry with bounds and defaults, plus the server's limits."""
     return request.app.state.bootstrap
+
+
+@router.get("/api/lessons")
+async def lessons(request: Request) -> dict[str, Any]:
+    """Every lesson in course order with all its fields (docs/lessons.md)."""
+    return {"lessons": request.app.state.lessons}
 
 
 @router.get("/api/datasets/{name}/preview")
@@ -52,9 +58,6 @@ async def healthz(request: Request) -> dict[str, Any]:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(request: Request) -> PlainTextResponse:
-    """Prometheus text format; each worker process reports its own sessions and counters."""
-    state = request.app.state
-    gauges: dict[str, float] = dict(state.registry.counts())
-    body = state.metrics.render(gauges, time.monotonic())
-    return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+async def metrics(request: Request) -> Response:
+    """Prometheus text format; each worker process reports its own (label `worker`)."""
+    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)

@@ -53,7 +53,8 @@ const SECTIONS = [
   ],
   ["Learning rate schedule", ["schedule", "schedule_step", "schedule_gamma", "schedule_patience", "schedule_min_lr"]],
   ["Data", ["num_points", "validation_percent", "data_seed"]],
-  ["Early stopping", ["early_stopping", "patience", "restore_best"]],
+  ["Inputs", ["standardize", "input_scale", "input_shift"]],
+  ["Stopping", ["stop_at", "early_stopping", "patience", "restore_best"]],
   ["Display", ["epochs_per_frame", "fps", "grid_size", "thumb_size"]],
 ];
 

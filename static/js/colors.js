@@ -11,14 +11,30 @@ export const PALETTES = {
     label: "Orange / blue",
     ramp: ["#f59322", "#e8eaeb", "#0877bd"],
     classes: ["#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b"],
+    // What a screen reader says for the ramp's ends and for each class colour.
+    rampNames: ["orange", "blue"],
+    classNames: ["orange", "blue", "green", "red", "purple", "brown"],
   },
   // Colour-blind safe: PuOr diverging ramp and the Okabe-Ito categorical colours.
   colorblind: {
     label: "Colour-blind safe",
     ramp: ["#e66101", "#f7f7f7", "#5e3c99"],
     classes: ["#e69f00", "#0072b2", "#009e73", "#cc79a7", "#56b4e9", "#000000"],
+    rampNames: ["orange", "purple"],
+    classNames: ["orange", "blue", "green", "pink", "sky blue", "black"],
   },
 };
+
+/**
+ * Spoken names of a map's classes: the ramp's two ends for two classes (or the sign of a
+ * regression's value), else "class i (colour)".
+ */
+export function classNames(palette, problem, k) {
+  const p = PALETTES[palette];
+  if (problem === "regression") return [`negative (${p.rampNames[0]})`, `positive (${p.rampNames[1]})`];
+  if (k <= 2) return p.rampNames;
+  return p.classNames.slice(0, k).map((name, i) => `class ${i + 1} (${name})`);
+}
 
 export function hexToRgb(hex) {
   const v = parseInt(hex.slice(1), 16);

@@ -39,6 +39,13 @@ export class LayerControls {
       count.className = "count";
       count.dataset.neurons = String(l);
       count.textContent = `${size} neuron${size === 1 ? "" : "s"}`;
+      count.title = `Click to type a number of neurons (1 to ${max})`;
+      count.tabIndex = 0;
+      const typeCount = () => this.typeCount(count, l, size, max, hidden);
+      count.addEventListener("click", typeCount);
+      count.addEventListener("keydown", (e) => {
+        if (e.key === "Enter") typeCount();
+      });
       const select = document.createElement("select");
       select.dataset.layerActivation = String(l);
       select.setAttribute("aria-label", `Activation of layer ${l + 1}`);
@@ -60,6 +67,38 @@ export class LayerControls {
       return block;
     });
     this.root.replaceChildren(...blocks);
+  }
+
+  /** Swaps the count for a number input; Enter or leaving it applies the typed count. */
+  typeCount(count, l, size, max, hidden) {
+    const input = document.createElement("input");
+    input.type = "number";
+    input.min = "1";
+    input.max = String(max);
+    input.step = "1";
+    input.value = String(size);
+    input.className = "count-input";
+    input.dataset.neuronInput = String(l);
+    input.setAttribute("aria-label", `Neurons in layer ${l + 1} (1 to ${max})`);
+    let done = false;
+    const finish = (apply) => {
+      if (done) return;
+      done = true;
+      const typed = Math.round(Number(input.value));
+      input.replaceWith(count);
+      if (apply && Number.isFinite(typed) && typed !== size) {
+        const n = Math.max(1, Math.min(max, typed));
+        this.on.hidden(hidden.map((s, i) => (i === l ? n : s)));
+      }
+    };
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") finish(true);
+      if (e.key === "Escape") finish(false);
+    });
+    input.addEventListener("blur", () => finish(true));
+    count.replaceWith(input);
+    input.focus();
+    input.select();
   }
 
   button(text, aria, disabled, click) {

@@ -3,12 +3,14 @@
 // in every mode (modes.js): solo, a room's instructor, follower or fork, a share link.
 
 import { renderAdvanced, renderHideList, updateAdvanced } from "./advanced.js";
+import { Announcer } from "./announcer.js";
 import { Notices } from "./banner.js";
 import { PageChrome } from "./chrome.js";
-import { PALETTES, pointCss } from "./colors.js";
+import { classNames, PALETTES, pointCss } from "./colors.js";
 import { CodeExport } from "./code-export.js";
 import { Controls } from "./controls.js";
 import { DataEditor, pointsCsv } from "./data-editor.js";
+import { describeNode } from "./describe.js";
 import { DatasetPicker } from "./datasets.js";
 import { DrawLoop } from "./draw-loop.js";
 import { changeFor, diffFromDefaults, lowerLearningRate, toggledFeatures, withHidden } from "./edits.js";
@@ -18,7 +20,9 @@ import { HeatMap } from "./heatmap.js";
 import { HoverCard } from "./hovercard.js";
 import { label } from "./labels.js";
 import { Legend } from "./legend.js";
+import { MapCursor } from "./map-cursor.js";
 import { LayerControls } from "./layer-controls.js";
+import { lessonFromHash, Lessons } from "./lessons.js";
 import { LineChart } from "./linechart.js";
 import { Metrics } from "./metrics.js";
 import { allows, lockControls, MODES } from "./modes.js";
@@ -27,6 +31,7 @@ import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
 import { browserStorage, SavedPoints } from "./saved-points.js";
 import { saveSnapshot, ShareBox } from "./share.js";
 import { SPEEDS, speedIndex } from "./speed.js";
+import { fromReference, showReferenceNotes } from "./reference-link.js";
 import { buildProps, readHash, writeHash } from "./state.js";
 import { createStore, offerFrame } from "./store.js";
 import { Transport } from "./transport.js";
@@ -35,7 +40,9 @@ const $ = (selector) => document.querySelector(selector);
 const boot = JSON.parse($("#bootstrap").textContent);
 const options = boot.options;
 const props = buildProps(options);
-const fromHash = readHash(location.hash, props);
+const reference = fromReference(location.hash, new Set(props.map((p) => p.name))); // or null
+const fromHash = readHash(reference ? reference.hash : location.hash, props);
+let askedLesson = lessonFromHash(location.hash); // opened once the session says hello
 
 const page = createStore(boot.defaults, fromHash);
 // How the page was opened: the server puts a room code or a share link's id in the bootstrap
@@ -48,6 +55,7 @@ window.playground = { page, stats, mode: () => mode.name };
 
 // ---- components ---------------------------------------------------------------------------
 const notices = new Notices(document);
+if (reference) showReferenceNotes(document, reference.notes);
 const chrome = new PageChrome(document, options, { speed: (stop) => configure({ ...stop }) });
 const metrics = new Metrics(document);
 const shareBox = new ShareBox($("[data-control=export]"));
@@ -68,8 +76,13 @@ const network = new NetworkView($("[data-network]"), {
   leaveParam: () => hovercard.hide(),
   // Everyone can read a weight; only a page that may change the run can edit it.
   clickParam: (param, value, event) => mode.live && hovercard.open(param, value, event),
+  describeNode: (layer, neuron) => describeNode(view, page, { layer, neuron }),
 });
 const view = new FrameView({ heatmap, network, chart, metrics });
+const announcer = new Announcer($("[data-announcer]"), $("[data-map-description]"), {
+  points: () => page.dataset && page.dataset.points,
+  names: () => classNames(page.ui.palette, page.config.problem, page.outputs),
+});
 const layers = new LayerControls($("[data-layer-controls]"), options, {
   hidden: (sizes) => configure(withHidden(sizes, page.config, options)),
   activation: (activation) => configure({ activation }),
@@ -82,6 +95,11 @@ const editor = new DataEditor($("[data-editor]"), {
   clear: () => send("clear_points"),
 });
 renderAdvanced($("[data-advanced]"), options);
+const lessons = new Lessons($("[data-lessons-menu]"), $("[data-lesson]"), openLesson);
+fetch("/api/lessons")
+  .then((response) => response.json())
+  .then((data) => lessons.setLessons(data.lessons))
+  .catch(() => {}); // the page works without the menu
 const controls = new Controls(document, options, (name, value, scope) =>
   scope === "config" ? configure(changeFor(name, value, options)) : setUi(name, value),
 );
@@ -100,6 +118,8 @@ const socketHandlers = {
   onFrame: (frame, started = performance.now()) => {
     if (transport.room) transport.room.frame(frame);
     offerFrame(page, frame);
+    lessons.update(frame);
+    announcer.frame(frame);
     stats.frames += 1;
     scheduleDraw();
     stats.handle.push(performance.now() - started);
@@ -134,6 +154,12 @@ function relock() {
   lockControls(document, !mode.live);
 }
 
+/** A lesson (or its "now try" variant): the server configures it; play runs to stop_at. */
+function openLesson(id, variant) {
+  send("lesson", { id, variant });
+  send("play");
+}
+
 const HANDLERS = {
   hello(data) {
     if (!data.resumed && page.snapshot) {
@@ -149,6 +175,8 @@ const HANDLERS = {
         if (csv) send("load_csv", { text: csv });
       }
       if (page.selected) send("select_node", page.selected);
+      if (askedLesson) openLesson(askedLesson, null);
+      askedLesson = null;
     }
     takeSizes(data);
     applyConfig(data.config);
@@ -169,6 +197,7 @@ const HANDLERS = {
     page.state = data.state;
     chrome.playing(data.state === "playing");
     notices.status(data.state, data.message);
+    announcer.status(data.state, data.message);
   },
   code: (data) => codeExport.received(data),
   error(data) {
@@ -367,6 +396,7 @@ const ACTIONS = {
   toggle_discretize: () => setUi("discretize", !page.ui.discretize),
   toggle_palette: () => setUi("palette", page.ui.palette === "default" ? "colorblind" : "default"),
   toggle_presentation: () => setUi("presentation", !page.ui.presentation),
+  describe_map: () => announcer.announceMap(),
   faster: () => stepSpeed(1),
   slower: () => stepSpeed(-1),
   help: () => chrome.toggle("help"),
@@ -386,13 +416,16 @@ for (const el of document.querySelectorAll("[data-action]")) {
   el.addEventListener("click", () => act(el.dataset.action));
 }
 bindShortcuts(document, act);
-$("[data-points]").addEventListener("click", (event) => {
-  if (!mode.live) return;
-  const [x1, x2] = heatmap.eventToData(event);
-  const action = editor.clickAction(x1, x2, event.shiftKey);
+/** A click (or Enter at the keyboard's cursor) on the map: "add", "remove", "locked" or null. */
+function editAt(x1, x2, shiftKey) {
+  if (!mode.live) return "locked";
+  const action = editor.clickAction(x1, x2, shiftKey);
   if (action?.add) send("add_points", { points: [action.add] });
   if (action?.remove) send("remove_points", { near: action.remove, radius: 0.6 });
-});
+  return action ? (action.add ? "add" : "remove") : null;
+}
+$("[data-points]").addEventListener("click", (event) => editAt(...heatmap.eventToData(event), event.shiftKey));
+new MapCursor($("[data-heatmap]"), { edit: editAt, say: (text) => announcer.say(text) });
 // A click outside the card closes an open weight editor.
 document.addEventListener("click", (e) => !e.target.closest("[data-hovercard]") && hovercard.hide(true));
 window.addEventListener("resize", () => {

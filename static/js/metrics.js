@@ -74,7 +74,8 @@ export class Metrics {
       this.setRow("accuracy", "Accuracy (train / test)", `${pct(m.train_accuracy)} / ${pct(m.test_accuracy)}`);
     }
     this.setRow("learning_rate", "Current learning rate", m.learning_rate === undefined ? "–" : String(Number(m.learning_rate.toPrecision(3))));
-    this.setRow("dead_fraction", "Dead ReLU neurons", pct(m.dead_fraction));
+    this.setRow("objective", "Loss + penalty (train)", fmt(m.objective));
+    this.setRow("dead_fraction", "Dead neurons (no slope)", pct(m.dead_fraction));
     this.setRow("zero_weight_fraction", "Zero weights", pct(m.zero_weight_fraction));
     this.updateNorms(m.grad_norms || []);
     this.updateConfusion(m.confusion);
@@ -125,7 +126,8 @@ export class Metrics {
         const cell = this.confusion.rows[i + 1].cells[j + 1];
         const text = String(matrix[i][j]);
         if (cell.textContent !== text) cell.textContent = text;
-        cell.style.background = `rgba(8,119,189,${(matrix[i][j] / total) * 0.8})`;
+        // At most half the accent: the cell's dark text keeps a 4.5:1 contrast.
+        cell.style.background = `rgba(8,119,189,${(matrix[i][j] / total) * 0.5})`;
       }
     }
   }

@@ -45,6 +45,9 @@ export class NetworkView {
     this.root = root;
     this.on = on;
     this.key = null;
+    // The dashes' flow is decoration: still under prefers-reduced-motion (the maps go on).
+    this.still = window.matchMedia("(prefers-reduced-motion: reduce)");
+    this.lineWeight = 1;
   }
 
   /**
@@ -62,6 +65,8 @@ export class NetworkView {
     this.root.replaceChildren();
     const columns = [arch.features.length, ...arch.hidden, arch.outputs];
     const { width, sizes, spacings } = this.measure(columns);
+    // Heavier lines where the page asks for more contrast (CSS --link-weight).
+    this.lineWeight = parseFloat(getComputedStyle(this.root).getPropertyValue("--link-weight")) || 1;
     this.node = Math.max(...sizes);
     this.sizes = sizes;
     const node = this.node;
@@ -75,8 +80,9 @@ export class NetworkView {
       return Array.from({ length: count }, (_, i) => top + i * spacings[c]);
     };
     this.root.style.height = `${height}px`;
-    this.svg = svg("svg", { width, height, class: "links", "aria-hidden": "true" });
-    this.linkGroup = svg("g", { class: "link-lines" });
+    // The hover paths are the weights' focusable buttons; the drawn lines are only pictures.
+    this.svg = svg("svg", { width, height, class: "links", role: "group", "aria-label": "Weights" });
+    this.linkGroup = svg("g", { class: "link-lines", "aria-hidden": "true" });
     this.hoverGroup = svg("g", { class: "link-hovers" });
     this.svg.append(this.linkGroup, this.hoverGroup);
     this.root.append(this.svg);
@@ -210,8 +216,20 @@ export class NetworkView {
     if (!node.hasAttribute("tabindex")) node.setAttribute("tabindex", "0");
     node.addEventListener("mouseenter", enter);
     node.addEventListener("mouseleave", leave);
-    node.addEventListener("focus", enter);
+    node.addEventListener("focus", () => {
+      enter();
+      this.describe(node, layer, neuron);
+    });
     node.addEventListener("blur", leave);
+  }
+
+  /** A focused node's map in words, read by a screen reader as the node's description. */
+  describe(node, layer, neuron) {
+    const text = this.on.describeNode && this.on.describeNode(layer, neuron);
+    const target = document.querySelector("[data-node-description]");
+    if (!text || !target) return;
+    target.textContent = text;
+    node.setAttribute("aria-describedby", target.id);
   }
 
   /** Pointer and keyboard: hover or focus shows the value; click or Enter opens the editor. */
@@ -259,7 +277,7 @@ export class NetworkView {
   updateWeights(values, ramp) {
     this.values = values;
     this.offsets = this.layout();
-    const scale = this.node / NODE;
+    const scale = (this.node / NODE) * this.lineWeight;
     for (const link of this.links) {
       const w = this.paramValue(link.param);
       // Width: |w| in [0, 5] -> [1, 10] px as the reference (scaled with the nodes), in
@@ -289,7 +307,7 @@ export class NetworkView {
    * change restyles and repaints all links.
    */
   updateEpoch(epoch) {
-    const offset = -(Math.floor(epoch / 3) % 10);
+    const offset = this.still.matches ? 0 : -(Math.floor(epoch / 3) % 10);
     if (offset === this.dashOffset) return;
     this.dashOffset = offset;
     this.linkGroup.style.strokeDashoffset = `${offset}px`;

@@ -12,6 +12,7 @@ export const SHORTCUTS = [
   { key: "-", shown: "−", action: "slower", text: "Train slower" },
   { key: "c", shown: "C", action: "toggle_palette", text: "Colour-blind safe palette" },
   { key: "p", shown: "P", action: "toggle_presentation", text: "Presentation mode (large type)" },
+  { key: "m", shown: "M", action: "describe_map", text: "Describe the output map (screen readers)" },
   { key: "o", shown: "O", action: "settings", text: "More options" },
   { key: "?", shown: "?", action: "help", text: "This help" },
   { key: "Escape", shown: "Esc", action: "close", text: "Close help and options" },

@@ -24,7 +24,7 @@ ROOMY = {"slice_ms": 25}
 def gauge(server, name: str) -> float:
     with urllib.request.urlopen(server.url + "/metrics", timeout=WAIT) as response:
         text = response.read().decode()
-    match = re.search(rf"^playground_{name} (\S+)$", text, re.MULTILINE)
+    match = re.search(rf"^playground_{name}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE)
     assert match, name
     return float(match.group(1))
 

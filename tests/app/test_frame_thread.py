@@ -28,7 +28,7 @@ class Recorder:
 
 
 def session(**settings) -> tuple[Session, Recorder]:
-    s = Session("t", Settings.from_env({}, **settings), np.random.default_rng(0))
+    s = Session("t", Settings(**settings), np.random.default_rng(0))
     recorder = Recorder()
     s.subscribers = [recorder]
     s.trainer.configure({"hidden": [6, 6], "features": ["x1", "x2", "sin_x1"]})

@@ -138,7 +138,7 @@ def test_forwarded_addresses_are_ignored_unless_the_proxy_is_trusted(server, tmp
 
 
 def test_a_500_answer_carries_the_security_headers():
-    app = create_app(Settings.from_env({}))
+    app = create_app(Settings())
 
     @app.get("/boom")
     async def boom() -> None:

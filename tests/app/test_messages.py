@@ -29,7 +29,7 @@ def test_hello_carries_session_options_limits_config_and_status(ws):
     assert len(hello["session"]) >= 16
     assert hello["resumed"] is False
     assert hello["options"]["hidden"]["max_layers"] == 8
-    assert hello["options"]["hidden"]["max"] == 16
+    assert hello["options"]["hidden"]["max"] == 32
     assert hello["options"]["fps"]["default"] == 30
     assert hello["limits"]["max_points"] == 2000
     assert hello["config"]["dataset"] == "circle"

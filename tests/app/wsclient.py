@@ -94,7 +94,7 @@ class Closed(Exception):
 @contextlib.contextmanager
 def running_app(**settings: Any) -> Iterator[TestClient]:
     """A fresh app (lifespan running) with Settings overrides."""
-    app = create_app(Settings.from_env({}, **settings))
+    app = create_app(Settings(**settings))
     with TestClient(app) as client:
         yield client
 

@@ -41,6 +41,15 @@ def advanced(selector, how, value=None, optimizer=None):
     return run
 
 
+def type_neurons(layer, value):
+    def run(page):
+        page.click(f"[data-neurons='{layer}']")
+        page.fill(f"[data-neuron-input='{layer}']", str(value))
+        page.press(f"[data-neuron-input='{layer}']", "Enter")
+
+    return run
+
+
 CONTROLS = [
     (
         "learning_rate",
@@ -77,6 +86,8 @@ CONTROLS = [
     ("remove layer", click("[data-action=remove_layer]"), lambda c: c["hidden"] == [4]),
     ("add neuron", click("[data-action=add_neuron_0]"), lambda c: c["hidden"] == [5, 2]),
     ("remove neuron", click("[data-action=remove_neuron_1]"), lambda c: c["hidden"] == [4, 1]),
+    ("typed neurons", type_neurons(0, 24), lambda c: c["hidden"] == [24, 2]),
+    ("typed neurons over the limit", type_neurons(1, 500), lambda c: c["hidden"] == [4, 32]),
     (
         "layer activation",
         select("[data-layer-activation='1']", "relu"),
@@ -110,6 +121,17 @@ CONTROLS = [
         lambda c: c["validation_percent"] == 20,
     ),
     ("seed", advanced("[data-field=seed]", "fill", 42), lambda c: c["seed"] == 42),
+    ("stop_at", advanced("[data-field=stop_at]", "fill", 50), lambda c: c["stop_at"] == 50),
+    (
+        "standardize",
+        advanced("[data-field=standardize]", "check"),
+        lambda c: c["standardize"] is True,
+    ),
+    (
+        "input_scale",
+        advanced("[data-field=input_scale]", "fill", 10),
+        lambda c: c["input_scale"] == 10,
+    ),
     ("shuffle", advanced("[data-field=shuffle]", "check"), lambda c: c["shuffle"] is False),
     (
         "momentum",

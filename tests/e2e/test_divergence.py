@@ -29,3 +29,18 @@ def test_divergence_banner_explains_and_lowering_the_rate_resets(pg):
     pg.wire.message_after(mark, "status", lambda d: d["state"] == "paused")
     pg.wire.frame_after(mark, lambda f: f.header["epoch"] == 0)
     expect(banner).to_be_hidden()
+
+
+def test_a_collapsed_network_raises_the_same_banner(pg):
+    """Six ReLU layers at learning rate 10: the loss stays finite but the network collapses."""
+    pg.open("hidden=8,8,8,8,8,8&activation=relu&learning_rate=10")
+    banner = pg.page.locator("[data-banner]")
+    mark = pg.wire.mark()
+    pg.page.click("[data-action=play]")
+    status = pg.wire.message_after(mark, "status", lambda d: d["state"] == "diverged")
+    assert "collapsed" in status["message"]
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("diverged")
+    expect(banner).to_contain_text(status["message"])
+    frame = pg.wire.frame_after(mark, lambda f: f.header["state"] == "diverged")
+    assert frame.header["divergence"] == "collapsed" and frame.header["diverged"] is True

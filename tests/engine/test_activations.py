@@ -65,6 +65,7 @@ CLOSED_FORMS = {
     "sine": math.sin,
     "tanh": math.tanh,
     "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z)),
+    "step": lambda z: 1.0 if z >= 0 else 0.0,
     "linear": lambda z: z,
 }
 
@@ -78,6 +79,14 @@ def test_every_activation_has_a_closed_form_here():
 def test_value_matches_closed_form(name, z):
     got = ACTIVATIONS[name].forward(np.array([[z]]))[0, 0]
     assert got == pytest.approx(CLOSED_FORMS[name](z), rel=1e-12, abs=1e-14)
+
+
+def test_step_is_one_from_zero_up_and_has_zero_slope_everywhere():
+    z = np.array([[-2.0, -1e-12, 0.0, 1e-12, 3.0]])
+    step = ACTIVATIONS["step"]
+    a = step.forward(z)
+    assert a.tolist() == [[0.0, 0.0, 1.0, 1.0, 1.0]]
+    assert step.derivative(z, a).tolist() == [[0.0] * 5]
 
 
 def test_relu_derivative_is_zero_at_zero_as_the_reference():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine import ACTIVATIONS, OPTIMIZERS, Config, Trainer
-from engine.cohort import cohort_key, train_epochs
+from engine.cohort import STACKABLE, cohort_key, train_epochs
 
 HEADS = {
     "square_tanh": {"loss": "square", "dataset": "circle"},
@@ -50,9 +50,20 @@ def test_cohort_equals_alone_for_every_activation(activation):
 
 
 @pytest.mark.parametrize("head", sorted(HEADS))
-@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("optimizer", sorted(STACKABLE))
 def test_cohort_equals_alone_for_every_head_and_optimizer(head, optimizer):
     assert_same_runs(configs({**HEADS[head], "optimizer": optimizer}), 5, warmup=2)
+
+
+def test_every_optimizer_but_the_perceptron_rule_stacks():
+    assert set(OPTIMIZERS) - STACKABLE == {"perceptron"}
+
+
+@pytest.mark.parametrize("head", ["square_tanh", "softmax", "sigmoid"])
+def test_perceptron_runs_train_alone_inside_a_cohort_call_and_equal_their_lone_runs(head):
+    cfgs = configs({**HEADS[head], "optimizer": "perceptron", "hidden": ()})
+    assert {cohort_key(Trainer(c)) for c in cfgs} == {None}
+    assert_same_runs(cfgs, 5, warmup=2)
 
 
 def test_cohort_equals_alone_with_nesterov_dropout_and_both_penalties():

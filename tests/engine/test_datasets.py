@@ -1,4 +1,4 @@
-"""The dataset registry and the reference generators' semantics (dataset.ts, exactly)."""
+"""The dataset registry and the reference generators' semantics (dataset.ts; gauss truncated)."""
 
 import math
 
@@ -30,6 +30,8 @@ def test_registry_lists_the_reference_and_multiclass_datasets_with_their_problem
         "spirals": "classification",
         "moons": "classification",
         "checkerboard": "classification",
+        "and": "classification",
+        "or": "classification",
         "plane": "regression",
         "multi_gauss": "regression",
     }
@@ -192,3 +194,20 @@ def test_binary_datasets_have_exactly_n_points_split_into_halves(name, n):
     x, y = generate(name, n, 0.0)
     assert x.shape == (n, 2) and y.shape == (n,)
     assert sorted([np.sum(y == 0), np.sum(y == 1)]) == [n // 2, n - n // 2]
+
+
+@pytest.mark.parametrize(("name", "truth"), [("and", [0, 0, 0, 1]), ("or", [0, 1, 1, 1])])
+def test_logic_gates_label_four_corner_clusters_by_their_truth_table(name, truth):
+    x, y = generate(name, 2000, 0.0)
+    corner = (x[:, 0] > 0).astype(int) * 2 + (x[:, 1] > 0).astype(int)  # (a, b) as bits
+    assert np.bincount(corner, minlength=4).tolist() == [500] * 4
+    assert y.tolist() == [truth[c] for c in corner]
+    centres = np.array([x[corner == c].mean(axis=0) for c in range(4)])
+    np.testing.assert_allclose(np.abs(centres), 3.0, atol=0.1)
+    assert np.std(x[corner == 3], axis=0) == pytest.approx([0.5, 0.5], abs=0.05)
+
+
+def test_logic_noise_widens_the_clusters():
+    x, _ = generate("and", 4000, 0.4, seed=1)
+    near = x[(x[:, 0] > 0) & (x[:, 1] > 0)]
+    assert np.std(near, axis=0).min() > 1.0

@@ -103,7 +103,7 @@ def run(name: str, steps: int, seed: int = 0):
 
 
 def test_registry_has_the_wire_names():
-    assert set(OPTIMIZERS) == {"sgd", "momentum", "rmsprop", "adam", "adamw"}
+    assert set(OPTIMIZERS) == {"sgd", "momentum", "rmsprop", "adam", "adamw", "perceptron"}
     assert all(OPTIMIZERS[name].name == name for name in OPTIMIZERS)
 
 

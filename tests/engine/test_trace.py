@@ -108,8 +108,9 @@ def one_point_trainer(**changes) -> Trainer:
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("regularization", ["none", "l1", "l2"])
 def test_trace_update_is_the_step_the_trainer_then_takes(optimizer, regularization):
+    hidden = () if optimizer == "perceptron" else (3,)  # the perceptron rule: no hidden layer
     trainer = one_point_trainer(
-        optimizer=optimizer, regularization=regularization, regularization_rate=0.1
+        optimizer=optimizer, regularization=regularization, regularization_rate=0.1, hidden=hidden
     )
     trace = trace_step(trainer, 0)
     trainer.train_batches(1)
@@ -118,6 +119,15 @@ def test_trace_update_is_the_step_the_trainer_then_takes(optimizer, regularizati
     )
     assert trace["update"]["optimizer"] == optimizer
     assert trace["rules"]["update"]
+
+
+def test_trace_of_the_perceptron_rule_shows_its_error_not_the_loss_gradient():
+    trainer = one_point_trainer(optimizer="perceptron", hidden=(), learning_rate=1.0)
+    trainer.network.params[...] = 0.0  # z = 0 predicts class 1; the training point is class 1
+    trainer.set_bias(0, 0, -1.0)  # now z < 0: predicted class 0, wrong
+    trace = trace_step(trainer, 0)
+    assert trace["layers"][-1]["dz"] == [-1.0]  # (ŷ − t)/2 with ±1 targets
+    assert "ŷ − t" in trace["rules"]["loss"]
 
 
 def test_trace_changes_nothing():

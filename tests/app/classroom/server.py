@@ -100,6 +100,7 @@ class Client:
         self.texts: list[dict[str, Any]] = []
         self.frames: list[dict[str, Any]] = []  # decoded headers, with the arrival time
         self.zframes = 0  # how many frames came compressed
+        self.payload_bytes = 0  # every message's bytes as sent (before permessage-deflate)
         self.closed: tuple[int, str] | None = None
         self._changed = asyncio.Event()
         self._task = asyncio.create_task(self._read())
@@ -119,6 +120,8 @@ class Client:
     async def _read(self) -> None:
         try:
             async for message in self.ws:
+                raw = message if isinstance(message, bytes) else message.encode()
+                self.payload_bytes += len(raw)
                 if isinstance(message, bytes):
                     self.zframes += message[:64].find(b'"zframe"') >= 0
                     header, _ = decode(expand(message))

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from app.classroom.parts import CONTROL_TYPES, INSTRUCTOR_ONLY, ROOM_TYPES
-from app.classroom.service import ClassroomSettings
 from app.protocol import MESSAGE_TYPES, CloseCode
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -57,13 +56,3 @@ SETTINGS = [
 @pytest.mark.parametrize("name", SETTINGS)
 def test_every_classroom_setting_is_documented(name):
     assert f"PLAYGROUND_{name}" in DOC
-
-
-def test_classroom_settings_read_the_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("PLAYGROUND_MAX_STUDENTS", "7")
-    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
-    settings = ClassroomSettings.from_env()
-    assert settings.max_students == 7 and settings.data_dir == tmp_path
-    monkeypatch.setenv("PLAYGROUND_MAX_ROOMS", "many")
-    with pytest.raises(ValueError, match="PLAYGROUND_MAX_ROOMS"):
-        ClassroomSettings.from_env()

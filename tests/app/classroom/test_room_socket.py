@@ -48,6 +48,26 @@ def test_every_student_follows_the_instructors_changes(server):
     run(main())
 
 
+def test_the_instructor_pushes_a_lesson_and_every_student_sees_its_checks(server):
+    async def main():
+        room, teacher, students = await instructor_and_students(server, 2)
+        await teacher.send("lesson", id="l1-l2")
+        for s in students:
+            cfg = await s.text("config", lambda d: d["config"]["regularization"] == "l1")
+            assert cfg["config"]["stop_at"] == 100
+        await teacher.send("play")
+        for s in students:
+            frame = await s.until(
+                lambda s=s: next(
+                    (f for f in s.frames if f.get("state") == "paused" and f["epoch"] == 100), None
+                )
+            )
+            assert frame["lesson"]["id"] == "l1-l2"
+            assert [c["met"] for c in frame["lesson"]["checks"]] == [True, True]
+
+    run(main())
+
+
 def test_frame_compression_can_be_turned_off(start_server):
     server = start_server(PLAYGROUND_ROOM_COMPRESS_FRAMES="0")
 

@@ -6,8 +6,9 @@ import pytest
 
 from app import frames
 from app.classroom.codes import InputError
-from app.classroom.service import Classroom, ClassroomSettings
+from app.classroom.service import Classroom
 from app.mailbox import Mailbox
+from app.settings import Settings
 from tests.app.classroom.server import run
 from tests.app.classroom.test_room import DictRunner
 
@@ -29,12 +30,12 @@ async def make_runner(out, state=None, config=None):
 
 
 def classroom(tmp_path, **settings) -> Classroom:
-    return Classroom(ClassroomSettings(data_dir=tmp_path, **settings), make_runner)
+    return Classroom(Settings(data_dir=tmp_path, **settings), make_runner)
 
 
 def test_a_run_nobody_is_connected_to_is_paused_once(tmp_path):
     async def main():
-        c = classroom(tmp_path, pause_after=0.0)
+        c = classroom(tmp_path, room_pause_after=0.0)
         room, _ = await c.create_room()
         box = Mailbox()
         student = await room.join(box, "Ada")

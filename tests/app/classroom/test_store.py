@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from app.classroom import store as store_module
-from app.classroom.store import MIGRATIONS, Store, default_data_dir
+from app.classroom.store import MIGRATIONS, Store
 
 
 def test_a_new_store_is_migrated_to_the_latest_version(tmp_path):
@@ -83,16 +83,6 @@ def test_a_store_from_newer_code_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:0])
     with pytest.raises(RuntimeError, match="newer"):
         Store.open(tmp_path)
-
-
-def test_default_data_dir_follows_the_environment_not_the_working_directory(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path / "d"))
-    assert default_data_dir() == tmp_path / "d"
-    monkeypatch.delenv("PLAYGROUND_DATA_DIR")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert default_data_dir() == tmp_path / "xdg" / "playground"
-    monkeypatch.delenv("XDG_DATA_HOME")
-    assert default_data_dir().is_absolute()
 
 
 def test_migrating_a_version_1_file_keeps_its_rooms(tmp_path, monkeypatch):
