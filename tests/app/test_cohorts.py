@@ -82,7 +82,7 @@ def test_cohort_members_send_the_frames_they_would_send_alone(live_server_factor
         assert gauge(alone, "cohort_slices_total") == 0
         for mine, theirs in zip(cohort_runs, alone_runs, strict=True):
             common = sorted(set(mine) & set(theirs) - {0})
-            assert len(common) >= EPOCHS // 4, common
+            assert len(common) >= 3, common  # frames a slow reader missed are replaced
             for epoch in common:
                 assert mine[epoch] == theirs[epoch], f"weights differ at epoch {epoch}"
         # Different seeds and rates: the members really are different networks.
