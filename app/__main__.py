@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 
 # NumPy single-threaded, set before anything can import numpy (BLAS reads these once, at
@@ -18,6 +20,7 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 # Imported after the BLAS variables on purpose (either may import numpy, now or later).
 import uvicorn  # noqa: E402
 
+from app.balance import BALANCE_DIR_ENV  # noqa: E402
 from app.settings import ENV_PREFIX, Settings, SettingsError  # noqa: E402
 
 # uvicorn refuses (closes with 1009) anything above this; between max_message_bytes and
@@ -68,6 +71,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = settings_from(argv)
     # Worker processes build their app from the environment, so hand the settings down.
     os.environ.update(settings.to_env())
+    # Workers publish their loads in a directory (app.balance): the operator's, named in
+    # PLAYGROUND_BALANCE_DIR (for monitoring), else one of this server's own.
+    made = ""
+    if settings.workers > 1 and not os.environ.get(BALANCE_DIR_ENV):
+        made = os.environ[BALANCE_DIR_ENV] = tempfile.mkdtemp(prefix="playground-workers-")
+    elif settings.workers == 1:
+        os.environ.pop(BALANCE_DIR_ENV, None)
+    try:
+        serve(settings)
+    finally:
+        if made:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def serve(settings: Settings) -> None:
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -81,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ws="app.wsproto:FastDeflateProtocol",
         ws_per_message_deflate=True,
         ws_max_size=max(settings.max_message_bytes * HARD_MESSAGE_FACTOR, 1 << 20),
+        loop="asyncio",  # the selector loop app.balance's gate works on
     )
 
 

@@ -2,12 +2,15 @@
 
     python -m app.bench --clients 1 --seconds 20 --preset big --epochs-per-frame 20
     python -m app.bench --clients 100 --seconds 20 --workers 2
+    python -m app.bench --clients 200 --seconds 20 --workers 2 --mixed --cohorts off
     python -m app.bench --memory 1,100,500
 
 Per client: median fps (over 1 s windows), p95 gap between frames, epochs/s, and bytes
 per frame on the wire (every socket byte the client received, framing and
 permessage-deflate included, divided by the frames). Server: CPU% and RSS of the whole
 process tree (psutil). Memory mode: server RSS with 1, 100, 500 open paused sessions.
+`--mixed`: the lecture-hall load of app.bench_mix; `--cohorts off` trains every session
+alone (PLAYGROUND_COHORTS=0), for A/B runs against the default.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from app.bench_mix import Plan, plans
 from app.launch import ServerProcess, bench_import
 from app.metrics import sample_values
 
@@ -46,6 +50,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 WARMUP_SECONDS = 2.0
+MAX_TABLE_ROWS = 20  # more clients: the summary lines only
 
 
 class CountingConnection(ClientConnection):
@@ -67,6 +72,7 @@ class ClientStats:
     wire_end: int = 0
     rtts: list[float] = field(default_factory=list)  # ping -> pong, seconds
     error: str | None = None
+    group: str = "default"  # the client's kind (app.bench_mix)
 
     def summary(self) -> dict[str, float]:
         t, e = self.times, self.epochs
@@ -103,14 +109,16 @@ async def _pinger(ws: ClientConnection, period: float) -> None:
 
 
 async def run_client(
-    url: str, config: dict[str, Any], seconds: float, stats: ClientStats, compression: str | None
+    url: str, plan: Plan, seconds: float, stats: ClientStats, compression: str | None
 ) -> None:
+    stats.group = plan.group
     try:
         async with connect(
             url, compression=compression, create_connection=CountingConnection, max_size=2**22
         ) as ws:
-            await ws.send(json.dumps({"type": "configure", "data": config}))
-            await ws.send(json.dumps({"type": "play"}))
+            await ws.send(json.dumps({"type": "configure", "data": plan.config}))
+            if plan.play:
+                await ws.send(json.dumps({"type": "play"}))
             loop = asyncio.get_running_loop()
             begin = loop.time()
             measuring = False
@@ -172,17 +180,18 @@ class Server:
 
 
 async def _clients(
-    ws_url: str, config: dict[str, Any], seconds: float, n: int, compression: str | None
+    ws_url: str, mine: list[Plan], seconds: float, compression: str | None
 ) -> list[ClientStats]:
-    stats = [ClientStats() for _ in range(n)]
-    await asyncio.gather(*(run_client(ws_url, config, seconds, s, compression) for s in stats))
+    stats = [ClientStats() for _ in mine]
+    pairs = zip(mine, stats, strict=True)
+    await asyncio.gather(*(run_client(ws_url, p, seconds, s, compression) for p, s in pairs))
     return stats
 
 
 def _client_process(
-    ws_url: str, config: dict[str, Any], seconds: float, n: int, compression: str | None
+    ws_url: str, mine: list[Plan], seconds: float, compression: str | None
 ) -> list[ClientStats]:
-    return asyncio.run(_clients(ws_url, config, seconds, n, compression))
+    return asyncio.run(_clients(ws_url, mine, seconds, compression))
 
 
 def _busy_seconds(url: str) -> float:
@@ -198,12 +207,12 @@ def load(args: argparse.Namespace, server: Server) -> None:
     config.update(epochs_per_frame=args.epochs_per_frame, fps=args.fps)
     ws_url = server.url.replace("http", "ws", 1) + "/ws"
     procs = max(1, min(args.client_procs, args.clients))
-    shares = [args.clients // procs + (i < args.clients % procs) for i in range(procs)]
+    everyone = plans(args.clients, config, args.mixed)
     with concurrent.futures.ProcessPoolExecutor(procs) as pool:
         compression = None if args.no_deflate else "deflate"
         futures = [
-            pool.submit(_client_process, ws_url, config, args.seconds, n, compression)
-            for n in shares
+            pool.submit(_client_process, ws_url, everyone[i::procs], args.seconds, compression)
+            for i in range(procs)
         ]
         time.sleep(WARMUP_SECONDS)
         clients = [require_psutil().Process(p.pid) for p in pool._processes.values()]
@@ -224,21 +233,25 @@ def load(args: argparse.Namespace, server: Server) -> None:
     frames = sum(len(s.times) for s in stats)
     print(
         f"config: {json.dumps(config)}  clients={args.clients} workers={args.workers} "
-        f"deflate={'off' if args.no_deflate else 'on'}"
+        f"deflate={'off' if args.no_deflate else 'on'} cohorts={args.cohorts} "
+        f"mixed={'on' if args.mixed else 'off'}"
     )
     header = f"{'client':>6} {'fps':>6} {'gap p95 ms':>10} {'epochs/s':>9} {'wire B/frame':>12}"
     print(header + f" {'raw B':>7}")
-    for i, row in enumerate(rows):
+    for i, row in enumerate(rows if len(rows) <= MAX_TABLE_ROWS else []):
         print(
             f"{i:>6} {row['fps']:>6.1f} {row['gap_p95_ms']:>10.1f} {row['epochs_s']:>9.1f} "
             f"{row['wire_b']:>12.0f} {row.get('raw_b', 0):>7.0f}"
         )
-    for key in ("fps", "gap_p95_ms", "epochs_s", "wire_b"):
-        values = sorted(r[key] for r in rows if r["fps"] > 0)
-        print(
-            f"{key:>12}: min {values[0]:.1f}  median {statistics.median(values):.1f}  "
-            f"max {values[-1]:.1f}"
-        )
+    for group in sorted({s.group for s in stats if s.group != "paused"}):
+        mine = [r for s, r in zip(stats, rows, strict=True) if s.group == group]
+        print(f"{group} ({len(mine)} clients):")
+        for key in ("fps", "gap_p95_ms", "epochs_s", "wire_b"):
+            values = sorted(r[key] for r in mine if r["fps"] > 0) or [0.0]
+            print(
+                f"{key:>12}: min {values[0]:.1f}  p5 {values[int(0.05 * (len(values) - 1))]:.1f}"
+                f"  median {statistics.median(values):.1f}  max {values[-1]:.1f}"
+            )
     print(
         f"server: CPU {cpu_s / span * 100:.0f}% (100% = one core), RSS {rss:.1f} MB, "
         f"{cpu_s / max(frames, 1) * 1000:.2f} ms CPU per frame received "
@@ -304,10 +317,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--client-procs", type=int, default=1, help="processes driving the clients")
     p.add_argument("--url", help="bench a running server instead of starting one")
     p.add_argument("--memory", help="comma-separated session counts, e.g. 1,100,500")
+    p.add_argument("--mixed", action="store_true", help="the lecture-hall mix (app.bench_mix)")
+    p.add_argument("--cohorts", choices=["on", "off"], default="on", help="cohort training")
     args = p.parse_args(argv)
     require_psutil()  # before starting anything
     levels = [int(n) for n in args.memory.split(",")] if args.memory else []
-    env = {"PLAYGROUND_MAX_SESSIONS": str(max(levels + [args.clients, 1000]))}
+    env = {
+        "PLAYGROUND_MAX_SESSIONS": str(max(levels + [args.clients, 1000])),
+        "PLAYGROUND_COHORTS": "1" if args.cohorts == "on" else "0",
+    }
     server = Server(args.workers, args.url, env)
     try:
         if levels:

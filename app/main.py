@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,6 +14,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app import balance
 from app.classroom.install import install_classroom
 from app.classroom.security import security_headers
 from app.guard import install_guards
@@ -43,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A fresh application with its own sessions, scheduler and metrics."""
     settings = settings if settings is not None else Settings.load()
     metrics = Metrics()
-    scheduler = Scheduler(metrics=metrics)
+    scheduler = Scheduler(metrics=metrics, cohorts=settings.cohorts)
     registry = Registry(
         settings,
         on_play=scheduler.add,
@@ -59,6 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(registry.run_expiry(), name="session-expiry"),
             asyncio.create_task(watch_loop(metrics), name="loop-lag"),
         ]
+        if os.environ.get(balance.BALANCE_DIR_ENV):  # one of --workers N > 1 (app.balance)
+            directory = Path(os.environ[balance.BALANCE_DIR_ENV])
+            load = balance.run(lambda: registry.counts()["sessions_attached"], directory)
+            tasks.append(asyncio.create_task(load, name="balance"))
         try:
             yield
         finally:

@@ -39,6 +39,7 @@ COUNTERS = {
     "errors": "Client messages answered with an error.",
     "busy_seconds": "Seconds the scheduler spent training and encoding frames.",
     "room_fanout_bytes": "Payload bytes sent to room sockets (before permessage-deflate).",
+    "cohort_slices": "Training slices run for a cohort of sessions together (app.cohorts).",
 }
 # name (without playground_): help text; their values come from Metrics.gauges sources.
 GAUGES = {
@@ -46,6 +47,8 @@ GAUGES = {
     "sessions_attached": "Sessions with a socket.",
     "sessions_playing": "Sessions training, with a socket.",
     "sessions_memory_bytes": "Estimated memory of every session, by configuration size.",
+    "sessions_in_cohorts": "Playing sessions whose last training slice ran in a cohort.",
+    "cohort_largest": "The largest cohort a playing session last trained in.",
     "rooms": "Classroom rooms loaded in this process.",
     "room_followers": "Connected students following their room's live run.",
     "room_forks": "Connected students training their own fork.",
@@ -69,6 +72,7 @@ class Metrics:
         self.errors = 0
         self.busy_seconds = 0.0
         self.room_fanout_bytes = 0
+        self.cohort_slices = 0
         self.gauge_sources: list[Gauges] = []
         self.registry = CollectorRegistry()
         self.slice_seconds = Histogram(

@@ -5,6 +5,9 @@ playing session gets one slice (whole epochs worth about `slice_ms`, or mini-bat
 one epoch costs more), and when its frame is complete the frame is encoded once and
 offered to its sockets. The scheduler yields to the loop between sessions, so control
 messages and socket writes interleave with training.
+
+Due sessions of one network shape train together first, as cohorts (app.cohorts); their
+frames are then published one by one, yielding to the loop between them.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import math
 import time
 from collections.abc import Callable
 
+from app import cohorts
 from app.metrics import Metrics
 from app.session import Session
 
@@ -29,10 +33,14 @@ class Scheduler:
     """Round-robin over playing sessions; a frame is due every 1/fps per session."""
 
     def __init__(
-        self, clock: Callable[[], float] = time.monotonic, metrics: Metrics | None = None
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        metrics: Metrics | None = None,
+        cohorts: bool = True,
     ) -> None:
         self.clock = clock
         self.metrics = metrics
+        self.cohorts = cohorts  # train due sessions of one shape together (Settings.cohorts)
         self.active: dict[str, Session] = {}  # playing sessions, in round-robin order
         self._wake: asyncio.Event | None = None  # made in run(), inside the serving loop
 
@@ -59,25 +67,72 @@ class Scheduler:
                 continue
             earliest = math.inf
             worked = False
+            done: set[str] = set()
+            for members in self.gather(sessions):
+                await self.serve_cohort(members)
+                done.update(s.id for s in members)
+                worked = True
             for session in sessions:
+                if session.id in done:
+                    continue
                 due = self.due(session)
                 if due > self.clock():
                     earliest = min(earliest, due)
                     continue
-                try:
-                    start = time.perf_counter()
-                    self.serve(session, self.clock())
-                    if self.metrics is not None:
-                        self.metrics.served(time.perf_counter() - start)
-                except Exception:
-                    log.exception("training failed in session %s; pausing it", session.id)
-                    session.frame_requested = False
-                    session.set_playing(False)
-                    session.broadcast(session.status_message())
+                self.guarded(session, lambda s: self.serve(s, self.clock()))
                 worked = True
                 await asyncio.sleep(0)
             if not worked:
                 await self._sleep_until(earliest)
+
+    def guarded(self, session: Session, work: Callable[[Session], object]) -> None:
+        """Run one session's work, timed; a failure pauses that session alone."""
+        try:
+            start = time.perf_counter()
+            work(session)
+            if self.metrics is not None:
+                self.metrics.served(time.perf_counter() - start)
+        except Exception:
+            log.exception("training failed in session %s; pausing it", session.id)
+            self.pause_failed(session)
+
+    @staticmethod
+    def pause_failed(session: Session) -> None:
+        session.frame_requested = False
+        session.set_playing(False)
+        session.broadcast(session.status_message())
+
+    def gather(self, sessions: list[Session]) -> list[list[Session]]:
+        """This pass's cohorts (app.cohorts), none when cohorts are off."""
+        if not self.cohorts or len(sessions) < 2:
+            return []
+        due = {s.id: self.due(s) for s in sessions}
+        paid = {s.id for s in sessions if s.cpu.ready_at() <= self.clock()}
+        now = self.clock()
+        ready = [s for s in sessions if s.id in paid]
+        return cohorts.gather(ready, now, due, sessions[0].slice_budget())
+
+    async def serve_cohort(self, members: list[Session]) -> None:
+        """Train a cohort in one slice, then complete each member's frame, one at a time."""
+        now = self.clock()
+        targets = {}
+        for session in members:
+            self.begin_frame(session, now)
+            targets[session.id] = session.frame_target()
+        try:
+            elapsed = cohorts.train(members, members[0].slice_budget())
+        except Exception:
+            log.exception("cohort training failed; pausing its %d sessions", len(members))
+            for session in members:
+                self.pause_failed(session)
+            return
+        if self.metrics is not None:
+            self.metrics.served(elapsed)
+            self.metrics.cohort_slices += 1
+        for session in members:
+            await asyncio.sleep(0)  # control messages and socket writes between frames
+            if session.frame_start_epoch is not None:  # else rebuilt meanwhile: no old frame
+                self.guarded(session, lambda s: self.end_slice(s, *targets[s.id]))
 
     async def _sleep_until(self, deadline: float) -> None:
         """Sleep until the next frame is due, or until a session starts playing."""
@@ -121,17 +176,24 @@ class Scheduler:
             session.set_playing(False)
             session.broadcast(session.status_message())
             return
-        if session.frame_start_epoch is None:
-            session.frame_start_epoch = trainer.epoch
-            session.frame_due = max(session.next_due, now - session.frame_interval())
-        target = session.frame_start_epoch + session.view["epochs_per_frame"]
-        to_stop = trainer.epochs_to_stop()
-        stopping = bool(to_stop)  # stop_at lies ahead: the frame ends there, and play pauses
-        if stopping:
-            target = min(target, trainer.epoch + to_stop)
+        self.begin_frame(session, now)
+        target, stopping = session.frame_target()
         left = target - trainer.epoch
         if left > 0:
             session.train_slice(left, session.slice_budget())
+        self.end_slice(session, target, stopping)
+
+    @staticmethod
+    def begin_frame(session: Session, now: float) -> None:
+        """The session's next frame starts at its current epoch (unless one is under way)."""
+        if session.frame_start_epoch is None:
+            session.frame_start_epoch = session.trainer.epoch
+            session.frame_due = max(session.next_due, now - session.frame_interval())
+
+    def end_slice(self, session: Session, target: int, stopping: bool) -> None:
+        """After a slice towards `target` (the run's stop_at if `stopping`): publish the frame
+        if it is complete (pausing at stop_at), or its progress if it is long."""
+        trainer = session.trainer
         if trainer.epoch >= target or trainer.status != "ok":
             reached = stopping and trainer.epochs_to_stop() == 0 and session.playing
             if reached:

@@ -67,6 +67,7 @@ class Session:
         self.on_play: Callable[[Session], None] = lambda session: None
         self.on_epochs: Callable[[int], None] = lambda n: None
         self.busy = False  # a step is training in slices; the scheduler keeps off
+        self.cohort_size = 1  # how many sessions its last slice trained with (app.cohorts)
         self._metrics: dict[str, Any] | None = None  # last full metrics() and when
         self._metrics_at = 0.0
         self.last_status: str | None = None  # the state the subscribers were last told
@@ -326,10 +327,17 @@ class Session:
         count = max(1, min(max_epochs, int(budget / self.epoch_cost)))
         start = time.perf_counter()
         done = self.trainer.train_epochs(count)
-        if done > 0:
-            self._observe_cost(time.perf_counter() - start, done)
-        self._after_training(done)
+        self.cohort_size = 1
+        self.trained(time.perf_counter() - start, done)
         return done
+
+    def trained(self, elapsed: float, epochs: int) -> None:
+        """`epochs` whole epochs ran for `elapsed` seconds of this session's CPU."""
+        if epochs > 0:
+            self._observe_cost(elapsed, epochs)
+        else:
+            self.cpu.spend(elapsed)
+        self._after_training(epochs)
 
     def train_batches(self, max_batches: int, budget: float) -> int:
         """Train up to `max_batches` mini-batches for about `budget` seconds (at least one)."""
@@ -338,6 +346,7 @@ class Session:
         before = self.trainer.epoch
         start = time.perf_counter()
         ran = self.trainer.train_batches(count)
+        self.cohort_size = 1
         if ran > 0:
             self._observe_cost(time.perf_counter() - start, ran / per_epoch)
         self._after_training(self.trainer.epoch - before)
@@ -385,6 +394,16 @@ class Session:
         self.broadcast(self.dataset_message())
         self.broadcast(self.status_message())
         self.request_frame()
+
+    def frame_target(self) -> tuple[int, bool]:
+        """The epoch the frame under way (or the next) ends at, and whether that is the run's
+        stop_at, where play pauses."""
+        start = self.trainer.epoch if self.frame_start_epoch is None else self.frame_start_epoch
+        target = start + self.view["epochs_per_frame"]
+        to_stop = self.trainer.epochs_to_stop()
+        if to_stop:  # stop_at lies ahead: the frame ends there
+            return min(target, self.trainer.epoch + to_stop), True
+        return target, False
 
     def frame_interval(self) -> float:
         return 1.0 / self.view["fps"]

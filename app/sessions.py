@@ -180,11 +180,14 @@ class Registry:
 
     def counts(self) -> dict[str, int]:
         attached = sum(1 for s in self.sessions.values() if s.subscribers)
-        playing = sum(1 for s in self.sessions.values() if s.playing and s.subscribers)
+        playing = [s for s in self.sessions.values() if s.playing and s.subscribers]
         return {
             "sessions": len(self.sessions),
             "sessions_attached": attached,
-            "sessions_playing": playing,
+            "sessions_playing": len(playing),
+            # Playing sessions whose last training slice ran in a cohort (app.cohorts).
+            "sessions_in_cohorts": sum(1 for s in playing if s.cohort_size > 1),
+            "cohort_largest": max((s.cohort_size for s in playing), default=0),
             "sessions_memory_bytes": self.memory_bytes,
         }
 

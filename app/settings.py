@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     frame_thread_ms: Seconds = Field(
         0.0, description="frames slower than this are built in a thread (0: never)"
     )
+    # One set of NumPy calls for every playing session of one network shape (engine.cohort,
+    # app.cohorts); off: every session trains alone (A/B runs).
+    cohorts: bool = Field(True, description="train sessions of one shape together")
 
     # Which pages may embed ours in a frame (CSP frame-ancestors; see docs/classroom.md).
     frame_ancestors: Annotated[str, Allowed(FRAME_ALLOWED), AfterValidator(_frame_sources)] = Field(

@@ -1,0 +1,113 @@
+"""Even load across `--workers N`: a worker ahead of the others stops accepting for a while.
+
+uvicorn's workers share one listening socket and the kernel hands each new connection to
+whichever worker asks first, which left 59 of 100 clients on one worker and 41 on the
+other. Here every worker writes how many sessions it serves to a file of its own in a
+runtime directory (named in BALANCE_DIR_ENV: the operator's, or one `app/__main__.py`
+makes per server) and reads the others' every PERIOD. A worker that serves more than SLACK
+sessions above the least loaded one takes its listening sockets off its event loop
+(`Gate`), so the kernel gives new connections to the others; it takes them back as soon as
+it is no longer ahead. The least loaded worker always accepts, so the server never stops
+accepting. Each worker also accepts one connection per wake-up instead of a backlog's
+worth, so a burst of connections is shared too.
+
+The gate works on the standard library's selector event loop (the only loop uvicorn
+uses without uvloop, which this project does not install; app/__main__.py asks for it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from asyncio import selector_events
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BALANCE_DIR_ENV = "PLAYGROUND_BALANCE_DIR"
+PERIOD = 0.05  # seconds between looks at the other workers' counts
+STALE_SECONDS = 2.0  # a file not refreshed for this long is a worker that has gone
+SLACK = 1  # sessions a worker may be ahead of the least loaded one and still accept
+ACCEPT = selector_events.BaseSelectorEventLoop._accept_connection
+BACKLOG_ARG = 4  # the position of `backlog` in _accept_connection's arguments
+
+
+class Gate:
+    """This worker's listening sockets: accepting or not, one connection per wake-up."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.paused: dict[int, tuple[Any, ...]] = {}  # fd: the accept callback's arguments
+
+    def listeners(self) -> dict[int, tuple[Any, ...]]:
+        """The listening sockets the loop accepts on, with their accept arguments."""
+        selector = getattr(self.loop, "_selector", None)
+        if selector is None:
+            return {}
+        found = {}
+        for key in selector.get_map().values():
+            reader = key.data[0]
+            callback = getattr(reader, "_callback", None)
+            if getattr(callback, "__func__", None) is ACCEPT:
+                found[key.fd] = reader._args
+        return found
+
+    def one_at_a_time(self) -> None:
+        """Accept one connection per wake-up, so that a burst is shared between workers."""
+        for fd, args in self.listeners().items():
+            if len(args) > BACKLOG_ARG and args[BACKLOG_ARG] != 1:
+                self.loop.remove_reader(fd)
+                args = (*args[:BACKLOG_ARG], 1, *args[BACKLOG_ARG + 1 :])
+                self.loop.add_reader(fd, self.loop._accept_connection, *args)  # type: ignore[attr-defined]
+
+    def set_accepting(self, accepting: bool) -> None:
+        if accepting:
+            for fd, args in self.paused.items():
+                self.loop.add_reader(fd, self.loop._accept_connection, *args)  # type: ignore[attr-defined]
+            self.paused.clear()
+        else:
+            for fd, args in self.listeners().items():
+                self.loop.remove_reader(fd)
+                self.paused[fd] = args
+
+
+def publish(directory: Path, count: int) -> None:
+    """Write this worker's session count (atomically: readers never see half a file)."""
+    mine = directory / str(os.getpid())
+    scratch = directory / f".{os.getpid()}.tmp"
+    scratch.write_text(str(count))
+    os.replace(scratch, mine)
+
+
+def others(directory: Path, now: float) -> list[int]:
+    """The live other workers' session counts."""
+    counts = []
+    for path in directory.iterdir():
+        if path.name.startswith(".") or path.name == str(os.getpid()):
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            if now - path.stat().st_mtime <= STALE_SECONDS:
+                counts.append(int(path.read_text()))
+    return counts
+
+
+def ahead(mine: int, theirs: list[int]) -> bool:
+    """Is this worker so far ahead of the least loaded other one that it should not accept?"""
+    return bool(theirs) and mine > min(theirs) + SLACK
+
+
+async def run(count: Callable[[], int], directory: Path) -> None:
+    """Publish this worker's load and open or close its gate, every PERIOD, until cancelled."""
+    gate = Gate(asyncio.get_running_loop())
+    try:
+        while True:
+            mine = count()
+            publish(directory, mine)
+            gate.one_at_a_time()
+            gate.set_accepting(not ahead(mine, others(directory, time.time())))
+            await asyncio.sleep(PERIOD)
+    finally:  # shutting down: the listening sockets are closed, never re-armed here
+        with contextlib.suppress(OSError):
+            (directory / str(os.getpid())).unlink()
