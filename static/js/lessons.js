@@ -1,13 +1,21 @@
 // The lessons: a menu of the course (from GET /api/lessons) and the panel of the open lesson.
 // The server evaluates each check on every frame (frame header `lesson`); this module only
-// puts them in words. It never touches the socket: `open(id, variant)` is main.js's to wire.
+// puts them in words. It never touches the socket: `open(id, variant)` and `close()` (leave the
+// lesson) are main.js's to wire.
 
 const PERCENT = /(accuracy|fraction)$/;
 
-/** The lesson id a `#lesson=<id>` hash asks for, or null. */
+/** The lesson a `#lesson=<id>[&variant=<i>]` hash asks for, as {id, variant}, or null. */
 export function lessonFromHash(hash) {
   const match = /(?:^#|&)lesson=([a-z0-9-]+)(?:&|$)/.exec(hash);
-  return match ? match[1] : null;
+  if (!match) return null;
+  const variant = /(?:^#|&)variant=(\d+)(?:&|$)/.exec(hash);
+  return { id: match[1], variant: variant ? Number(variant[1]) : null };
+}
+
+/** The hash words that name an open lesson (read back by lessonFromHash). */
+export function lessonHash(lesson) {
+  return lesson.variant === null ? `lesson=${lesson.id}` : `lesson=${lesson.id}&variant=${lesson.variant}`;
 }
 
 function shown(metric, value) {
@@ -34,13 +42,22 @@ function element(tag, attrs = {}, text = "") {
 }
 
 export class Lessons {
-  constructor(menu, panel, open) {
+  constructor(menu, panel, { open, close }) {
     this.menu = menu; // <details> whose list links every lesson by topic
     this.panel = panel; // the open lesson's text, checks and "now try" buttons
     this.open = open;
+    this.live = true; // whether this page may change the run (a follower only watches)
+    panel.querySelector("[data-lesson-close]").addEventListener("click", close);
     this.byId = new Map();
     this.current = null; // {id, variant} the frames follow
     this.last = null; // latest frame header (shown again once the lessons have loaded)
+  }
+
+  /** A page that may not change the run (a room's follower) shows the lesson, not its buttons. */
+  setLive(live) {
+    this.live = live;
+    this.menu.hidden = !live;
+    for (const el of this.panel.querySelectorAll("[data-lesson-tries], [data-lesson-close]")) el.hidden = !live;
   }
 
   setLessons(lessons) {

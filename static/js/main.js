@@ -23,7 +23,7 @@ import { label } from "./labels.js";
 import { Legend } from "./legend.js";
 import { MapCursor } from "./map-cursor.js";
 import { LayerControls } from "./layer-controls.js";
-import { lessonFromHash, Lessons } from "./lessons.js";
+import { lessonFromHash, lessonHash, Lessons } from "./lessons.js";
 import { LineChart } from "./linechart.js";
 import { Metrics } from "./metrics.js";
 import { allows, lockControls, MODES } from "./modes.js";
@@ -43,9 +43,11 @@ const options = boot.options;
 const props = buildProps(options);
 const reference = fromReference(location.hash, new Set(props.map((p) => p.name))); // or null
 const fromHash = readHash(reference ? reference.hash : location.hash, props);
-let askedLesson = lessonFromHash(location.hash); // opened once the session says hello
 
 const page = createStore(boot.defaults, fromHash);
+// The open lesson {id, variant} (or null): opened when the session says hello, named in the
+// solo page's hash while it is open so that a reload opens it again.
+page.lesson = lessonFromHash(location.hash);
 // How the page was opened: the server puts a room code or a share link's id in the bootstrap
 // (and `classroom` on every classroom page, the landing /classroom included).
 let mode = boot.room ? MODES.follower : boot.snapshot ? MODES.snapshot : MODES.solo;
@@ -97,7 +99,7 @@ const editor = new DataEditor($("[data-editor]"), {
   clear: () => send("clear_points"),
 });
 renderAdvanced($("[data-advanced]"), options);
-const lessons = new Lessons($("[data-lessons-menu]"), $("[data-lesson]"), openLesson);
+const lessons = new Lessons($("[data-lessons-menu]"), $("[data-lesson]"), { open: openLesson, close: closeLesson });
 fetch("/api/lessons")
   .then((response) => response.json())
   .then((data) => lessons.setLessons(data.lessons))
@@ -146,6 +148,7 @@ function setMode(next) {
   page.selected = null;
   hovercard.hide(true);
   lockControls(document, false);
+  lessons.setLive(mode.live);
   network.key = null;
   layers.key = null;
   applyConfig(page.config);
@@ -158,8 +161,18 @@ function relock() {
 
 /** A lesson (or its "now try" variant): the server configures it; play runs to stop_at. */
 function openLesson(id, variant) {
+  if (!mode.live) return;
+  page.lesson = { id, variant };
   send("lesson", { id, variant });
   send("play");
+  writeUrl();
+}
+
+/** Leaves the lesson: the run stays as it is, the panel and the hash forget the lesson. */
+function closeLesson() {
+  page.lesson = null;
+  send("lesson", { id: null });
+  writeUrl();
 }
 
 const HANDLERS = {
@@ -177,8 +190,7 @@ const HANDLERS = {
         if (csv) send("load_csv", { text: csv });
       }
       if (page.selected) send("select_node", page.selected);
-      if (askedLesson) openLesson(askedLesson, null);
-      askedLesson = null;
+      if (page.lesson) openLesson(page.lesson.id, page.lesson.variant);
     }
     takeSizes(data);
     applyConfig(data.config);
@@ -206,6 +218,7 @@ const HANDLERS = {
   error(data) {
     if (data.request === "export") codeExport.failed(data.message);
     if (data.request === "trace") backprop.failed(data.message);
+    if (data.request === "lesson") closeLesson(); // no such lesson (an old link): forget it
     notices.error(data);
     controls.update(page.config, "config", true); // show the value the server kept
   },
@@ -303,7 +316,11 @@ function applyUi() {
 function writeUrl() {
   // Only the solo page is named by its hash; a room or a share link is named by its path.
   if (mode.writesUrl && !boot.classroom) {
-    history.replaceState(null, "", `#${writeHash(page.config, page.ui, fromHash.hidden, props)}`);
+    // An open lesson is named instead of its config: a reload opens the lesson again.
+    const hash = page.lesson
+      ? [lessonHash(page.lesson), writeHash({}, page.ui, fromHash.hidden, props)].filter(Boolean).join("&")
+      : writeHash(page.config, page.ui, fromHash.hidden, props);
+    history.replaceState(null, "", `#${hash}`);
   }
   chrome.exerciseLink(exerciseLink());
   // Config only (no page looks, nothing hidden): the room's live run starts from it.
@@ -441,6 +458,7 @@ window.addEventListener("resize", () => {
 });
 
 document.body.dataset.mode = mode.name;
+lessons.setLive(mode.live);
 chrome.hide(page.hidden);
 applyUi();
 applyConfig(page.config);

@@ -245,3 +245,46 @@ def test_a_student_whose_connection_drops_gets_their_fork_back(new_page, room_se
     assert student.page.locator("[data-field=learning_rate]").input_value() == "3"
     names = teacher.page.locator("[data-roster] li span").all_inner_texts()
     assert names == ["Cy"]
+
+
+@pytest.mark.browser
+def test_the_instructor_pushes_a_lesson_from_the_menu_to_a_students_page(new_page, room_server):
+    from app.lessons import course
+
+    lesson = next(x for x in course() if x.id == "feature-map")
+    teacher, code = create_room_page(new_page, room_server)
+    student = join_page(new_page, room_server, code, "Di")
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-mode-badge]').dataset.mode === 'follower'"
+    )
+    # A follower only watches: no menu to open a lesson of its own.
+    assert student.page.locator("[data-lessons-menu]").is_hidden()
+
+    teacher.page.locator("[data-lessons-menu] summary").click()
+    teacher.page.locator("[data-lesson-link=feature-map]").click()
+
+    panel = student.page.locator("[data-lesson]")
+    panel.wait_for(state="visible")
+    assert panel.get_attribute("data-lesson-id") == "feature-map"
+    assert panel.locator("[data-lesson-title]").inner_text() == lesson.title
+    assert panel.locator("[data-lesson-text]").inner_text() == lesson.text
+    # The student's page plays to stop_at with the room and shows every check met.
+    student.page.wait_for_function(
+        """([n, stop]) => {
+            const items = [...document.querySelectorAll('[data-lesson-checks] li')];
+            return document.querySelector('[data-lesson-epoch]').textContent
+                    === `Epoch ${stop} of ${stop}`
+                && items.length === n && items.every(li => li.dataset.met === 'true');
+        }""",
+        arg=[len(lesson.expect), lesson.stop_at],
+    )
+    shown = student.page.locator("[data-lesson-checks] li").all_inner_texts()
+    for text, expectation in zip(shown, lesson.expect, strict=True):
+        assert expectation.label in text
+    student.page.wait_for_function(
+        "() => document.querySelector('[data-control=play]').getAttribute('aria-pressed')"
+        " === 'false'"
+    )
+    assert student.page.locator("[data-lesson-tries]").is_hidden()
+    for pg in (teacher, student):
+        assert pg.console_errors == []

@@ -77,3 +77,40 @@ def test_the_lessons_menu_opens_a_lesson_and_now_try_switches_to_its_variant(pg)
     shown = _shown_checks(pg, len(variant.expect))
     assert "No weight is exactly zero: 0 % = 0 %" in shown[0][1]
     assert pg.console_errors == []
+
+
+def test_a_reload_reopens_the_lesson_and_leaving_it_drops_it_from_the_url(pg):
+    lesson = LESSONS["l1-l2"]
+    pg.open("lesson=l1-l2")
+    _wait_paused_at_stop_at(pg, lesson.stop_at)
+    pg.page.locator("[data-lesson-variant='0']").click()
+    pg.page.wait_for_function("() => location.hash === '#lesson=l1-l2&variant=0'")
+
+    mark = pg.wire.mark()
+    pg.page.reload()
+    pg.wire.message_after(mark, "hello")
+    # The new session opens the same "now try" again and plays it to stop_at.
+    pg.wire.frame_after(
+        mark,
+        lambda f: (
+            f.header["epoch"] == lesson.stop_at
+            and f.header["state"] == "paused"
+            and (f.header.get("lesson") or {}).get("variant") == 0
+        ),
+    )
+    panel = pg.page.locator("[data-lesson]")
+    panel.wait_for(state="visible")
+    assert panel.get_attribute("data-lesson-id") == "l1-l2"
+    variant = lesson.now_try[0]
+    pg.page.wait_for_function(
+        "t => document.querySelector('[data-lesson-text]').textContent === t", arg=variant.text
+    )
+    _shown_checks(pg, len(variant.expect))
+    assert "lesson=l1-l2&variant=0" in pg.page.evaluate("location.hash")
+
+    # Leaving the lesson hides the panel; the hash names the run's config again.
+    pg.page.locator("[data-lesson-close]").click()
+    panel.wait_for(state="hidden")
+    pg.page.wait_for_function("() => !location.hash.includes('lesson=')")
+    assert "regularization=l2" in pg.page.evaluate("location.hash")
+    assert pg.console_errors == []
