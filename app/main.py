@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -81,4 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app, settings, security_headers(settings.frame_ancestors)
     )  # body limits, Origin check, the 500 answer
     install_classroom(app)  # classroom routes, security headers, rooms (docs/classroom.md)
+    # Pages, scripts and styles travel compressed: a phone's first visit stays light (issue 16).
+    # The websockets have their own per-message deflate.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     return app

@@ -229,10 +229,8 @@ function configure(changes) {
   send("configure", changes);
 }
 
-/** `layerSizes` comes with the server's config (absent only for the page's first draw). */
-function applyConfig(config, layerSizes) {
+function applyConfig(config) {
   page.config = config;
-  if (layerSizes) page.outputs = layerSizes[layerSizes.length - 1];
   controls.update(config);
   chrome.update(config);
   updateAdvanced($("[data-advanced]"), config);

@@ -203,7 +203,7 @@ export class NetworkView {
     return node;
   }
 
-  /** Pointer hover, or keyboard focus, shows the node's map in the big output. */
+  /** Pointer hover, keyboard focus or a tap shows the node's map in the big output. */
   hoverable(node, layer, neuron) {
     const enter = () => {
       node.classList.add("hovered");
@@ -221,6 +221,18 @@ export class NetworkView {
       this.describe(node, layer, neuron);
     });
     node.addEventListener("blur", leave);
+    // Touch has no hover: a tap focuses the node (enlarged), a tap elsewhere blurs it, and a
+    // second tap on the same node gives the big map back to the output.
+    let wasOn = false;
+    node.addEventListener("pointerdown", (e) => {
+      wasOn = e.pointerType !== "mouse" && node.classList.contains("hovered");
+    });
+    node.addEventListener("click", () => {
+      if (!wasOn) return;
+      wasOn = false;
+      node.blur();
+      leave();
+    });
   }
 
   /** A focused node's map in words, read by a screen reader as the node's description. */

@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page, WebSocket, sync_playwright
 
 from app.bench_page import CHROMIUM, CHROMIUM_ARGS
+from app.classroom.framestamp import ZFRAME, expand
 from tests.app.classroom.server import Server
 from tests.conftest import LiveServer
 
@@ -52,8 +53,11 @@ class Frame:
 
 
 def parse_frame(data: bytes) -> Frame:
+    """A frame as the page draws it: a room's compressed `zframe` is expanded first."""
     (length,) = struct.unpack_from("<I", data)
     header = json.loads(data[4 : 4 + length])
+    if header.get("type") == ZFRAME:
+        return parse_frame(expand(data))
     return Frame(header, data[4 + length :])
 
 

@@ -59,7 +59,7 @@ def test_instructor_and_student_main_flow(new_page, room_server):
     link = teacher.page.locator('[data-link="0:0:0"]')
     link.hover()
     link.click()
-    teacher.page.locator("[data-hovercard] input").fill("2.5")
+    teacher.page.locator("[data-hovercard] input[type=number]").fill("2.5")
     # (Room frames travel compressed: read what the student's page drew.)
     student.page.wait_for_function(
         "() => window.playground.page.last"
@@ -70,7 +70,7 @@ def test_instructor_and_student_main_flow(new_page, room_server):
     # A follower can read a weight but not open the editor.
     student.page.locator('[data-link="0:0:0"]').hover()
     student.page.locator('[data-link="0:0:0"]').click()
-    assert student.page.locator("[data-hovercard] input").is_hidden()
+    assert student.page.locator("[data-hovercard] input[type=number]").is_hidden()
 
     # Play: the student's page draws the live run's frames.
     teacher.page.click("[data-action=play]")

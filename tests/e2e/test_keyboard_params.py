@@ -27,7 +27,7 @@ def edit_with_keys(pg, selector, wanted, value, index):
     card = pg.page.locator("[data-hovercard]")
     expect(card).to_be_visible()  # focus shows the value, as hover does
     pg.page.keyboard.press("Enter")
-    editor = card.locator("input")
+    editor = card.locator("input[type=number]")
     expect(editor).to_be_focused()
     mark = pg.wire.mark()
     pg.page.keyboard.press("Control+a")

@@ -105,7 +105,7 @@ def test_on_a_touch_tablet_tapping_shows_a_neurons_map_and_edits_a_weight(
     tablet.wire.frame_after(mark, lambda f: f.has("selected"))
     link = tablet.page.locator('[data-link="2:1:0"]')
     link.tap()
-    editor = tablet.page.locator("[data-hovercard] input")
+    editor = tablet.page.locator("[data-hovercard] input[type=number]")
     expect(editor).to_be_visible()
     mark = tablet.wire.mark()
     editor.fill("0.75")
