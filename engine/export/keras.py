@@ -22,6 +22,8 @@ ACTIVATIONS = {
     # The playground's GELU is the tanh approximation; Keras's "gelu" is the exact one.
     "gelu": "lambda z: keras.activations.gelu(z, approximate=True)",
     "sine": "keras.ops.sin",
+    # Heaviside step (Keras has none): 1 for z >= 0, else 0, in z's float type.
+    "step": "lambda z: keras.ops.cast(keras.ops.greater_equal(z, 0.0), z.dtype)",
     "tanh": '"tanh"',
     "sigmoid": '"sigmoid"',
     "linear": '"linear"',

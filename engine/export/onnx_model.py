@@ -8,8 +8,9 @@ names them.
 
 ONNX has LeakyRelu, Elu, Softplus and (from opset 24) Swish, but onnxruntime runs the
 first three only in float32, and a float32 model would drift from the engine by more than
-1e-6. So those four are written out from elementary operators, each in one small function
-below; the rest are ONNX's own (Gelu with approximate="tanh", opset 20).
+1e-6. So those four, and the step (which ONNX lacks), are written out from elementary
+operators, each in one small function below; the rest are ONNX's own (Gelu with
+approximate="tanh", opset 20).
 """
 
 from __future__ import annotations
@@ -78,7 +79,19 @@ def _swish(g: _Graph, z: str, name: str) -> str:
     return g.op("Mul", [z, g.op("Sigmoid", [z])], name)
 
 
-_WRITTEN_OUT = {"leaky_relu": _leaky_relu, "elu": _elu, "softplus": _softplus, "swish": _swish}
+def _step(g: _Graph, z: str, name: str) -> str:
+    # Heaviside: 1 for z >= 0, else 0 (ONNX has no step operator), back in float64.
+    at_least_zero = g.op("GreaterOrEqual", [z, g.const(f"{name}_zero", 0.0)])
+    return g.op("Cast", [at_least_zero], name, to=g.onnx.TensorProto.DOUBLE)
+
+
+_WRITTEN_OUT = {
+    "leaky_relu": _leaky_relu,
+    "elu": _elu,
+    "softplus": _softplus,
+    "swish": _swish,
+    "step": _step,
+}
 _NATIVE: dict[str, tuple[str, dict[str, Any]]] = {
     "relu": ("Relu", {}),
     "gelu": ("Gelu", {"approximate": "tanh"}),

@@ -11,8 +11,8 @@ from engine.export.spec import (
     load_data_function,
 )
 
-# Every engine activation as a torch.nn module. torch has no sine module: `Sine` is
-# defined in the script.
+# Every engine activation as a torch.nn module. torch has no sine or step module: `Sine`
+# and `Step` are defined in the script (SCRIPT_MODULES).
 MODULES = {
     "relu": "nn.ReLU()",
     "leaky_relu": "nn.LeakyReLU(negative_slope=0.01)",
@@ -21,6 +21,7 @@ MODULES = {
     "swish": "nn.SiLU()",
     "gelu": 'nn.GELU(approximate="tanh")',
     "sine": "Sine()",
+    "step": "Step()",
     "tanh": "nn.Tanh()",
     "sigmoid": "nn.Sigmoid()",
     "linear": "nn.Identity()",
@@ -70,6 +71,16 @@ class Sine(nn.Module):
     def forward(self, z):
         return torch.sin(z)
 '''
+
+STEP = '''
+
+class Step(nn.Module):
+    """Heaviside step: 1 for z >= 0, else 0 (torch.heaviside takes the value at 0)."""
+
+    def forward(self, z):
+        return torch.heaviside(z, torch.ones_like(z))
+'''
+SCRIPT_MODULES = {"sine": SINE, "step": STEP}  # written into the script when a layer uses it
 
 MODEL = '''
 
@@ -177,8 +188,8 @@ def pytorch_script(spec: NetworkSpec, filename: str) -> str:
             names=", ".join(spec.features),
         ),
     ]
-    if any(layer.activation == "sine" for layer in hidden):
-        parts.append(SINE)
+    used = {layer.activation for layer in hidden}
+    parts.extend(code for name, code in SCRIPT_MODULES.items() if name in used)
     parts.append(
         MODEL.format(
             shape="Layer widths " + " -> ".join(map(str, sizes)) + " (inputs first).",
