@@ -31,13 +31,18 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import psutil
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from app.launch import ServerProcess
+from app.launch import ServerProcess, bench_import
 
 ATTACKER = "127.0.0.2"
+
+
+def _psutil() -> Any:
+    return bench_import("psutil", "python -m app.abuse measures the server's memory with psutil")
+
+
 MAX_CONFIG: dict[str, Any] = {
     "dataset": "spiral",
     "num_points": 2000,
@@ -173,7 +178,7 @@ async def run_attack(
     normal_stop, attack_stop = asyncio.Event(), asyncio.Event()
     normal = asyncio.create_task(normal_session(ws_url, normal_stop, frames))
     await asyncio.sleep(2.0)  # settle: the normal session is playing
-    process = psutil.Process(pid)
+    process = _psutil().Process(pid)
     start = time.monotonic()
     attacking = asyncio.create_task(attack(target, attack_stop))
     peak = 0
@@ -201,7 +206,7 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
             },
         ).start()
         try:
-            process = psutil.Process(server.process.pid)
+            process = _psutil().Process(server.process.pid)
             await asyncio.sleep(1.0)
             idle = process.memory_info().rss
             print(f"server idle RSS {idle / 2**20:.0f} MB")
