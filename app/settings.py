@@ -164,6 +164,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default_factory=default_data_dir, description="where rooms and share links are saved"
     )
+    redis_url: str = Field(
+        "",
+        description="redis://host:port/db shared by every process and host (empty: in-process)",
+    )
     max_rooms: Count = Field(50, description="rooms loaded in this process at once")
     max_students: Count = Field(200, description="students per room")
     # A hall behind one NAT fills its 200 seats within two minutes; a bot cannot take them

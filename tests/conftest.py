@@ -20,6 +20,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from app.launch import ServerProcess, free_port
+from tests.redis_server import RedisServer, started_redis
 
 # Wall-clock time on a shared 2-core machine is noise, not a property under test: no
 # per-example deadline. CI derandomizes so that a run can be reproduced exactly.
@@ -89,3 +90,14 @@ def shared_live_server() -> Iterator[LiveServer]:
             yield server
         finally:
             _finish(server)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server for this test alone (`.url`; `.stop()`/`.start()` for an outage)."""
+    server, directory = started_redis()
+    try:
+        yield server
+    finally:
+        server.stop()
+        directory.cleanup()
