@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -40,6 +41,9 @@ COUNTERS = {
     "busy_seconds": "Seconds the scheduler spent training and encoding frames.",
     "room_fanout_bytes": "Payload bytes sent to room sockets (before permessage-deflate).",
     "cohort_slices": "Training slices run for a cohort of sessions together (app.cohorts).",
+    "sessions_saved": "Solo sessions saved to shared storage (app.saved_sessions).",
+    "sessions_loaded": "Solo sessions resumed from shared storage, saved by another worker.",
+    "session_store_failures": "Session saves or loads that failed or found the store full.",
 }
 # name (without playground_): help text; their values come from Metrics.gauges sources.
 GAUGES = {
@@ -60,11 +64,16 @@ LAG_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 Gauges = Callable[[], dict[str, float]]  # GAUGES name: value, called at every scrape
 
 
+def worker_id() -> str:
+    """This process among every host's workers: "<host name>:<process id>"."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class Metrics:
     """Counters, histograms and the registry of one worker process."""
 
     def __init__(self, worker: str | None = None) -> None:
-        self.worker = worker or str(os.getpid())
+        self.worker = worker or worker_id()
         self.frames_sent = 0
         self.frames_dropped = 0
         self.epochs = 0
@@ -73,6 +82,9 @@ class Metrics:
         self.busy_seconds = 0.0
         self.room_fanout_bytes = 0
         self.cohort_slices = 0
+        self.sessions_saved = 0
+        self.sessions_loaded = 0
+        self.session_store_failures = 0
         self.gauge_sources: list[Gauges] = []
         self.registry = CollectorRegistry()
         self.slice_seconds = Histogram(
