@@ -44,6 +44,9 @@ class SavedSessions:
         self.save_seconds = save_seconds
         self._pending: set[asyncio.Task[None]] = set()  # saves of dropped sockets
         self._drops: set[asyncio.Task[None]] = set()  # expired sessions leaving the store
+        # One write at a time, in order: a drop never overtakes a save of the same session,
+        # and saving takes at most one thread.
+        self._writing = asyncio.Lock()
 
     async def claim(self, session_id: str, local: Session | None) -> Claimed:
         """MINE (keep `local`), the stored (state, trainer) to rebuild from, or None."""
@@ -76,19 +79,29 @@ class SavedSessions:
 
     def forget_soon(self, session: Session) -> None:
         """Its grace period ran out here: delete the stored copy unless another worker owns it."""
-        task = asyncio.get_running_loop().create_task(self._drop(session.id))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # called off the serving loop (a maintenance call): at once
+            self.store.drop(session.id, self.owner)
+            return
+        task = loop.create_task(self._drop(session.id))
         self._drops.add(task)
         task.add_done_callback(self._drops.discard)
 
     async def _drop(self, session_id: str) -> None:
         try:
-            await asyncio.to_thread(self.store.drop, session_id, self.owner)
+            async with self._writing:  # after a save of it under way
+                await asyncio.to_thread(self.store.drop, session_id, self.owner)
         except Exception as exc:
             self.metrics.session_store_failures += 1
             log.warning("session store: drop failed: %r", exc)
 
     async def save(self, session: Session, registry: Registry) -> None:
         """Save `session` now (no-op if it is gone or unchanged since its last save)."""
+        async with self._writing:
+            await self._save(session, registry)
+
+    async def _save(self, session: Session, registry: Registry) -> None:
         marker = session_state.marker(session)
         if registry.sessions.get(session.id) is not session or marker == session.saved_marker:
             return
