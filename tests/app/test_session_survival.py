@@ -9,6 +9,7 @@ run epoch) and the server's fields; training then goes on as an uninterrupted ru
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import urllib.request
 from typing import Any
@@ -17,8 +18,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from app import session_state
 from app.metrics import sample_values
-from app.session_store import SqliteSessions
+from app.session_store import SqliteSessions, key_of
 from tests.app.test_live_server import WAIT, next_text, send
 
 pytestmark = pytest.mark.timeout(180)
@@ -240,3 +242,45 @@ def test_the_session_id_never_reaches_the_logs(live_server_factory, tmp_path):
     # Nor the store: it keys sessions by a hash of the id (the WAL file included).
     for path in tmp_path.glob("sessions.sqlite3*"):
         assert session.encode() not in path.read_bytes()
+
+
+def stored_epoch(path, session: str) -> tuple[int, int] | None:
+    """(epoch, cursor) of the session as the SQLite store holds it, read without claiming."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        row = db.execute("SELECT state FROM sessions WHERE key = ?", (key_of(session),)).fetchone()
+    if row is None:
+        return None
+    trainer = session_state.decode(row[0], 1 << 26)["trainer"]
+    return trainer["epoch"], trainer["cursor"]
+
+
+def test_a_crashed_server_resumes_a_session_from_its_last_save_while_attached(
+    live_server_factory, tmp_path
+):
+    server = live_server_factory(data_dir=tmp_path, session_save_seconds=0.3)
+    path = tmp_path / "sessions.sqlite3"
+
+    async def play_then_crash() -> tuple[str, dict[str, Any]]:
+        ws = await connect(server.ws_url)
+        session = await prepare(ws)
+        state = await exported(ws)
+        position = state["trainer"]["epoch"], state["trainer"]["cursor"]
+        assert position == (6, 21)  # 3 batches of 7 into epoch 7
+        # Saved while its socket is still open (the session changed since the last save).
+        await asyncio.to_thread(
+            wait_for, lambda: stored_epoch(path, session) == position, "the periodic save"
+        )
+        server.kill()  # no shutdown code runs, the socket never says goodbye
+        return session, state
+
+    session, state = asyncio.run(play_then_crash())
+    server.start()
+
+    async def after_crash() -> dict[str, Any]:
+        ws, _ = await resume(server.ws_url, session)
+        async with ws:
+            return await exported(ws)
+
+    same_run(asyncio.run(after_crash()), state)
