@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from app import session_state
 from app.metrics import Metrics
 from app.session import Session
-from app.session_store import MINE, Saved, SessionStore
+from app.session_store import BUSY, MINE, Saved, SessionStore
 from engine import Trainer
 
 if TYPE_CHECKING:
@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 Claimed = tuple[dict[str, Any], Trainer] | str | None
 
+# A claim waits this long for the final save of a session whose socket another worker had
+# at its last save (the socket dropped a moment ago, or that worker died), then takes it.
+HANDOVER_SECONDS = 2.0
+HANDOVER_POLL = 0.05
 # A blob inflating past this is refused (the largest config is a few MB of JSON).
 MAX_STATE_BYTES = 64 * 1024 * 1024
 
@@ -53,9 +57,7 @@ class SavedSessions:
         if self._drops:  # a session that just expired here must not come back
             await asyncio.wait(set(self._drops))
         try:
-            found = await asyncio.to_thread(
-                self.store.claim, session_id, self.owner, local is not None
-            )
+            found = await self._claim(session_id, local is not None)
         except Exception as exc:  # storage down: what this worker holds is all there is
             self.metrics.session_store_failures += 1
             log.warning("session store: claim failed: %r", exc)
@@ -70,6 +72,17 @@ class SavedSessions:
             return None
         self.metrics.sessions_loaded += 1
         return rebuilt
+
+    async def _claim(self, session_id: str, have_local: bool) -> bytes | str | None:
+        deadline = time.monotonic() + HANDOVER_SECONDS
+        while True:
+            take = time.monotonic() >= deadline
+            found = await asyncio.to_thread(
+                self.store.claim, session_id, self.owner, have_local, take
+            )
+            if found != BUSY:
+                return found
+            await asyncio.sleep(HANDOVER_POLL)
 
     def save_soon(self, session: Session, registry: Registry) -> None:
         """Save `session` in the background (its socket dropped); `flush` awaits it."""
@@ -96,13 +109,14 @@ class SavedSessions:
             self.metrics.session_store_failures += 1
             log.warning("session store: drop failed: %r", exc)
 
-    async def save(self, session: Session, registry: Registry) -> None:
-        """Save `session` now (no-op if it is gone or unchanged since its last save)."""
+    async def save(self, session: Session, registry: Registry, closing: bool = False) -> None:
+        """Save `session` now (no-op if it is gone or unchanged since its last save);
+        `closing`: this process is stopping, its sockets with it."""
         async with self._writing:
-            await self._save(session, registry)
+            await self._save(session, registry, bool(session.subscribers) and not closing)
 
-    async def _save(self, session: Session, registry: Registry) -> None:
-        marker = session_state.marker(session)
+    async def _save(self, session: Session, registry: Registry, attached: bool) -> None:
+        marker = (*session_state.marker(session), attached)
         if registry.sessions.get(session.id) is not session or marker == session.saved_marker:
             return
         start = time.perf_counter()
@@ -112,7 +126,7 @@ class SavedSessions:
         try:
             blob = await asyncio.to_thread(session_state.encode, state)
             result = await asyncio.to_thread(
-                self.store.save, session.id, self.owner, session.address, blob
+                self.store.save, session.id, self.owner, session.address, blob, attached
             )
         except Exception as exc:
             self.metrics.session_store_failures += 1
@@ -152,5 +166,5 @@ class SavedSessions:
             await asyncio.wait(self._pending | self._drops)
         for session in list(registry.sessions.values()):
             if session.solo:
-                await self.save(session, registry)
+                await self.save(session, registry, closing=True)
         await asyncio.to_thread(self.store.close)

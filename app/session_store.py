@@ -10,7 +10,9 @@ is blocking (the registry runs them in a thread) and atomic across processes and
   past its `max_per_address` loses its own oldest stored session to the new one.
 - `drop` deletes it if the caller still owns it (its grace period ran out there).
 - `claim` makes the caller the owner and returns the blob, or MINE when the caller owns it
-  already and holds it in memory (the fast path), or None when nothing is stored.
+  already and holds it in memory (the fast path), or None when nothing is stored, or BUSY
+  when another worker saved it with a socket still attached (its final save, when that
+  socket drops, is on its way) and the caller does not `take` it anyway.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     owner TEXT NOT NULL,       -- the worker holding it (app.metrics worker id)
     address TEXT NOT NULL,     -- the client address it counts against
     expires REAL NOT NULL,     -- unix time: grace_seconds after its last save
-    state BLOB NOT NULL        -- app.session_state blob
+    state BLOB NOT NULL,       -- app.session_state blob
+    attached INTEGER NOT NULL  -- 1: saved while a socket had it (a final save follows)
 );
 CREATE INDEX IF NOT EXISTS sessions_address ON sessions(address, expires);
 CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires);
@@ -47,12 +50,17 @@ class Saved(enum.Enum):
 
 
 MINE = "mine"  # claim(): the caller owns it and keeps its own copy
+BUSY = "busy"  # claim(): another worker's socket had it at its last save
 
 
 class SessionStore(Protocol):
-    def save(self, session_id: str, owner: str, address: str, blob: bytes) -> Saved: ...
+    def save(
+        self, session_id: str, owner: str, address: str, blob: bytes, attached: bool
+    ) -> Saved: ...
 
-    def claim(self, session_id: str, owner: str, have_local: bool) -> bytes | str | None: ...
+    def claim(
+        self, session_id: str, owner: str, have_local: bool, take: bool = True
+    ) -> bytes | str | None: ...
 
     def drop(self, session_id: str, owner: str) -> None: ...
 
@@ -88,7 +96,7 @@ class SqliteSessions:
     def _write(self) -> _Transaction:
         return _Transaction(self._db, self._lock)
 
-    def save(self, session_id: str, owner: str, address: str, blob: bytes) -> Saved:
+    def save(self, session_id: str, owner: str, address: str, blob: bytes, attached: bool) -> Saved:
         key, now = key_of(session_id), time.time()
         with self._write():
             row = self._db.execute(
@@ -101,8 +109,8 @@ class SqliteSessions:
                 if full:
                     return Saved.FULL
             self._db.execute(
-                "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?)",
-                (key, owner, address, now + self.ttl, blob),
+                "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+                (key, owner, address, now + self.ttl, blob, int(attached)),
             )
         self._saves += 1
         if self._saves % PRUNE_EVERY == 0:
@@ -122,16 +130,20 @@ class SqliteSessions:
         total = self._db.execute("SELECT count(*) FROM sessions WHERE expires > ?", (now,))
         return total.fetchone()[0] >= self.max_total
 
-    def claim(self, session_id: str, owner: str, have_local: bool) -> bytes | str | None:
+    def claim(
+        self, session_id: str, owner: str, have_local: bool, take: bool = True
+    ) -> bytes | str | None:
         key, now = key_of(session_id), time.time()
         with self._write():
             row = self._db.execute(
-                "SELECT owner FROM sessions WHERE key = ? AND expires > ?", (key, now)
+                "SELECT owner, attached FROM sessions WHERE key = ? AND expires > ?", (key, now)
             ).fetchone()
             if row is None:
                 return None
             if row[0] == owner and have_local:
                 return MINE
+            if row[0] != owner and row[1] and not take:
+                return BUSY
             self._db.execute("UPDATE sessions SET owner = ? WHERE key = ?", (owner, key))
             query = "SELECT state FROM sessions WHERE key = ?"
             return self._db.execute(query, (key,)).fetchone()[0]
@@ -173,7 +185,8 @@ class _Transaction:
 
 
 # KEYS: the session's hash, its address's sorted set, the sorted set of all.
-# ARGV: owner, address, blob, now ms, ttl ms, max per address, max total, member (the key).
+# ARGV: owner, address, blob, now ms, ttl ms, max per address, max total, member (the key),
+# the hashes' key prefix, "1" if a socket is attached.
 _SAVE = """
 local current = redis.call('HGET', KEYS[1], 'owner')
 if current and current ~= ARGV[1] then return 'lost' end
@@ -189,7 +202,8 @@ if not current then
   end
   if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[7]) then return 'full' end
 end
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'address', ARGV[2], 'state', ARGV[3])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'address', ARGV[2], 'state', ARGV[3],
+           'attached', ARGV[10])
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[8])
 redis.call('ZADD', KEYS[3], now + ttl, ARGV[8])
@@ -197,11 +211,15 @@ redis.call('PEXPIRE', KEYS[2], ttl)
 return 'saved'
 """
 
-# KEYS: the session's hash. ARGV: owner, "1" if the caller holds it in memory.
+# KEYS: the session's hash. ARGV: owner, "1" if the caller holds it in memory, "1" to take
+# it even from a worker whose socket had it at its last save.
 _CLAIM = """
 local current = redis.call('HGET', KEYS[1], 'owner')
 if not current then return false end
 if current == ARGV[1] and ARGV[2] == '1' then return 'mine' end
+if current ~= ARGV[1] and ARGV[3] ~= '1' and redis.call('HGET', KEYS[1], 'attached') == '1' then
+  return 'busy'
+end
 redis.call('HSET', KEYS[1], 'owner', ARGV[1])
 return redis.call('HGET', KEYS[1], 'state')
 """
@@ -230,19 +248,21 @@ class RedisSessions:
         self._claim = self.client.register_script(_CLAIM)
         self._drop = self.client.register_script(_DROP)
 
-    def save(self, session_id: str, owner: str, address: str, blob: bytes) -> Saved:
+    def save(self, session_id: str, owner: str, address: str, blob: bytes, attached: bool) -> Saved:
         key = key_of(session_id)
         keys = [REDIS_PREFIX + key, REDIS_PREFIX + "address:" + address, REDIS_PREFIX + "all"]
         now = int(time.time() * 1000)
         args = [owner, address, blob, now, self.ttl_ms, self.max_per_address, self.max_total]
-        result = self._save(keys=keys, args=[*args, key, REDIS_PREFIX])
+        result = self._save(keys=keys, args=[*args, key, REDIS_PREFIX, int(attached)])
         return Saved(result.decode())
 
-    def claim(self, session_id: str, owner: str, have_local: bool) -> bytes | str | None:
+    def claim(
+        self, session_id: str, owner: str, have_local: bool, take: bool = True
+    ) -> bytes | str | None:
         result = self._claim(
-            keys=[REDIS_PREFIX + key_of(session_id)], args=[owner, "1" if have_local else "0"]
+            keys=[REDIS_PREFIX + key_of(session_id)], args=[owner, int(have_local), int(take)]
         )
-        return MINE if result == b"mine" else result
+        return {b"mine": MINE, b"busy": BUSY}.get(result, result)
 
     def drop(self, session_id: str, owner: str) -> None:
         key = key_of(session_id)

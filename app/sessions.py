@@ -168,7 +168,7 @@ class Registry:
             self.remove(session)
             raise SessionUnknown(f"session cannot resume on this server: {exc.message}") from None
         session.solo = True
-        session.saved_marker = session_state.marker(session)
+        session.saved_marker = None  # saved again once attached (the store then says so)
         session.saved_at = self.clock()
         return session
 
@@ -178,6 +178,8 @@ class Registry:
         session.subscribers = [mailbox]
         session.detached_since = None
         session.solo = True
+        if self.saved is not None and session.saved_marker is None:
+            self.saved.save_soon(session, self)  # stored at once: any worker can resume it
         if session.playing:
             session.set_playing(False)
             session.set_playing(True)

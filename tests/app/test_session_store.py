@@ -11,7 +11,7 @@ import pytest
 
 from app import session_state
 from app.session import Session
-from app.session_store import MINE, RedisSessions, Saved, SqliteSessions
+from app.session_store import BUSY, MINE, RedisSessions, Saved, SqliteSessions
 from app.settings import Settings
 
 
@@ -36,12 +36,12 @@ def make_store(request, tmp_path):
 
 def test_a_claim_moves_ownership_and_the_former_owner_can_no_longer_save(make_store):
     one, two = make_store(), make_store()
-    assert one.save("s", "worker-1", "10.0.0.1", b"first") is Saved.SAVED
+    assert one.save("s", "worker-1", "10.0.0.1", b"first", False) is Saved.SAVED
     assert one.claim("s", "worker-1", have_local=True) == MINE  # the fast path
     assert one.claim("s", "worker-1", have_local=False) == b"first"  # e.g. after a restart
     assert two.claim("s", "worker-2", have_local=False) == b"first"
-    assert one.save("s", "worker-1", "10.0.0.1", b"stale") is Saved.LOST
-    assert two.save("s", "worker-2", "10.0.0.1", b"second") is Saved.SAVED
+    assert one.save("s", "worker-1", "10.0.0.1", b"stale", False) is Saved.LOST
+    assert two.save("s", "worker-2", "10.0.0.1", b"second", False) is Saved.SAVED
     one.drop("s", "worker-1")  # not its own any more: nothing happens
     assert one.claim("s", "worker-1", have_local=True) == b"second"
     one.drop("s", "worker-1")
@@ -49,30 +49,42 @@ def test_a_claim_moves_ownership_and_the_former_owner_can_no_longer_save(make_st
     assert one.claim("never", "worker-1", have_local=True) is None
 
 
+def test_a_claim_waits_for_a_session_another_workers_socket_had_unless_told_to_take_it(
+    make_store,
+):
+    one, two = make_store(), make_store()
+    one.save("s", "worker-1", "10.0.0.1", b"while attached", True)
+    assert two.claim("s", "worker-2", have_local=False, take=False) == BUSY
+    one.save("s", "worker-1", "10.0.0.1", b"socket dropped", False)  # its final save
+    assert two.claim("s", "worker-2", have_local=False, take=False) == b"socket dropped"
+    two.save("s", "worker-2", "10.0.0.1", b"on two", True)
+    assert one.claim("s", "worker-1", have_local=True, take=True) == b"on two"  # a dead worker
+
+
 def test_an_address_past_its_share_loses_its_oldest_and_a_full_store_takes_no_new_one(
     make_store,
 ):
     store = make_store(per_address=2, total=3)
     for name in ("a1", "a2", "a3"):
-        assert store.save(name, "w", "10.0.0.1", name.encode()) is Saved.SAVED
+        assert store.save(name, "w", "10.0.0.1", name.encode(), False) is Saved.SAVED
     assert store.claim("a1", "w", False) is None  # evicted by a3
     assert store.claim("a2", "w", False) == b"a2"
-    assert store.save("b1", "w", "10.0.0.2", b"b1") is Saved.SAVED
-    assert store.save("c1", "w", "10.0.0.3", b"c1") is Saved.FULL
+    assert store.save("b1", "w", "10.0.0.2", b"b1", False) is Saved.SAVED
+    assert store.save("c1", "w", "10.0.0.3", b"c1", False) is Saved.FULL
     assert store.claim("c1", "w", False) is None
-    assert store.save("a3", "w", "10.0.0.1", b"a3 again") is Saved.SAVED  # stored already
+    assert store.save("a3", "w", "10.0.0.1", b"a3 again", False) is Saved.SAVED  # stored already
 
 
 def test_a_stored_session_expires_after_its_ttl(make_store):
     store = make_store(ttl=0.3)
-    store.save("s", "w", "10.0.0.1", b"state")
+    store.save("s", "w", "10.0.0.1", b"state", False)
     deadline = time.monotonic() + 30
     while store.claim("s", "w", False) is not None:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     # An expired session no longer counts against its address.
     for name in ("t", "u"):
-        assert store.save(name, "w", "10.0.0.1", b"x") is Saved.SAVED
+        assert store.save(name, "w", "10.0.0.1", b"x", False) is Saved.SAVED
     assert store.claim("t", "w", False) == b"x"
 
 
