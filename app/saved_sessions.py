@@ -34,7 +34,7 @@ Claimed = tuple[dict[str, Any], Trainer] | str | None
 # at its last save (the socket dropped a moment ago, or that worker died), then takes it.
 HANDOVER_SECONDS = 2.0
 HANDOVER_POLL = 0.05
-# A blob inflating past this is refused (the largest config is a few MB of JSON).
+# A stored blob longer than this is refused (the largest config is about 0.4 MB).
 MAX_STATE_BYTES = 64 * 1024 * 1024
 
 

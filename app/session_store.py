@@ -82,6 +82,9 @@ class SqliteSessions:
         self._saves = 0
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA busy_timeout=10000")
+        # Detached sessions are disposable: no disk sync per save (WAL stays consistent; a
+        # power cut may lose the last saves).
+        self._db.execute("PRAGMA synchronous=NORMAL")
         # Processes opening a new file together may be refused the lock at once: retry.
         for attempt in range(50):
             try:

@@ -4,6 +4,7 @@ state through a store's blob and back (app.session_state)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -112,7 +113,18 @@ def test_a_session_through_a_blob_goes_on_exactly_as_the_original():
     assert copy.trainer.export_state() == original.trainer.export_state()
 
 
-def test_a_blob_that_inflates_past_the_bound_is_refused():
+def test_a_blob_past_the_bound_is_refused_and_long_numeric_lists_go_as_bytes_exactly():
     blob = session_state.encode({"version": session_state.VERSION, "pad": "0" * 100_000})
-    with pytest.raises(ValueError, match="inflates past"):
+    with pytest.raises(ValueError, match="longer than"):
         session_state.decode(blob, 10_000)
+    values = {
+        "version": session_state.VERSION,
+        "floats": [0.1 * i for i in range(100)] + [float("nan"), -0.0, 1e-310],
+        "ints": list(range(-50, 50)),
+        "pairs": [[0.5, -1.25]] * 40,
+        "ragged": [[1.0]] * 40 + [[1.0, 2.0]],
+        "short": [1.5, 2.5],
+    }
+    back = session_state.decode(session_state.encode(values), 1 << 20)
+    assert json.dumps(back) == json.dumps(values)  # NaN and -0.0 included
+    assert b"0.30000000000000004" not in session_state.encode(values)  # packed, not text
