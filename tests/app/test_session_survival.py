@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app import session_state
 from app.metrics import sample_values
-from app.session_store import SqliteSessions, key_of
+from app.session_store import RedisSessions, SqliteSessions, key_of
 from tests.app.test_live_server import WAIT, next_text, send
 
 pytestmark = pytest.mark.timeout(180)
@@ -283,3 +283,42 @@ def test_a_crashed_server_resumes_a_session_from_its_last_save_while_attached(
             return await exported(ws)
 
     same_run(asyncio.run(after_crash()), state)
+
+
+def test_a_redis_outage_leaves_sessions_in_memory_and_saving_resumes_with_redis(
+    live_server_factory, redis_server, tmp_path
+):
+    server = live_server_factory(redis_url=redis_server.url, data_dir=tmp_path)
+
+    async def first() -> tuple[str, dict[str, Any]]:
+        async with connect(server.ws_url) as ws:
+            session = await prepare(ws)
+            return session, await exported(ws)
+
+    session, state = asyncio.run(first())
+    saved = metric(server, "sessions_saved_total")
+    redis_server.stop()
+
+    async def during_outage() -> None:
+        # The claim fails: the worker that holds the session resumes it from memory.
+        ws, _ = await resume(server.ws_url, session)
+        async with ws:
+            same_run(await exported(ws), state)
+            await step(ws, epochs=1)
+
+    asyncio.run(during_outage())
+    wait_for(lambda: metric(server, "session_store_failures_total") >= 2, "the failed save")
+    redis_server.start()
+
+    async def after_outage() -> None:
+        ws, _ = await resume(server.ws_url, session)
+        await ws.close()
+
+    asyncio.run(after_outage())
+    wait_for(lambda: metric(server, "sessions_saved_total") > saved, "a save into Redis again")
+    store = RedisSessions(redis_server.url, 60, 10, 10)
+    try:  # what Redis holds now is the session as it went on during the outage
+        stored = session_state.decode(store.claim(session, "test", False), 1 << 26)
+        assert stored["trainer"]["epoch"] == 7
+    finally:
+        store.close()
