@@ -169,7 +169,7 @@ class Registry:
             raise SessionUnknown(f"session cannot resume on this server: {exc.message}") from None
         session.solo = True
         session.saved_marker = None  # saved again once attached (the store then says so)
-        session.saved_at = self.clock()
+        session.saved_at = time.monotonic()  # app.saved_sessions times saves so
         return session
 
     def attach(self, session: Session, mailbox: Mailbox) -> None:
