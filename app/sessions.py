@@ -126,6 +126,8 @@ class Registry:
         if self.sessions.pop(session.id, None) is None:
             return
         session.playing = session.frame_requested = False
+        if session.compare is not None:  # its task ends with it
+            session.compare.stop()
         self.memory_bytes -= session.memory_bytes
         address = session.address
         if address:
