@@ -199,7 +199,7 @@ async def compare(session: Session, data: dict[str, Any], reply: Any) -> None:
     if action not in ACTIONS:
         allowed = " or ".join(ACTIONS)
         raise ProtocolError("invalid_field", f"action must be {allowed}, got {action!r}", "action")
-    running = getattr(session, "compare", None)
+    running = session.compare
     if action == "stop":
         if running is not None:
             stop(session)
