@@ -139,7 +139,9 @@ class CompareRun:
         return reached or all(t.status != "ok" for t in self.variants.trainers)
 
     async def run(self) -> None:
-        """Train and send frames until stopped; a failure pauses this compare alone."""
+        """Train and send frames until stopped; a failure pauses this compare alone. While it
+        trains, the session counts among those sharing the CPU (app/budget.py)."""
+        self.session.on_compare(self.session, True)
         try:
             await self._run()
         except asyncio.CancelledError:
@@ -148,6 +150,9 @@ class CompareRun:
             log.exception("compare failed in session %s; pausing it", self.session.id)
             self.state = "paused"
             self.session.broadcast(self.message())
+        finally:
+            if self.session.compare in (self, None):  # not replaced by a newer compare
+                self.session.on_compare(self.session, False)
 
     async def _run(self) -> None:
         """Frames at the session's fps until stopped, paused at stop_at; never ahead of the

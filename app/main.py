@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         on_play=scheduler.add,
         on_epochs=metrics.add_epochs,
-        competitors=scheduler.demand,
+        competitors=lambda: scheduler.demand(registry.comparing),
     )
     metrics.gauges(registry.counts)
 

@@ -85,6 +85,8 @@ class Session:
         self.address = ""  # the client address that opened it (per-address limits)
         self.compare: Any = None  # its compare of variants, if one runs (app.compare)
         self.compare_bytes = 0  # the compare's estimated memory, part of memory_bytes
+        # The registry's count of sessions wanting CPU: this one's compare trains, or not.
+        self.on_compare: Callable[[Session, bool], None] = lambda session, training: None
         self.memory_bytes = self.estimate_memory(self.trainer.config, self.view)
         # The registry's memory budget: may this session grow to n bytes? (ProtocolError)
         self.on_reserve: Callable[[Session, int], None] = lambda session, n: None

@@ -44,3 +44,26 @@ def test_a_compare_past_the_memory_budget_is_refused_and_nothing_changes():
         assert session.compare is None and session.memory_bytes == before
         ws.send("ping", {"t": 1})
         assert ws.expect("pong")["t"] == 1
+
+
+def test_a_training_compare_counts_among_the_sessions_sharing_the_cpu():
+    with (
+        running_app() as client,
+        connect(client) as (ws, hello),
+        connect(client) as (other, _),
+    ):
+        registry = client.app.state.registry
+        session = registry.sessions[hello["session"]]
+        other.send("play")
+        other.frame_where(lambda f: f.header["epoch"] >= 2)
+        assert session.cpu.competitors() == 1  # only the other one plays
+        ws.send("compare", {"action": "start", "seeds": 2})
+        _compare_frame(ws, 2)
+        assert session.id in registry.comparing
+        assert session.cpu.competitors() == 2  # its share is half the loop now
+        ws.send("compare", {"action": "stop"})
+        ws.expect("compare")
+        ws.roundtrip()
+        other.frame_where(lambda f: True)  # the loop has run since the stop
+        assert session.id not in registry.comparing
+        assert session.cpu.competitors() == 1
