@@ -39,12 +39,16 @@ export class CompareView {
   /**
    * @param {HTMLElement} root the view's <section data-compare>
    * @param {{compare, options, send, config: () => object, view: () => object}} parts
-   *   compare: the bootstrap's `compare` (limits); config(): the run's config now;
+   *   compare: the bootstrap's `compare` (limits), null on a room's page; config(): the
+   *   run's config now;
    *   view(): the map looks ({palette, discretize, classView})
    */
   constructor(root, { compare, options, send, config, view }) {
     Object.assign(this, { root, compare, options, send, config, view });
     this.cards = [];
+    // A room's page (compare: null) has no compare: it is for the page's own session.
+    document.querySelector("[data-compare-open]").hidden = !compare;
+    if (!compare) return;
     this.chart = null;
     this.labels = [];
     this.form = root.querySelector("[data-compare-form]");
@@ -101,6 +105,7 @@ export class CompareView {
 
   /** A lesson with `compare`: its variants, side by side; any other (or null): leave. */
   openLesson(lesson) {
+    if (!this.compare) return; // a room's page: the lesson runs as one run
     if (lesson && lesson.compare) this.start({ action: "start", variants: lesson.compare });
     else this.leave();
   }

@@ -141,7 +141,7 @@ const transport = new Transport(boot, socketHandlers, {
 Object.defineProperty(window.playground, "socket", { get: () => transport.socket });
 window.playground.chart = chart; // read by the browser tests
 const send = (type, data) => transport.send(type, data);
-const compareView = new CompareView($("[data-compare]"), { compare: boot.compare, options, send, config: () => page.config, view: () => ({ palette: page.ui.palette, discretize: page.ui.discretize, classView: page.ui.class_view }) });
+const compareView = new CompareView($("[data-compare]"), { compare: boot.classroom ? null : boot.compare, options, send, config: () => page.config, view: () => ({ palette: page.ui.palette, discretize: page.ui.discretize, classView: page.ui.class_view }) });
 
 /** A new mode (a room's `you`): a new run may be shown, and other controls are live. */
 function setMode(next) {
