@@ -167,6 +167,7 @@ export class CompareView {
     this.cards = labels.map((name, i) => this.card(maps, name, VARIANT_LINES[i], i));
     this.ensemble = seeds ? this.card(maps, `Ensemble: the mean of the ${labels.length} seeds`, null, "ensemble") : null;
     const series = labels.map((_, i) => ({ ...VARIANT_LINES[i], name: String(i), label: VARIANT_LINES[i].name }));
+    this.root.querySelector("[data-compare-losses]").hidden = false;
     this.chart = new LineChart(this.root.querySelector("[data-compare-chart]"), series);
     const legend = this.root.querySelector("[data-compare-legend]");
     legend.replaceChildren(...labels.map((name, i) => {
