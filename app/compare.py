@@ -203,7 +203,8 @@ async def compare(session: Session, data: dict[str, Any], reply: Any) -> None:
     action = data.get("action")
     if action not in ACTIONS:
         allowed = " or ".join(ACTIONS)
-        raise ProtocolError("invalid_field", f"action must be {allowed}, got {action!r}", "action")
+        got = repr(action)[:60]  # the value, cut short: it may be as large as a message
+        raise ProtocolError("invalid_field", f"action must be {allowed}, got {got}", "action")
     running = session.compare
     if action == "stop":
         if running is not None:
