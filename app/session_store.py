@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from app import sqlite_shared
+
 SQLITE_FILE = "sessions.sqlite3"
 REDIS_PREFIX = "playground:session:"
 PRUNE_EVERY = 100  # saves between two sweeps of expired SQLite rows
@@ -80,21 +82,11 @@ class SqliteSessions:
         self.ttl, self.max_per_address, self.max_total = ttl, max_per_address, max_total
         self._lock = threading.Lock()
         self._saves = 0
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db = sqlite_shared.connect(path)
         # Detached sessions are disposable: no disk sync per save (WAL stays consistent; a
         # power cut may lose the last saves).
         self._db.execute("PRAGMA synchronous=NORMAL")
-        # Processes opening a new file together may be refused the lock at once: retry.
-        for attempt in range(50):
-            try:
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.executescript(SCHEMA)
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 49:
-                    raise
-                time.sleep(0.02 + 0.01 * attempt)
+        sqlite_shared.set_up(self._db, lambda: self._db.executescript(SCHEMA))
 
     def _write(self) -> _Transaction:
         return _Transaction(self._db, self._lock)
