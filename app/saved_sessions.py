@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ Claimed = tuple[dict[str, Any], Trainer] | str | None
 # at its last save (the socket dropped a moment ago, or that worker died), then takes it.
 HANDOVER_SECONDS = 2.0
 HANDOVER_POLL = 0.05
+FULL_LOG_SECONDS = 60.0  # a full store is logged at most this often
 # A stored blob longer than this is refused (the largest config is about 0.4 MB).
 MAX_STATE_BYTES = 64 * 1024 * 1024
 
@@ -51,6 +53,7 @@ class SavedSessions:
         # One write at a time, in order: a drop never overtakes a save of the same session,
         # and saving takes at most one thread.
         self._writing = asyncio.Lock()
+        self._full_logged_at = -math.inf
 
     async def claim(self, session_id: str, local: Session | None) -> Claimed:
         """MINE (keep `local`), the stored (state, trainer) to rebuild from, or None."""
@@ -144,7 +147,10 @@ class SavedSessions:
             registry.remove(session)
         else:
             self.metrics.session_store_failures += 1
-            log.warning("session store: full (max_saved_sessions); a session stays in memory")
+            now = time.monotonic()
+            if now - self._full_logged_at >= FULL_LOG_SECONDS:  # counted always, logged seldom
+                self._full_logged_at = now
+                log.warning("session store: full (max_saved_sessions); sessions stay in memory")
 
     async def run(self, registry: Registry) -> None:
         """Save every attached solo session that changed, at most every save_seconds."""
