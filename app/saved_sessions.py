@@ -33,7 +33,7 @@ Claimed = tuple[dict[str, Any], Trainer] | str | None
 
 # A claim waits this long for the final save of a session whose socket another worker had
 # at its last save (the socket dropped a moment ago, or that worker died), then takes it.
-HANDOVER_SECONDS = 2.0
+HANDOVER_SECONDS = 5.0
 HANDOVER_POLL = 0.05
 FULL_LOG_SECONDS = 60.0  # a full store is logged at most this often
 # A stored blob longer than this is refused (the largest config is about 0.4 MB).
