@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tracemalloc
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from app import budget
 from app.abuse import MAX_CONFIG
 from app.options import split_server_fields
+from app.pacing import Scheduler
 from app.session import Session
 from app.settings import Settings
 from engine import Config
@@ -82,3 +84,70 @@ def test_the_largest_config_costs_many_times_the_default():
     cfg = Config.from_dict({k: v for k, v in MAX_CONFIG.items() if "size" not in k})
     large = budget.estimate_bytes(cfg, 2000, 200, 50)
     assert large > 10 * small
+
+
+# -- work-conserving: the account binds only while others wait (app.pacing.lend_idle) ------
+
+
+def indebted_sessions(count: int, clock: Clock, debt: float) -> tuple[Scheduler, list]:
+    """`count` playing sessions on a frozen clock, each owing `debt` seconds of CPU."""
+    scheduler = Scheduler(clock=clock, cohorts=False)
+    played = []
+    for n in range(count):
+        session = Session(f"s{n}", Settings(), np.random.default_rng(n))
+        session.clock = clock
+        session.subscribers = [Counter()]
+        session.cpu = budget.CpuAccount(clock, scheduler.demand)
+        session.on_play = scheduler.add
+        session.set_playing(True)
+        session.cpu.spend(debt)
+        played.append(session)
+    return scheduler, played
+
+
+class Counter(Quiet):
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def offer_frame(self, frame: bytes) -> None:
+        self.frames += 1
+
+
+def play_ticks(scheduler: Scheduler, clock: Clock, ticks: int) -> None:
+    """Run the scheduler's passes; the clock moves a frame interval only when it idles, so
+    whatever is not served in a tick is lost to a throttle, never to a slow machine."""
+
+    async def run():
+        for _ in range(ticks):
+            while await scheduler.run_pass() is None:
+                pass
+            clock.now += 1 / 30
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_sessions_in_debt_are_not_throttled_while_the_cpu_has_room(count):
+    # One session that spent 10 s (a 44 ms frame's worth, hundreds of times over), or many
+    # equal ones: with nobody else waiting they get a frame every frame interval, as many
+    # as they would with no account at all. Bound alone, each would wait 10 s * count / 0.8.
+    clock = Clock()
+    scheduler, played = indebted_sessions(count, clock, debt=10.0)
+    play_ticks(scheduler, clock, 20)
+    frames = [s.subscribers[0].frames for s in played]
+    assert frames == [20] * count
+
+
+def test_a_paid_up_session_that_waits_goes_before_one_in_debt():
+    clock = Clock()
+    scheduler, (cheap, costly) = indebted_sessions(2, clock, debt=0.0)
+    costly.cpu.spend(10.0)
+    asyncio.run(scheduler.run_pass())  # both due: only the paid-up one is served
+    assert (cheap.subscribers[0].frames, costly.subscribers[0].frames) == (1, 0)
+
+    async def until_idle():
+        while await scheduler.run_pass() is None:
+            pass
+
+    asyncio.run(until_idle())  # now only the one in debt waits: the CPU has room for it
+    assert (cheap.subscribers[0].frames, costly.subscribers[0].frames) == (1, 1)
