@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Callable
 
-from app import cohorts
+from app import cohorts, snapshot
 from app.metrics import Metrics
 from app.session import Session
 
@@ -138,10 +138,47 @@ class Scheduler:
         if self.metrics is not None:
             self.metrics.served(elapsed)
             self.metrics.cohort_slices += 1
+        self.guarded_maps([s for s in members if self.completes(s, *targets[s.id])])
         for session in members:
             await asyncio.sleep(0)  # control messages and socket writes between frames
             if session.frame_start_epoch is not None:  # else rebuilt meanwhile: no old frame
                 self.guarded(session, lambda s: self.end_slice(s, *targets[s.id]))
+            session.ready_maps = None  # unused (e.g. a frame still in progress): now stale
+
+    @staticmethod
+    def completes(session: Session, target: int, stopping: bool) -> bool:
+        """Whether `end_slice` will build this session's frame (not skip it)."""
+        trainer = session.trainer
+        if trainer.epoch < target and trainer.status == "ok":
+            return False
+        return not all(getattr(s, "frame_pending", False) for s in session.subscribers)
+
+    def guarded_maps(self, members: list[Session]) -> None:
+        """Make the maps of the members' coming frames together (app.snapshot.frame_maps),
+        each charged an equal part; on failure each makes its own."""
+        groups: dict[tuple, list[Session]] = {}
+        for session in members:
+            view = session.view
+            key = (view["grid_size"], view["thumb_size"])
+            groups.setdefault(key, []).append(session)
+        for (grid_size, thumb_size), group in groups.items():
+            if len(group) < 2:
+                continue
+            start = time.perf_counter()
+            try:
+                trainers = [s.trainer for s in group]
+                made = snapshot.frame_maps(
+                    trainers, grid_size, thumb_size, group[0].settings.map_levels
+                )
+            except Exception:
+                log.exception("cohort maps failed; its %d sessions make their own", len(group))
+                continue
+            share = (time.perf_counter() - start) / len(group)
+            if self.metrics is not None:
+                self.metrics.cohort_maps += len(group)
+            for session, maps in zip(group, made, strict=True):
+                session.ready_maps = maps
+                session.cpu.spend(share)
 
     async def _sleep_until(self, deadline: float) -> None:
         """Sleep until the next frame is due, or until a session starts playing."""

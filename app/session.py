@@ -79,6 +79,11 @@ class Session:
         self.frame_cost = 0.0  # seconds the last frame took to build
         self.building = False  # a frame is being built off the loop
         self.shape_version = 0  # counts rebuilds: an off-loop frame of an old shape is dropped
+        # Thumbnail codes every subscriber last got (None: resend them); frames leave them
+        # out until they move by more than a quantisation step (app.snapshot).
+        self.sent_neurons: np.ndarray | None = None
+        # This state's maps, made with its cohort's (app.pacing); any message drops them.
+        self.ready_maps: snapshot.Maps | None = None
         # Runs a coroutine on the serving loop (the registry sets it); None: frames are
         # always built inline (unit tests without a loop).
         self.offload: Callable[[Coroutine[Any, Any, None]], Any] | None = None
@@ -208,6 +213,7 @@ class Session:
         A routine frame (`fresh` False, from the scheduler) is not even built while every
         subscriber still has the previous one waiting: a slow client costs no encoding.
         """
+        maps, self.ready_maps = self.ready_maps, None  # made for this state, or dropped
         if self.building:  # one frame at a time: the next one follows this one
             self.frame_requested = True
             return
@@ -232,7 +238,11 @@ class Session:
             "selected": self.selected,
             "include_inputs": self.inputs_due,
             "levels": self.settings.map_levels,
+            "sent_neurons": self.sent_neurons if self.keeps_thumbnails() else None,
         }
+        if maps is not None:  # the costly part is done: encode here
+            self._deliver(snapshot.build_frame(self.trainer, **args, maps=maps), start)
+            return
         threshold = self.settings.frame_thread_ms / 1000
         if self.offload is not None and threshold > 0 and self.frame_cost >= threshold:
             # Longer than the loop may be held: built in the frame thread from a copy.
@@ -241,8 +251,16 @@ class Session:
             self.offload(self._build_off_loop(frozen, args, self.shape_version))
             self.cpu.spend(time.perf_counter() - start)  # metrics and the copy, on the loop
             return
-        frame = snapshot.build_frame(self.trainer, **args)
-        self._deliver(frame, time.perf_counter() - start)
+        self._deliver(snapshot.build_frame(self.trainer, **args), start)
+
+    def keeps_thumbnails(self) -> bool:
+        """Whether every subscriber keeps the thumbnails it got (app.mailbox): a frame may
+        then leave out ones that barely changed. A room's subscribers always get them."""
+        return all(getattr(s, "keeps_thumbnails", False) for s in self.subscribers)
+
+    def resend_maps(self) -> None:
+        """The next frame carries every thumbnail (e.g. a new socket that has none)."""
+        self.sent_neurons = None
 
     async def _build_off_loop(self, frozen: snapshot.FrozenTrainer, args: dict, shape: int) -> None:
         """Build the frame of `frozen` (network shape version `shape`) in the frame thread."""
@@ -257,23 +275,28 @@ class Session:
             self.cpu.spend(time.perf_counter() - start)
             self.frame_requested = True
         else:
-            self._deliver(frame, time.perf_counter() - start)
+            self._deliver(frame, start)
         if self.playing or self.frame_requested:
             self.on_play(self)
 
-    def _deliver(self, frame: bytes, cost: float) -> None:
-        """Charge the frame's cost and offer it to every subscriber."""
+    def _deliver(self, frame: snapshot.Frame, start: float) -> None:
+        """Charge the frame's cost since `start` (perf_counter) and offer it to every
+        subscriber."""
+        cost = time.perf_counter() - start
         self.cpu.spend(cost)
         self.frame_cost = cost
         self.seq += 1
         self.inputs_due = False
+        if frame.neurons is not None:
+            self.sent_neurons = frame.neurons
         for subscriber in self.subscribers:
-            subscriber.offer_frame(frame)
+            subscriber.offer_frame(frame.data)
 
     def network_rebuilt(self) -> None:
         """A frame of the old shape must never follow the new `config`."""
         self.shape_version += 1
         self.inputs_due = True
+        self.ready_maps = None
         self.frame_start_epoch = None
         if self.selected is not None and not self.node_exists(*self.selected):
             self.selected = None
