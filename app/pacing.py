@@ -30,6 +30,10 @@ PROGRESS_INTERVAL = 0.08
 # Sessions whose debts are repaid within this much of the least indebted one's run with it
 # when the CPU has room (Scheduler.lend_idle): fewer passes, the same order of debts.
 LEND_SLACK = 0.02
+# At most this many members' maps are made in one stack: the maps are large (a default
+# network's are 280 KB a member), and a larger stack only leaves the CPU cache for no fewer
+# calls that matter (measured: 48 at once was no cheaper per frame than 4 at once).
+MAPS_TOGETHER = 4
 
 
 class Scheduler:
@@ -161,7 +165,12 @@ class Scheduler:
             view = session.view
             key = (view["grid_size"], view["thumb_size"])
             groups.setdefault(key, []).append(session)
-        for (grid_size, thumb_size), group in groups.items():
+        chunks = [
+            (key, g[i : i + MAPS_TOGETHER])
+            for key, g in groups.items()
+            for i in range(0, len(g), MAPS_TOGETHER)
+        ]
+        for (grid_size, thumb_size), group in chunks:
             if len(group) < 2:
                 continue
             start = time.perf_counter()
@@ -195,17 +204,25 @@ class Scheduler:
             timer.cancel()
 
     def lend_idle(self, sessions: list[Session]) -> bool:
-        """Nothing paid-up has work now: if sessions in debt do, the CPU has room for them.
+        """Nothing paid-up has work now: if sessions in debt do, the CPU may have room.
 
         Every account moves forward to the first such session's repayment (plus LEND_SLACK,
         so that sessions of nearly equal debt run in one pass): the budget binds only while
-        others wait, and among sessions in debt the least indebted goes first. True if any.
+        others wait, and among sessions in debt the least indebted goes first. But a debtor
+        whose turn (its last frame's cost and a slice) would not end before a paid-up
+        session's next frame is due is not lent the gap: frames are not preempted, so a
+        long one would make the cheap session late. True if any account moved.
         """
         now = self.clock()
-        held = [s.cpu.ready_at() for s in sessions if self.wanted(s) <= now]
+        held = [s for s in sessions if self.wanted(s) <= now]
         if not held:
             return False
-        lent = min(held) - now + LEND_SLACK
+        first = min(held, key=lambda s: s.cpu.ready_at())
+        paid = [self.wanted(s) for s in sessions if s.cpu.ready_at() <= now]
+        gap = min(paid, default=math.inf) - now
+        if first.frame_cost + first.slice_budget() > gap:
+            return False
+        lent = first.cpu.ready_at() - now + LEND_SLACK
         for session in self.active.values():
             session.cpu.advance(lent)
         return True

@@ -291,6 +291,9 @@ class Session:
             self.sent_neurons = frame.neurons
         for subscriber in self.subscribers:
             subscriber.offer_frame(frame.data)
+        if not self.playing and not self.busy:
+            # A paused session (most of a flood of sockets) keeps no training buffers.
+            self.trainer.network.release_buffers()
 
     def network_rebuilt(self) -> None:
         """A frame of the old shape must never follow the new `config`."""

@@ -70,6 +70,7 @@ def test_the_memory_estimate_is_at_least_what_a_session_really_holds(config):
         session.trainer.configure(engine)
         session.view.update(server)
         session.network_rebuilt()
+        session.set_playing(True)  # a playing session keeps its training buffers: the most
         session.train_slice(3, 0.05)
         session.publish_frame()
         held = tracemalloc.get_traced_memory()[0]
@@ -90,7 +91,10 @@ def test_the_largest_config_costs_many_times_the_default():
 
 
 def indebted_sessions(count: int, clock: Clock, debt: float) -> tuple[Scheduler, list]:
-    """`count` playing sessions on a frozen clock, each owing `debt` seconds of CPU."""
+    """`count` sessions playing at 1 fps on a frozen clock, each owing `debt` seconds of CPU.
+
+    (1 fps: a turn's real cost, a few ms even on a loaded machine, always fits in the second
+    before a paid-up session's next frame, so the lending rule is decided by the debts.)"""
     scheduler = Scheduler(clock=clock, cohorts=False)
     played = []
     for n in range(count):
@@ -99,6 +103,7 @@ def indebted_sessions(count: int, clock: Clock, debt: float) -> tuple[Scheduler,
         session.subscribers = [Counter()]
         session.cpu = budget.CpuAccount(clock, scheduler.demand)
         session.on_play = scheduler.add
+        session.view.update(fps=1)
         session.set_playing(True)
         session.cpu.spend(debt)
         played.append(session)
@@ -114,14 +119,14 @@ class Counter(Quiet):
 
 
 def play_ticks(scheduler: Scheduler, clock: Clock, ticks: int) -> None:
-    """Run the scheduler's passes; the clock moves a frame interval only when it idles, so
-    whatever is not served in a tick is lost to a throttle, never to a slow machine."""
+    """Run the scheduler's passes; the clock moves a frame interval (1 s) only when it idles,
+    so whatever is not served in a tick is lost to a throttle, never to a slow machine."""
 
     async def run():
         for _ in range(ticks):
             while await scheduler.run_pass() is None:
                 pass
-            clock.now += 1 / 30
+            clock.now += 1.0
 
     asyncio.run(run())
 
@@ -130,7 +135,8 @@ def play_ticks(scheduler: Scheduler, clock: Clock, ticks: int) -> None:
 def test_sessions_in_debt_are_not_throttled_while_the_cpu_has_room(count):
     # One session that spent 10 s (a 44 ms frame's worth, hundreds of times over), or many
     # equal ones: with nobody else waiting they get a frame every frame interval, as many
-    # as they would with no account at all. Bound alone, each would wait 10 s * count / 0.8.
+    # as they would with no account at all. Bound alone, each would wait 10 s * count / 0.8
+    # (more than the 20 ticks).
     clock = Clock()
     scheduler, played = indebted_sessions(count, clock, debt=10.0)
     play_ticks(scheduler, clock, 20)
@@ -151,3 +157,16 @@ def test_a_paid_up_session_that_waits_goes_before_one_in_debt():
 
     asyncio.run(until_idle())  # now only the one in debt waits: the CPU has room for it
     assert (cheap.subscribers[0].frames, costly.subscribers[0].frames) == (1, 1)
+
+
+def test_a_debtor_whose_frame_would_make_a_paid_up_session_late_is_not_lent_the_gap():
+    clock = Clock()
+    scheduler, (cheap, costly) = indebted_sessions(2, clock, debt=0.0)
+    costly.cpu.spend(10.0)
+    costly.frame_cost = 5.0  # its frames hold the loop longer than the cheap one's interval
+    play_ticks(scheduler, clock, 10)
+    assert cheap.subscribers[0].frames == 10  # every frame, on time
+    assert costly.subscribers[0].frames == 0  # 10 s of debt at 0.4 s a second: 25 s to wait
+    costly.frame_cost = 0.001  # a short turn fits in the gap: lent
+    play_ticks(scheduler, clock, 10)
+    assert costly.subscribers[0].frames >= 9
