@@ -209,19 +209,20 @@ class Scheduler:
         Every account moves forward to the first such session's repayment (plus LEND_SLACK,
         so that sessions of nearly equal debt run in one pass): the budget binds only while
         others wait, and among sessions in debt the least indebted goes first. But a debtor
-        whose turn (its last frame's cost and a slice) would not end before a paid-up
-        session's next frame is due is not lent the gap: frames are not preempted, so a
-        long one would make the cheap session late. True if any account moved.
+        whose turn holds the loop longer than a slice is lent the gap only if that turn ends
+        before a paid-up session's next frame is due: frames are not preempted, so a long
+        one would make the cheap session late. True if any account moved.
         """
         now = self.clock()
         held = [s for s in sessions if self.wanted(s) <= now]
         if not held:
             return False
         first = min(held, key=lambda s: s.cpu.ready_at())
-        paid = [self.wanted(s) for s in sessions if s.cpu.ready_at() <= now]
-        gap = min(paid, default=math.inf) - now
-        if first.frame_cost + first.slice_budget() > gap:
-            return False
+        turn = first.turn_cost()
+        if turn > first.slice_budget():
+            paid = [self.wanted(s) for s in sessions if s.cpu.ready_at() <= now]
+            if turn > min(paid, default=math.inf) - now:
+                return False
         lent = first.cpu.ready_at() - now + LEND_SLACK
         for session in self.active.values():
             session.cpu.advance(lent)

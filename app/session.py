@@ -438,6 +438,12 @@ class Session:
         """Frames after changes come at most this often (slow motion must not delay edits)."""
         return min(self.frame_interval(), CHANGE_FRAME_INTERVAL)
 
+    def turn_cost(self) -> float:
+        """About how long this session's next turn holds the loop: a frame's training (at
+        most a slice) and its last frame's cost."""
+        training = min(self.slice_budget(), self.epoch_cost * self.view["epochs_per_frame"])
+        return training + self.frame_cost
+
     def slice_budget(self) -> float:
         return self.settings.slice_ms / 1000.0
 
