@@ -210,8 +210,9 @@ class Scheduler:
         so that sessions of nearly equal debt run in one pass): the budget binds only while
         others wait, and among sessions in debt the least indebted goes first. But a debtor
         whose turn holds the loop longer than a slice is lent the gap only if that turn ends
-        before a paid-up session's next frame is due: frames are not preempted, so a long
-        one would make the cheap session late. True if any account moved.
+        before any other session next has work (in debt or not: it might be lent the CPU
+        too): frames are not preempted, so a long one would make a cheap session late.
+        True if any account moved.
         """
         now = self.clock()
         held = [s for s in sessions if self.wanted(s) <= now]
@@ -220,8 +221,8 @@ class Scheduler:
         first = min(held, key=lambda s: s.cpu.ready_at())
         turn = first.turn_cost()
         if turn > first.slice_budget():
-            paid = [self.wanted(s) for s in sessions if s.cpu.ready_at() <= now]
-            if turn > min(paid, default=math.inf) - now:
+            others = [self.wanted(s) for s in sessions if s is not first]
+            if turn > min(others, default=math.inf) - now:
                 return False
         lent = first.cpu.ready_at() - now + LEND_SLACK
         for session in self.active.values():

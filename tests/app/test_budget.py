@@ -170,3 +170,28 @@ def test_a_debtor_whose_frame_would_make_a_paid_up_session_late_is_not_lent_the_
     costly.frame_cost = 0.001  # a short turn fits in the gap: lent
     play_ticks(scheduler, clock, 10)
     assert costly.subscribers[0].frames >= 9
+
+
+class Costly(Counter):
+    """Charges its session `cost` seconds per frame: frames that a loaded machine made slow."""
+
+    def __init__(self, session: Session, cost: float) -> None:
+        super().__init__()
+        self.session, self.cost = session, cost
+
+    def offer_frame(self, frame: bytes) -> None:
+        super().offer_frame(frame)
+        self.session.cpu.spend(self.cost)
+
+
+def test_a_long_turn_is_not_lent_a_gap_that_ends_before_another_session_in_debt_has_work():
+    # The cheap session's frames leave it in debt too: the long turn must still not run
+    # into its next frame (it is lent the CPU itself, least indebted first).
+    clock = Clock()
+    scheduler, (cheap, costly) = indebted_sessions(2, clock, debt=0.0)
+    cheap.subscribers = [Costly(cheap, 0.5)]
+    costly.cpu.spend(10.0)
+    costly.frame_cost = 5.0
+    play_ticks(scheduler, clock, 10)
+    assert cheap.subscribers[0].frames == 10
+    assert costly.subscribers[0].frames == 0
