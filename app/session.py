@@ -21,6 +21,9 @@ from engine import Config, Trainer
 from engine.lesson import Lesson, check
 
 METRICS_REFRESH_SECONDS = 0.2
+# A frame whose metrics and maps would together hold the event loop longer than this is
+# built in two turns: its metrics now, its maps at the scheduler's next pass.
+LOOP_HOLD = 0.04
 CHANGE_FRAME_INTERVAL = 1 / 30
 # Frames that took longer than Settings.frame_thread_ms are built in FRAME_THREAD, off the
 # event loop. One thread: NumPy releases the GIL, so frames use at most one more core.
@@ -70,6 +73,10 @@ class Session:
         self.cohort_size = 1  # how many sessions its last slice trained with (app.cohorts)
         self._metrics: dict[str, Any] | None = None  # last full metrics() and when
         self._metrics_at = 0.0
+        self.metrics_cost = 0.0  # seconds the last full metrics() took
+        self.messages = 0  # client messages handled (app.handlers counts them)
+        # `messages` when metrics were refreshed for a deferred frame (see defer_frame)
+        self._pinned: int | None = None
         self.last_status: str | None = None  # the state the subscribers were last told
         # The lesson the page follows and its "now try" variant (None: the lesson's own run);
         # frames then carry its checks, evaluated on the frame's metrics.
@@ -168,17 +175,15 @@ class Session:
 
         Epoch and losses are always current (the engine records them every epoch).
         """
-        now = time.monotonic()
         last = self.trainer.last_losses
-        if (
-            fresh
-            or self._metrics is None
-            or now - self._metrics_at >= METRICS_REFRESH_SECONDS
-            or last is None
-        ):
-            self._metrics = self.trainer.metrics()
-            self._metrics_at = now
+        pinned = self._pinned == self.messages  # refreshed for this frame, nothing since
+        self._pinned = None
+        if not pinned and (self.metrics_due(fresh) or last is None):
+            self.refresh_metrics()
             return self._metrics
+        assert self._metrics is not None
+        if pinned and self._metrics.get("epoch") == self.trainer.epoch:
+            return self._metrics  # made for this frame's state (an edit's losses included)
         # (Not the history's last entry: past 2000 epochs it is not always the current one.)
         metrics = dict(self._metrics)
         metrics.update(
@@ -188,6 +193,38 @@ class Session:
             val_loss=last["val_loss"],
         )
         return metrics
+
+    def metrics_due(self, fresh: bool) -> bool:
+        return (
+            fresh
+            or self._metrics is None
+            or time.monotonic() - self._metrics_at >= METRICS_REFRESH_SECONDS
+        )
+
+    def refresh_metrics(self) -> None:
+        start = time.perf_counter()
+        self._metrics = self.trainer.metrics()
+        self._metrics_at = time.monotonic()
+        self.metrics_cost = time.perf_counter() - start
+
+    def defer_frame(self, fresh: bool) -> bool:
+        """Refresh the metrics now and leave the maps to the scheduler's next pass, if both
+        would hold the loop longer than LOOP_HOLD (once per frame: a client message handled
+        in between makes that frame build whole). True if deferred."""
+        if (
+            self.offload is None
+            or self._pinned is not None
+            or self.frame_cost + self.metrics_cost <= LOOP_HOLD
+            or not self.metrics_due(fresh)
+        ):
+            return False
+        start = time.perf_counter()
+        self.refresh_metrics()
+        self.cpu.spend(time.perf_counter() - start)
+        self._pinned = self.messages
+        self.frame_requested = True
+        self.on_play(self)
+        return True
 
     def request_frame(self) -> None:
         """Something changed: a fresh frame now, or within 1/fps if one was just sent.
@@ -224,6 +261,8 @@ class Session:
         if not fresh and all(getattr(s, "frame_pending", False) for s in self.subscribers):
             for subscriber in self.subscribers:
                 subscriber.skip_frame()
+            return
+        if maps is None and self.defer_frame(fresh):
             return
         start = time.perf_counter()
         metrics = self.frame_metrics(fresh)

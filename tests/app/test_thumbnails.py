@@ -116,3 +116,44 @@ def test_a_frame_from_maps_made_with_a_cohort_is_the_frame_made_alone(config):
         alone = snapshot.build_frame(trainer, **args)
         assert together.data == alone.data
         assert np.array_equal(together.neurons, alone.neurons)
+
+
+# -- a costly frame is built in two turns: metrics, then maps (Session.defer_frame) ---------
+
+
+def costly_session() -> tuple[Session, Keeper]:
+    socket = Keeper()
+    session = session_with(socket)
+    session.offload = lambda work: work.close()  # served by a loop (never used here)
+    session.publish_frame()  # the first frame
+    session.trainer.train_epochs(2)
+    session.frame_cost = 1.0  # its maps hold the loop longer than LOOP_HOLD
+    return session, socket
+
+
+def test_a_costly_frame_gets_its_metrics_in_one_turn_and_its_maps_in_the_next():
+    session, socket = costly_session()
+    session.trainer.set_weight(1, 0, 0, 2.0)
+    session.publish_frame()  # the frame the edit asked for
+    assert len(socket.frames) == 1 and session.frame_requested  # metrics only, so far
+    session.publish_frame()  # the scheduler's next pass
+    header, _ = socket.frames[-1]
+    expected = session.trainer.metrics()
+    assert header["epoch"] == 2
+    assert header["train_accuracy"] == expected["train_accuracy"]
+    assert header["train_loss"] == expected["train_loss"]
+
+
+def test_a_message_between_the_two_turns_makes_the_frame_whole_with_fresh_metrics():
+    import asyncio
+
+    from app import handlers, protocol
+
+    session, socket = costly_session()
+    session.publish_frame()
+    assert len(socket.frames) == 1
+    session.trainer.set_weight(1, 0, 0, 2.0)  # as an edit would, then its message counted
+    asyncio.run(handlers.handle(session, protocol.Message("ping", {"t": 1}), lambda m: None))
+    session.publish_frame()
+    header, _ = socket.frames[-1]
+    assert header["train_loss"] == session.trainer.metrics()["train_loss"]
