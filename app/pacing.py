@@ -210,8 +210,8 @@ class Scheduler:
         so that sessions of nearly equal debt run in one pass): the budget binds only while
         others wait, and among sessions in debt the least indebted goes first. But a debtor
         whose turn holds the loop longer than a slice is lent the gap only if that turn ends
-        before any other session next has work (in debt or not: it might be lent the CPU
-        too): frames are not preempted, so a long one would make a cheap session late.
+        before the next session that has no work yet has some (in debt or not: it might be
+        lent the CPU too): frames are not preempted, so a long one would make it late.
         True if any account moved.
         """
         now = self.clock()
@@ -221,8 +221,10 @@ class Scheduler:
         first = min(held, key=lambda s: s.cpu.ready_at())
         turn = first.turn_cost()
         if turn > first.slice_budget():
-            others = [self.wanted(s) for s in sessions if s is not first]
-            if turn > min(others, default=math.inf) - now:
+            # Sessions with work now wait for `first` anyway (they owe more); the gap is
+            # until the next one that has no work yet does.
+            coming = [w for w in map(self.wanted, sessions) if w > now]
+            if turn > min(coming, default=math.inf) - now:
                 return False
         lent = first.cpu.ready_at() - now + LEND_SLACK
         for session in self.active.values():

@@ -182,6 +182,7 @@ class Costly(Counter):
     def offer_frame(self, frame: bytes) -> None:
         super().offer_frame(frame)
         self.session.cpu.spend(self.cost)
+        self.session.frame_cost = self.cost  # as measured on that machine
 
 
 def test_a_long_turn_is_not_lent_a_gap_that_ends_before_another_session_in_debt_has_work():
@@ -195,3 +196,15 @@ def test_a_long_turn_is_not_lent_a_gap_that_ends_before_another_session_in_debt_
     play_ticks(scheduler, clock, 10)
     assert cheap.subscribers[0].frames == 10
     assert costly.subscribers[0].frames == 0
+
+
+def test_sessions_in_debt_whose_turns_are_long_still_share_an_idle_cpu():
+    # Two sessions whose frames a loaded machine made long, both with work now: the CPU
+    # is idle, so the less indebted one is lent it (the other waits its turn either way).
+    clock = Clock()
+    scheduler, played = indebted_sessions(2, clock, debt=10.0)
+    for session in played:
+        session.frame_cost = 0.5  # longer than a slice
+        session.subscribers = [Costly(session, 0.5)]
+    play_ticks(scheduler, clock, 10)
+    assert [s.subscribers[0].frames for s in played] == [10, 10]
