@@ -1,0 +1,179 @@
+"""The class wall over real websockets against a real server: cards, their rate and
+picture, the spotlight and handing back, and refusals."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import numpy as np
+
+from app.classroom.wall import CARD_SECONDS, THUMB_CELLS, THUMB_LEVELS
+from app.frames import decode
+from tests.app.classroom.server import Client, run
+
+
+class RawClient(Client):
+    """A room socket that also keeps its last binary frame (the thumbnail's source)."""
+
+    last_raw: bytes | None = None
+
+    async def _read(self) -> None:
+        original = self.ws.recv
+
+        async def recv(*args, **kwargs):
+            message = await original(*args, **kwargs)
+            if isinstance(message, bytes):
+                self.last_raw = message
+            return message
+
+        self.ws.recv = recv
+        await super()._read()
+
+
+def cards(teacher: Client, name: str) -> list[dict]:
+    return [m["data"] for m in teacher.texts if m["type"] == "wall_card" and m["data"].get("name") == name]
+
+
+async def a_class(server, *names: str):
+    room = server.new_room()
+    teacher = await Client.join(server, room["code"], secret=room["secret"])
+    await teacher.text("you", lambda d: d["role"] == "instructor")
+    students = [await RawClient.join(server, room["code"], name=n) for n in names]
+    for s in students:
+        await s.until(lambda s=s: s.frames)
+    return teacher, students
+
+
+async def forked(student: Client) -> None:
+    await student.send("fork")
+    await student.text("you", lambda d: d["mode"] == "fork")
+
+
+def test_the_wall_shows_each_students_own_run_at_most_once_a_second(server):
+    async def main():
+        teacher, (ada, bo) = await a_class(server, "Ada", "Bo")
+        await forked(ada)
+        await ada.send("configure", hidden=[5, 3], fps=30)
+        await ada.text("config", lambda d: d["config"]["hidden"] == [5, 3])
+        opened = time.monotonic()
+        await teacher.send("wall", open=True)
+        await teacher.text("wall", lambda d: d["open"] is True)
+        follower = await teacher.text("wall_card", lambda d: d["name"] == "Bo")
+        assert follower["mode"] == "follow" and "thumb" not in follower
+        await ada.send("play")
+        # Cards follow the run while it plays.
+        await teacher.until(lambda: any((c.get("epoch") or 0) >= 20 for c in cards(teacher, "Ada")))
+        mark = len(ada.texts)
+        await ada.send("pause")
+        status = await ada.text("status", lambda d: d["state"] == "paused", after=mark)
+        await ada.until(lambda: ada.frames[-1]["epoch"] == status["epoch"])
+        # The trailing card shows where the run stopped, from the run's own last frame.
+        last = await teacher.until(
+            lambda: next((c for c in cards(teacher, "Ada") if c.get("epoch") == status["epoch"]), None)
+        )
+        elapsed = time.monotonic() - opened
+        made = [c for c in cards(teacher, "Ada") if "thumb" in c]
+        return last, made, elapsed, ada.last_raw, ada.frames[-1]
+
+    last, made, elapsed, raw, header = run(main())
+    assert last["mode"] == "fork" and last["layer_sizes"] == [2, 5, 3, 1]
+    assert last["test_loss"] == header["test_loss"]
+    assert last["test_accuracy"] == header["test_accuracy"]
+    # At most one card a second (the first may come at once).
+    assert 2 <= len(made) <= elapsed / CARD_SECONDS + 1
+    thumb = last["thumb"]
+    cells = np.frombuffer(base64.b64decode(thumb["cells"]), np.uint8).reshape(THUMB_CELLS, THUMB_CELLS)
+    assert thumb["kind"] == "ramp" and cells.max() < THUMB_LEVELS
+    _, arrays = decode(raw)
+    output = arrays["output"]
+    k = output.shape[0] // THUMB_CELLS
+    sampled = output[k // 2 :: k, k // 2 :: k]
+    shown = thumb["lo"] + cells * thumb["scale"]
+    # Each cell is the map's value at that cell, within the coarser quantisation.
+    assert np.abs(shown - sampled).max() <= thumb["scale"] / 2 + 2 / 31 + 1e-9
+    assert (np.sign(shown) == np.sign(sampled))[np.abs(sampled) > thumb["scale"]].all()
+
+
+def test_the_spotlight_shows_a_students_run_to_followers_until_handed_back(server):
+    async def main():
+        teacher, (ada, bo) = await a_class(server, "Ada", "Bo")
+        await teacher.send("configure", hidden=[2])
+        await bo.text("config", lambda d: d["config"]["hidden"] == [2])
+        await forked(ada)
+        await ada.send("configure", hidden=[6, 6])
+        await ada.send("step", epochs=7)
+        await ada.until(lambda: any(f["epoch"] == 7 for f in ada.frames))
+        await teacher.send("wall", open=True)
+        card = await teacher.text("wall_card", lambda d: d["name"] == "Ada")
+        mark = len(bo.texts)
+        await teacher.send("spotlight", member=card["member"])
+        note = await bo.text("spotlight", lambda d: d["name"] == "Ada", after=mark)
+        assert note["member"] == card["member"]
+        await ada.text("spotlight", lambda d: d["name"] == "Ada")  # the student is told
+        cfg = await bo.text("config", lambda d: d["config"]["hidden"] == [6, 6], after=mark)
+        assert cfg["layer_sizes"] == [2, 6, 6, 1]
+        frames_before = len(bo.frames)
+        await ada.send("step", epochs=3)  # the student drives what the room sees
+        await bo.until(lambda: any(f["epoch"] == 10 for f in bo.frames[frames_before:]))
+        # The teacher's own page shows it too (its socket gets the room's output).
+        await teacher.text("config", lambda d: d["config"]["hidden"] == [6, 6])
+        mark = len(bo.texts)
+        await teacher.send("spotlight", member=None)
+        await bo.text("spotlight", lambda d: d["member"] is None, after=mark)
+        await bo.text("config", lambda d: d["config"]["hidden"] == [2], after=mark)
+        await ada.text("spotlight", lambda d: d["member"] is None)
+        # Ada's own session never stopped being hers.
+        await ada.send("step", epochs=1)
+        await ada.until(lambda: any(f["epoch"] == 11 for f in ada.frames))
+        # Spotlit again, then Ada follows again: the room gets the live run back.
+        await teacher.send("spotlight", member=card["member"])
+        await bo.text("config", lambda d: d["config"]["hidden"] == [6, 6], after=mark)
+        mark = len(bo.texts)
+        await ada.send("refollow")
+        await bo.text("spotlight", lambda d: d["member"] is None, after=mark)
+        await bo.text("config", lambda d: d["config"]["hidden"] == [2], after=mark)
+        back = await teacher.text("wall_card", lambda d: d["name"] == "Ada" and d["mode"] == "follow")
+        assert "thumb" not in back
+
+    run(main())
+
+
+def test_wall_refusals_name_the_field(server):
+    async def main():
+        teacher, (ada, bo) = await a_class(server, "Ada", "Bo")
+        await ada.send("wall", open=True)
+        refused = await ada.text("error", lambda d: d["code"] == "forbidden")
+        assert "wall" in refused["message"]
+        await ada.send("spotlight", member=None)
+        await ada.text("error", lambda d: d["code"] == "forbidden" and "spotlight" in d["message"])
+        await teacher.send("wall", open="yes")
+        assert (await teacher.text("error"))["field"] == "open"
+        await teacher.send("wall", open=True)
+        bo_card = await teacher.text("wall_card", lambda d: d["name"] == "Bo")
+        await teacher.send("spotlight", member=bo_card["member"])  # Bo follows: nothing to show
+        error = await teacher.text("error", lambda d: d["field"] == "member")
+        assert error["code"] == "invalid_field"
+        await teacher.send("spotlight", member="x" * 5000)
+        await teacher.until(lambda: sum(m["type"] == "error" for m in teacher.texts) >= 3)
+
+    run(main())
+
+
+def test_a_student_who_leaves_is_taken_off_the_wall(server):
+    async def main():
+        teacher, (ada, bo) = await a_class(server, "Ada", "Bo")
+        await teacher.send("wall", open=True)
+        card = await teacher.text("wall_card", lambda d: d["name"] == "Ada")
+        await teacher.send("kick", member=card["member"])
+        await teacher.text("wall_card", lambda d: d["member"] == card["member"] and d.get("gone"))
+        # A wall opened later is not shown the departed student.
+        await teacher.send("wall", open=False)
+        await teacher.text("wall", lambda d: d["open"] is False)
+        mark = len(teacher.texts)
+        await teacher.send("wall", open=True)
+        await teacher.text("wall_card", lambda d: d["name"] == "Bo", after=mark)
+        later = [m["data"] for m in teacher.texts[mark:] if m["type"] == "wall_card"]
+        assert all(c["member"] != card["member"] for c in later)
+
+    run(main())
