@@ -32,7 +32,11 @@ class RawClient(Client):
 
 
 def cards(teacher: Client, name: str) -> list[dict]:
-    return [m["data"] for m in teacher.texts if m["type"] == "wall_card" and m["data"].get("name") == name]
+    return [
+        m["data"]
+        for m in teacher.texts
+        if m["type"] == "wall_card" and m["data"].get("name") == name
+    ]
 
 
 async def a_class(server, *names: str):
@@ -69,8 +73,9 @@ def test_the_wall_shows_each_students_own_run_at_most_once_a_second(server):
         status = await ada.text("status", lambda d: d["state"] == "paused", after=mark)
         await ada.until(lambda: ada.frames[-1]["epoch"] == status["epoch"])
         # The trailing card shows where the run stopped, from the run's own last frame.
+        epoch = status["epoch"]
         last = await teacher.until(
-            lambda: next((c for c in cards(teacher, "Ada") if c.get("epoch") == status["epoch"]), None)
+            lambda: next((c for c in cards(teacher, "Ada") if c.get("epoch") == epoch), None)
         )
         elapsed = time.monotonic() - opened
         made = [c for c in cards(teacher, "Ada") if "thumb" in c]
@@ -83,7 +88,8 @@ def test_the_wall_shows_each_students_own_run_at_most_once_a_second(server):
     # At most one card a second (the first may come at once).
     assert 2 <= len(made) <= elapsed / CARD_SECONDS + 1
     thumb = last["thumb"]
-    cells = np.frombuffer(base64.b64decode(thumb["cells"]), np.uint8).reshape(THUMB_CELLS, THUMB_CELLS)
+    cells = np.frombuffer(base64.b64decode(thumb["cells"]), np.uint8)
+    cells = cells.reshape(THUMB_CELLS, THUMB_CELLS)
     assert thumb["kind"] == "ramp" and cells.max() < THUMB_LEVELS
     _, arrays = decode(raw)
     output = arrays["output"]
@@ -133,7 +139,9 @@ def test_the_spotlight_shows_a_students_run_to_followers_until_handed_back(serve
         await ada.send("refollow")
         await bo.text("spotlight", lambda d: d["member"] is None, after=mark)
         await bo.text("config", lambda d: d["config"]["hidden"] == [2], after=mark)
-        back = await teacher.text("wall_card", lambda d: d["name"] == "Ada" and d["mode"] == "follow")
+        back = await teacher.text(
+            "wall_card", lambda d: d["name"] == "Ada" and d["mode"] == "follow"
+        )
         assert "thumb" not in back
 
     run(main())
