@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import base64
 import time
+from pathlib import Path
 
 import numpy as np
 
 from app.classroom.wall import CARD_SECONDS, THUMB_CELLS, THUMB_LEVELS
 from app.frames import decode
 from tests.app.classroom.server import Client, run
+
+DOC = (Path(__file__).resolve().parents[3] / "docs" / "classroom.md").read_text()
+WALL_DOC = DOC[DOC.index("## Class wall") : DOC.index("## How it works")]
 
 
 class RawClient(Client):
@@ -82,6 +86,8 @@ def test_the_wall_shows_each_students_own_run_at_most_once_a_second(server):
         return last, made, elapsed, ada.last_raw, ada.frames[-1]
 
     last, made, elapsed, raw, header = run(main())
+    for key in [*last, *last["thumb"]]:  # docs/classroom.md describes every field
+        assert f"`{key}`" in WALL_DOC, key
     assert last["mode"] == "fork" and last["layer_sizes"] == [2, 5, 3, 1]
     assert last["test_loss"] == header["test_loss"]
     assert last["test_accuracy"] == header["test_accuracy"]
