@@ -182,6 +182,8 @@ class Wall:
     async def _spotlight(self, ref: object) -> None:
         room = self.room
         before, self.spotlight = self.spotlight, ref if isinstance(ref, str) else None
+        if before == self.spotlight:
+            return  # the same event again (a second hand back): nothing changes
         if before is not None:
             old = room.roster.by_ref(before)
             if old is not None:
@@ -263,10 +265,13 @@ class Wall:
         def tapped(payload: Payload | None, kind: str | None) -> None:
             if self._quiet is not member:
                 out(payload, kind)
+            if member.id not in self.room.members:
+                return  # a late output of a fork that was closed: no card for a gone student
             if kind == "frame":
                 self._on_frame(member, payload)
             elif kind == "config" and isinstance(payload, str):
-                self._tile(member).layer_sizes = json.loads(payload)["data"]["layer_sizes"]
+                sizes = json.loads(payload).get("data", {}).get("layer_sizes")
+                self._tile(member).layer_sizes = sizes if isinstance(sizes, list) else []
             if member.ref == self.spotlight:
                 self.room.fan_out(payload, kind)
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from app.classroom.wall import CARD_SECONDS, THUMB_CELLS, THUMB_LEVELS
+from app.classroom.wall import CARD_SECONDS, THUMB_CELLS, THUMB_LEVELS, frame_card
 from app.frames import decode
+from app.snapshot import build_frame
+from engine import Config, Trainer
 from tests.app.classroom.server import Client, run
 
 DOC = (Path(__file__).resolve().parents[3] / "docs" / "classroom.md").read_text()
@@ -191,3 +193,25 @@ def test_a_student_who_leaves_is_taken_off_the_wall(server):
         assert all(c["member"] != card["member"] for c in later)
 
     run(main())
+
+
+def test_a_card_of_several_classes_shows_the_most_likely_class_of_each_cell():
+    trainer = Trainer(
+        Config(dataset="blobs", num_classes=3, loss="cross_entropy", hidden=(4,), seed=3)
+    )
+    trainer.train_epochs(30)
+    frame = build_frame(
+        trainer, trainer.metrics(), seq=0, state="paused", grid_size=100, thumb_size=20,
+        selected=None, include_inputs=False, levels=32,
+    )  # fmt: skip
+    card = frame_card(frame)
+    thumb = card["thumb"]
+    cells = np.frombuffer(base64.b64decode(thumb["cells"]), np.uint8).reshape(20, 20)
+    probabilities = trainer.grid(100).output[2::5, 2::5]  # (20, 20, 3) at the cell centres
+    assert thumb["kind"] == "classes" and probabilities.shape == (20, 20, 3)
+    # The same class wherever one class clearly leads (quantisation may swap near-ties).
+    top = np.sort(probabilities, axis=2)
+    clear = top[:, :, -1] - top[:, :, -2] > 1 / 31
+    assert (cells == probabilities.argmax(axis=2))[clear].all()
+    assert len(np.unique(cells)) == 3 and card["epoch"] == 30
+    assert card["test_accuracy"] == trainer.metrics()["test_accuracy"]
