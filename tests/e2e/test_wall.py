@@ -31,6 +31,7 @@ class Students:
         self.do(Client.close_all())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+        self.loop.close()  # and its self-pipe: nothing is left for the garbage collector
 
 
 async def own_run(server, code: str, name: str, hidden: list[int], epochs: int) -> Client:
