@@ -251,7 +251,7 @@ class Wall:
             if tile.timer is not None:
                 tile.timer.cancel()
                 tile.timer = None
-            tile.seen = None
+            tile.seen, tile.stats = None, None  # reopened: a card of the newest frame
             self.room.broker.discard(self.channel, card_key(tile.ref))
         for ref in self.gone:
             self.room.broker.discard(self.channel, card_key(ref))
@@ -280,7 +280,12 @@ class Wall:
     def _on_frame(self, member: Member, frame: Payload | None) -> None:
         tile = self._tile(member)
         tile.frame = frame if isinstance(frame, bytes) else None
-        if not self.open or tile.timer is not None:
+        if self.open and tile.frame is not None:
+            self._due(member, tile)
+
+    def _due(self, member: Member, tile: Tile) -> None:
+        """A card from the newest frame now, or once CARD_SECONDS have passed since the last."""
+        if tile.timer is not None:
             return
         loop = asyncio.get_running_loop()
         wait = tile.made_at + CARD_SECONDS - loop.time()
@@ -301,11 +306,10 @@ class Wall:
         tile.seen = (member.name, member.mode, member.away_since is not None)
         if not self.open:
             return
-        if tile.stats is None and tile.frame is not None and tile.timer is None:
-            loop = asyncio.get_running_loop()
-            if loop.time() - tile.made_at >= CARD_SECONDS:
-                tile.made_at = loop.time()
-                tile.stats = frame_card(tile.frame)
+        if tile.stats is None and tile.frame is not None:
+            self._due(member, tile)
+            if tile.stats is not None:
+                return  # _make published the whole card
         card = {
             "member": member.ref,
             "name": member.name,

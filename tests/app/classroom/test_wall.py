@@ -215,3 +215,23 @@ def test_a_card_of_several_classes_shows_the_most_likely_class_of_each_cell():
     assert (cells == probabilities.argmax(axis=2))[clear].all()
     assert len(np.unique(cells)) == 3 and card["epoch"] == 30
     assert card["test_accuracy"] == trainer.metrics()["test_accuracy"]
+
+
+def test_a_wall_opened_again_shows_where_a_paused_run_stopped(server):
+    async def main():
+        teacher, (ada,) = await a_class(server, "Ada")
+        await forked(ada)
+        await ada.send("step", epochs=5)
+        await ada.until(lambda: any(f["epoch"] == 5 for f in ada.frames))
+        await teacher.send("wall", open=True)
+        await teacher.text("wall_card", lambda d: d.get("epoch") == 5)
+        await teacher.send("wall", open=False)
+        await teacher.text("wall", lambda d: d["open"] is False)
+        await ada.send("step", epochs=3)  # while no wall is open
+        await ada.until(lambda: any(f["epoch"] == 8 for f in ada.frames))
+        mark = len(teacher.texts)
+        await teacher.send("wall", open=True)
+        card = await teacher.text("wall_card", lambda d: d.get("epoch") == 8, after=mark)
+        assert card["state"] == "paused" and "thumb" in card
+
+    run(main())
