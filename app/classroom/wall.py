@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 CARD_SECONDS = 1.0  # at most one card per student per this many seconds
 THUMB_CELLS = 20  # a card's picture: THUMB_CELLS x THUMB_CELLS cells
 THUMB_LEVELS = 16  # ... each one of this many shades (4 bits)
-SPOTLIGHT_SHAPE = 'spotlight needs data {"member": <a student\'s member from the wall> or null}'
+MAX_REF = 32  # a `member` ref is 8 characters (app.classroom.parts.Member.ref)
 
 
 def wall_channel(code: str) -> str:
@@ -123,15 +123,18 @@ class Wall:
         if ref is None:
             await self.room.broker.publish_event(self.room.code, {"type": "spotlight"})
             return
-        student = self.room.roster.by_ref(ref)
-        if student is None or student.fork is None:
+        # A student in this process is checked here; one elsewhere by their own process,
+        # which alone answers (`spotlight_ask`), so an unknown member changes nothing.
+        here = self.room.roster.by_ref(ref)
+        if not isinstance(ref, str) or len(ref) > MAX_REF or (here and here.fork is None):
             raise ProtocolError(
                 "invalid_field",
                 "member must be the `member` of a student working on their own copy, or null",
                 "member",
             )
-        event = {"type": "spotlight", "member": ref}
-        await self.room.broker.publish_event(self.room.code, event)
+        await self.room.broker.publish_event(
+            self.room.code, {"type": "spotlight_ask", "member": ref}
+        )
 
     async def show(self, member: Member) -> None:
         """Open this instructor's wall: every card so far, then each new one."""
@@ -172,6 +175,16 @@ class Wall:
             for viewer in self.watching:
                 await self.room.broker.publish_event(
                     self.room.code, {"type": "wall", "viewer": viewer, "open": True}
+                )
+            if self.room.roster.by_ref(self.spotlight) is not None:  # ours: say so again
+                await self.room.broker.publish_event(
+                    self.room.code, {"type": "spotlight", "member": self.spotlight}
+                )
+        elif kind == "spotlight_ask":  # the process holding the student puts it on
+            student = self.room.roster.by_ref(event.get("member"))
+            if student is not None and student.fork is not None:
+                await self.room.broker.publish_event(
+                    self.room.code, {"type": "spotlight", "member": student.ref}
                 )
         elif kind == "spotlight":
             await self._spotlight(event.get("member"))

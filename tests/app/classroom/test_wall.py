@@ -4,13 +4,24 @@ picture, the spotlight and handing back, and refusals."""
 from __future__ import annotations
 
 import base64
+import functools
+import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from app.classroom.broker import LocalBroker
+from app.classroom.codes import hash_secret
+from app.classroom.room import Room
+from app.classroom.runner import make_session_runner
+from app.classroom.store import Store
 from app.classroom.wall import CARD_SECONDS, THUMB_CELLS, THUMB_LEVELS, frame_card
 from app.frames import decode
+from app.mailbox import Mailbox
+from app.protocol import Message
+from app.sessions import Registry
+from app.settings import Settings
 from app.snapshot import build_frame
 from engine import Config, Trainer
 from tests.app.classroom.server import Client, run
@@ -235,3 +246,59 @@ def test_a_wall_opened_again_shows_where_a_paused_run_stopped(server):
         assert card["state"] == "paused" and "thumb" in card
 
     run(main())
+
+
+def test_the_wall_and_the_spotlight_reach_across_processes_through_the_broker(tmp_path):
+    """Two rooms of one code on one broker stand for two worker processes: the instructor
+    and a follower on one, the student on the other. Only broker messages and events
+    connect them, as they would over Redis."""
+
+    async def main():
+        settings = Settings(data_dir=tmp_path)
+        store = Store.open(tmp_path)
+        store.create_room("AC3D4E", hash_secret("s3cret"))
+        broker = LocalBroker()
+        here, there = [
+            Room(
+                store.get_room("AC3D4E"),
+                broker=broker,
+                store=store,
+                make_runner=functools.partial(make_session_runner, Registry(settings)),
+            )
+            for _ in range(2)
+        ]
+        for room in (here, there):
+            await room.start()
+        teacher = await here.join_instructor(Mailbox())
+        follower_box = Mailbox()
+        await here.join(follower_box, "Bo")
+        ada = await there.join(Mailbox(), "Ada")
+        await there.fork(ada)
+        await there.handle(ada, Message("configure", {"hidden": [7]}), lambda m: None)
+
+        await here.handle(teacher, Message("wall", {"open": True}), lambda m: None)
+        sent = await drain(teacher.mailbox)
+        card = next(d for t, d in sent if t == "wall_card" and d.get("name") == "Ada")
+        assert card["layer_sizes"] == [2, 7, 1] and card["thumb"]["size"] == THUMB_CELLS
+
+        await drain(follower_box)
+        await here.handle(teacher, Message("spotlight", {"member": card["member"]}), lambda m: 0)
+        seen = await drain(follower_box)
+        assert ("spotlight", {"member": card["member"], "name": "Ada"}) in seen
+        assert [d["layer_sizes"] for t, d in seen if t == "config"] == [[2, 7, 1]]
+
+        await here.handle(teacher, Message("spotlight", {"member": None}), lambda m: 0)
+        seen = await drain(follower_box)
+        assert ("spotlight", {"member": None, "name": None}) in seen
+        assert [d["layer_sizes"] for t, d in seen if t == "config"][-1] == [2, 4, 2, 1]
+        for room in (here, there):
+            await room.close()
+        store.close()
+
+    run(main())
+
+
+async def drain(box: Mailbox) -> list:
+    """Every text queued in a mailbox as (type, data); frames are left out."""
+    items = [await box.next() for _ in range(len(box))]
+    return [(m["type"], m["data"]) for m in (json.loads(i) for i in items if isinstance(i, str))]
