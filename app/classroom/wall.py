@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 CARD_SECONDS = 1.0  # at most one card per student per this many seconds
 THUMB_CELLS = 20  # a card's picture: THUMB_CELLS x THUMB_CELLS cells
 THUMB_LEVELS = 16  # ... each one of this many shades (4 bits)
+OPENINGS_PER_MINUTE = 20  # each opening sends every card: an instructor's budget
 MAX_REF = 32  # a `member` ref is 8 characters (app.classroom.parts.Member.ref)
 
 
@@ -105,6 +106,7 @@ class Wall:
         self.gone: deque[str] = deque()  # refs whose "gone" card is retained, oldest first
         self.max_gone = max_gone
         self._quiet: Member | None = None  # announcing this fork to the room only
+        self._openings: dict[str, deque[float]] = {}  # by instructor id: recent openings
 
     @property
     def open(self) -> bool:
@@ -138,6 +140,15 @@ class Wall:
 
     async def show(self, member: Member) -> None:
         """Open this instructor's wall: every card so far, then each new one."""
+        now = asyncio.get_running_loop().time()
+        recent = self._openings.setdefault(member.id, deque(maxlen=OPENINGS_PER_MINUTE))
+        if len(recent) == OPENINGS_PER_MINUTE and now - recent[0] < 60:
+            raise ProtocolError(
+                "rate_limited",
+                f"open the wall at most {OPENINGS_PER_MINUTE} times a minute",
+                "open",
+            )
+        recent.append(now)
         await self.room.broker.unsubscribe(self.channel, member.mailbox)
         self.watching[member.id] = member
         member.mailbox.offer(text("wall", open=True), "wall")
@@ -224,6 +235,8 @@ class Wall:
         room = self.room
         for member_id in [i for i in self.watching if i not in room.members]:
             await self.hide(self.watching[member_id])
+        for member_id in [i for i in self._openings if i not in room.members]:
+            del self._openings[member_id]
         here = {m.id: m for m in room.students()}
         for member_id in [i for i in self.tiles if i not in here]:
             await self._forget(member_id)

@@ -16,7 +16,13 @@ from app.classroom.codes import hash_secret
 from app.classroom.room import Room
 from app.classroom.runner import make_session_runner
 from app.classroom.store import Store
-from app.classroom.wall import CARD_SECONDS, THUMB_CELLS, THUMB_LEVELS, frame_card
+from app.classroom.wall import (
+    CARD_SECONDS,
+    OPENINGS_PER_MINUTE,
+    THUMB_CELLS,
+    THUMB_LEVELS,
+    frame_card,
+)
 from app.frames import decode
 from app.mailbox import Mailbox
 from app.protocol import Message
@@ -302,3 +308,18 @@ async def drain(box: Mailbox) -> list:
     """Every text queued in a mailbox as (type, data); frames are left out."""
     items = [await box.next() for _ in range(len(box))]
     return [(m["type"], m["data"]) for m in (json.loads(i) for i in items if isinstance(i, str))]
+
+
+def test_opening_the_wall_is_limited_per_instructor(server):
+    async def main():
+        teacher, _ = await a_class(server, "Ada")
+        for _ in range(OPENINGS_PER_MINUTE):
+            await teacher.send("wall", open=True)
+            await teacher.send("wall", open=False)
+        await teacher.send("wall", open=True)
+        error = await teacher.text("error", lambda d: d["code"] == "rate_limited")
+        assert error["field"] == "open"
+        await teacher.send("roster")  # the socket and the room go on
+        await teacher.text("roster")
+
+    run(main())
