@@ -226,6 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--server-pid", type=int, help="with --url: report this process's CPU")
     p.add_argument("--wall", action="store_true", help="students on own runs feed a class wall")
     p.add_argument("--students", type=int, default=100, help="with --wall: how many")
+    p.add_argument("--rounds", type=int, default=4, help="with --wall: closed/open turns")
     args = p.parse_args(argv)
     clients = args.students if args.wall else args.followers
     server = None
@@ -242,15 +243,18 @@ def main(argv: list[str] | None = None) -> None:
             server = ServerProcess(Path(data_dir) / "server.log", env=env).start()
             base = server.url
         try:
-            kind = Bench
+            kind, extra = Bench, {}
             if args.wall:
                 from app.classroom.bench_wall import WallBench as kind
+
+                extra = {"rounds": args.rounds}
             bench = kind(
                 base.rstrip("/"),
                 clients,
                 args.seconds,
                 not args.no_compression,
                 server_pid=server.process.pid if server is not None else args.server_pid,
+                **extra,
             )
             result = asyncio.run(bench.run())  # WallBench.run: the wall's report
         finally:

@@ -1,5 +1,5 @@
 """The class wall's cost: N students each play their own run; the instructor's wall is closed,
-then open, then closed and open again (equal stretches, so a drift in load falls on both).
+then open, in turn, ROUNDS times (equal stretches, so a drift in load falls on both).
 
     python -m app.classroom.bench --wall --students 100 --seconds 20
 
@@ -33,8 +33,11 @@ STATES = ("closed", "open")
 class WallBench(Bench):
     """Students on their own runs feeding the wall (Bench gives the sockets and CPU)."""
 
-    def __init__(self, base: str, students: int, seconds: float, compression: bool, **kw: Any):
+    def __init__(
+        self, base: str, students: int, seconds: float, compression: bool, rounds: int = 4, **kw
+    ) -> None:
         super().__init__(base, students, seconds, compression, **kw)
+        self.rounds = rounds
         self.state: str | None = None  # which stretch frames are counted for (None: none)
         self.frames = {s: np.zeros(students) for s in STATES}
         self.elapsed = dict.fromkeys(STATES, 0.0)
@@ -79,8 +82,8 @@ class WallBench(Bench):
             await asyncio.sleep(0.05)
         await asyncio.wait_for(self.all_ready.wait(), 120)
         await asyncio.sleep(1.0)  # warm-up: every run is playing
-        stretch = self.seconds / 4
-        for state in STATES * 2:
+        stretch = self.seconds / (2 * self.rounds)
+        for state in STATES * self.rounds:
             await teacher.send(json.dumps({"type": "wall", "data": {"open": state == "open"}}))
             await asyncio.sleep(0.5)  # the wall's first burst of cards is not a steady state
             await self._measure(state, stretch)
@@ -128,9 +131,13 @@ class WallBench(Bench):
             "wall_cards_per_second": round(self.cards / self.elapsed["open"], 1),
             "load_average": [round(x, 2) for x in os.getloadavg()],
         }
-        if self.server_pid is not None and any(self.server_cpu.values()):
+        if self.server_pid is not None and all(self.server_cpu.values()):
             result["server_cores"] = {
                 s: round(self.server_cpu[s] / self.elapsed[s], 2) for s in STATES
+            }
+            # Less dependent on how much CPU a loaded machine leaves the server.
+            result["frames_per_server_cpu_second"] = {
+                s: round(float(self.frames[s].sum()) / self.server_cpu[s]) for s in STATES
             }
         result["card_cost"] = card_cost()
         result["meets_target"] = ratio is not None and ratio >= 1 - MAX_DROP
