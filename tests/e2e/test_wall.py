@@ -118,6 +118,8 @@ def test_the_instructor_watches_sorts_and_spotlights_students_runs(new_page, roo
         assert teacher.page.locator("[data-field=learning_rate]").is_disabled()
         assert bo_button.get_attribute("aria-pressed") == "true"
         assert teacher.page.locator("[data-spotlight-name]").inner_text() == "Bo"
+        found = violations(teacher.page)
+        assert not found, f"WCAG 2.1 A/AA violations in spotlight mode:\n{report(found)}"
 
         # Hand back: everyone sees the instructor's run again; its controls are live.
         teacher.page.click("[data-action=hand_back]")
