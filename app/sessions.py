@@ -188,6 +188,7 @@ class Registry:
         """Make `mailbox` the session's socket; an earlier socket is closed as REPLACED."""
         session.close_replaced()
         session.subscribers = [mailbox]
+        session.resend_maps()  # the new socket has no thumbnails yet
         session.detached_since = None
         session.solo = True
         if self.saved is not None and session.saved_marker is None:
