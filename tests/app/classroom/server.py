@@ -34,7 +34,7 @@ class Server(ServerProcess):
             "PLAYGROUND_ROOM_CREATIONS": "1000",
             **env,
         }
-        super().__init__(data_dir / "server.log", env=env, timeout=20)
+        super().__init__(data_dir / "server.log", env=env)
 
     @property
     def base(self) -> str:
