@@ -22,15 +22,16 @@ MEMBERS = [
     {"seed": 5, "learning_rate": 0.01, "stop_at": EPOCHS},
     {"seed": 9, "learning_rate": 0.1, "stop_at": EPOCHS},
 ]
-# Slices long enough that three default networks always fit in one, however loaded the
-# machine is (a cohort is cut by its members' measured epoch costs).
-ROOMY = {"slice_ms": 25}
-# For watching sessions join and leave, a cohort must form whenever its members play: with
-# slices of a second, no measured epoch cost (wall time, so a loaded machine inflates it) cuts
-# a cohort or sends a member to mini-batches; at 2 fps each member's fair share of the loop
-# is far above what its frames cost, so none waits out a CPU debt and falls out of step (at
-# 30 fps and load 26, all three trained alone for a minute).
-STEADY = {"slice_ms": 1000, "fps": 2}
+# Slices of a second: every slice of a default network is whole epochs and no cohort is cut,
+# however loaded the machine (epoch costs are measured in wall time, which load inflates).
+# With 25 ms, load 26 made epochs cost more than two slices: sessions then trained in
+# mini-batches and sent progress frames mid-epoch, numbered with the last whole epoch, whose
+# weights differed from the other run's frame of that number.
+ROOMY = {"slice_ms": 1000}
+# For watching sessions join and leave, a cohort must also form whenever its members play: at
+# 2 fps each member's fair share of the loop is far above what its frames cost, so none waits
+# out a CPU debt and falls out of step (at 30 fps and load 26, all three trained alone).
+STEADY = {**ROOMY, "fps": 2}
 
 
 def gauges(server, *names: str) -> tuple[float, ...]:

@@ -75,12 +75,13 @@ def test_a_session_dragging_weights_on_the_largest_network_does_not_starve_anoth
         while not (counts["normal"] and counts["attacker"]):  # both playing
             await asyncio.sleep(0.05)
         counts.update(normal=0, attacker=0)
-        # The drag lasts until the cheap session has NORMAL_FRAMES frames (a count, not a
-        # time: a loaded machine makes it longer, and both sessions' frames slower alike);
-        # a deadline only as a safety net for a starved session.
+        # The drag lasts until the cheap session has NORMAL_FRAMES frames and the expensive
+        # one a frame (counts, not a time: a loaded machine makes it longer, and both
+        # sessions' frames slower alike); a deadline only as a safety net for a starved or
+        # frozen session.
         deadline = time.monotonic() + 90
         sent = 0
-        while counts["normal"] < NORMAL_FRAMES:  # a dragged weight: ~55 edits a second
+        while counts["normal"] < NORMAL_FRAMES or not counts["attacker"]:  # ~55 edits a second
             assert time.monotonic() < deadline, counts
             edit = {"layer": 1, "source": 0, "target": 0, "value": (sent % 40) / 10 - 2}
             await attacker.send(message("set_weight", edit))
