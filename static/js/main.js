@@ -7,8 +7,9 @@ import { renderAdvanced, renderHideList, updateAdvanced } from "./advanced.js";
 import { Announcer } from "./announcer.js";
 import { Notices } from "./banner.js";
 import { PageChrome } from "./chrome.js";
-import { classNames, PALETTES, pointCss } from "./colors.js";
+import { classNames, PALETTES, pointColorOf } from "./colors.js";
 import { CodeExport } from "./code-export.js";
+import { CompareView } from "./compare.js";
 import { Backprop } from "./backprop.js";
 import { Controls } from "./controls.js";
 import { DataEditor } from "./data-editor.js";
@@ -103,7 +104,7 @@ const editor = new DataEditor($("[data-editor]"), {
   clear: () => send("clear_points"),
 });
 renderAdvanced($("[data-advanced]"), options);
-const lessons = new Lessons($("[data-lessons-menu]"), $("[data-lesson]"), { open: openLesson, close: closeLesson });
+const lessons = new Lessons($("[data-lessons-menu]"), $("[data-lesson]"), { open: openLesson, close: closeLesson, compare: (lesson) => compareView.openLesson(lesson) });
 fetch("/api/lessons")
   .then((response) => response.json())
   .then((data) => lessons.setLessons(data.lessons))
@@ -124,6 +125,7 @@ const socketHandlers = {
   onConnection: (state, detail) => notices.connectionState(state, detail),
   onMessage: receive,
   onFrame: (frame, started = performance.now()) => {
+    if (frame.type === "compare") return compareView.frame(frame);
     if (transport.room) transport.room.frame(frame);
     offerFrame(page, frame);
     lessons.update(frame);
@@ -143,9 +145,10 @@ const transport = new Transport(boot, socketHandlers, {
 Object.defineProperty(window.playground, "socket", { get: () => transport.socket });
 window.playground.chart = chart; // read by the browser tests
 const send = (type, data) => transport.send(type, data);
+const compareView = new CompareView($("[data-compare]"), { compare: boot.classroom ? null : boot.compare, options, send, config: () => page.config, view: () => ({ palette: page.ui.palette, discretize: page.ui.discretize, classView: page.ui.class_view }) });
 const handlers = messageHandlers(
   page,
-  { chrome, notices, announcer, codeExport, backprop, controls, savedPoints },
+  { chrome, notices, announcer, codeExport, backprop, compareView, controls, savedPoints },
   { send, options, mode: () => mode, applyConfig, openLesson, closeLesson, share, scheduleDraw: () => scheduleDraw() },
 );
 
@@ -225,13 +228,7 @@ function buildNetwork() {
 }
 
 /** Colour of a label under `source`'s problem and class count (the config, or the data shown). */
-function pointColor(source = page.config) {
-  const { palette } = page.ui;
-  const { problem, num_classes: k } = source;
-  const fn = (labelValue) => pointCss(palette, problem, labelValue, k);
-  fn.key = `${palette}|${problem}|${k}`;
-  return fn;
-}
+const pointColor = (source = page.config) => pointColorOf(page.ui.palette, source);
 
 // ---- page-only settings and the URL -------------------------------------------------------
 function setUi(name, value) {

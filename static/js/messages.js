@@ -9,12 +9,12 @@ import { MODES } from "./modes.js";
  * The handlers of the run's messages, by type.
  * @param {object} page the store (store.js)
  * @param {object} parts the components a message reaches: chrome, notices, announcer,
- *   codeExport, backprop, controls, savedPoints
+ *   codeExport, backprop, compareView, controls, savedPoints
  * @param {object} hooks what the page does about them: send(type, data), mode(), options,
  *   applyConfig(config), openLesson(id, variant), closeLesson(), share(state), scheduleDraw()
  */
 export function messageHandlers(page, parts, hooks) {
-  const { chrome, notices, announcer, codeExport, backprop, controls, savedPoints } = parts;
+  const { chrome, notices, announcer, codeExport, backprop, compareView, controls, savedPoints } = parts;
   const { send, options } = hooks;
 
   /** The layer sizes of `hello` and `config` ([inputs, ...hidden, outputs]): the output count. */
@@ -62,9 +62,11 @@ export function messageHandlers(page, parts, hooks) {
     },
     code: (data) => codeExport.received(data),
     trace: (data) => backprop.received(data.trace),
+    compare: (data) => compareView.received(data),
     error(data) {
       if (data.request === "export") codeExport.failed(data.message);
       if (data.request === "trace") backprop.failed(data.message);
+      if (data.request === "compare") compareView.failed(data.message);
       if (data.request === "lesson") hooks.closeLesson(); // no such lesson (an old link): forget it
       notices.error(data);
       controls.update(page.config, "config", true); // show the value the server kept
