@@ -40,7 +40,10 @@ ROOM_TYPES: dict[str, bool] = {
     "fork": False,
     "refollow": False,
     "share": False,
+    "challenge": True,
+    "submit": False,
 }
+CHALLENGE_TYPES = frozenset({"challenge", "submit"})  # app.classroom.challenges
 SOCKET_TYPES: dict[str, bool] = {**MESSAGE_TYPES, **ROOM_TYPES}
 
 Reply = Callable[[dict[str, Any]], None]
