@@ -44,10 +44,14 @@ EVENTS = frozenset({"challenge_posted", "challenge_submitted"})
 
 
 def challenge_options() -> dict[str, Any]:
-    """What the instructor's form offers (`/api/options` `challenges`): one place for both."""
+    """What the instructor's form offers (`/api/options` `challenges`): one place for both.
+
+    Lists, not objects, so that the order survives the page's bootstrap (sorted keys).
+    """
     return {
-        "metrics": {
-            m.name: {
+        "metrics": [
+            {
+                "name": m.name,
                 "label": m.label,
                 "higher_is_better": m.higher_is_better,
                 "classification_only": m.classification_only,
@@ -57,12 +61,12 @@ def challenge_options() -> dict[str, Any]:
                 "percent": m.name == "test_accuracy",
             }
             for m in METRICS.values()
-        },
-        "datasets": {
-            name: {"problem": s.problem, "takes_classes": s.classes is None}
+        ],
+        "datasets": [
+            {"name": name, "problem": s.problem, "takes_classes": s.classes is None}
             for name, s in DATASETS.items()
-        },
-        "constraints": CONSTRAINTS,
+        ],
+        "constraints": [{"name": name, **c} for name, c in CONSTRAINTS.items()],
         "test_points": {"min": TEST_POINTS[0], "max": TEST_POINTS[1], "default": 500},
         "limits": {
             "submits_per_minute": SUBMITS_PER_MINUTE,
