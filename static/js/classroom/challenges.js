@@ -5,6 +5,8 @@
 
 import { label } from "../labels.js";
 
+const FOLLOWING = "To take part, choose Work on my own copy: you submit your own network.";
+
 export class Challenges {
   /**
    * @param {HTMLElement} root the [data-challenges] panel
@@ -43,9 +45,8 @@ export class Challenges {
     this.q("[data-challenge-student]").hidden = !(student && this.current);
     const own = student && this.you.mode === "fork";
     for (const b of this.q("[data-challenge-student]").querySelectorAll("button")) b.disabled = !own;
-    if (student && this.current && !own) {
-      this.say("To take part, choose Work on my own copy: you submit your own network.");
-    }
+    if (student && this.current && !own) this.say(FOLLOWING, "hint");
+    else if (this.q("[data-verdict]").dataset.kind === "hint") this.say("");
   }
 
   /** A room message for this panel; false when it is not one. */
