@@ -42,13 +42,19 @@ async def latest(box: Mailbox, kind: str) -> dict | None:
     return next((data for t, data in reversed(texts) if t == kind), None)
 
 
+async def posted(store, broker=None):  # noqa: F811
+    """A room with the XOR challenge posted by its instructor."""
+    room = await new_room(store, broker)
+    teacher = await room.join_instructor(Mailbox())
+    await room.handle(teacher, Message("challenge", XOR), lambda m: None)
+    return room
+
+
 def test_a_student_has_a_bounded_number_of_submissions_per_challenge(store, monkeypatch):  # noqa: F811
     monkeypatch.setattr(challenges, "SUBMITS_PER_STUDENT", 2)
 
     async def main():
-        room = await new_room(store)
-        teacher = await room.join_instructor(Mailbox())
-        await room.handle(teacher, Message("challenge", XOR), lambda m: None)
+        room = await posted(store)
         ada = await forked(room, "ada")
         for _ in range(2):
             await submit(room, ada)
@@ -66,9 +72,7 @@ def test_a_challenge_has_a_bounded_number_of_submissions(store, monkeypatch):  #
     monkeypatch.setattr(challenges, "SUBMITS_PER_CHALLENGE", 3)
 
     async def main():
-        room = await new_room(store)
-        teacher = await room.join_instructor(Mailbox())
-        await room.handle(teacher, Message("challenge", XOR), lambda m: None)
+        room = await posted(store)
         for name in ("a", "b", "c"):
             await submit(room, await forked(room, name))
         with pytest.raises(ProtocolError) as err:

@@ -43,6 +43,14 @@ async def sign_rule(s: Client, weight: float, features=("x1_x2",)) -> None:
     await s.send("set_bias", layer=1, neuron=0, value=0.0)
 
 
+async def with_challenge(server, **rules):
+    """A new room, its instructor, and the XOR challenge posted."""
+    room = server.new_room()
+    teacher = await teacher_of(server, room)
+    await teacher.send("challenge", **XOR, **rules)
+    return room, teacher
+
+
 def stored_challenge(server) -> Challenge:
     """The posted challenge as the server stored it, secret seed included (the test reads
     the server's own SQLite file to recompute the hidden figures independently)."""
@@ -81,9 +89,7 @@ def test_a_posted_challenge_reaches_every_student_without_its_secret(server):
 
 def test_the_leaderboard_shows_what_the_server_measured_whatever_the_client_claims(server):
     async def main():
-        room = server.new_room()
-        teacher = await teacher_of(server, room)
-        await teacher.send("challenge", **XOR)
+        room, teacher = await with_challenge(server)
         good = await own_copy(server, room, "good")
         liar = await own_copy(server, room, "liar")
         await sign_rule(good, 5.0)  # exactly xor's labelling: accuracy 1 at noise 0
@@ -111,9 +117,7 @@ def test_the_leaderboard_shows_what_the_server_measured_whatever_the_client_clai
 
 def test_broken_rules_rank_below_every_network_within_them(server):
     async def main():
-        room = server.new_room()
-        teacher = await teacher_of(server, room)
-        await teacher.send("challenge", **XOR, features=["x1", "x2"], max_neurons=2)
+        room, teacher = await with_challenge(server, features=["x1", "x2"], max_neurons=2)
         cheat = await own_copy(server, room, "cheat")
         honest = await own_copy(server, room, "honest")
         await sign_rule(cheat, 5.0)  # perfect, but with a feature the challenge forbids
@@ -163,9 +167,7 @@ def test_who_may_post_and_submit_and_bad_fields_are_named(server):
 
 def test_submissions_per_student_per_minute_are_bounded(server):
     async def main():
-        room = server.new_room()
-        teacher = await teacher_of(server, room)
-        await teacher.send("challenge", **XOR)
+        room, teacher = await with_challenge(server)
         s = await own_copy(server, room, "eager")
         for _ in range(challenges.SUBMITS_PER_MINUTE):
             mark = len(s.texts)
@@ -191,9 +193,7 @@ def test_submissions_survive_a_restart_and_export_as_csv(start_server):
     server = start_server()
 
     async def before():
-        room = server.new_room()
-        teacher = await teacher_of(server, room)
-        await teacher.send("challenge", **XOR)
+        room, teacher = await with_challenge(server)
         students = {name: await own_copy(server, room, name) for name in ("ada", "bob")}
         verdicts = []
         for name, weight in (("ada", 5.0), ("bob", -5.0), ("ada", 0.0)):
