@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.app.classroom.server import Client, run
 from tests.e2e.axe import report, violations
+from tests.e2e.test_modes import DRAWN
+from tests.e2e.test_small_screens import DEVICES, assert_fits, assert_run_first
 
 MODE_IS = "() => document.querySelector('[data-mode-badge]').dataset.mode === '{}'"
 
@@ -111,6 +114,8 @@ def test_a_student_submits_and_the_leaderboard_shows_the_servers_figure(new_page
         assert cells[:4] == ["1", "Ada", "100.0 %", "met"]
         assert float(row.locator("td").nth(2).get_attribute("data-value")) == verdict["value"]
 
+    assert_clean(teacher, "instructor with a filled leaderboard")
+
     # A second, worse network: the server's figure again, and the best one still counts.
     mark = student.wire.mark()
     student.page.evaluate(
@@ -137,3 +142,38 @@ def test_a_student_submits_and_the_leaderboard_shows_the_servers_figure(new_page
         teacher.page.click("[data-action=challenge_export]")
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert text.count("\n") == 3 and ",Ada,test_accuracy,1.0," in text
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("device", ["phone-360x740", "tablet-1024x768"])
+def test_the_challenge_and_a_long_leaderboard_fit_small_screens_after_the_run(
+    new_page, room_server, device
+):
+    room = room_server.new_room()
+
+    async def post_and_submit():
+        teacher = await Client.join(room_server, room["code"], secret=room["secret"])
+        await teacher.send("challenge", title="A long title " * 5, dataset="spiral", goal=0.9)
+        for name in ("Ada Lovelace-Byron", "Grace Brewster Hopper"):
+            s = await Client.join(room_server, room["code"], name=name)
+            await s.text("challenge")
+            await s.send("fork")
+            await s.text("you", lambda d: d["mode"] == "fork")
+            await s.send("submit")
+            await s.text("verdict")
+
+    run(post_and_submit())
+    settings = DEVICES[device]
+    width, height = settings["viewport"]["width"], settings["viewport"]["height"]
+    for who in ("teacher", "student"):
+        pg = new_page(room_server.base, **settings)
+        if who == "teacher":
+            pg.page.goto(room["control_url"])
+        else:
+            pg.page.goto(f"{room_server.base}/room/{room['code']}")
+            pg.page.fill("[data-name-input]", "Phone")
+            pg.page.tap("[data-action=join]")
+        pg.page.locator("[data-leaderboard] tr[data-entry]").nth(1).wait_for()
+        pg.page.wait_for_function(DRAWN)
+        assert_fits(pg, f"{who} with a challenge", width)
+        assert_run_first(pg, f"{who} with a challenge", width, height)
