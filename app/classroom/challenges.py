@@ -40,6 +40,7 @@ SUBMITS_PER_STUDENT = 30  # per student and challenge
 SUBMITS_PER_CHALLENGE = 2000  # all students together
 CHALLENGES_PER_ROOM = 100
 SHOWN = 50  # leaderboard rows sent to the room (the CSV export has every submission)
+JUDGES = 2  # evaluations of one room at once (each in a worker thread)
 EVENTS = frozenset({"challenge_posted", "challenge_submitted"})
 
 
@@ -102,6 +103,7 @@ class Challenges:
         self._seen: set[int] = set()  # their ids (an event may repeat a local submission)
         self._minute = Throttle(SUBMITS_PER_MINUTE, 60.0, what="submissions")
         self._messages: dict[str, str] = {}  # the encoded `challenge` and `leaderboard`
+        self._judging = asyncio.Semaphore(JUDGES)  # a burst of submits queues, in order
 
     async def start(self) -> None:
         """Load the room's latest challenge and its submissions (after a restart too)."""
@@ -159,7 +161,8 @@ class Challenges:
         self._check_limits(member)
         self._minute.count(member.id)  # every attempt costs an evaluation
         state = member.fork.export_state()  # the weights at this moment, from the server
-        verdict = await asyncio.to_thread(judge, challenge, state)
+        async with self._judging:
+            verdict = await asyncio.to_thread(judge, challenge, state)
         entry = {
             "student": member.ref,
             "name": member.name,

@@ -52,6 +52,7 @@ def test_the_limits_in_the_doc_are_the_codes():
     assert f"{challenges.SUBMITS_PER_CHALLENGE} per challenge" in SECTION
     assert f"{challenges.CHALLENGES_PER_ROOM} challenges per room" in SECTION
     assert f"top {challenges.SHOWN}" in SECTION
+    assert f"at most {challenges.JUDGES} of a room at once" in SECTION
 
 
 def test_every_csv_column_and_error_code_is_documented():
