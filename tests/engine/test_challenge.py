@@ -177,6 +177,13 @@ def test_the_public_view_leaves_out_the_secret_seed():
         ({"activations": []}, "activations"),
         ({"title": ""}, "title"),
         ({"colour": "red"}, "colour"),
+        ({"test_seed": 1}, "test_seed"),  # the server draws it; nobody may choose it
+        ({"goal": float("nan")}, "goal"),
+        ({"max_epochs": True}, "max_epochs"),
+        ({"features": [["x1"]]}, "features"),
+        ({"dataset": ["spiral"]}, "dataset"),
+        ({"title": "   "}, "title"),
+        ({"num_classes": 2.5}, "num_classes"),
     ],
 )
 def test_bad_fields_are_refused_naming_the_field(fields, field):
