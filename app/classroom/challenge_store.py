@@ -37,6 +37,19 @@ def add_challenge(store: Store, room: str, spec: dict[str, Any]) -> int:
     return row_id
 
 
+def ensure_challenge(store: Store, room: str, challenge_id: int, spec: dict[str, Any]) -> bool:
+    """Keep a challenge posted by another process here too (another host has its own file;
+    the workers of one host share this one: then it is there already). False if this file
+    has that id for another room's challenge (hosts number their challenges apart)."""
+    text = json.dumps(spec, separators=(",", ":"))
+    store.execute(
+        "INSERT OR IGNORE INTO challenges (id, room_code, spec, created) VALUES (?, ?, ?, ?)",
+        (challenge_id, room, text, time.time()),
+    )
+    rows, _ = store.execute("SELECT room_code FROM challenges WHERE id = ?", (challenge_id,))
+    return rows[0][0] == room
+
+
 def count_challenges(store: Store, room: str) -> int:
     rows, _ = store.execute("SELECT count(*) FROM challenges WHERE room_code = ?", (room,))
     return rows[0][0]

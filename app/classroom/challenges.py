@@ -104,6 +104,7 @@ class Challenges:
         self._minute = Throttle(SUBMITS_PER_MINUTE, 60.0, what="submissions")
         self._messages: dict[str, str] = {}  # the encoded `challenge` and `leaderboard`
         self._judging = asyncio.Semaphore(JUDGES)  # a burst of submits queues, in order
+        self.stored = True  # this process's file holds the open challenge (see ensure_challenge)
 
     async def start(self) -> None:
         """Load the room's latest challenge and its submissions (after a restart too)."""
@@ -152,6 +153,12 @@ class Challenges:
             raise ProtocolError("forbidden", "students submit; the instructor posts challenges")
         if challenge is None or challenge_id is None:
             raise ProtocolError("no_challenge", "there is no challenge in this room yet")
+        if not self.stored:
+            raise ProtocolError(
+                "challenge_unavailable",
+                "this server cannot store submissions to a challenge posted on another host; "
+                "ask the instructor to post it again",
+            )
         if member.fork is None:
             raise ProtocolError(
                 "forbidden",
@@ -221,7 +228,11 @@ class Challenges:
 
     async def on_event(self, event: dict[str, Any]) -> None:
         if event["type"] == "challenge_posted":
+            store, code = self.room.store, self.room.code
             self._adopt(int(event["id"]), event["spec"], [])
+            self.stored = await asyncio.to_thread(
+                db.ensure_challenge, store, code, int(event["id"]), event["spec"]
+            )
         elif event["challenge"] == self.current_id:
             self._record(self.current_id, event["entry"])  # known already if submitted here
         else:
