@@ -205,8 +205,8 @@ class Challenges:
             )
 
     def _verdict(self, ch: Challenge, challenge_id: int, entry: dict[str, Any]) -> dict[str, Any]:
-        board = leaderboard(self.entries, ch.metric)
-        rank = next(i for i, e in enumerate(board, 1) if e["student"] == entry["student"])
+        board = leaderboard(self.entries, ch.metric) if challenge_id == self.current_id else []
+        rank = next((i for i, e in enumerate(board, 1) if e["student"] == entry["student"]), None)
         measured = figure(ch.metric, entry["value"])
         points = f"{ch.test_points} hidden test points"
         goal = goal_text(ch)
@@ -220,8 +220,11 @@ class Challenges:
             words = f"Goal reached: the server measured {measured} on {points} (goal: {goal})."
         else:
             words = f"Not yet: the server measured {measured} on {points}; the goal is {goal}."
-        best = "" if board[rank - 1]["id"] == entry["id"] else " (your best submission)"
-        words += f" You are {ordinal(rank)} of {len(board)}{best}."
+        if rank is None:  # the instructor posted a new challenge while this was measured
+            words += " A new challenge has been posted since: this one is closed."
+        else:
+            best = "" if board[rank - 1]["id"] == entry["id"] else " (your best submission)"
+            words += f" You are {ordinal(rank)} of {len(board)}{best}."
         return {"challenge": challenge_id, **_shown(entry), "rank": rank, "message": words}
 
     # Events from every process ---------------------------------------------------------

@@ -4,6 +4,9 @@ keep one leaderboard."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 
 from app.classroom import challenges
@@ -150,3 +153,28 @@ def test_a_clashing_challenge_id_on_another_host_refuses_submissions(store, tmp_
     finally:
         other.close()
     assert err.code == "challenge_unavailable"
+
+
+def test_a_submission_measured_while_a_new_challenge_is_posted_has_no_rank(store, monkeypatch):  # noqa: F811
+    started, go = threading.Event(), threading.Event()
+    measure = challenges.judge
+
+    def held(challenge, state):  # the real measurement, held until the test lets it finish
+        started.set()
+        go.wait(20)
+        return measure(challenge, state)
+
+    monkeypatch.setattr(challenges, "judge", held)
+
+    async def main():
+        room = await posted(store)
+        ada = await forked(room, "ada")
+        pending = asyncio.create_task(submit(room, ada))
+        await asyncio.to_thread(started.wait, 20)
+        await room.handle(room.instructors()[0], Message("challenge", XOR), lambda m: None)
+        go.set()
+        return await pending, room.challenges.entries
+
+    verdict, entries = run(main())
+    assert verdict["rank"] is None and "new challenge" in verdict["message"]
+    assert entries == []  # the new challenge's leaderboard is untouched
