@@ -34,6 +34,10 @@ def assert_clean(pg, where: str) -> None:
 @pytest.mark.browser
 def test_a_student_submits_and_the_leaderboard_shows_the_servers_figure(new_page, room_server):
     teacher, code = instructor(new_page, room_server)
+    summary = teacher.page.locator("[data-challenge-post] summary")
+    summary.wait_for()
+    summary.focus()
+    teacher.page.keyboard.press("Enter")  # opens the form
     form = teacher.page.locator("[data-challenge-form]")
     form.wait_for()
     # Choices come from /api/options: every dataset the server offers, and its metrics.
@@ -115,6 +119,8 @@ def test_a_student_submits_and_the_leaderboard_shows_the_servers_figure(new_page
         assert float(row.locator("td").nth(2).get_attribute("data-value")) == verdict["value"]
 
     assert_clean(teacher, "instructor with a filled leaderboard")
+    teacher.screenshot("challenge-instructor")
+    student.screenshot("challenge-student")
 
     # A second, worse network: the server's figure again, and the best one still counts.
     mark = student.wire.mark()

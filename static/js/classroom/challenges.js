@@ -35,7 +35,7 @@ export class Challenges {
     this.you = you;
     const instructor = you.role === "instructor";
     this.root.hidden = false;
-    this.q("[data-challenge-form]").hidden = !instructor;
+    this.q("[data-challenge-post]").hidden = !instructor;
     this.q("[data-challenge-export]").hidden = !instructor || !this.current;
     this.showStudent();
   }
@@ -71,7 +71,9 @@ export class Challenges {
     this.q("[data-challenge-rules]").textContent = rulesText(ch);
     if (fresh) {
       this.say("");
-      this.formStatus(this.you && this.you.role === "instructor" ? `Posted: ${ch.title}` : "");
+      const instructor = this.you && this.you.role === "instructor";
+      this.formStatus(instructor ? `Posted: ${ch.title}` : "");
+      if (instructor) this.q("[data-challenge-post]").open = false; // the leaderboard next
     }
     if (this.you) this.setYou(this.you);
   }
