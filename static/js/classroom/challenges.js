@@ -82,7 +82,7 @@ export class Challenges {
     const metric = this.byName(this.spec.metrics, data.metric);
     this.q("[data-leaderboard-panel]").hidden = false;
     this.q("[data-leaderboard-summary]").textContent =
-      `${data.students} students, ${data.submissions} submissions. ` +
+      `${count(data.students, "student")}, ${count(data.submissions, "submission")}. ` +
       `Ranked by: goal met, within the rules, ${metric.label.toLowerCase()}, fewer neurons, earlier.`;
     const rows = data.entries.map((e) => {
       const tr = document.createElement("tr");
@@ -237,6 +237,10 @@ function constraintInput(name, c) {
     set.append(item);
   }
   return set;
+}
+
+function count(n, noun) {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function measured(metric, value) {
