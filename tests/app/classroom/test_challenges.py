@@ -48,6 +48,7 @@ async def with_challenge(server, **rules):
     room = server.new_room()
     teacher = await teacher_of(server, room)
     await teacher.send("challenge", **XOR, **rules)
+    await teacher.text("challenge")  # posted: a submit from now on is measured against it
     return room, teacher
 
 
