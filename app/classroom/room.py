@@ -22,6 +22,7 @@ from app.classroom.parts import (
     INSTRUCTOR_ONLY,
     READ_ONLY,
     STRUCTURAL_TYPES,
+    WALL_TYPES,
     MakeRunner,
     Member,
     Reply,
@@ -30,6 +31,7 @@ from app.classroom.parts import (
 )
 from app.classroom.roster import KICKED, Roster
 from app.classroom.store import RoomRecord, Store
+from app.classroom.wall import Wall
 from app.mailbox import FRAME_KEYS, Mailbox, Payload, frame_key
 from app.protocol import CloseCode, Message, ProtocolError
 
@@ -69,6 +71,7 @@ class Room:
         self._shares = Throttle(10, 60.0, what="share links")
         # New places per client address: a bot cannot take the room's seats in a burst.
         self._seats = Throttle(joins_per_minute, 60.0, what="new places in this room")
+        self.wall = Wall(self, max_gone=max_followers)
         self.challenges = challenges.Challenges(self)
 
     # Lifecycle -------------------------------------------------------------------------
@@ -84,9 +87,17 @@ class Room:
         await self.challenges.start()
         await self.broker.listen(self.code, self._on_event)
         await self._publish_room()
+        await self.broker.publish_event(self.code, {"type": "wall_query"})
 
     def _live_out(self, payload: Payload | None, kind: str | None) -> None:
         """Route the live run's output: run state to everyone, replies to instructors."""
+        if self.wall.spotlight is not None:  # a student's run is on the projector
+            self.dirty = True
+        else:
+            self.fan_out(payload, kind)
+
+    def fan_out(self, payload: Payload | None, kind: str | None) -> None:
+        """Send a run's output to the room (the live run's, or a spotlit student's)."""
         if kind == "discard":
             for key in FRAME_KEYS:
                 self.broker.discard(self.code, key)
@@ -119,6 +130,7 @@ class Room:
         if self.live is not None:
             await self.live.close()
             self.live = None
+        await self.wall.close()
         await self.broker.forget(self.code)  # an unloaded room holds no frames in memory
 
     # Membership ------------------------------------------------------------------------
@@ -244,6 +256,8 @@ class Room:
             await self.challenges.handle(member, kind, message.data, reply)
         elif kind == "share":
             await self.share(member)
+        elif kind in WALL_TYPES:
+            await self.wall.handle(member, message)
         elif member.instructor:
             await self._handle_instructor(message, reply)
         elif kind == "fork":
@@ -336,7 +350,7 @@ class Room:
             elif payload is not None:
                 member.mailbox.offer(payload)
 
-        member.fork = await self.make_runner(out, **initial)
+        member.fork = await self.make_runner(self.wall.tap(member, out), **initial)
         await self._roster_changed()
 
     async def share(self, member: Member) -> None:
@@ -384,6 +398,8 @@ class Room:
 
     async def _on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
+        if await self.wall.on_event(event):
+            return
         if kind == "flags":
             self.locked = bool(event["locked"])
             await self._publish_room()
@@ -425,6 +441,7 @@ class Room:
         if self.live is not None:
             await self.live.close()
             self.live = None
+        await self.wall.close()
         await self.broker.forget(self.code)
 
     # Room status messages --------------------------------------------------------------
@@ -442,6 +459,7 @@ class Room:
         roster = self.roster.message()
         for m in self.instructors():
             m.mailbox.offer(roster, "roster")
+        await self.wall.sync()
 
 
 def _discard(payload: Payload | None, kind: str | None) -> None:
