@@ -9,6 +9,11 @@ end-to-end latency of each frame (the room stamps `sent_at` into the frame heade
 when it fans the frame out; followers run on the same host, so the clocks agree). It also
 times instructor changes (a learning-rate edit) until every follower has the new config.
 Targets (issue): >= 20 fps per follower and p95 latency <= 250 ms at 200 followers.
+
+With --wall, N students play their own runs instead and the class wall's cost on their
+frame rates is measured (app/classroom/bench_wall.py):
+
+    python -m app.classroom.bench --wall --students 100 --seconds 20
 """
 
 from __future__ import annotations
@@ -219,7 +224,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--url", help="bench a running server instead of starting one")
     p.add_argument("--no-compression", action="store_true", help="followers refuse deflate")
     p.add_argument("--server-pid", type=int, help="with --url: report this process's CPU")
+    p.add_argument("--wall", action="store_true", help="students on own runs feed a class wall")
+    p.add_argument("--students", type=int, default=100, help="with --wall: how many")
+    p.add_argument("--rounds", type=int, default=4, help="with --wall: closed/open turns")
     args = p.parse_args(argv)
+    clients = args.students if args.wall else args.followers
     server = None
     base = args.url
     with tempfile.TemporaryDirectory(prefix="classroom-bench-") as data_dir:
@@ -227,20 +236,27 @@ def main(argv: list[str] | None = None) -> None:
             env = {
                 **os.environ,
                 "PLAYGROUND_DATA_DIR": data_dir,
-                "PLAYGROUND_MAX_STUDENTS": str(max(args.followers, 200)),
+                "PLAYGROUND_MAX_STUDENTS": str(max(clients, 200)),
+                "PLAYGROUND_ROOM_JOINS": str(max(clients, 100)),
                 "PLAYGROUND_LOG_LEVEL": "warning",
             }
             server = ServerProcess(Path(data_dir) / "server.log", env=env).start()
             base = server.url
         try:
-            bench = Bench(
+            kind, extra = Bench, {}
+            if args.wall:
+                from app.classroom.bench_wall import WallBench as kind
+
+                extra = {"rounds": args.rounds}
+            bench = kind(
                 base.rstrip("/"),
-                args.followers,
+                clients,
                 args.seconds,
                 not args.no_compression,
                 server_pid=server.process.pid if server is not None else args.server_pid,
+                **extra,
             )
-            result = asyncio.run(bench.run())
+            result = asyncio.run(bench.run())  # WallBench.run: the wall's report
         finally:
             if server is not None:
                 server.stop()

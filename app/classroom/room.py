@@ -13,13 +13,16 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from app.classroom import challenges
 from app.classroom.broker import Broker
 from app.classroom.codes import Throttle
 from app.classroom.parts import (
+    CHALLENGE_TYPES,
     FANOUT_TYPES,
     INSTRUCTOR_ONLY,
     READ_ONLY,
     STRUCTURAL_TYPES,
+    WALL_TYPES,
     MakeRunner,
     Member,
     Reply,
@@ -28,6 +31,7 @@ from app.classroom.parts import (
 )
 from app.classroom.roster import KICKED, Roster
 from app.classroom.store import RoomRecord, Store
+from app.classroom.wall import Wall
 from app.mailbox import FRAME_KEYS, Mailbox, Payload, frame_key
 from app.protocol import CloseCode, Message, ProtocolError
 
@@ -67,6 +71,8 @@ class Room:
         self._shares = Throttle(10, 60.0, what="share links")
         # New places per client address: a bot cannot take the room's seats in a burst.
         self._seats = Throttle(joins_per_minute, 60.0, what="new places in this room")
+        self.wall = Wall(self, max_gone=max_followers)
+        self.challenges = challenges.Challenges(self)
 
     # Lifecycle -------------------------------------------------------------------------
 
@@ -78,11 +84,20 @@ class Room:
         except Exception:  # e.g. a save the engine no longer accepts: keep the room usable
             log.exception("room %s: its saved run could not be restored; starting anew", self.code)
             self.live = await self.make_runner(self._live_out)
+        await self.challenges.start()
         await self.broker.listen(self.code, self._on_event)
         await self._publish_room()
+        await self.broker.publish_event(self.code, {"type": "wall_query"})
 
     def _live_out(self, payload: Payload | None, kind: str | None) -> None:
         """Route the live run's output: run state to everyone, replies to instructors."""
+        if self.wall.spotlight is not None:  # a student's run is on the projector
+            self.dirty = True
+        else:
+            self.fan_out(payload, kind)
+
+    def fan_out(self, payload: Payload | None, kind: str | None) -> None:
+        """Send a run's output to the room (the live run's, or a spotlit student's)."""
         if kind == "discard":
             for key in FRAME_KEYS:
                 self.broker.discard(self.code, key)
@@ -115,6 +130,7 @@ class Room:
         if self.live is not None:
             await self.live.close()
             self.live = None
+        await self.wall.close()
         await self.broker.forget(self.code)  # an unloaded room holds no frames in memory
 
     # Membership ------------------------------------------------------------------------
@@ -150,7 +166,7 @@ class Room:
         self._seats.count(client)
         if gone is not None:  # only once the newcomer is in: a refused join frees nothing
             await self.leave(gone)
-        mailbox.offer(member.you())
+        self._hello(member, mailbox)
         await self.broker.subscribe(self.code, mailbox)
         await self._roster_changed()
         return member
@@ -159,10 +175,15 @@ class Room:
         """Add a control connection (the caller has checked the secret)."""
         self._check_open()
         member = self.roster.admit_instructor(mailbox)
-        mailbox.offer(member.you())
+        self._hello(member, mailbox)
         await self.broker.subscribe(self.code, mailbox)
         await self._roster_changed()
         return member
+
+    def _hello(self, member: Member, mailbox: Mailbox, mode: str | None = None) -> None:
+        """Who the connection is, and the open challenge (after a join or a mode switch)."""
+        mailbox.offer(member.you(mode))
+        self.challenges.greet(mailbox)
 
     def _check_open(self) -> None:
         if self.ended:
@@ -174,7 +195,7 @@ class Room:
         old.close(CloseCode.MEMBER_REPLACED, "this place was taken over by a new connection")
         member.mailbox = mailbox
         member.away_since = None
-        mailbox.offer(member.you())
+        self._hello(member, mailbox)
         if member.fork is not None:
             member.fork.announce()
         else:
@@ -231,8 +252,12 @@ class Room:
         kind = message.type
         if kind in INSTRUCTOR_ONLY and not member.instructor:
             raise ProtocolError("forbidden", f"only the instructor can {kind} this room")
-        if kind == "share":
+        if kind in CHALLENGE_TYPES:
+            await self.challenges.handle(member, kind, message.data, reply)
+        elif kind == "share":
             await self.share(member)
+        elif kind in WALL_TYPES:
+            await self.wall.handle(member, message)
         elif member.instructor:
             await self._handle_instructor(message, reply)
         elif kind == "fork":
@@ -306,7 +331,7 @@ class Room:
             await member.fork.close()
             member.fork = None
         member.mailbox.clear()
-        member.mailbox.offer(member.you())
+        self._hello(member, member.mailbox)
         await self.broker.subscribe(self.code, member.mailbox)  # replays the current run
         await self._roster_changed()
 
@@ -315,7 +340,7 @@ class Room:
         if member.fork is not None:
             await member.fork.close()
         member.mailbox.clear()
-        member.mailbox.offer(member.you(mode="fork"))  # before the fork's first messages
+        self._hello(member, member.mailbox, mode="fork")  # before the fork's first messages
 
         # Only this member's connection is reachable from its fork: the fork is theirs alone.
         # (Looked up per message: a reconnected student keeps the fork on the new socket.)
@@ -325,7 +350,7 @@ class Room:
             elif payload is not None:
                 member.mailbox.offer(payload)
 
-        member.fork = await self.make_runner(out, **initial)
+        member.fork = await self.make_runner(self.wall.tap(member, out), **initial)
         await self._roster_changed()
 
     async def share(self, member: Member) -> None:
@@ -373,6 +398,8 @@ class Room:
 
     async def _on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
+        if await self.wall.on_event(event):
+            return
         if kind == "flags":
             self.locked = bool(event["locked"])
             await self._publish_room()
@@ -383,6 +410,8 @@ class Room:
                 await self._drop(gone, CloseCode.KICKED, "removed by the instructor")
         elif kind == "end":
             await self._end_here()
+        elif kind in challenges.EVENTS:
+            await self.challenges.on_event(event)
         elif kind == "push":
             scenario = event["scenario"]
             start = {k: scenario[k] for k in ("state", "config") if k in scenario}
@@ -412,6 +441,7 @@ class Room:
         if self.live is not None:
             await self.live.close()
             self.live = None
+        await self.wall.close()
         await self.broker.forget(self.code)
 
     # Room status messages --------------------------------------------------------------
@@ -429,6 +459,7 @@ class Room:
         roster = self.roster.message()
         for m in self.instructors():
             m.mailbox.offer(roster, "roster")
+        await self.wall.sync()
 
 
 def _discard(payload: Payload | None, kind: str | None) -> None:
