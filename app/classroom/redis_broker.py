@@ -165,6 +165,11 @@ class RedisBroker(Broker):
             with contextlib.suppress(*self.errors):
                 await self._pubsub.unsubscribe(key(room, "messages"), key(room, "events"))
 
+    @property
+    def backlog(self) -> int:
+        """Payloads waiting for Redis (at most MAX_PENDING)."""
+        return len(self._pending)
+
     def subscriber_count(self, room: str) -> int:
         return self.local.subscriber_count(room)
 

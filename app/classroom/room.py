@@ -249,8 +249,13 @@ class Room:
 
     def watched(self) -> bool:
         """Whether anyone is connected, here or in another process (away students do not
-        count)."""
-        return any(m.away_since is None for m in self.members.values()) or self.roster.watched()
+        count): the live run plays on while someone watches."""
+        return self.watched_here() or self.roster.watched()
+
+    def watched_here(self) -> bool:
+        """Whether anyone is connected to this process: else it may unload the room (if it
+        ran the live run, another process serving the room takes it over)."""
+        return any(m.away_since is None for m in self.members.values())
 
     async def pause_unwatched(self) -> None:
         """Stop training a run nobody is watching (it costs CPU every other room needs)."""

@@ -169,7 +169,7 @@ class Classroom:
         empty = [
             (self._idle_since.get(code, self._loaded_at.get(code, now)), code)
             for code, room in self.rooms.items()
-            if not room.watched()
+            if not room.watched_here()
         ]
         empty = [(since, code) for since, code in empty if now - since >= self._reclaim_after()]
         if empty:
@@ -309,7 +309,7 @@ class Classroom:
             ):
                 self._unwatched_since[code] = math.inf  # once per unwatched stretch
                 await room.pause_unwatched()
-            if room.watched():
+            if room.watched_here():
                 self._idle_since.pop(code, None)
             elif now - self._idle_since.setdefault(code, now) > self._reclaim_after():
                 await self._unload(code)

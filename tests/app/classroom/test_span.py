@@ -191,3 +191,25 @@ def test_two_workers_on_one_port_serve_one_room(live_server_factory, redis_serve
             assert (await s.closing())[0] == CloseCode.ROOM_ENDED
 
     run(main())
+
+
+def test_a_student_who_reconnects_to_the_other_host_keeps_their_place(hosts):
+    a, b = hosts("a"), hosts("b")
+
+    async def main():
+        room, teacher, (ada,) = await room_on_two_hosts(a, b, 1)
+        you = await ada.text("you")
+        await ada.close()
+        await teacher.text("roster", lambda d: d["students"] and d["students"][0]["away"])
+        mark = len(teacher.texts)
+        again = await Client.join(a, room["code"], name="ignored", member=you["id"])
+        back = await again.text("you")
+        await again.until(lambda: again.frames)
+        roster = await teacher.text(
+            "roster", lambda d: len(d["students"]) == 1 and not d["students"][0]["away"], mark
+        )
+        return you, back, roster
+
+    you, back, roster = run(main())
+    assert (back["id"], back["name"]) == (you["id"], "s0")
+    assert roster["students"][0]["name"] == "s0"
