@@ -38,6 +38,7 @@ LEASE_MS = 10_000  # the live run's owner renews its lease every few seconds
 PART_SECONDS = 15.0  # a roster part not refreshed for this long is a process that has gone
 MAX_PENDING = 4096  # payloads waiting for Redis, all rooms (latest-wins per key below this)
 MAX_EVENTS = 1000  # events received and not yet handled
+MAX_UNACKED = 300  # writes sent to Redis and not yet answered
 EVENT_SECONDS = 5.0  # a publish that takes longer counts as an outage
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)
 # Renew the lease if it is ours, take it if it is free and ARGV[3] says so; the holder.
@@ -202,28 +203,65 @@ class RedisBroker(Broker):
             self.local.publish(room, name, body if kind == b"b" else body.decode())
 
     async def _write_loop(self) -> None:
+        """Send what is pending over one connection of its own, without waiting for each
+        reply (a busy event loop would otherwise send one batch per round trip)."""
         while True:
             await self._wake.wait()
+            if self.trouble is not None:
+                self._wake.clear()  # the reader sets it again when Redis is back
+                continue
+            conn = self.redis.connection_pool.make_connection()
+            unacked: asyncio.Queue[None] = asyncio.Queue(MAX_UNACKED)
+            tasks = {
+                asyncio.create_task(self._send_pending(conn, unacked)),
+                asyncio.create_task(self._read_acks(conn, unacked)),
+            }
+            try:  # until either fails (the connection broke) or Redis is reported down
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()
+            except self.errors as exc:
+                log.debug("rooms: Redis writer failed: %r", exc)
+                await asyncio.sleep(RETRY_SECONDS[0])
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.wait(tasks)
+                await conn.disconnect()
+
+    async def _send_pending(self, conn: Any, unacked: asyncio.Queue[None]) -> None:
+        await conn.connect()
+        while self.trouble is None:
+            await self._wake.wait()
             self._wake.clear()
-            while self._pending and self.trouble is None:
-                batch = list(self._pending.items())[:64]
-                pipe = self.redis.pipeline(transaction=False)
-                for (room, name), item in batch:
-                    assert item is not None
-                    raw, _ = item
-                    if raw[:1] == b"d":
-                        pipe.hdel(key(room, "retained"), name)
-                    else:
-                        pipe.hset(key(room, "retained"), name, raw)
-                    pipe.expire(key(room, "retained"), RETAIN_SECONDS)
-                    pipe.publish(key(room, "messages"), raw)
+            while self._pending:
+                pair = next(iter(self._pending))
+                item = self._pending.pop(pair)
+                assert item is not None
+                (room, name), (raw, _) = pair, item
+                retained = key(room, "retained")
+                commands: list[tuple[Any, ...]] = [
+                    ("HDEL", retained, name) if raw[:1] == b"d" else ("HSET", retained, name, raw),
+                    ("EXPIRE", retained, RETAIN_SECONDS),
+                    ("PUBLISH", key(room, "messages"), raw),
+                ]
+                for _ in commands:
+                    await unacked.put(None)  # waits while too many replies are outstanding
                 try:
-                    await pipe.execute()
-                except self.errors:
-                    break  # kept in _pending; the reader notices the outage and wakes us
-                for pair, item in batch:
-                    if self._pending.get(pair) is item:  # not replaced meanwhile
-                        del self._pending[pair]
+                    await conn.send_packed_command(conn.pack_commands(commands), False)
+                except BaseException:
+                    self._pending.setdefault(pair, item)  # unless newer: sent after the outage
+                    raise
+
+    async def _read_acks(self, conn: Any, unacked: asyncio.Queue[None]) -> None:
+        from redis.exceptions import ResponseError
+
+        while True:
+            await unacked.get()
+            try:
+                await conn.read_response()
+            except ResponseError as exc:  # one refused command: the others go on
+                log.warning("rooms: Redis refused a write: %s", exc)
 
     # Events ----------------------------------------------------------------------------
 
