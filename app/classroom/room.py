@@ -189,8 +189,11 @@ class Room:
         return member
 
     async def join_instructor(self, mailbox: Mailbox) -> Member:
-        """Add a control connection (the caller has checked the secret)."""
+        """Add a control connection (the caller has checked the secret). If no process
+        runs the live run (its last one stopped), this one takes it at once."""
         self._check_open()
+        if self.live is None:
+            await self.span.claim(first=True)
         member = self.roster.admit_instructor(mailbox)
         mailbox.offer(member.you())
         await self.broker.subscribe(self.code, mailbox)

@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 import redis
+import websockets
 
 from app.classroom.rediskeys import key
 from app.protocol import CloseCode
@@ -151,8 +152,9 @@ def test_a_redis_outage_shows_on_the_room_and_the_room_recovers(hosts, redis_ser
         error = await teacher.text("error", lambda d: d["request"] == "lock")
         assert error["code"] == "room_unavailable"
         # Solo sessions are served all along.
-        with urllib.request.urlopen(b.base + "/healthz", timeout=10) as r:
-            assert r.status == 200
+        async with websockets.connect(f"{b.ws}/ws", compression=None) as solo:
+            while not isinstance(await solo.recv(), bytes):
+                pass  # until its first frame
         redis_server.start()  # empty: Redis kept nothing
         mark = len(student.texts)
         await student.text("room", lambda d: d["trouble"] is None, after=mark)
@@ -213,3 +215,27 @@ def test_a_student_who_reconnects_to_the_other_host_keeps_their_place(hosts):
     you, back, roster = run(main())
     assert (back["id"], back["name"]) == (you["id"], "s0")
     assert roster["students"][0]["name"] == "s0"
+
+
+def test_when_the_host_running_the_live_run_stops_another_takes_it_over(hosts):
+    a, b = hosts("a"), hosts("b")
+
+    async def main():
+        room, teacher, (student,) = await room_on_two_hosts(a, b, 1)
+        await teacher.send("step", epochs=7)
+        await student.until(lambda: any(f["epoch"] == 7 for f in student.frames))
+        await teacher.close()
+        a.stop()  # a restart of host a: its rooms are saved and its lease released
+        mark = len(student.frames)
+        teacher = await Client.join(b, room["code"], secret=room["secret"])
+        await teacher.text("you", lambda d: d["role"] == "instructor")
+        # Host b runs the live run now, from the snapshot: it announces epoch 7 again...
+        resumed = await student.until(lambda: student.frames[mark:])
+        assert resumed[0]["epoch"] == 7
+        await teacher.send("step", epochs=1)  # ...and the instructor drives it there
+        return await student.until(
+            lambda: next((f for f in student.frames[mark:] if f["epoch"] >= 8), None)
+        )
+
+    frame = run(main())
+    assert frame["epoch"] == 8
