@@ -301,9 +301,10 @@ class Room:
                 "invalid_message", "the instructor controls the live run directly", "type"
             )
         if kind == "lock" or kind == "unlock":
-            self.locked = kind == "lock"
-            await asyncio.to_thread(self.store.set_flags, self.code, locked=self.locked)
-            await self.broker.publish_event(self.code, {"type": "flags", "locked": self.locked})
+            # The event first: refused while Redis is down, and then nothing has changed.
+            locked = kind == "lock"
+            await self.broker.publish_event(self.code, {"type": "flags", "locked": locked})
+            await asyncio.to_thread(self.store.set_flags, self.code, locked=locked)
         elif kind == "end":
             await self.broker.publish_event(self.code, {"type": "end"})
         elif kind == "kick":
@@ -326,10 +327,10 @@ class Room:
                 "invalid_field", "member must be a student's `member` from the roster", "member"
             )
         name = place["name"] if place["named"] else None
-        if name is not None:
-            await asyncio.to_thread(self.store.add_kicked, self.code, name.casefold())
         event = {"type": "kick", "member": place["id"], "name": name}
         await self.broker.publish_event(self.code, event)
+        if name is not None:
+            await asyncio.to_thread(self.store.add_kicked, self.code, name.casefold())
 
     # Fork, re-follow, push -------------------------------------------------------------
 
