@@ -282,6 +282,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     """Debian's redis-server on a free loopback port, keeping nothing on disk."""
+    try:
+        import redis as redis_client  # the `redis` extra, needed for --processes only
+    except ImportError:
+        raise SystemExit("--processes needs: pip install 'nn-playground-server[redis]'") from None
     path = shutil.which("redis-server")
     if path is None:
         raise SystemExit(
@@ -291,11 +295,6 @@ def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     args = [path, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(directory)]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
-    try:
-        import redis as redis_client  # the `redis` extra, needed for --processes only
-    except ImportError:
-        raise SystemExit("--processes needs: pip install 'nn-playground-server[redis]'") from None
-
     deadline = time.monotonic() + 20
     while True:
         try:
