@@ -98,12 +98,18 @@ class RedisBroker(Broker):
         self._tasks: list[asyncio.Task[None]] = []
         self._watchers: list[Callable[[str | None], Awaitable[None]]] = []
         self.trouble = TROUBLE  # until the first connection
+        self._tried = asyncio.Event()  # the first connection attempt is over
+        self.dropped = 0  # payloads dropped because too many waited for Redis
 
     # Lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Start the reader, writer and event tasks; return once the first connection
+        has been tried (rooms loaded at once find Redis, if it is there)."""
         for loop in (self._read_loop, self._write_loop, self._event_loop):
             self._tasks.append(asyncio.create_task(loop()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._tried.wait(), EVENT_SECONDS)
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -146,7 +152,9 @@ class RedisBroker(Broker):
         if len(self._pending) >= MAX_PENDING:
             dropped = next(iter(self._pending))
             del self._pending[dropped]
-            log.warning("rooms: Redis is not keeping up; dropped an unsent %s", dropped[1])
+            self.dropped += 1
+            if self.dropped % 1000 == 1:
+                log.warning("rooms: Redis is not keeping up; %d unsent dropped", self.dropped)
         self._pending[(room, key_)] = (raw, seq)
         self._wake.set()
 
@@ -338,6 +346,7 @@ class RedisBroker(Broker):
                 for room in list(self.rooms):
                     await self._load_retained(room)
                 failures = 0
+                self._tried.set()
                 await self._set_trouble(None)
                 self._wake.set()  # what was queued during the outage goes out now
                 while True:
@@ -347,6 +356,9 @@ class RedisBroker(Broker):
             except self.errors as exc:
                 log.debug("rooms: Redis connection failed: %r", exc)
                 self._pubsub = None
+                if not self._tried.is_set():
+                    log.error("rooms: %s (at start-up)", TROUBLE)
+                self._tried.set()
                 await self._set_trouble(TROUBLE)
             finally:
                 with contextlib.suppress(*self.errors, RuntimeError):
