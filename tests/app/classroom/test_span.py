@@ -46,7 +46,7 @@ async def room_on_two_hosts(a: Server, b: Server, students: int):
 
 
 def test_followers_on_another_host_see_the_instructors_run_and_are_counted(hosts):
-    a, b = hosts("a"), hosts("b")
+    a, b = hosts("a", PLAYGROUND_MAX_STUDENTS="4"), hosts("b", PLAYGROUND_MAX_STUDENTS="4")
 
     async def main():
         room, teacher, students = await room_on_two_hosts(a, b, 3)
@@ -64,6 +64,14 @@ def test_followers_on_another_host_see_the_instructors_run_and_are_counted(hosts
         dup = await Client.join(a, room["code"], name="s1")
         error = await dup.text("error")
         assert error["code"] == "name_taken"
+        # The seats are counted over both hosts: a fourth student on host a fills the
+        # room of 4, and host b knows it.
+        fourth = await Client.join(a, room["code"], name="s3")
+        await fourth.text("you")
+        await teacher.text("roster", lambda d: len(d["students"]) == 4)
+        await students[0].text("room", lambda d: d["students"] == 4)
+        fifth = await Client.join(b, room["code"], name="s4")
+        assert (await fifth.closing())[0] == CloseCode.ROOM_FULL
 
     run(main())
 
