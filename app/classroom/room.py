@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from app.classroom.broker import Broker
@@ -464,6 +465,11 @@ class Room:
         await self.broker.forget(self.code)
 
     # Room status messages --------------------------------------------------------------
+
+    def current_record(self) -> RoomRecord:
+        """The room's record as this process knows it now (flags and removed names)."""
+        kicked = tuple(sorted(self.roster.kicked))
+        return replace(self.record, locked=self.locked, ended=self.ended, kicked=kicked)
 
     def room_status(self) -> dict[str, Any]:
         status = {"code": self.code, "locked": self.locked, "ended": self.ended}

@@ -100,7 +100,7 @@ class Classroom:
         Redis may have lost (records, roster parts, the live run's snapshot)."""
         for room in list(self.rooms.values()):
             if trouble is None:
-                await asyncio.to_thread(self.store.restore, room.record)
+                await asyncio.to_thread(self.store.restore, room.current_record())
                 await room.tend()
                 room.dirty = room.live is not None  # the next save writes it to Redis again
             await room.publish_status()
