@@ -4,13 +4,15 @@
     python -m app.bench --clients 100 --seconds 20 --workers 2
     python -m app.bench --clients 200 --seconds 20 --workers 2 --mixed --cohorts off
     python -m app.bench --memory 1,100,500
+    python -m app.bench --compare 4 --seconds 10
 
 Per client: median fps (over 1 s windows), p95 gap between frames, epochs/s, and bytes
 per frame on the wire (every socket byte the client received, framing and
 permessage-deflate included, divided by the frames). Server: CPU% and RSS of the whole
 process tree (psutil). Memory mode: server RSS with 1, 100, 500 open paused sessions.
 `--mixed`: the lecture-hall load of app.bench_mix; `--cohorts off` trains every session
-alone (PLAYGROUND_COHORTS=0), for A/B runs against the default.
+alone (PLAYGROUND_COHORTS=0), for A/B runs against the default. `--compare K`: a plain
+session, then a compare of K variants, and what the compare costs (app/bench_compare.py).
 """
 
 from __future__ import annotations
@@ -319,6 +321,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--memory", help="comma-separated session counts, e.g. 1,100,500")
     p.add_argument("--mixed", action="store_true", help="the lecture-hall mix (app.bench_mix)")
     p.add_argument("--cohorts", choices=["on", "off"], default="on", help="cohort training")
+    p.add_argument("--compare", type=int, help="a compare of K seeds against a plain session")
+    p.add_argument("--compare-variants", help="JSON list of variants for --compare instead")
     args = p.parse_args(argv)
     require_psutil()  # before starting anything
     levels = [int(n) for n in args.memory.split(",")] if args.memory else []
@@ -330,6 +334,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if levels:
             asyncio.run(memory(levels, server))
+        elif args.compare or args.compare_variants:
+            from app import bench_compare  # imports this module: loaded on demand
+
+            config = {**PRESETS[args.preset], **json.loads(args.config)}
+            config.update(epochs_per_frame=args.epochs_per_frame, fps=args.fps)
+            bench_compare.run(args, server, config)
         else:
             load(args, server)
     finally:

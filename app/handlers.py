@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app import code_export, protocol
+from app import code_export, compare, protocol
 from app.lessons import course
 from app.options import split_server_fields
 from app.protocol import Message, ProtocolError
@@ -317,6 +317,7 @@ async def lesson(session: Session, data: dict[str, Any], reply: Reply) -> None:
 
 
 HANDLERS: dict[str, Callable[[Session, Any, Reply], Awaitable[None]]] = {
+    "compare": compare.compare,
     "configure": configure,
     "play": play,
     "pause": pause,

@@ -20,7 +20,7 @@ from app.classroom.security import security_headers
 from app.guard import install_guards
 from app.lessons import catalog, course
 from app.metrics import Metrics, watch_loop
-from app.options import all_options, server_defaults
+from app.options import all_options, compare_options, server_defaults
 from app.pacing import Scheduler
 from app.routes import api, pages, ws
 from app.sessions import Registry
@@ -35,6 +35,7 @@ def bootstrap(settings: Settings) -> dict[str, Any]:
         "options": all_options(settings),
         "limits": settings.limits(),
         "defaults": {**Config().to_dict(), **server_defaults(settings)},
+        "compare": compare_options(),  # what a `compare` message may ask for
         "code_formats": [
             {"name": f.name, "label": f.label, "filename": f.filename}
             for f in EXPORT_FORMATS.values()
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         on_play=scheduler.add,
         on_epochs=metrics.add_epochs,
-        competitors=scheduler.demand,
+        competitors=lambda: scheduler.demand(registry.comparing),
     )
     metrics.gauges(registry.counts)
 

@@ -8,7 +8,22 @@ from typing import Any
 
 from app.protocol import ProtocolError
 from app.settings import GRID_SIZES, MAX_EPOCHS_PER_FRAME, MAX_FPS, THUMB_SIZES, Settings
-from engine import OPTIONS
+from engine import DATA_FIELDS, OPTIONS
+from engine.compare import MAX_VARIANTS, MIN_VARIANTS
+
+COMPARE_MAP_SIZE = 50  # each compared variant's output map is n × n (app/compare.py)
+# The fields a compare's variant may change: every engine field but the data's.
+VARIANT_FIELDS = tuple(name for name in OPTIONS if name not in DATA_FIELDS)
+
+
+def compare_options() -> dict[str, Any]:
+    """What a `compare` message may ask for (bootstrap and /api/options `compare`)."""
+    return {
+        "min_variants": MIN_VARIANTS,
+        "max_variants": MAX_VARIANTS,
+        "fields": list(VARIANT_FIELDS),
+        "map_size": COMPARE_MAP_SIZE,
+    }
 
 
 def server_options(settings: Settings) -> dict[str, dict[str, Any]]:

@@ -158,9 +158,11 @@ class Scheduler:
         # Never before the session has paid for the CPU it used (its fair share, app.budget).
         return max(due, session.cpu.ready_at())
 
-    def demand(self) -> int:
-        """How many sessions want CPU now (each gets an equal share of the loop)."""
-        return max(1, len(self.active))
+    def demand(self, comparing: set[str] | None = None) -> int:
+        """How many sessions want CPU now (each gets an equal share of the loop): the playing
+        ones, and those whose compare trains (`comparing`, ids; app.compare)."""
+        extra = len(comparing - self.active.keys()) if comparing else 0
+        return max(1, len(self.active) + extra)
 
     def serve(self, session: Session, now: float) -> None:
         """The session's work now: a training slice, or the frame a change asked for."""

@@ -91,6 +91,7 @@ MESSAGE_TYPES: dict[str, bool] = {
     "trace": True,
     "ping": False,
     "lesson": True,
+    "compare": True,
 }
 
 

@@ -83,6 +83,10 @@ class Session:
         # always built inline (unit tests without a loop).
         self.offload: Callable[[Coroutine[Any, Any, None]], Any] | None = None
         self.address = ""  # the client address that opened it (per-address limits)
+        self.compare: Any = None  # its compare of variants, if one runs (app.compare)
+        self.compare_bytes = 0  # the compare's estimated memory, part of memory_bytes
+        # The registry's count of sessions wanting CPU: this one's compare trains, or not.
+        self.on_compare: Callable[[Session, bool], None] = lambda session, training: None
         self.memory_bytes = self.estimate_memory(self.trainer.config, self.view)
         # The registry's memory budget: may this session grow to n bytes? (ProtocolError)
         self.on_reserve: Callable[[Session, int], None] = lambda session, n: None
@@ -95,7 +99,8 @@ class Session:
         """Estimated bytes this session holds with `config` and `view` (app.budget)."""
         if points is None:
             points = self.settings.max_points if config.dataset == "custom" else config.points()
-        return budget.estimate_bytes(config, points, view["grid_size"], view["thumb_size"])
+        own = budget.estimate_bytes(config, points, view["grid_size"], view["thumb_size"])
+        return own + self.compare_bytes
 
     def reserve(self, config: Config, view: dict[str, int], points: int | None = None) -> None:
         """ProtocolError `over_budget` unless the server's memory budget takes this config."""

@@ -50,6 +50,7 @@ class Registry:
         self.per_address: dict[str, int] = {}  # sessions held by each client address
         self._arrivals: dict[str, TokenBucket] = {}  # new sockets per address
         self.memory_bytes = 0  # the sum of the sessions' memory estimates
+        self.comparing: set[str] = set()  # sessions whose compare trains (app.compare)
 
     def __len__(self) -> int:
         return len(self.sessions)
@@ -96,6 +97,7 @@ class Registry:
         session.on_play = self.on_play
         session.on_epochs = self.on_epochs
         session.on_reserve = self.reserve
+        session.on_compare = self.compare_changed
         session.cpu.competitors = self.competitors
         session.offload = _spawn
         session.detached_since = self.clock()  # until a socket attaches
@@ -121,11 +123,21 @@ class Registry:
             self.memory_bytes = total
         session.memory_bytes = new_bytes
 
+    def compare_changed(self, session: Session, training: bool) -> None:
+        """A session's compare started or stopped training: it wants CPU or no longer."""
+        if training:
+            self.comparing.add(session.id)
+        else:
+            self.comparing.discard(session.id)
+
     def remove(self, session: Session) -> None:
         """Forget a session now (its socket or room is gone for good)."""
         if self.sessions.pop(session.id, None) is None:
             return
         session.playing = session.frame_requested = False
+        if session.compare is not None:  # its task ends with it
+            session.compare.stop()
+        self.comparing.discard(session.id)
         self.memory_bytes -= session.memory_bytes
         address = session.address
         if address:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from engine import cohort
 from engine.config import Config
 from engine.datasets import Dataset
 from engine.options import DATA_FIELDS, ConfigError
@@ -65,13 +66,23 @@ class Variants:
         ]
 
     def train_epochs(self, n: int) -> list[int]:
-        """Train every variant up to `n` epochs; how many each ran."""
-        return [trainer.train_epochs(n) for trainer in self.trainers]
+        """Train every variant up to `n` epochs; how many each ran.
 
-    def ensemble_output(self, n: int = 100) -> np.ndarray:
-        """The members' output maps averaged: float32 (n, n), or (n, n, K)."""
+        Variants of one network shape (the seeds form) step together (`engine.cohort`),
+        each exactly as it would alone.
+        """
+        return cohort.train_epochs(self.trainers, n)
+
+    def ensemble_output(
+        self, n: int = 100, outputs: Sequence[np.ndarray] | None = None
+    ) -> np.ndarray:
+        """The members' output maps averaged: float32 (n, n), or (n, n, K).
+
+        `outputs`: the members' n×n output maps when the caller has them already.
+        """
         self._same_head()
-        outputs = [trainer.grid(n).output for trainer in self.trainers]
+        if outputs is None:
+            outputs = [trainer.grid(n).output for trainer in self.trainers]
         return np.mean(outputs, axis=0, dtype=np.float64).astype(np.float32)
 
     def ensemble_accuracy(self) -> float | None:

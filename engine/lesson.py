@@ -17,9 +17,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.compare import MAX_VARIANTS as MAX_COMPARED
+from engine.compare import MIN_VARIANTS as MIN_COMPARED
 from engine.config import Config
 from engine.metrics import metric_value
-from engine.options import ConfigError
+from engine.options import DATA_FIELDS, ConfigError
 from engine.trainer import Trainer
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -80,6 +82,8 @@ class Lesson:
     stop_at: int  # the epoch at which the run pauses and the checks apply
     expect: tuple[Expectation, ...]
     now_try: tuple[Variant, ...]  # "now try" contrasts, in the order to try them
+    # Opens in the compare view: each entry the changes of one variant over `config`.
+    compare: tuple[dict[str, Any], ...] | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Lesson:
@@ -92,7 +96,7 @@ class Lesson:
         """
         if not isinstance(d, Mapping):
             raise ConfigError("lesson", "an object", d)
-        known = {*TEXT_FIELDS, "id", "text", "config", "stop_at", "expect", "now_try"}
+        known = {*TEXT_FIELDS, "id", "text", "config", "stop_at", "expect", "now_try", "compare"}
         for name in d:
             if name not in known:
                 raise ConfigError(str(name), "a lesson field (one of " + ", ".join(known) + ")")
@@ -115,6 +119,7 @@ class Lesson:
             stop_at=stop_at,
             expect=_expectations("expect", d.get("expect"), config),
             now_try=_variants(d.get("now_try", []), config),
+            compare=_compared(d.get("compare"), config),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,6 +138,7 @@ class Lesson:
             }
             for v in self.now_try
         ]
+        out["compare"] = None if self.compare is None else [dict(c) for c in self.compare]
         return out
 
 
@@ -230,6 +236,22 @@ def _expectation(field: str, item: Any, metrics: Mapping[str, Any]) -> Expectati
     if not isinstance(label, str) or not label.strip() or len(label) > 120:
         raise ConfigError(f"{field}.label", "a non-empty text of at most 120 characters", label)
     return Expectation(name, op, value, label)
+
+
+def _compared(value: Any, config: Config) -> tuple[dict[str, Any], ...] | None:
+    """The `compare` field: 2-4 objects of training fields, each valid over `config`."""
+    if value is None:
+        return None
+    allowed = f"a list of {MIN_COMPARED} to {MAX_COMPARED} objects of config fields"
+    if not isinstance(value, list) or not MIN_COMPARED <= len(value) <= MAX_COMPARED:
+        raise ConfigError("compare", allowed, value)
+    for i, changes in enumerate(value):
+        _config(f"compare[{i}]", changes, config)
+        data = sorted(set(changes) & DATA_FIELDS)
+        if data:
+            same = "left out (every variant has the same data)"
+            raise ConfigError(f"compare[{i}].{data[0]}", same)
+    return tuple(dict(changes) for changes in value)
 
 
 def _variants(value: Any, config: Config) -> tuple[Variant, ...]:

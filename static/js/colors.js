@@ -26,6 +26,18 @@ export const PALETTES = {
 };
 
 /**
+ * The compare view's variants (compare.js): Okabe-Ito colours that stay apart under every
+ * colour-vision deficiency and keep at least 3:1 contrast on the white page (WCAG AA for
+ * graphics), each with its own dash pattern and letter, so colour is never the only cue.
+ */
+export const VARIANT_LINES = Object.freeze([
+  { name: "A", color: "#0072b2", dash: [] },
+  { name: "B", color: "#d55e00", dash: [7, 4] },
+  { name: "C", color: "#009e73", dash: [2, 3] },
+  { name: "D", color: "#000000", dash: [9, 3, 2, 3] },
+]);
+
+/**
  * Spoken names of a map's classes: the ramp's two ends for two classes (or the sign of a
  * regression's value), else "class i (colour)".
  */
@@ -137,4 +149,12 @@ export function pointCss(palette, problem, label, numClasses) {
     return `rgb(${r},${g},${b})`;
   }
   return numClasses === 2 ? [p.ramp[0], p.ramp[2]][label] : p.classes[label % p.classes.length];
+}
+
+/** `pointCss` of `source`'s problem and class count as a function of the label, keyed. */
+export function pointColorOf(palette, source) {
+  const { problem, num_classes: k } = source;
+  const fn = (labelValue) => pointCss(palette, problem, labelValue, k);
+  fn.key = `${palette}|${problem}|${k}`;
+  return fn;
 }

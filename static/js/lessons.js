@@ -1,7 +1,8 @@
 // The lessons: a menu of the course (from GET /api/lessons) and the panel of the open lesson.
 // The server evaluates each check on every frame (frame header `lesson`); this module only
-// puts them in words. It never touches the socket: `open(id, variant)` and `close()` (leave the
-// lesson) are main.js's to wire.
+// puts them in words. It never touches the socket: `open(id, variant)`, `close()` (leave the
+// lesson) and `compare(lesson)` (show a lesson's `compare` variants side by side; a lesson
+// without, or null, leaves the compare view) are main.js's to wire.
 
 const PERCENT = /(accuracy|fraction)$/;
 
@@ -42,10 +43,11 @@ function element(tag, attrs = {}, text = "") {
 }
 
 export class Lessons {
-  constructor(menu, panel, { open, close }) {
+  constructor(menu, panel, { open, close, compare }) {
     this.menu = menu; // <details> whose list links every lesson by topic
     this.panel = panel; // the open lesson's text, checks and "now try" buttons
     this.open = open;
+    this.compare = compare;
     this.live = true; // whether this page may change the run (a follower only watches)
     panel.querySelector("[data-lesson-close]").addEventListener("click", close);
     this.byId = new Map();
@@ -79,6 +81,7 @@ export class Lessons {
       link.addEventListener("click", (event) => {
         event.preventDefault();
         if (lesson.available) this.open(lesson.id, null);
+        if (lesson.available) this.compare(lesson); // side by side, if the lesson says so
         this.menu.open = false;
       });
       const item = element("li");
@@ -127,7 +130,15 @@ export class Lessons {
       const button = element("button", { type: "button", "data-lesson-variant": String(index) }, name);
       if (index === variant) button.setAttribute("aria-pressed", "true");
       if (index !== null) button.title = lesson.now_try[index].text;
-      button.addEventListener("click", () => this.open(lesson.id, index));
+      button.addEventListener("click", () => {
+        this.open(lesson.id, index);
+        this.compare(null); // one run again: leave the compare view
+      });
+      tries.append(button);
+    }
+    if (lesson.compare) {
+      const button = element("button", { type: "button", "data-lesson-compare": "" }, "Compare side by side");
+      button.addEventListener("click", () => this.compare(lesson));
       tries.append(button);
     }
   }

@@ -7,7 +7,8 @@ const CAPACITY = 400;
 export class LineChart {
   /**
    * @param {HTMLCanvasElement} canvas
-   * @param {{name: string, color: string}[]} series in drawing order
+   * @param {{name: string, color: string, dash?: number[], label?: string}[]} series in
+   *   drawing order; `dash` a line dash pattern, `label` a text drawn at the line's end
    */
   constructor(canvas, series) {
     this.canvas = canvas;
@@ -97,7 +98,9 @@ export class LineChart {
       ctx.beginPath();
       ctx.strokeStyle = s.color;
       ctx.lineWidth = 1.5;
+      ctx.setLineDash(s.dash || []);
       let started = false;
+      let end = null;
       values[i].forEach((v, j) => {
         if (v === null || !Number.isFinite(v)) {
           started = false;
@@ -106,8 +109,15 @@ export class LineChart {
         if (started) ctx.lineTo(x(epochs[j]), y(v));
         else ctx.moveTo(x(epochs[j]), y(v));
         started = true;
+        end = [x(epochs[j]), y(v)];
       });
       ctx.stroke();
+      if (s.label && end) {
+        ctx.fillStyle = "#222";
+        ctx.font = "bold 11px sans-serif";
+        ctx.fillText(s.label, Math.min(end[0] + 2, w - 10), Math.max(10, Math.min(h - 2, end[1] + 4)));
+      }
     });
+    ctx.setLineDash([]);
   }
 }

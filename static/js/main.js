@@ -6,8 +6,9 @@ import { renderAdvanced, renderHideList, updateAdvanced } from "./advanced.js";
 import { Announcer } from "./announcer.js";
 import { Notices } from "./banner.js";
 import { PageChrome } from "./chrome.js";
-import { classNames, PALETTES, pointCss } from "./colors.js";
+import { classNames, PALETTES, pointColorOf } from "./colors.js";
 import { CodeExport } from "./code-export.js";
+import { CompareView } from "./compare.js";
 import { Backprop } from "./backprop.js";
 import { Controls } from "./controls.js";
 import { DataEditor, pointsCsv } from "./data-editor.js";
@@ -99,7 +100,7 @@ const editor = new DataEditor($("[data-editor]"), {
   clear: () => send("clear_points"),
 });
 renderAdvanced($("[data-advanced]"), options);
-const lessons = new Lessons($("[data-lessons-menu]"), $("[data-lesson]"), { open: openLesson, close: closeLesson });
+const lessons = new Lessons($("[data-lessons-menu]"), $("[data-lesson]"), { open: openLesson, close: closeLesson, compare: (lesson) => compareView.openLesson(lesson) });
 fetch("/api/lessons")
   .then((response) => response.json())
   .then((data) => lessons.setLessons(data.lessons))
@@ -120,6 +121,7 @@ const socketHandlers = {
   onConnection: (state, detail) => notices.connectionState(state, detail),
   onMessage: receive,
   onFrame: (frame, started = performance.now()) => {
+    if (frame.type === "compare") return compareView.frame(frame);
     if (transport.room) transport.room.frame(frame);
     offerFrame(page, frame);
     lessons.update(frame);
@@ -139,6 +141,7 @@ const transport = new Transport(boot, socketHandlers, {
 Object.defineProperty(window.playground, "socket", { get: () => transport.socket });
 window.playground.chart = chart; // read by the browser tests
 const send = (type, data) => transport.send(type, data);
+const compareView = new CompareView($("[data-compare]"), { compare: boot.classroom ? null : boot.compare, options, send, config: () => page.config, view: () => ({ palette: page.ui.palette, discretize: page.ui.discretize, classView: page.ui.class_view }) });
 
 /** A new mode (a room's `you`): a new run may be shown, and other controls are live. */
 function setMode(next) {
@@ -215,9 +218,11 @@ const HANDLERS = {
   },
   code: (data) => codeExport.received(data),
   trace: (data) => backprop.received(data.trace),
+  compare: (data) => compareView.received(data),
   error(data) {
     if (data.request === "export") codeExport.failed(data.message);
     if (data.request === "trace") backprop.failed(data.message);
+    if (data.request === "compare") compareView.failed(data.message);
     if (data.request === "lesson") closeLesson(); // no such lesson (an old link): forget it
     notices.error(data);
     controls.update(page.config, "config", true); // show the value the server kept
@@ -276,13 +281,7 @@ function buildNetwork() {
 }
 
 /** Colour of a label under `source`'s problem and class count (the config, or the data shown). */
-function pointColor(source = page.config) {
-  const { palette } = page.ui;
-  const { problem, num_classes: k } = source;
-  const fn = (labelValue) => pointCss(palette, problem, labelValue, k);
-  fn.key = `${palette}|${problem}|${k}`;
-  return fn;
-}
+const pointColor = (source = page.config) => pointColorOf(page.ui.palette, source);
 
 // ---- page-only settings and the URL -------------------------------------------------------
 function setUi(name, value) {

@@ -104,3 +104,17 @@ def test_the_lessons_menu_and_an_opened_lesson_have_no_violations(open_page, ser
     pg.page.locator("[data-lessons-menu] summary").press("Enter")
     pg.page.wait_for_selector("[data-lesson-link]")
     assert_clean(pg, "an opened lesson, the lessons menu open")
+
+
+def test_the_compare_view_has_no_violations(open_page, server):
+    pg = open_page(server.base).open()
+    page = pg.page
+    page.click("[data-compare-open]")
+    page.select_option("[data-compare-field]", "optimizer")  # a value input per variant
+    assert_clean(pg, "compare form, field variants")
+    page.select_option("[data-compare-field]", "seed")
+    mark = pg.wire.mark()
+    page.click("[data-compare-form] button[type=submit]")
+    pg.wire.frame_after(mark, lambda f: f.header["type"] == "compare" and f.header["epoch"] >= 3)
+    page.wait_for_selector("[data-compare-card=ensemble]")
+    assert_clean(pg, "compare view, 4 seeds and the ensemble")

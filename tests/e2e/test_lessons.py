@@ -65,7 +65,8 @@ def test_the_lessons_menu_opens_a_lesson_and_now_try_switches_to_its_variant(pg)
     pg.wire.frame_after(
         mark,
         lambda f: (
-            f.header["epoch"] == lesson.stop_at
+            f.header["type"] == "frame"  # the lesson opened in the compare view too
+            and f.header["epoch"] == lesson.stop_at
             and f.header["state"] == "paused"
             and f.header["lesson"]["variant"] == 0
         ),
@@ -93,7 +94,8 @@ def test_a_reload_reopens_the_lesson_and_leaving_it_drops_it_from_the_url(pg):
     pg.wire.frame_after(
         mark,
         lambda f: (
-            f.header["epoch"] == lesson.stop_at
+            f.header["type"] == "frame"  # the lesson opened in the compare view too
+            and f.header["epoch"] == lesson.stop_at
             and f.header["state"] == "paused"
             and (f.header.get("lesson") or {}).get("variant") == 0
         ),

@@ -77,12 +77,24 @@ def test_a_valid_lesson_keeps_its_fields_and_fills_in_the_full_config():
         (("now_try", 0, "config"), {"noise": 99}, "now_try[0].config.noise"),
         (("now_try", 0, "expect", 0, "metric"), "grad_norms.-2", "now_try[0].expect[0].metric"),
         (("now_try", 0, "text"), None, "now_try[0].text"),
+        (("compare",), [{"optimizer": "adam"}], "compare"),
+        (("compare",), [{}, {}, {}, {}, {}], "compare"),
+        (("compare",), [{}, 3], "compare[1]"),
+        (("compare",), [{}, {"optimizer": "newton"}], "compare[1].optimizer"),
+        (("compare",), [{}, {"dataset": "circle"}], "compare[1].dataset"),
     ],
 )
 def test_a_broken_lesson_is_rejected_naming_the_field(path, value, field):
     with pytest.raises(ConfigError) as error:
         Lesson.from_dict(_broken(path, value))
     assert error.value.field == field
+
+
+def test_a_lesson_may_open_in_the_compare_view_with_its_variants():
+    d = _lesson()
+    assert Lesson.from_dict(d).to_dict()["compare"] is None
+    d["compare"] = [{"optimizer": "sgd"}, {"optimizer": "adam", "learning_rate": 0.01}]
+    assert Lesson.from_dict(d).to_dict()["compare"] == d["compare"]
 
 
 def test_an_unknown_lesson_field_is_rejected():
