@@ -146,7 +146,7 @@ def test_the_instructor_on_a_host_that_does_not_run_the_live_run_still_drives_it
 
 
 def test_a_redis_outage_shows_on_the_room_and_the_room_recovers(hosts, redis_server):
-    a, b = hosts("a"), hosts("b")
+    a, b, c = hosts("a"), hosts("b"), hosts("c")  # c never sees the room before the outage
 
     async def main():
         room, teacher, (student,) = await room_on_two_hosts(a, b, 1)
@@ -160,6 +160,10 @@ def test_a_redis_outage_shows_on_the_room_and_the_room_recovers(hosts, redis_ser
         await teacher.send("lock")
         error = await teacher.text("error", lambda d: d["request"] == "lock")
         assert error["code"] == "room_unavailable"
+        # A host that does not know the room says rooms are unavailable, not "no such room".
+        stranger = await Client.join(c, room["code"], name="x")
+        error = await stranger.text("error")
+        assert error["code"] == "rooms_unavailable" and "Redis" in error["message"]
         # Solo sessions are served all along.
         async with websockets.connect(f"{b.ws}/ws", compression=None) as solo:
             while not isinstance(await solo.recv(), bytes):
