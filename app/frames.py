@@ -105,15 +105,25 @@ def decode(message: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
     The tests and the benchmark read frames with this; the page does the same in JS.
     """
-    (length,) = _LENGTH.unpack_from(message, 0)
-    header = json.loads(message[_LENGTH.size : _LENGTH.size + length])
-    payload = memoryview(message)[_LENGTH.size + length :]
+    header, payload = decode_header(message)
     arrays: dict[str, np.ndarray] = {}
     for spec in header["arrays"]:
-        dtype = np.dtype(spec["dtype"]).newbyteorder("<")
-        count = int(np.prod(spec["shape"], dtype=np.int64))
-        data = np.frombuffer(payload, dtype, count, spec["offset"]).reshape(spec["shape"])
+        data = raw_array(payload, spec)
         if "scale" in spec:
             data = spec["lo"] + data.astype(np.float64) * spec["scale"]
         arrays[spec["name"]] = data
     return header, arrays
+
+
+def decode_header(message: bytes) -> tuple[dict[str, Any], memoryview]:
+    """A frame's header and its payload (arrays not read: see `raw_array`)."""
+    (length,) = _LENGTH.unpack_from(message, 0)
+    header = json.loads(message[_LENGTH.size : _LENGTH.size + length])
+    return header, memoryview(message)[_LENGTH.size + length :]
+
+
+def raw_array(payload: memoryview, spec: dict[str, Any]) -> np.ndarray:
+    """One array of the payload as sent (quantised maps stay uint8 codes), viewed, not copied."""
+    dtype = np.dtype(spec["dtype"]).newbyteorder("<")
+    count = int(np.prod(spec["shape"], dtype=np.int64))
+    return np.frombuffer(payload, dtype, count, spec["offset"]).reshape(spec["shape"])

@@ -11,6 +11,11 @@ when it fans the frame out; followers run on the same host, so the clocks agree)
 times instructor changes (a learning-rate edit) until every follower has the new config.
 Targets (issue): >= 20 fps per follower and p95 latency <= 250 ms at 200 followers.
 
+With --wall, N students play their own runs instead and the class wall's cost on their
+frame rates is measured (app/classroom/bench_wall.py):
+
+    python -m app.classroom.bench --wall --students 100 --seconds 20
+
 With --processes N (N > 1) it starts N servers sharing one Redis (--redis-url, else a
 `redis-server` of its own on a free port): the room is created on, and the instructor
 connects to, the first; follower i connects to server i mod N, so the frames of the
@@ -65,16 +70,19 @@ def header_of(message: bytes) -> dict[str, Any]:
 class Bench:
     def __init__(
         self,
-        bases: list[str],
+        base: str,
         followers: int,
         seconds: float,
         compression: bool,
-        server_pids: list[int] = (),  # type: ignore[assignment]
+        server_pid: int | None = None,
+        others: tuple[tuple[str, int | None], ...] = (),  # more servers: (base, pid)
     ) -> None:
-        self.base = bases[0]
-        self.server_pids = list(server_pids)
+        self.base = base
+        self.server_pid = server_pid
         self.cpu: dict[str, Any] = {}
-        self.ws_bases = [b.replace("http", "ws", 1) for b in bases]
+        self.ws_bases = [b.replace("http", "ws", 1) for b in (base, *(o[0] for o in others))]
+        pids = (server_pid, *(o[1] for o in others))
+        self.server_pids = [pid for pid in pids if pid is not None]
         self.n = followers
         self.seconds = seconds
         self.compression = "deflate" if compression else None
@@ -152,8 +160,6 @@ class Bench:
         elapsed = time.perf_counter() - started
         cpu1 = self._cpu()
         self.cpu = {k: np.round((cpu1[k] - cpu0[k]) / elapsed, 2).tolist() for k in cpu0}
-        if "server_cores" in self.cpu:
-            self.cpu["server_cores_total"] = round(sum(self.cpu["server_cores"]), 2)
         await teacher.send(json.dumps({"type": "pause"}))
         await teacher.close()
         counter.cancel()
@@ -163,7 +169,8 @@ class Bench:
         return self.report(elapsed)
 
     def _cpu(self) -> dict[str, Any]:
-        """CPU seconds used so far by the bench's clients and (if known) each server."""
+        """CPU seconds used so far by the bench's clients and (if known) the servers: all
+        of them (`server_cores`) and, with several, each (`server_cores_each`)."""
         used: dict[str, Any] = {"bench_clients_cores": time.process_time()}
         if self.server_pids:
             try:
@@ -171,7 +178,10 @@ class Bench:
             except ImportError:
                 return used
             times = [psutil.Process(pid).cpu_times() for pid in self.server_pids]
-            used["server_cores"] = np.array([t.user + t.system for t in times])
+            each = np.array([t.user + t.system for t in times])
+            used["server_cores"] = float(each.sum())
+            if len(each) > 1:
+                used["server_cores_each"] = each
         return used
 
     async def _count_room_frames(self, teacher: Any) -> None:
@@ -214,7 +224,7 @@ class Bench:
                 pct(np.concatenate([np.array(s.latencies) for s in self.stats[k::n]]), 95)
                 for k in range(n)
             ]
-        server_cores = self.cpu.get("server_cores_total")
+        server_cores = self.cpu.get("server_cores")
         if server_cores:
             # Load-independent capacity: the server is one event loop, so one core at most.
             sends_per_cpu_s = float(fps.sum()) / server_cores
@@ -237,18 +247,24 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--url", help="bench a running server instead of starting one")
     p.add_argument("--no-compression", action="store_true", help="followers refuse deflate")
     p.add_argument("--server-pid", type=int, help="with --url: report this process's CPU")
+    p.add_argument("--wall", action="store_true", help="students on own runs feed a class wall")
+    p.add_argument("--students", type=int, default=100, help="with --wall: how many")
+    p.add_argument("--rounds", type=int, default=4, help="with --wall: closed/open turns")
     p.add_argument("--processes", type=int, default=1, help="servers sharing one Redis")
     p.add_argument("--redis-url", help="with --processes > 1: this Redis, not one of our own")
     args = p.parse_args(argv)
+    clients = args.students if args.wall else args.followers
     servers: list[ServerProcess] = []
     redis = None
+    base = args.url
     with tempfile.TemporaryDirectory(prefix="classroom-bench-") as data_dir:
         try:
-            if args.url is None:
+            if base is None:
                 env = {
                     **os.environ,
                     "PLAYGROUND_DATA_DIR": data_dir,
-                    "PLAYGROUND_MAX_STUDENTS": str(max(args.followers, 200)),
+                    "PLAYGROUND_MAX_STUDENTS": str(max(clients, 200)),
+                    "PLAYGROUND_ROOM_JOINS": str(max(clients, 100)),
                     "PLAYGROUND_LOG_LEVEL": "warning",
                 }
                 if args.processes > 1:
@@ -259,18 +275,24 @@ def main(argv: list[str] | None = None) -> None:
                 for i in range(args.processes):
                     log = Path(data_dir) / f"server-{i}.log"
                     servers.append(ServerProcess(log, env=env).start())
-                bases = [s.url for s in servers]
-                pids = [s.process.pid for s in servers if s.process is not None]
-            else:
-                bases, pids = [args.url], [args.server_pid] if args.server_pid else []
-            bench = Bench(
-                [b.rstrip("/") for b in bases],
-                args.followers,
+                base = servers[0].url
+            pids = [s.process.pid if s.process else None for s in servers] or [args.server_pid]
+            kind, extra = Bench, {}
+            if args.wall:
+                from app.classroom.bench_wall import WallBench as kind
+
+                extra = {"rounds": args.rounds}
+            else:  # followers spread over the servers (one unless --processes)
+                extra = {"others": tuple((s.url, s.process.pid) for s in servers[1:] if s.process)}
+            bench = kind(
+                base.rstrip("/"),
+                clients,
                 args.seconds,
                 not args.no_compression,
-                server_pids=pids,
+                server_pid=pids[0],
+                **extra,
             )
-            result = asyncio.run(bench.run())
+            result = asyncio.run(bench.run())  # WallBench.run: the wall's report
         finally:
             for server in servers:
                 server.stop()

@@ -23,7 +23,9 @@ STRUCTURAL_TYPES = frozenset(
      "remove_points", "clear_points", "load_csv", "restore", "step", "lesson"}
 )  # fmt: skip
 CONTROL_TYPES = frozenset({"lock", "unlock", "end", "kick", "push"})
-INSTRUCTOR_ONLY = CONTROL_TYPES | {"roster"}
+# The class wall's messages (app.classroom.wall): open/close a wall, move the spotlight.
+WALL_TYPES: dict[str, bool] = {"wall": True, "spotlight": True}
+INSTRUCTOR_ONLY = CONTROL_TYPES | {"roster"} | set(WALL_TYPES)
 # What a following student may ask of the live run (it changes nothing).
 READ_ONLY = frozenset({"ping", "export", "trace"})
 
@@ -40,6 +42,7 @@ ROOM_TYPES: dict[str, bool] = {
     "fork": False,
     "refollow": False,
     "share": False,
+    **WALL_TYPES,
 }
 SOCKET_TYPES: dict[str, bool] = {**MESSAGE_TYPES, **ROOM_TYPES}
 

@@ -9,6 +9,7 @@ server's sessions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,6 +21,7 @@ from app.classroom.parts import (
     FANOUT_TYPES,
     INSTRUCTOR_ONLY,
     READ_ONLY,
+    WALL_TYPES,
     MakeRunner,
     Member,
     Reply,
@@ -29,6 +31,7 @@ from app.classroom.parts import (
 from app.classroom.roster import KICKED, Roster
 from app.classroom.span import Span
 from app.classroom.store import RoomRecord, Store
+from app.classroom.wall import Wall
 from app.mailbox import FRAME_KEYS, Mailbox, Payload, frame_key
 from app.protocol import CloseCode, Message, ProtocolError
 
@@ -72,6 +75,7 @@ class Room:
         self._shares = Throttle(10, 60.0, what="share links")
         # New places per client address: a bot cannot take the room's seats in a burst.
         self._seats = Throttle(joins_per_minute, 60.0, what="new places in this room")
+        self.wall = Wall(self, max_gone=max_followers)
 
     # Lifecycle -------------------------------------------------------------------------
 
@@ -81,6 +85,8 @@ class Room:
         self.roster.others = await self.broker.parts(self.code)
         await self.span.claim(first=True)
         await self._roster_changed()
+        with contextlib.suppress(ProtocolError):  # Redis down: no other process to ask
+            await self.broker.publish_event(self.code, {"type": "wall_query"})
 
     async def tend(self) -> None:
         """Every few seconds: keep (or take over) the live run; refresh the others' roster."""
@@ -108,6 +114,13 @@ class Room:
 
     def _live_out(self, payload: Payload | None, kind: str | None) -> None:
         """Route the live run's output: run state to everyone, replies to instructors."""
+        if self.wall.spotlight is not None:  # a student's run is on the projector
+            self.dirty = True
+        else:
+            self.fan_out(payload, kind)
+
+    def fan_out(self, payload: Payload | None, kind: str | None) -> None:
+        """Send a run's output to the room (the live run's, or a spotlit student's)."""
         if kind == "discard":
             for key in FRAME_KEYS:
                 self.broker.discard(self.code, key)
@@ -141,6 +154,7 @@ class Room:
             await self.live.close()
             self.live = None
             await self.broker.release(self.code)  # another process may take it over
+        await self.wall.close()
         await self.broker.forget(self.code)  # an unloaded room holds no frames in memory
 
     # Membership ------------------------------------------------------------------------
@@ -276,6 +290,8 @@ class Room:
             raise ProtocolError("forbidden", f"only the instructor can {kind} this room")
         if kind == "share":
             await self.share(member)
+        elif kind in WALL_TYPES:
+            await self.wall.handle(member, message)
         elif member.instructor:
             await self._handle_instructor(message, reply)
         elif kind == "fork":
@@ -364,7 +380,7 @@ class Room:
             elif payload is not None:
                 member.mailbox.offer(payload)
 
-        member.fork = await self.make_runner(out, **initial)
+        member.fork = await self.make_runner(self.wall.tap(member, out), **initial)
         await self._roster_changed()
 
     async def share(self, member: Member) -> None:
@@ -410,6 +426,8 @@ class Room:
 
     async def _on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
+        if await self.wall.on_event(event):
+            return
         if kind in ("ask", "answer"):
             await self.span.on_event(event)
         elif kind == "part":  # another process's members changed
@@ -462,6 +480,7 @@ class Room:
             await self.live.close()
             self.live = None
             await self.broker.release(self.code)
+        await self.wall.close()
         await self.broker.forget(self.code)
 
     # Room status messages --------------------------------------------------------------
@@ -489,6 +508,7 @@ class Room:
         roster = self.roster.message()
         for m in self.instructors():
             m.mailbox.offer(roster, "roster")
+        await self.wall.sync()
 
 
 def _discard(payload: Payload | None, kind: str | None) -> None:

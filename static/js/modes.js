@@ -15,6 +15,16 @@ export const MODES = Object.freeze({
     badge: "You control this room",
     panels: ["[data-instructor-panel]"],
   },
+  // The instructor while a student's run is on the projector (the class wall's spotlight):
+  // that run, read-only, until the instructor hands back.
+  spotlight: {
+    name: "spotlight",
+    live: false,
+    selects: false,
+    writesUrl: false,
+    badge: "Showing a student's run",
+    panels: ["[data-instructor-panel]"],
+  },
   // The instructor's live run, read-only; hovering a node enlarges its thumbnail in the page.
   follower: {
     name: "follower",

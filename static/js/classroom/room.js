@@ -3,9 +3,10 @@
 // about the run itself (config, data, status, frames) goes to the page's one dispatcher.
 
 import { label } from "../labels.js";
-import { ROOM_MODES } from "../modes.js";
+import { MODES, ROOM_MODES } from "../modes.js";
 import { RoomSocket } from "./room-socket.js";
 import { RoomUi } from "./room-ui.js";
+import { Wall } from "./wall.js";
 
 /** Error codes about the room rather than a field (docs/classroom.md): the notice line. */
 const ROOM_ERRORS = new Set([
@@ -42,7 +43,11 @@ export class Room {
     this.ui = new RoomUi(doc.querySelector("[data-room]"), {
       kick: (member) => this.send("kick", { member }),
     });
+    this.wall = new Wall(doc.querySelector("[data-wall]"), { send: (type, data) => this.send(type, data) });
+    this.mode = null;
     this.actions = {
+      wall: () => this.wall.toggle(),
+      hand_back: () => this.send("spotlight", { member: null }),
       create_room: () => this.createRoom(),
       fork: () => this.send("fork"),
       refollow: () => this.send("refollow"),
@@ -68,16 +73,45 @@ export class Room {
     if (type === "you") {
       const mode = ROOM_MODES[data.mode];
       ui.show("[data-join-form]", false);
-      ui.setMode(mode, data);
-      this.page.setMode(mode);
-      if (data.role === "instructor") this.startFromCarried();
+      this.you = data;
+      this.setMode(mode);
+      if (data.role === "instructor") {
+        this.startFromCarried();
+        this.wall.joined();
+      }
     } else if (type === "room") ui.setRoom(data);
+    else if (type === "wall_card") this.wall.card(data);
+    else if (type === "wall") this.wall.setOpen(data.open);
+    else if (type === "spotlight") this.spotlight(data);
     else if (type === "roster") ui.setRoster(data.students);
     else if (type === "pushed") ui.notice(`New exercise from the instructor: ${data.scenario.title}`);
     else if (type === "kicked" || type === "ended") ui.notice(data.message, "error");
     else if (type === "error" && !data.field && ROOM_ERRORS.has(data.code)) ui.notice(data.message, "error");
     else return false;
     return true;
+  }
+
+  setMode(mode) {
+    this.mode = mode;
+    this.ui.setMode(mode, this.you);
+    this.page.setMode(mode);
+  }
+
+  /**
+   * A student's run is on the projector (or, member null, the instructor's again): the
+   * instructor's page shows it read-only, a follower's shows it, the student is told.
+   */
+  spotlight(data) {
+    this.wall.setSpotlight(data);
+    const role = this.you && this.you.role;
+    if (role === "instructor") {
+      this.setMode(data.member ? MODES.spotlight : MODES.instructor);
+    } else if (this.mode === MODES.fork) {
+      this.ui.notice(data.member ? "Your run is on the projector" : "");
+    } else if (this.mode === MODES.follower) {
+      this.setMode(MODES.follower); // another run: the loss chart starts again
+      this.ui.notice(data.member ? `Now showing ${data.name}'s run` : "");
+    }
   }
 
   /** A frame of the room's: fanned-out ones carry the server's clock (the lag). */
