@@ -43,7 +43,10 @@ BURST_SECONDS = 0.1  # CPU a session may spend at once before it has to wait its
 class CpuAccount:
     """A session's CPU allowance: it refills at the session's fair share of the loop, and
     every frame built, training slice and costly request spends from it. A session in debt
-    waits until the refill brings it back to zero (`ready_at`)."""
+    waits until the refill brings it back to zero (`ready_at`), but only while others want
+    the CPU: when no paid-up session has work, the scheduler moves every account forward
+    (`advance`), so the CPU is never left idle while a session in debt has work.
+    """
 
     def __init__(
         self, clock: Callable[[], float], competitors: Callable[[], int] = lambda: 1
@@ -68,6 +71,11 @@ class CpuAccount:
         self._refill()
         self.tokens -= seconds
         self.spent += seconds
+
+    def advance(self, seconds: float) -> None:
+        """Refill as if `seconds` more had passed: the CPU had room for that long."""
+        self._refill()
+        self.tokens = min(BURST_SECONDS, self.tokens + max(0.0, seconds) * self.share())
 
     def ready_at(self) -> float:
         """When the session may spend again (now, or when its debt is repaid)."""

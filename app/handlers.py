@@ -26,6 +26,8 @@ async def handle(session: Session, message: Message, reply: Reply) -> None:
     """Apply one validated-envelope message; a bad one raises ProtocolError (nothing changed)."""
     before = session.state()
     started, charged = time.perf_counter(), session.cpu.spent
+    session.ready_maps = None  # made before this message: they may no longer be its state
+    session.messages += 1
     try:
         await HANDLERS[message.type](session, message.data, reply)
         if message.type not in SELF_CHARGING:

@@ -5,8 +5,9 @@ socket never queues frames:
 - text messages are sent in order, all of them, before any frame; a text offered under a
   key (a room's `config`, `room`, `roster`...) replaces the unsent one of that key;
 - a frame replaces the unsent frame of its key (counted as dropped). The frame that carries
-  the input maps (sent once per rebuild) has its own key, so a newer plain frame never
-  drops it;
+  the input maps (sent once per rebuild) has its own key, and so does one that carries
+  thumbnails (sent only when they changed, app.snapshot), so a newer frame without them
+  never drops them; unsent frames go oldest first;
 - a client that leaves `max_texts` texts unread is not reading at all and is closed.
 """
 
@@ -20,16 +21,21 @@ from app.frames import has_array
 from app.protocol import CloseCode
 
 Payload = bytes | str  # bytes: a binary frame; str: a JSON text message
-FRAME_KEYS = ("frame", "frame_inputs")
+FRAME_KEYS = ("frame", "frame_inputs", "frame_neurons")
 
 
 def frame_key(frame: bytes) -> str:
-    """The mailbox key of a frame: `frame_inputs` for one carrying the input maps."""
-    return FRAME_KEYS[1] if has_array(frame, "inputs") else FRAME_KEYS[0]
+    """The mailbox key of a frame: `frame_inputs` for one carrying the input maps, else
+    `frame_neurons` for one carrying thumbnails, else `frame`."""
+    if has_array(frame, "inputs"):
+        return FRAME_KEYS[1]
+    return FRAME_KEYS[2] if has_array(frame, "neurons") else FRAME_KEYS[0]
 
 
 class Mailbox:
     """What the send loop drains; also the session's `Subscriber` and the broker's `Sink`."""
+
+    keeps_thumbnails = True  # a frame's thumbnails are never dropped (see frame_key)
 
     def __init__(self, max_texts: int = 256, on_drop: Callable[[], None] = lambda: None) -> None:
         self._texts: dict[object, str] = {}  # insertion-ordered; int slots are unkeyed
@@ -91,7 +97,7 @@ class Mailbox:
     @property
     def frame_pending(self) -> bool:
         """A frame is waiting for the socket: the client has not caught up yet."""
-        return FRAME_KEYS[0] in self._frames
+        return FRAME_KEYS[0] in self._frames or FRAME_KEYS[2] in self._frames
 
     def skip_frame(self) -> None:
         """A frame was not even built because the previous one is still waiting."""

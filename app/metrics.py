@@ -40,6 +40,7 @@ COUNTERS = {
     "busy_seconds": "Seconds the scheduler spent training and encoding frames.",
     "room_fanout_bytes": "Payload bytes sent to room sockets (before permessage-deflate).",
     "cohort_slices": "Training slices run for a cohort of sessions together (app.cohorts).",
+    "cohort_maps": "Frames whose maps were made with their cohort's (app.snapshot.frame_maps).",
 }
 # name (without playground_): help text; their values come from Metrics.gauges sources.
 GAUGES = {
@@ -73,6 +74,7 @@ class Metrics:
         self.busy_seconds = 0.0
         self.room_fanout_bytes = 0
         self.cohort_slices = 0
+        self.cohort_maps = 0
         self.gauge_sources: list[Gauges] = []
         self.registry = CollectorRegistry()
         self.slice_seconds = Histogram(

@@ -21,6 +21,9 @@ from engine import Config, Trainer
 from engine.lesson import Lesson, check
 
 METRICS_REFRESH_SECONDS = 0.2
+# A frame whose metrics and maps would together hold the event loop longer than this is
+# built in two turns: its metrics now, its maps at the scheduler's next pass.
+LOOP_HOLD = 0.04
 CHANGE_FRAME_INTERVAL = 1 / 30
 # Frames that took longer than Settings.frame_thread_ms are built in FRAME_THREAD, off the
 # event loop. One thread: NumPy releases the GIL, so frames use at most one more core.
@@ -70,6 +73,10 @@ class Session:
         self.cohort_size = 1  # how many sessions its last slice trained with (app.cohorts)
         self._metrics: dict[str, Any] | None = None  # last full metrics() and when
         self._metrics_at = 0.0
+        self.metrics_cost = 0.0  # seconds the last full metrics() took
+        self.messages = 0  # client messages handled (app.handlers counts them)
+        # `messages` when metrics were refreshed for a deferred frame (see defer_frame)
+        self._pinned: int | None = None
         self.last_status: str | None = None  # the state the subscribers were last told
         # The lesson the page follows and its "now try" variant (None: the lesson's own run);
         # frames then carry its checks, evaluated on the frame's metrics.
@@ -79,6 +86,11 @@ class Session:
         self.frame_cost = 0.0  # seconds the last frame took to build
         self.building = False  # a frame is being built off the loop
         self.shape_version = 0  # counts rebuilds: an off-loop frame of an old shape is dropped
+        # Thumbnail codes every subscriber last got (None: resend them); frames leave them
+        # out until they move by more than a quantisation step (app.snapshot).
+        self.sent_neurons: np.ndarray | None = None
+        # This state's maps, made with its cohort's (app.pacing); any message drops them.
+        self.ready_maps: snapshot.Maps | None = None
         # Runs a coroutine on the serving loop (the registry sets it); None: frames are
         # always built inline (unit tests without a loop).
         self.offload: Callable[[Coroutine[Any, Any, None]], Any] | None = None
@@ -168,17 +180,15 @@ class Session:
 
         Epoch and losses are always current (the engine records them every epoch).
         """
-        now = time.monotonic()
         last = self.trainer.last_losses
-        if (
-            fresh
-            or self._metrics is None
-            or now - self._metrics_at >= METRICS_REFRESH_SECONDS
-            or last is None
-        ):
-            self._metrics = self.trainer.metrics()
-            self._metrics_at = now
+        pinned = self._pinned == self.messages  # refreshed for this frame, nothing since
+        self._pinned = None
+        if not pinned and (self.metrics_due(fresh) or last is None):
+            self.refresh_metrics()
             return self._metrics
+        assert self._metrics is not None
+        if pinned and self._metrics.get("epoch") == self.trainer.epoch:
+            return self._metrics  # made for this frame's state (an edit's losses included)
         # (Not the history's last entry: past 2000 epochs it is not always the current one.)
         metrics = dict(self._metrics)
         metrics.update(
@@ -188,6 +198,38 @@ class Session:
             val_loss=last["val_loss"],
         )
         return metrics
+
+    def metrics_due(self, fresh: bool) -> bool:
+        return (
+            fresh
+            or self._metrics is None
+            or time.monotonic() - self._metrics_at >= METRICS_REFRESH_SECONDS
+        )
+
+    def refresh_metrics(self) -> None:
+        start = time.perf_counter()
+        self._metrics = self.trainer.metrics()
+        self._metrics_at = time.monotonic()
+        self.metrics_cost = time.perf_counter() - start
+
+    def defer_frame(self, fresh: bool) -> bool:
+        """Refresh the metrics now and leave the maps to the scheduler's next pass, if both
+        would hold the loop longer than LOOP_HOLD (once per frame: a client message handled
+        in between makes that frame build whole). True if deferred."""
+        if (
+            self.offload is None
+            or self._pinned is not None
+            or self.frame_cost + self.metrics_cost <= LOOP_HOLD
+            or not self.metrics_due(fresh)
+        ):
+            return False
+        start = time.perf_counter()
+        self.refresh_metrics()
+        self.cpu.spend(time.perf_counter() - start)
+        self._pinned = self.messages
+        self.frame_requested = True
+        self.on_play(self)
+        return True
 
     def request_frame(self) -> None:
         """Something changed: a fresh frame now, or within 1/fps if one was just sent.
@@ -213,6 +255,7 @@ class Session:
         A routine frame (`fresh` False, from the scheduler) is not even built while every
         subscriber still has the previous one waiting: a slow client costs no encoding.
         """
+        maps, self.ready_maps = self.ready_maps, None  # made for this state, or dropped
         if self.building:  # one frame at a time: the next one follows this one
             self.frame_requested = True
             return
@@ -223,6 +266,8 @@ class Session:
         if not fresh and all(getattr(s, "frame_pending", False) for s in self.subscribers):
             for subscriber in self.subscribers:
                 subscriber.skip_frame()
+            return
+        if maps is None and self.defer_frame(fresh):
             return
         start = time.perf_counter()
         metrics = self.frame_metrics(fresh)
@@ -237,7 +282,11 @@ class Session:
             "selected": self.selected,
             "include_inputs": self.inputs_due,
             "levels": self.settings.map_levels,
+            "sent_neurons": self.sent_neurons if self.keeps_thumbnails() else None,
         }
+        if maps is not None:  # the costly part is done: encode here
+            self._deliver(snapshot.build_frame(self.trainer, **args, maps=maps), start)
+            return
         threshold = self.settings.frame_thread_ms / 1000
         if self.offload is not None and threshold > 0 and self.frame_cost >= threshold:
             # Longer than the loop may be held: built in the frame thread from a copy.
@@ -246,8 +295,16 @@ class Session:
             self.offload(self._build_off_loop(frozen, args, self.shape_version))
             self.cpu.spend(time.perf_counter() - start)  # metrics and the copy, on the loop
             return
-        frame = snapshot.build_frame(self.trainer, **args)
-        self._deliver(frame, time.perf_counter() - start)
+        self._deliver(snapshot.build_frame(self.trainer, **args), start)
+
+    def keeps_thumbnails(self) -> bool:
+        """Whether every subscriber keeps the thumbnails it got (app.mailbox): a frame may
+        then leave out ones that barely changed. A room's subscribers always get them."""
+        return all(getattr(s, "keeps_thumbnails", False) for s in self.subscribers)
+
+    def resend_maps(self) -> None:
+        """The next frame carries every thumbnail (e.g. a new socket that has none)."""
+        self.sent_neurons = None
 
     async def _build_off_loop(self, frozen: snapshot.FrozenTrainer, args: dict, shape: int) -> None:
         """Build the frame of `frozen` (network shape version `shape`) in the frame thread."""
@@ -262,23 +319,31 @@ class Session:
             self.cpu.spend(time.perf_counter() - start)
             self.frame_requested = True
         else:
-            self._deliver(frame, time.perf_counter() - start)
+            self._deliver(frame, start)
         if self.playing or self.frame_requested:
             self.on_play(self)
 
-    def _deliver(self, frame: bytes, cost: float) -> None:
-        """Charge the frame's cost and offer it to every subscriber."""
+    def _deliver(self, frame: snapshot.Frame, start: float) -> None:
+        """Charge the frame's cost since `start` (perf_counter) and offer it to every
+        subscriber."""
+        cost = time.perf_counter() - start
         self.cpu.spend(cost)
         self.frame_cost = cost
         self.seq += 1
         self.inputs_due = False
+        if frame.neurons is not None:
+            self.sent_neurons = frame.neurons
         for subscriber in self.subscribers:
-            subscriber.offer_frame(frame)
+            subscriber.offer_frame(frame.data)
+        if not self.playing and not self.busy:
+            # A paused session (most of a flood of sockets) keeps no training buffers.
+            self.trainer.network.release_buffers()
 
     def network_rebuilt(self) -> None:
         """A frame of the old shape must never follow the new `config`."""
         self.shape_version += 1
         self.inputs_due = True
+        self.ready_maps = None
         self.frame_start_epoch = None
         if self.selected is not None and not self.node_exists(*self.selected):
             self.selected = None
@@ -416,6 +481,12 @@ class Session:
     def change_interval(self) -> float:
         """Frames after changes come at most this often (slow motion must not delay edits)."""
         return min(self.frame_interval(), CHANGE_FRAME_INTERVAL)
+
+    def turn_cost(self) -> float:
+        """About how long this session's next turn holds the loop: a frame's training (at
+        most a slice) and its last frame's cost."""
+        training = min(self.slice_budget(), self.epoch_cost * self.view["epochs_per_frame"])
+        return training + self.frame_cost
 
     def slice_budget(self) -> float:
         return self.settings.slice_ms / 1000.0

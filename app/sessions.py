@@ -160,6 +160,7 @@ class Registry:
         for old in session.subscribers:
             old.close(CloseCode.REPLACED, "this session was opened by another connection")
         session.subscribers = [mailbox]
+        session.resend_maps()  # the new socket has no thumbnails yet
         session.detached_since = None
         if session.playing:
             session.set_playing(False)

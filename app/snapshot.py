@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from app import frames
 from engine import FEATURES
-from engine.grid import evaluate_grid, feature_grid
+from engine.grid import Grid, GridStack, evaluate_grids, feature_grid
 
 # Every feature's map goes out, active or not (the page shows each input's own picture,
 # dimmed when off, as the reference does), in registry order = `options.features.choices`.
@@ -24,6 +25,57 @@ def output_range(kind: str) -> tuple[float, float]:
     return (0.0, 1.0) if kind in PROBABILITY_KINDS else (-1.0, 1.0)
 
 
+@dataclass(frozen=True, eq=False)
+class Maps:
+    """A frame's pictures of one network: its grid, output map and thumbnails, quantised."""
+
+    grid: Grid
+    output: frames.Quantised
+    neurons: frames.Quantised
+
+
+class Frame(NamedTuple):
+    """An encoded frame and the thumbnail codes it carries (None: it carries none)."""
+
+    data: bytes
+    neurons: np.ndarray | None
+
+
+def maps_of(stack: GridStack, thumb_size: int, levels: int) -> list[Maps]:
+    """Every network's Maps from its grids, quantised in one call per kind of map."""
+    lo, hi = output_range(stack.grids[0].output_kind)
+    output = frames.quantise(stack.outputs(), lo, hi, levels)
+    neurons = frames.quantise(stack.thumbnails(thumb_size), -1.0, 1.0, levels)
+    return [
+        Maps(
+            grid,
+            frames.Quantised(output.codes[i], output.lo, output.scale),
+            frames.Quantised(neurons.codes[i], neurons.lo, neurons.scale),
+        )
+        for i, grid in enumerate(stack.grids)
+    ]
+
+
+def frame_maps(trainers: list[Any], grid_size: int, thumb_size: int, levels: int) -> list[Maps]:
+    """The Maps of trainers of one network shape, evaluated together (a cohort's): each
+    one's is the one it gets alone, bit for bit (engine.grid.evaluate_grids)."""
+    stack = evaluate_grids(
+        [t.network for t in trainers],
+        [t.config.features for t in trainers],
+        grid_size,
+        [t.data.input_affine for t in trainers],
+    )
+    return maps_of(stack, thumb_size, levels)
+
+
+def thumbnails_changed(codes: np.ndarray, sent: np.ndarray | None) -> bool:
+    """Whether thumbnails moved more than one quantisation step from the ones last sent
+    (any code, or a new shape): the page then shows them within one step of the truth."""
+    if sent is None or sent.shape != codes.shape:
+        return True
+    return bool(np.abs(codes.astype(np.int16) - sent).max(initial=0) > 1)
+
+
 def build_frame(
     trainer: Any,
     metrics: dict[str, Any],
@@ -35,20 +87,28 @@ def build_frame(
     selected: tuple[int, int] | None,
     include_inputs: bool,
     levels: int,
-) -> bytes:
+    sent_neurons: np.ndarray | None = None,
+    maps: Maps | None = None,
+) -> Frame:
     """Encode the trainer's current metrics, maps and weights as one frame.
 
-    Maps are quantised to `levels` codes (docs/protocol.md); weights stay float32.
+    Maps are quantised to `levels` codes (docs/protocol.md); weights stay float32. The
+    thumbnails go only if they changed by more than a step since `sent_neurons` (the codes
+    the subscribers last got; None: they have none). `maps`: this trainer's, when made
+    together with others' (`frame_maps`).
     """
-    big = trainer.grid(grid_size)
+    if maps is None:
+        maps = frame_maps([trainer], grid_size, thumb_size, levels)[0]
+    big = maps.grid
     lo, hi = output_range(big.output_kind)
 
     # Thumbnails are the engine's block means of the full maps (as the reference draws them);
     # maps go on the wire as (count, rows, cols): one contiguous picture per neuron.
-    arrays: list[tuple[str, Any]] = [
-        ("output", frames.quantise(big.output, lo, hi, levels)),
-        ("neurons", frames.quantise(big.thumbnails(thumb_size), -1.0, 1.0, levels)),
-    ]
+    arrays: list[tuple[str, Any]] = [("output", maps.output)]
+    sent = None
+    if include_inputs or thumbnails_changed(maps.neurons.codes, sent_neurons):
+        arrays.append(("neurons", maps.neurons))
+        sent = maps.neurons.codes.astype(np.int16)
     if include_inputs:
         arrays.append(("inputs", input_maps(grid_size, thumb_size, levels)))
     if selected is not None:
@@ -66,7 +126,7 @@ def build_frame(
         header["selected"] = list(selected)
     if include_inputs:
         header["input_features"] = list(INPUT_FEATURES)
-    return frames.encode(header, arrays)
+    return Frame(frames.encode(header, arrays), sent)
 
 
 @lru_cache(maxsize=16)
@@ -97,7 +157,9 @@ class FrozenTrainer:
 
     def __init__(self, trainer: Any) -> None:
         net = trainer.network
-        self.features = tuple(trainer.config.features)
+        self.config = SimpleNamespace(features=tuple(trainer.config.features))
+        # (Replaced with the data, never changed in place: shared, not copied.)
+        self.data = SimpleNamespace(input_affine=trainer.data.input_affine)
         self.network = SimpleNamespace(
             sizes=net.sizes,
             depth=net.depth,
@@ -106,9 +168,6 @@ class FrozenTrainer:
             head=net.head,
             activations=net.activations,
         )
-
-    def grid(self, n: int) -> Any:
-        return evaluate_grid(self.network, self.features, n)
 
     def weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
         return list(zip(self.network.weights, self.network.biases, strict=True))

@@ -161,7 +161,7 @@ def card_cost(fps: int = 30, repeats: int = 200) -> dict[str, float]:
     }  # fmt: skip
 
     def frame() -> bytes:
-        return snapshot.build_frame(trainer, trainer.metrics(), **args)
+        return snapshot.build_frame(trainer, trainer.metrics(), **args).data
 
     started = time.process_time()  # CPU time: the machine's load does not count
     for _ in range(repeats // 10):

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from app.classroom import challenges
 from app.classroom.broker import Broker
 from app.classroom.codes import Throttle
 from app.classroom.parts import (
+    CHALLENGE_TYPES,
     FANOUT_TYPES,
     INSTRUCTOR_ONLY,
     READ_ONLY,
@@ -76,11 +78,13 @@ class Room:
         # New places per client address: a bot cannot take the room's seats in a burst.
         self._seats = Throttle(joins_per_minute, 60.0, what="new places in this room")
         self.wall = Wall(self, max_gone=max_followers)
+        self.challenges = challenges.Challenges(self)
 
     # Lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Listen for events; run the live run here if no other process does."""
+        await self.challenges.start()
         await self.broker.listen(self.code, self._on_event)
         self.roster.others = await self.broker.parts(self.code)
         await self.span.claim(first=True)
@@ -198,7 +202,7 @@ class Room:
         return await self._seated(member, mailbox)
 
     async def _seated(self, member: Member, mailbox: Mailbox) -> Member:
-        mailbox.offer(member.you())
+        self._hello(member, mailbox)
         await self.broker.subscribe(self.code, mailbox)
         await self._roster_changed()
         return member
@@ -210,10 +214,15 @@ class Room:
         if self.live is None:
             await self.span.claim(first=True)
         member = self.roster.admit_instructor(mailbox)
-        mailbox.offer(member.you())
+        self._hello(member, mailbox)
         await self.broker.subscribe(self.code, mailbox)
         await self._roster_changed()
         return member
+
+    def _hello(self, member: Member, mailbox: Mailbox, mode: str | None = None) -> None:
+        """Who the connection is, and the open challenge (after a join or a mode switch)."""
+        mailbox.offer(member.you(mode))
+        self.challenges.greet(mailbox)
 
     def _check_open(self) -> None:
         if self.ended:
@@ -225,7 +234,7 @@ class Room:
         old.close(CloseCode.MEMBER_REPLACED, "this place was taken over by a new connection")
         member.mailbox = mailbox
         member.away_since = None
-        mailbox.offer(member.you())
+        self._hello(member, mailbox)
         if member.fork is not None:
             member.fork.announce()
         else:
@@ -288,7 +297,9 @@ class Room:
         kind = message.type
         if kind in INSTRUCTOR_ONLY and not member.instructor:
             raise ProtocolError("forbidden", f"only the instructor can {kind} this room")
-        if kind == "share":
+        if kind in CHALLENGE_TYPES:
+            await self.challenges.handle(member, kind, message.data, reply)
+        elif kind == "share":
             await self.share(member)
         elif kind in WALL_TYPES:
             await self.wall.handle(member, message)
@@ -361,7 +372,7 @@ class Room:
             await member.fork.close()
             member.fork = None
         member.mailbox.clear()
-        member.mailbox.offer(member.you())
+        self._hello(member, member.mailbox)
         await self.broker.subscribe(self.code, member.mailbox)  # replays the current run
         await self._roster_changed()
 
@@ -370,7 +381,7 @@ class Room:
         if member.fork is not None:
             await member.fork.close()
         member.mailbox.clear()
-        member.mailbox.offer(member.you(mode="fork"))  # before the fork's first messages
+        self._hello(member, member.mailbox, mode="fork")  # before the fork's first messages
 
         # Only this member's connection is reachable from its fork: the fork is theirs alone.
         # (Looked up per message: a reconnected student keeps the fork on the new socket.)
@@ -450,6 +461,8 @@ class Room:
                 await self._drop(gone, CloseCode.KICKED, "removed by the instructor")
         elif kind == "end":
             await self._end_here()
+        elif kind in challenges.EVENTS:
+            await self.challenges.on_event(event)
         elif kind == "push":
             scenario = event["scenario"]
             start = {k: scenario[k] for k in ("state", "config") if k in scenario}

@@ -13,6 +13,7 @@ export function createStore(defaults, fromHash) {
     state: "paused",
     dataset: null,
     frame: null, // latest frame not drawn yet
+    neurons: null, // the last thumbnails received (frames leave out ones that barely changed)
     last: null, // latest drawn frame
     selected: null, // the hovered node {layer, neuron}, or null
     outputs: 1, // output neurons
@@ -25,11 +26,15 @@ export function createStore(defaults, fromHash) {
 /**
  * Queues a frame for the next draw. Latest wins: an undrawn older frame is dropped, but the
  * input maps it may carry are sent only once per rebuild, so they move on to its replacement.
+ * Thumbnails come only when they moved by more than a quantisation step (and always after
+ * a rebuild): a frame without them carries the last ones received.
  */
 export function offerFrame(store, frame) {
   const dropped = store.frame;
   if (dropped && dropped.arrays.inputs && !frame.arrays.inputs) {
     frame.arrays.inputs = dropped.arrays.inputs;
   }
+  if (frame.arrays.neurons) store.neurons = frame.arrays.neurons;
+  else if (store.neurons) frame.arrays.neurons = store.neurons;
   store.frame = frame;
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tracemalloc
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from app import budget
 from app.abuse import MAX_CONFIG
 from app.options import split_server_fields
+from app.pacing import Scheduler
 from app.session import Session
 from app.settings import Settings
 from engine import Config
@@ -68,6 +70,7 @@ def test_the_memory_estimate_is_at_least_what_a_session_really_holds(config):
         session.trainer.configure(engine)
         session.view.update(server)
         session.network_rebuilt()
+        session.set_playing(True)  # a playing session keeps its training buffers: the most
         session.train_slice(3, 0.05)
         session.publish_frame()
         held = tracemalloc.get_traced_memory()[0]
@@ -82,3 +85,126 @@ def test_the_largest_config_costs_many_times_the_default():
     cfg = Config.from_dict({k: v for k, v in MAX_CONFIG.items() if "size" not in k})
     large = budget.estimate_bytes(cfg, 2000, 200, 50)
     assert large > 10 * small
+
+
+# -- work-conserving: the account binds only while others wait (app.pacing.lend_idle) ------
+
+
+def indebted_sessions(count: int, clock: Clock, debt: float) -> tuple[Scheduler, list]:
+    """`count` sessions playing at 1 fps on a frozen clock, each owing `debt` seconds of CPU.
+
+    (1 fps: a turn's real cost, a few ms even on a loaded machine, always fits in the second
+    before a paid-up session's next frame, so the lending rule is decided by the debts.)"""
+    scheduler = Scheduler(clock=clock, cohorts=False)
+    played = []
+    for n in range(count):
+        session = Session(f"s{n}", Settings(), np.random.default_rng(n))
+        session.clock = clock
+        session.subscribers = [Counter()]
+        session.cpu = budget.CpuAccount(clock, scheduler.demand)
+        session.on_play = scheduler.add
+        session.view.update(fps=1)
+        session.set_playing(True)
+        session.cpu.spend(debt)
+        played.append(session)
+    return scheduler, played
+
+
+class Counter(Quiet):
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def offer_frame(self, frame: bytes) -> None:
+        self.frames += 1
+
+
+def play_ticks(scheduler: Scheduler, clock: Clock, ticks: int) -> None:
+    """Run the scheduler's passes; the clock moves a frame interval (1 s) only when it idles,
+    so whatever is not served in a tick is lost to a throttle, never to a slow machine."""
+
+    async def run():
+        for _ in range(ticks):
+            while await scheduler.run_pass() is None:
+                pass
+            clock.now += 1.0
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_sessions_in_debt_are_not_throttled_while_the_cpu_has_room(count):
+    # One session that spent 10 s (a 44 ms frame's worth, hundreds of times over), or many
+    # equal ones: with nobody else waiting they get a frame every frame interval, as many
+    # as they would with no account at all. Bound alone, each would wait 10 s * count / 0.8
+    # (more than the 20 ticks).
+    clock = Clock()
+    scheduler, played = indebted_sessions(count, clock, debt=10.0)
+    play_ticks(scheduler, clock, 20)
+    frames = [s.subscribers[0].frames for s in played]
+    assert frames == [20] * count
+
+
+def test_a_paid_up_session_that_waits_goes_before_one_in_debt():
+    clock = Clock()
+    scheduler, (cheap, costly) = indebted_sessions(2, clock, debt=0.0)
+    costly.cpu.spend(10.0)
+    asyncio.run(scheduler.run_pass())  # both due: only the paid-up one is served
+    assert (cheap.subscribers[0].frames, costly.subscribers[0].frames) == (1, 0)
+
+    async def until_idle():
+        while await scheduler.run_pass() is None:
+            pass
+
+    asyncio.run(until_idle())  # now only the one in debt waits: the CPU has room for it
+    assert (cheap.subscribers[0].frames, costly.subscribers[0].frames) == (1, 1)
+
+
+def test_a_debtor_whose_frame_would_make_a_paid_up_session_late_is_not_lent_the_gap():
+    clock = Clock()
+    scheduler, (cheap, costly) = indebted_sessions(2, clock, debt=0.0)
+    costly.cpu.spend(10.0)
+    costly.frame_cost = 5.0  # its frames hold the loop longer than the cheap one's interval
+    play_ticks(scheduler, clock, 10)
+    assert cheap.subscribers[0].frames == 10  # every frame, on time
+    assert costly.subscribers[0].frames == 0  # 10 s of debt at 0.4 s a second: 25 s to wait
+    costly.frame_cost = 0.001  # a short turn fits in the gap: lent
+    play_ticks(scheduler, clock, 10)
+    assert costly.subscribers[0].frames >= 9
+
+
+class Costly(Counter):
+    """Charges its session `cost` seconds per frame: frames that a loaded machine made slow."""
+
+    def __init__(self, session: Session, cost: float) -> None:
+        super().__init__()
+        self.session, self.cost = session, cost
+
+    def offer_frame(self, frame: bytes) -> None:
+        super().offer_frame(frame)
+        self.session.cpu.spend(self.cost)
+        self.session.frame_cost = self.cost  # as measured on that machine
+
+
+def test_a_long_turn_is_not_lent_a_gap_that_ends_before_another_session_in_debt_has_work():
+    # The cheap session's frames leave it in debt too: the long turn must still not run
+    # into its next frame (it is lent the CPU itself, least indebted first).
+    clock = Clock()
+    scheduler, (cheap, costly) = indebted_sessions(2, clock, debt=0.0)
+    cheap.subscribers = [Costly(cheap, 0.5)]
+    costly.cpu.spend(10.0)
+    costly.frame_cost = 5.0
+    play_ticks(scheduler, clock, 10)
+    assert cheap.subscribers[0].frames == 10
+    assert costly.subscribers[0].frames == 0
+
+
+def test_sessions_in_debt_whose_turns_are_long_still_share_an_idle_cpu():
+    # Two sessions whose frames a loaded machine made long, both with work now: the CPU
+    # is idle, so the less indebted one is lent it (the other waits its turn either way).
+    clock = Clock()
+    scheduler, played = indebted_sessions(2, clock, debt=10.0)
+    for session in played:
+        session.frame_cost = 0.5  # longer than a slice
+        session.subscribers = [Costly(session, 0.5)]
+    play_ticks(scheduler, clock, 10)
+    assert [s.subscribers[0].frames for s in played] == [10, 10]

@@ -52,9 +52,11 @@ def test_a_frame_of_the_frozen_copy_is_the_frame_of_the_trainer():
     frozen = snapshot.FrozenTrainer(s.trainer)
     s.trainer.train_epochs(1)  # the copy does not follow the trainer
     s.trainer.set_weight(0, 0, 0, 5.0)
-    assert snapshot.build_frame(frozen, **args) != snapshot.build_frame(s.trainer, **args)
+    assert snapshot.build_frame(frozen, **args).data != snapshot.build_frame(s.trainer, **args).data
     s2, _ = session()
-    assert snapshot.build_frame(frozen, **args) == snapshot.build_frame(s2.trainer, **args)
+    assert (
+        snapshot.build_frame(frozen, **args).data == snapshot.build_frame(s2.trainer, **args).data
+    )
 
 
 def test_a_frame_built_in_the_thread_is_dropped_if_the_network_was_rebuilt_meanwhile():

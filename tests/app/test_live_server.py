@@ -137,7 +137,9 @@ def test_http_endpoints_serve_health_options_previews_and_metrics(live_server):
     status, kind, body = get(live_server.url + "/healthz")
     assert status == 200 and json.loads(body)["status"] == "ok"
     options = json.loads(get(live_server.url + "/api/options")[2])
-    assert set(options) == {"options", "limits", "defaults", "compare", "code_formats"}
+    assert set(options) == {
+        "options", "limits", "defaults", "compare", "code_formats", "challenges",
+    }  # fmt: skip
     assert options["defaults"]["fps"] == 30 and options["defaults"]["dataset"] == "circle"
     preview = json.loads(get(live_server.url + "/api/datasets/blobs/preview?num_classes=4")[2])
     assert len(preview["points"]) == 200

@@ -143,3 +143,23 @@ def test_input_maps_go_out_once_per_rebuild():
         assert frames.has_array((await taken(box))[0], "inputs")
 
     asyncio.run(run())
+
+
+def frame_with(names: list[str], value: int) -> bytes:
+    arrays = [(name, np.zeros((1, 2, 2), np.uint8)) for name in names]
+    return frames.encode({"type": "frame"}, [*arrays, ("weights", np.array([value], np.float32))])
+
+
+def test_a_newer_frame_without_thumbnails_never_drops_an_unsent_one_with_them():
+    box = Mailbox(10)
+    box.offer_frame(frame_with(["output", "neurons"], 1))
+    box.offer_frame(frame_with(["output"], 2))
+    box.offer_frame(frame_with(["output"], 3))  # replaces 2, not 1
+    assert box.frame_pending
+    sent = [frames.decode(item)[1] for item in drain(box)]
+    assert [a["weights"][0] for a in sent] == [1, 3]  # oldest first: thumbnails, then newer
+    assert "neurons" in sent[0] and "neurons" not in sent[1]
+    box = Mailbox(10)
+    box.offer_frame(frame_with(["output"], 4))
+    box.offer_frame(frame_with(["output", "neurons"], 5))  # newer thumbnails: after 4
+    assert [frames.decode(item)[1]["weights"][0] for item in drain(box)] == [4, 5]

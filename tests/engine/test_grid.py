@@ -90,3 +90,53 @@ def test_grid_size_is_bounded(n):
 def test_grid_ignores_dropout():
     t = Trainer(Config(dropout=0.5))
     np.testing.assert_array_equal(t.grid(10).output, t.grid(10).output)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"activation": "relu", "hidden": [5, 3]},
+        {"activation": "sigmoid", "loss": "binary_cross_entropy"},
+        {"dataset": "spiral", "num_classes": 3, "loss": "cross_entropy", "hidden": [6]},
+        {"problem": "regression", "dataset": "plane", "activation": "linear"},
+        {"standardize": True, "features": ["x1", "x2", "x1_squared"], "hidden": [3]},
+    ],
+)
+def test_grids_evaluated_together_are_each_networks_own_bit_for_bit(config):
+    from engine.grid import evaluate_grid, evaluate_grids
+
+    trainers = []
+    for seed in range(4):
+        t = Trainer(Config.from_dict({**config, "seed": seed}))
+        t.train_epochs(seed + 2)  # different weights in each
+        trainers.append(t)
+    if "features" in config:  # same count, other features: every network its own inputs
+        trainers[1] = Trainer(
+            Config.from_dict({**config, "seed": 9, "features": ["x1", "x2", "sin_x1"]})
+        )
+    stack = evaluate_grids(
+        [t.network for t in trainers],
+        [t.config.features for t in trainers],
+        40,
+        [t.data.input_affine for t in trainers],
+    )
+    thumbs = stack.thumbnails(8)
+    outputs = stack.outputs()
+    for i, t in enumerate(trainers):
+        alone = evaluate_grid(t.network, t.config.features, 40, t.data.input_affine)
+        together = stack.grids[i]
+        assert np.array_equal(together.neurons, alone.neurons)
+        assert np.array_equal(together.output, alone.output)
+        assert np.array_equal(together.inputs, alone.inputs)
+        assert all(np.array_equal(a, b) for a, b in zip(together.layers, alone.layers, strict=True))
+        assert np.array_equal(thumbs[i], alone.thumbnails(8))
+        assert np.array_equal(outputs[i], alone.output)
+
+
+def test_only_networks_of_one_shape_are_evaluated_together():
+    from engine.grid import evaluate_grids
+
+    a, b = Trainer(Config()), Trainer(Config.from_dict({"hidden": [3]}))
+    with pytest.raises(ValueError, match="share shape"):
+        evaluate_grids([a.network, b.network], [a.config.features] * 2, 20)

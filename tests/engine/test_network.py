@@ -160,3 +160,26 @@ def test_workspaces_are_bounded_as_data_sizes_change():
     for n in range(1, 40):
         net.forward(np.zeros((n, 2)))
     assert len(net._workspaces) <= 8
+
+
+def test_released_buffers_free_memory_and_change_no_result():
+    import tracemalloc
+
+    from engine import Config, Trainer
+
+    tracemalloc.start()  # before the buffers are made: their release is then counted
+    try:
+        kept, released = Trainer(Config()), Trainer(Config())
+        kept.train_epochs(3)
+        released.train_epochs(3)
+        before = tracemalloc.get_traced_memory()[0]
+        released.network.release_buffers()
+        freed = before - tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert freed > 50_000  # the batch and all-points buffers (about 67 KB here)
+    kept.train_epochs(3)
+    released.train_epochs(3)
+    assert kept.metrics()["train_loss"] == released.metrics()["train_loss"]
+    for (w1, b1), (w2, b2) in zip(kept.weights(), released.weights(), strict=True):
+        assert np.array_equal(w1, w2) and np.array_equal(b1, b2)

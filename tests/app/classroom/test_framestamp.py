@@ -41,6 +41,9 @@ def test_the_payload_stays_four_byte_aligned():
 def test_the_frame_with_the_once_per_rebuild_inputs_has_its_own_mailbox_key():
     assert frame_key(make_frame(with_inputs=True)) == "frame_inputs"
     assert frame_key(make_frame(with_inputs=False)) == "frame"
+    thumbnails = ("neurons", frames.quantise(np.zeros((2, 3, 3)), -1.0, 1.0))
+    with_thumbnails = frames.encode({"type": "frame"}, [thumbnails])
+    assert frame_key(with_thumbnails) == "frame_neurons"  # never dropped by one without
 
 
 def test_a_zframe_is_a_valid_frame_that_expands_to_the_exact_original():

@@ -220,7 +220,7 @@ def test_a_card_of_several_classes_shows_the_most_likely_class_of_each_cell():
     frame = build_frame(
         trainer, trainer.metrics(), seq=0, state="paused", grid_size=100, thumb_size=20,
         selected=None, include_inputs=False, levels=32,
-    )  # fmt: skip
+    ).data  # fmt: skip
     card = frame_card(frame)
     thumb = card["thumb"]
     cells = np.frombuffer(base64.b64decode(thumb["cells"]), np.uint8).reshape(20, 20)

@@ -1,0 +1,159 @@
+"""Cheaper frames: thumbnails only when they moved by more than a quantisation step, and a
+cohort's maps made together, each member's frame the bytes it would be alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app import frames, snapshot
+from app.session import Session
+from app.settings import Settings
+from engine import Config, Trainer
+
+ARGS = {"grid_size": 100, "thumb_size": 20, "levels": 32}
+
+
+class Keeper:
+    """A subscriber that keeps the thumbnails it got, as a socket's Mailbox does."""
+
+    keeps_thumbnails = True
+    frame_pending = False
+
+    def __init__(self) -> None:
+        self.frames: list[tuple[dict, dict]] = []
+
+    def send_text(self, text: str) -> None: ...
+
+    def offer_frame(self, frame: bytes) -> None:
+        self.frames.append(frames.decode(frame))
+
+    def discard_frame(self) -> None: ...
+
+
+class Forgetter(Keeper):
+    keeps_thumbnails = False  # a room's subscriber: late joiners get the retained frame
+
+
+def session_with(subscriber: Keeper) -> Session:
+    session = Session("t", Settings(), np.random.default_rng(0))
+    session.subscribers = [subscriber]
+    return session
+
+
+def true_thumbnails(session: Session) -> np.ndarray:
+    grid = session.trainer.grid(ARGS["grid_size"])
+    levels = ARGS["levels"]
+    return frames.quantise(grid.thumbnails(ARGS["thumb_size"]), -1.0, 1.0, levels).codes
+
+
+def test_unchanged_thumbnails_are_left_out_and_changed_ones_resent():
+    socket = Keeper()
+    session = session_with(socket)
+    session.publish_frame()  # the first frame (after the rebuild) carries everything
+    session.publish_frame()  # nothing changed
+    assert ["neurons" in arrays for _, arrays in socket.frames] == [True, False]
+    session.trainer.set_weight(1, 0, 0, 3.0)  # a hidden neuron's picture changes a lot
+    session.publish_frame()
+    header, arrays = socket.frames[-1]
+    assert "neurons" in arrays
+    scale = 2 / (ARGS["levels"] - 1)
+    np.testing.assert_allclose(arrays["neurons"], -1 + true_thumbnails(session) * scale)
+    session.resend_maps()  # e.g. a new socket attached
+    session.publish_frame()
+    assert "neurons" in socket.frames[-1][1]
+
+
+def test_the_thumbnails_a_page_holds_stay_within_one_step_while_training():
+    socket = Keeper()
+    session = session_with(socket)
+    shown, left_out = None, 0
+    for _ in range(120):
+        session.trainer.train_epochs(1)
+        session.publish_frame(fresh=False)
+        arrays = socket.frames[-1][1]
+        if "neurons" in arrays:
+            shown = np.rint((arrays["neurons"] + 1) / (2 / (ARGS["levels"] - 1)))
+        else:
+            left_out += 1
+        difference = np.abs(shown - true_thumbnails(session))
+        assert difference.max() <= 1
+    assert left_out > 0  # the rule did leave some out (or this test shows nothing)
+
+
+def test_a_subscriber_that_does_not_keep_thumbnails_gets_them_in_every_frame():
+    socket = Forgetter()
+    session = session_with(socket)
+    for _ in range(3):
+        session.publish_frame()
+    assert all("neurons" in arrays for _, arrays in socket.frames)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"hidden": [8, 8, 8], "activation": "relu"},
+        {"dataset": "spiral", "num_classes": 3, "loss": "cross_entropy"},
+        {"standardize": True, "features": ["x1", "x2", "sin_x1"]},
+    ],
+)
+def test_a_frame_from_maps_made_with_a_cohort_is_the_frame_made_alone(config):
+    trainers = [Trainer(Config.from_dict({**config, "seed": s})) for s in range(3)]
+    for n, t in enumerate(trainers):
+        t.train_epochs(n + 1)
+    made = snapshot.frame_maps(trainers, ARGS["grid_size"], ARGS["thumb_size"], ARGS["levels"])
+    for trainer, maps in zip(trainers, made, strict=True):
+        args = {
+            **ARGS,
+            "metrics": {"epoch": trainer.epoch},
+            "seq": 1,
+            "state": "playing",
+            "selected": (1, 0),
+            "include_inputs": False,
+        }
+        together = snapshot.build_frame(trainer, **args, maps=maps)
+        alone = snapshot.build_frame(trainer, **args)
+        assert together.data == alone.data
+        assert np.array_equal(together.neurons, alone.neurons)
+
+
+# -- a costly frame is built in two turns: metrics, then maps (Session.defer_frame) ---------
+
+
+def costly_session() -> tuple[Session, Keeper]:
+    socket = Keeper()
+    session = session_with(socket)
+    session.offload = lambda work: work.close()  # served by a loop (never used here)
+    session.publish_frame()  # the first frame
+    session.trainer.train_epochs(2)
+    session.frame_cost = 1.0  # its maps hold the loop longer than LOOP_HOLD
+    return session, socket
+
+
+def test_a_costly_frame_gets_its_metrics_in_one_turn_and_its_maps_in_the_next():
+    session, socket = costly_session()
+    session.trainer.set_weight(1, 0, 0, 2.0)
+    session.publish_frame()  # the frame the edit asked for
+    assert len(socket.frames) == 1 and session.frame_requested  # metrics only, so far
+    session.publish_frame()  # the scheduler's next pass
+    header, _ = socket.frames[-1]
+    expected = session.trainer.metrics()
+    assert header["epoch"] == 2
+    assert header["train_accuracy"] == expected["train_accuracy"]
+    assert header["train_loss"] == expected["train_loss"]
+
+
+def test_a_message_between_the_two_turns_makes_the_frame_whole_with_fresh_metrics():
+    import asyncio
+
+    from app import handlers, protocol
+
+    session, socket = costly_session()
+    session.publish_frame()
+    assert len(socket.frames) == 1
+    session.trainer.set_weight(1, 0, 0, 2.0)  # as an edit would, then its message counted
+    asyncio.run(handlers.handle(session, protocol.Message("ping", {"t": 1}), lambda m: None))
+    session.publish_frame()
+    header, _ = socket.frames[-1]
+    assert header["train_loss"] == session.trainer.metrics()["train_loss"]
