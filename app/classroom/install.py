@@ -37,13 +37,14 @@ def install_classroom(app: FastAPI) -> None:
         async with inner(application):
             make_runner = functools.partial(make_session_runner, application.state.registry)
             classroom = Classroom(application.state.settings, make_runner)
-            workers = application.state.settings.workers
-            if workers > 1:
+            settings = application.state.settings
+            if settings.workers > 1 and not settings.redis_url:
                 # LocalBroker fans out within one process only: students landing in another
                 # worker would get a separate, paused copy of the room. Refuse rooms instead.
                 reason = (
-                    f"rooms need a single worker process and this server runs {workers}: "
-                    "restart it with --workers 1 to use rooms"
+                    f"rooms need a single worker process or Redis, and this server runs "
+                    f"{settings.workers} workers without redis_url: restart it with "
+                    "--workers 1, or set PLAYGROUND_REDIS_URL, to use rooms"
                 )
                 classroom.refuse_rooms(reason)
                 log.error("classroom: %s (share links and solo sessions work)", reason)

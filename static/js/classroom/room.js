@@ -22,6 +22,8 @@ const ROOM_ERRORS = new Set([
   "rate_limited",
   "too_many_rooms",
   "server_full",
+  "rooms_unavailable",
+  "room_unavailable",
 ]);
 
 export class Room {
