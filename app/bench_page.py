@@ -11,18 +11,28 @@ reference features and a 6×8 network, plays at 30 fps and measures, over a wind
 With `--phone` the page runs as on a mid-range phone: Chromium's device emulation (390x844,
 device scale 3, touch) with the CPU slowed ×4 (`Emulation.setCPUThrottlingRate`), and the
 figure to read is the main thread's busy share while playing (issue 16 asks for at most ~30 %).
+A phone first shows the map (the network is below it, not drawn while off screen);
+`--network` scrolls the network into view first, the page's heaviest view.
 
-Run: `python -m app.bench_page [--seconds 10] [--hash ...] [--phone]` (needs the test extras
-and Debian's Chromium at /usr/bin/chromium).
+With `--follower` the measured page is a room's follower: a laptop page creates the room,
+sets up the hash's run as its instructor and plays it. `--phone --follower` measures a
+laptop's follower and a phone's in the same room over the same window, and prints the
+phone's frames drawn per second beside the laptop's (issue 16: at least 20 on a phone); on a
+loaded machine read the ratio.
+
+Run: `python -m app.bench_page [--seconds 10] [--hash ...] [--phone] [--follower]
+[--network]` (needs the test extras and Debian's Chromium at /usr/bin/chromium).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -71,104 +81,148 @@ def playwright() -> Any:
     )
 
 
-def measure(url: str, seconds: float, warmup: float, phone: bool = False) -> dict:
-    sync_playwright = playwright().sync_playwright
+CONFIG_APPLIED = """() => {
+    const want = new URLSearchParams(location.hash.slice(1)).get('hidden');
+    const have = window.playground.page.config.hidden.join(',');
+    return want === null || want === have;
+}"""
+DRAWN = "() => window.playground && window.playground.page.last"
+MODE_IS = "(name) => document.body.dataset.mode === name"
+
+
+def launch(p: Any) -> Any:
     if not os.path.exists(CHROMIUM):
         raise SystemExit(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        device = PHONE if phone else {"viewport": {"width": 1400, "height": 1000}}
-        page = browser.new_context(**device).new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url)
-        page.wait_for_function("() => window.playground && window.playground.page.last")
-        # The page sends the hash's config on connecting; measure once the server applied it.
-        page.wait_for_function(
-            """() => {
-                const want = new URLSearchParams(location.hash.slice(1)).get('hidden');
-                const have = window.playground.page.config.hidden.join(',');
-                return want === null || want === have;
-            }"""
-        )
-        cdp = page.context.new_cdp_session(page)
-        cdp.send("Performance.enable")
-        if phone:
-            cdp.send("Emulation.setCPUThrottlingRate", {"rate": PHONE_CPU_SLOWDOWN})
-        page.click("[data-action=play]")
-        page.wait_for_timeout(warmup * 1000)
-        js = (
-            "() => ({h: playground.stats.handle.length, d: playground.stats.draw.length,"
-            " frames: playground.stats.frames, drawn: playground.stats.drawn,"
-            " epoch: playground.page.last.epoch})"
-        )
-        start = page.evaluate(js)
-        before = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def new_page(browser: Any, phone: bool) -> tuple[Any, list[str]]:
+    device = PHONE if phone else {"viewport": {"width": 1400, "height": 1000}}
+    page = browser.new_context(**device).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, errors
+
+
+def press(page: Any, selector: str, phone: bool) -> None:
+    """A tap on a phone (touch, no mouse hovering the page afterwards), else a click."""
+    (page.tap if phone else page.click)(selector)
+
+
+def open_solo(browser: Any, base: str, page_hash: str, phone: bool) -> tuple[list, Any]:
+    """The solo page with `page_hash`, once the server applied it, and how to play it."""
+    page, errors = new_page(browser, phone)
+    page.goto(f"{base}/#{page_hash}")
+    page.wait_for_function(DRAWN)
+    # The page sends the hash's config on connecting; measure once the server applied it.
+    page.wait_for_function(CONFIG_APPLIED)
+    name = "solo page" + (" on a phone" if phone else "")
+    return [(name, page, errors, phone)], lambda: press(page, "[data-action=play]", phone)
+
+
+def open_followers(browser: Any, base: str, page_hash: str, phone: bool) -> tuple[list, Any]:
+    """Followers of a room whose instructor (a laptop page) set up `page_hash`: a laptop's,
+    and with `phone` a phone's beside it (the same frames, over the same window)."""
+    request = urllib.request.Request(f"{base}/api/rooms", data=b"{}", method="POST")
+    request.add_header("content-type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        room = json.loads(response.read())
+    teacher, _ = new_page(browser, phone=False)
+    teacher.goto(f"{room['control_url']}&{page_hash}")
+    teacher.wait_for_function(MODE_IS, arg="instructor")
+    teacher.wait_for_function(DRAWN)
+    teacher.wait_for_function(CONFIG_APPLIED)
+    pages = []
+    for on_phone in (False, True) if phone else (False,):
+        page, errors = new_page(browser, on_phone)
+        page.goto(f"{base}/room/{room['code']}")
+        page.fill("[data-name-input]", "Phone" if on_phone else "Laptop")
+        press(page, "[data-action=join]", on_phone)
+        page.wait_for_function(MODE_IS, arg="follower")
+        page.wait_for_function(DRAWN)
+        pages.append((f"follower on a {'phone' if on_phone else 'laptop'}", page, errors, on_phone))
+    return pages, lambda: teacher.click("[data-action=play]")
+
+
+COUNTERS = (
+    "() => ({h: playground.stats.handle.length, d: playground.stats.draw.length,"
+    " frames: playground.stats.frames, drawn: playground.stats.drawn,"
+    " epoch: playground.page.last.epoch})"
+)
+
+
+def snapshot(page: Any, cdp: Any) -> tuple[dict, dict[str, float]]:
+    """The page's own counters and the DevTools protocol's metrics, now."""
+    devtools = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return page.evaluate(COUNTERS), devtools
+
+
+def measure(
+    url: str,
+    seconds: float,
+    warmup: float,
+    phone: bool = False,
+    follower: bool = False,
+    network: bool = False,
+) -> list[tuple[str, dict]]:
+    """Main-thread figures of each measured page over one playing window, by page name."""
+    base, _, page_hash = url.partition("/#")
+    with playwright().sync_playwright() as p:
+        browser = launch(p)
+        opener = open_followers if follower else open_solo
+        pages, play = opener(browser, base, page_hash, phone)
+        cdps = []
+        for _, page, _, on_phone in pages:
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            if on_phone:
+                cdp.send("Emulation.setCPUThrottlingRate", {"rate": PHONE_CPU_SLOWDOWN})
+            cdps.append(cdp)
+        play()
+        if network:  # after play: a tap scrolls its button into view
+            for _, page, _, _ in pages:
+                page.locator("[data-network]").scroll_into_view_if_needed()
+        pages[0][1].wait_for_timeout(warmup * 1000)
+        starts = [snapshot(page, cdp) for (_, page, _, _), cdp in zip(pages, cdps, strict=True)]
         t0 = time.monotonic()
-        page.wait_for_timeout(seconds * 1000)
+        pages[0][1].wait_for_timeout(seconds * 1000)
         elapsed = time.monotonic() - t0
-        after = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-        end = page.evaluate(js)
-        handle = page.evaluate(f"() => playground.stats.handle.slice({start['h']})")
-        draw = page.evaluate(f"() => playground.stats.draw.slice({start['d']})")
+        ends = [snapshot(page, cdp) for (_, page, _, _), cdp in zip(pages, cdps, strict=True)]
+        results = []
+        for (name, page, errors, _), (start, before), (end, after) in zip(
+            pages, starts, ends, strict=True
+        ):
+            handle = page.evaluate(f"() => playground.stats.handle.slice({start['h']})")
+            draw = page.evaluate(f"() => playground.stats.draw.slice({start['d']})")
+            drawn = end["drawn"] - start["drawn"]
+            per_frame = ("TaskDuration", "ThreadTime", "ScriptDuration", "RecalcStyleDuration")
+            task_ms = {
+                k: (after[k] - before[k]) * 1000 / max(1, drawn)
+                for k in (*per_frame, "LayoutDuration")
+            }
+            result = {
+                # The share of the window the main thread was busy (wall time of its tasks).
+                "busy": (after["TaskDuration"] - before["TaskDuration"]) / elapsed,
+                "handle": handle,
+                "draw": draw,
+                "frames": end["frames"] - start["frames"],
+                "drawn": drawn,
+                "epochs": end["epoch"] - start["epoch"],
+                "elapsed": elapsed,
+                "task_ms": task_ms,
+                "errors": errors,
+            }
+            results.append((name, result))
         browser.close()
-    drawn = end["drawn"] - start["drawn"]
-    task_ms = {
-        k: (after[k] - before[k]) * 1000 / max(1, drawn)
-        for k in (
-            "TaskDuration",
-            "ThreadTime",
-            "ScriptDuration",
-            "RecalcStyleDuration",
-            "LayoutDuration",
-        )
-    }
-    return {
-        # The share of the window the main thread was busy (wall time of its tasks).
-        "busy": (after["TaskDuration"] - before["TaskDuration"]) / elapsed,
-        "handle": handle,
-        "draw": draw,
-        "frames": end["frames"] - start["frames"],
-        "drawn": drawn,
-        "epochs": end["epoch"] - start["epoch"],
-        "elapsed": elapsed,
-        "task_ms": task_ms,
-        "errors": errors,
-    }
+    return results
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="measuring window")
-    parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--hash", default=DEFAULT_HASH, help="page state (URL hash) to measure")
-    parser.add_argument("--url", default=None, help="an already running server instead")
-    parser.add_argument(
-        "--phone",
-        action="store_true",
-        help=f"emulate a phone (390x844, touch) with the CPU slowed ×{PHONE_CPU_SLOWDOWN}",
-    )
-    args = parser.parse_args(argv)
-    playwright()  # before starting anything
-    server = None
-    if args.url is None:
-        log = Path(tempfile.mkdtemp(prefix="bench-page-")) / "server.log"
-        server = ServerProcess(log).start()
-        base = server.url
-    else:
-        base = args.url.rstrip("/")
-    try:
-        r = measure(f"{base}/#{args.hash}", args.seconds, args.warmup, args.phone)
-    finally:
-        if server is not None:
-            server.stop()
-    print(f"page state: #{args.hash}")
-    if args.phone:
-        print(f"phone emulation: 390x844, scale 3, touch, CPU ×{PHONE_CPU_SLOWDOWN} slower")
+def report(r: dict) -> None:
     print(f"main thread busy: {r['busy'] * 100:.0f} % of the window (CDP TaskDuration / wall)")
     print(
         f"{r['frames']} frames received, {r['drawn']} drawn, {r['epochs']} epochs in "
-        f"{r['elapsed']:.1f} s ({r['frames'] / r['elapsed']:.1f} frames/s)"
+        f"{r['elapsed']:.1f} s ({r['frames'] / r['elapsed']:.1f} frames/s received, "
+        f"{r['drawn'] / r['elapsed']:.1f} drawn/s)"
     )
     print(summary("parse+handle per frame", r["handle"]))
     print(summary("draw per frame", r["draw"]))
@@ -188,6 +242,56 @@ def main(argv: list[str] | None = None) -> None:
     print(f"main-thread CPU time per drawn frame (CDP ThreadTime): {t['ThreadTime']:.2f} ms")
     if r["errors"]:
         print(f"page errors: {r['errors']}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="measuring window")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--hash", default=DEFAULT_HASH, help="page state (URL hash) to measure")
+    parser.add_argument("--url", default=None, help="an already running server instead")
+    parser.add_argument(
+        "--phone",
+        action="store_true",
+        help=f"emulate a phone (390x844, touch) with the CPU slowed ×{PHONE_CPU_SLOWDOWN}",
+    )
+    parser.add_argument(
+        "--follower",
+        action="store_true",
+        help="measure a room's follower (the instructor is a laptop page playing the hash's "
+        "run); with --phone a laptop's follower is measured beside the phone's, for the ratio",
+    )
+    parser.add_argument(
+        "--network", action="store_true", help="scroll the network into view before measuring"
+    )
+    args = parser.parse_args(argv)
+    playwright()  # before starting anything
+    server = None
+    if args.url is None:
+        folder = Path(tempfile.mkdtemp(prefix="bench-page-"))
+        env = {**os.environ, "PLAYGROUND_DATA_DIR": str(folder / "data")}
+        server = ServerProcess(folder / "server.log", env=env).start()
+        base = server.url
+    else:
+        base = args.url.rstrip("/")
+    url = f"{base}/#{args.hash}"
+    try:
+        runs = measure(url, args.seconds, args.warmup, args.phone, args.follower, args.network)
+    finally:
+        if server is not None:
+            server.stop()
+    print(f"page state: #{args.hash}")
+    if args.phone:
+        print(f"phone emulation: 390x844, scale 3, touch, CPU ×{PHONE_CPU_SLOWDOWN} slower")
+    for name, r in runs:
+        print(f"--- {name}" + (", network in view" if args.network else ""))
+        report(r)
+    if len(runs) == 2:
+        laptop, phone = (r["drawn"] / r["elapsed"] for _, r in runs)
+        print(
+            f"follower frames drawn per second: phone {phone:.1f}, laptop {laptop:.1f} "
+            f"(ratio {phone / max(laptop, 1e-9):.2f}; issue 16 asks for >= 20 on the phone)"
+        )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 BENCH_EXTRA = "pip install 'nn-playground-server[bench]'"
+# How long `start()` waits for /healthz: a safety net only, since it returns as soon as the
+# server answers and fails at once if the process exits. Starting takes about 1 s of CPU
+# (the imports), but on a shared 2-core machine at load 17 that was 16-20 s of wall time.
+READY_SECONDS = 120.0
 
 
 def bench_import(module: str, purpose: str) -> Any:
@@ -46,7 +50,7 @@ class ServerProcess:
         args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         port: int | None = None,
-        timeout: float = 30.0,
+        timeout: float = READY_SECONDS,
     ) -> None:
         self.log_path = log_path
         self.args = list(args)

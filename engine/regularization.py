@@ -6,9 +6,13 @@ not part of the gradient: after the gradient step, a second step moves each weig
 Only weights are regularized; the caller passes the weight view of the flat parameter
 vector and biases are never touched. The reported loss excludes the penalty.
 
-L1 keeps the reference's clamp: a weight that this step would move across zero becomes
-exactly 0.0. Unlike the reference, the weight is not frozen afterwards; the next gradient
-step may move it again.
+L1 is the proximal step of lr * rate * |w| (soft-thresholding): after the gradient step,
+each weight moves towards zero by lr * rate and stops at exactly 0.0 if it would reach or
+cross it, so a weight at zero stays there while its gradient step is no longer than
+lr * rate (with SGD: |dL/dw| <= rate). Wherever the reference's clamp applies (its step
+would cross zero) both give 0.0; they differ only where the gradient step itself ended at
+or across zero from ``w_before`` (the reference then moves the weight by its stale sign,
+away from zero; the proximal step shrinks it towards zero). docs/engine.md says why.
 
 ``apply`` runs every mini-batch, so it returns at once for ``none`` or a zero rate and
 otherwise writes through a caller-owned ``RegularizationScratch`` (no allocation) when
@@ -61,9 +65,8 @@ class RegularizationScratch:
 
     def __init__(self, size: int | tuple[int, int]) -> None:
         self.size = size
-        self.step = np.zeros(size)  # the regularization move, lr * rate * R'(w_before)
-        self.product = np.zeros(size)  # w * w_new, negative where L1 crosses zero
-        self.crossed = np.zeros(size, dtype=bool)
+        self.step = np.zeros(size)  # L2: lr * rate * w_before; L1: max(|w| - lr * rate, 0)
+        self.product = np.zeros(size)  # sign(w) for the L1 step
 
 
 def apply(
@@ -76,13 +79,13 @@ def apply(
 ) -> None:
     """Apply the separate regularization step to ``weights`` in place.
 
-    w <- w - lr * rate * R'(weights_before); for ``l1``, where the new value and the value
-    before this step (``weights`` on entry) have opposite signs, the weight becomes 0.0.
+    ``l2``: w <- w - lr * rate * weights_before. ``l1``: w <- sign(w) * max(|w| - lr * rate, 0)
+    with w the weight after the gradient step (``weights`` on entry).
 
     Parameters
     ----------
     weights_before : np.ndarray, shape (n,)
-        Weights before this mini-batch's gradient step (only read).
+        Weights before this mini-batch's gradient step (only read; L2 only).
     weights : np.ndarray, shape (n,)
         Weights after the gradient step; updated in place. Pass only the weights view,
         never the biases.
@@ -119,10 +122,10 @@ def penalty_step(
         np.multiply(weights_before, factor, out=step)
         weights -= step
         return
-    np.sign(weights_before, out=step)
-    step *= factor
-    np.subtract(weights, step, out=scratch.product)
-    scratch.product *= weights
-    np.less(scratch.product, 0.0, out=scratch.crossed)
-    weights -= step
-    np.copyto(weights, 0.0, where=scratch.crossed)
+    # Soft-threshold: |w| - factor, floored at 0, with the sign w had after the gradient step.
+    np.abs(weights, out=step)
+    step -= factor
+    np.maximum(step, 0.0, out=step)
+    np.sign(weights, out=scratch.product)
+    np.multiply(scratch.product, step, out=weights)
+    weights += 0.0  # -0.0 (a negative weight set to zero) becomes +0.0

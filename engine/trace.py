@@ -31,7 +31,7 @@ BACK_RULE = "∂L/∂a = Σ over links above of w · ∂L/∂z(above)"
 NODE_RULE = "∂L/∂z = ∂L/∂a · f′(z)"
 PERCEPTRON_RULE = "error = ŷ − t (the thresholded prediction minus the target; 0 if right)"
 PENALTY_RULES = {
-    "l1": "then w ← w − lr·rate·sign(w), a weight crossing zero stops at 0",
+    "l1": "then w ← sign(w)·max(|w| − lr·rate, 0): towards zero, stopping at 0",
     "l2": "then w ← w − lr·rate·w",
 }
 

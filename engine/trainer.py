@@ -284,7 +284,11 @@ class Trainer:
         if classes and self.dataset.problem != "classification":
             raise ValueError("classes=True needs a classification problem")
         with np.errstate(all="ignore"):  # a diverged network gives inf/nan, not warnings
-            out = self.network.evaluate(feature_matrix(x, self.config.features))
+            inputs = feature_matrix(x, self.config.features)
+            if self.data.input_affine is not None:  # what the network was trained on
+                factor, offset = self.data.input_affine
+                inputs = inputs * factor + offset
+            out = self.network.evaluate(inputs)
         return self.head.predict(out) if classes else out
 
     def grid(self, n: int = 100) -> Grid:

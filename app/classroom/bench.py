@@ -1,6 +1,7 @@
 """Classroom benchmark: one instructor playing, N followers; per-follower fps and latency.
 
     python -m app.classroom.bench --followers 200 --seconds 20
+    python -m app.classroom.bench --followers 200 --processes 2   # through Redis
 
 Starts a real server (unless --url), creates a room, connects the instructor and N
 followers over real websockets (permessage-deflate on, as browsers negotiate it), plays
@@ -14,6 +15,11 @@ With --wall, N students play their own runs instead and the class wall's cost on
 frame rates is measured (app/classroom/bench_wall.py):
 
     python -m app.classroom.bench --wall --students 100 --seconds 20
+
+With --processes N (N > 1) it starts N servers sharing one Redis (--redis-url, else a
+`redis-server` of its own on a free port): the room is created on, and the instructor
+connects to, the first; follower i connects to server i mod N, so the frames of the
+others' followers cross Redis. CPU is reported per server process and summed.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
+import subprocess
 import tempfile
 import time
 import urllib.request
@@ -33,7 +41,7 @@ import numpy as np
 import websockets
 
 from app.classroom.framestamp import ZFRAME, expand
-from app.launch import ServerProcess
+from app.launch import ServerProcess, free_port
 
 TARGET_FPS = 20.0
 TARGET_P95_MS = 250.0
@@ -67,11 +75,14 @@ class Bench:
         seconds: float,
         compression: bool,
         server_pid: int | None = None,
+        others: tuple[tuple[str, int | None], ...] = (),  # more servers: (base, pid)
     ) -> None:
         self.base = base
         self.server_pid = server_pid
-        self.cpu: dict[str, float] = {}
-        self.ws_base = base.replace("http", "ws", 1)
+        self.cpu: dict[str, Any] = {}
+        self.ws_bases = [b.replace("http", "ws", 1) for b in (base, *(o[0] for o in others))]
+        pids = (server_pid, *(o[1] for o in others))
+        self.server_pids = [pid for pid in pids if pid is not None]
         self.n = followers
         self.seconds = seconds
         self.compression = "deflate" if compression else None
@@ -82,9 +93,9 @@ class Bench:
         self.all_ready = asyncio.Event()
         self.room_frames = 0
 
-    async def connect(self, join: dict[str, Any]) -> Any:
+    async def connect(self, join: dict[str, Any], server: int = 0) -> Any:
         ws = await websockets.connect(
-            f"{self.ws_base}/ws/room/{self.code}",
+            f"{self.ws_bases[server]}/ws/room/{self.code}",
             compression=self.compression,
             max_size=None,
             open_timeout=60,
@@ -94,7 +105,7 @@ class Bench:
 
     async def follow(self, i: int) -> None:
         stats = self.stats[i]
-        ws = await self.connect({"name": f"bench {i}"})
+        ws = await self.connect({"name": f"bench {i}"}, i % len(self.ws_bases))
         first = True
         try:
             async for message in ws:
@@ -148,7 +159,7 @@ class Bench:
         self.recording = False
         elapsed = time.perf_counter() - started
         cpu1 = self._cpu()
-        self.cpu = {k: round((cpu1[k] - cpu0[k]) / elapsed, 2) for k in cpu0}
+        self.cpu = {k: np.round((cpu1[k] - cpu0[k]) / elapsed, 2).tolist() for k in cpu0}
         await teacher.send(json.dumps({"type": "pause"}))
         await teacher.close()
         counter.cancel()
@@ -157,16 +168,20 @@ class Bench:
         await asyncio.gather(*tasks, counter, return_exceptions=True)
         return self.report(elapsed)
 
-    def _cpu(self) -> dict[str, float]:
-        """CPU seconds used so far by the bench's clients and (if known) the server."""
-        used = {"bench_clients_cores": time.process_time()}
-        if self.server_pid is not None:
+    def _cpu(self) -> dict[str, Any]:
+        """CPU seconds used so far by the bench's clients and (if known) the servers: all
+        of them (`server_cores`) and, with several, each (`server_cores_each`)."""
+        used: dict[str, Any] = {"bench_clients_cores": time.process_time()}
+        if self.server_pids:
             try:
                 import psutil  # the `bench` extra: report server CPU only where it is installed
             except ImportError:
                 return used
-            times = psutil.Process(self.server_pid).cpu_times()
-            used["server_cores"] = times.user + times.system
+            times = [psutil.Process(pid).cpu_times() for pid in self.server_pids]
+            each = np.array([t.user + t.system for t in times])
+            used["server_cores"] = float(each.sum())
+            if len(each) > 1:
+                used["server_cores_each"] = each
         return used
 
     async def _count_room_frames(self, teacher: Any) -> None:
@@ -201,6 +216,14 @@ class Bench:
             "cpu": self.cpu,
             "load_average": [round(x, 2) for x in os.getloadavg()],
         }
+        if len(self.ws_bases) > 1:  # followers of server k: k, k + N, k + 2N...
+            n = len(self.ws_bases)
+            result["processes"] = n
+            result["follower_fps_median_by_server"] = [pct(fps[k::n], 50) for k in range(n)]
+            result["frame_latency_p95_ms_by_server"] = [
+                pct(np.concatenate([np.array(s.latencies) for s in self.stats[k::n]]), 95)
+                for k in range(n)
+            ]
         server_cores = self.cpu.get("server_cores")
         if server_cores:
             # Load-independent capacity: the server is one event loop, so one core at most.
@@ -227,40 +250,83 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--wall", action="store_true", help="students on own runs feed a class wall")
     p.add_argument("--students", type=int, default=100, help="with --wall: how many")
     p.add_argument("--rounds", type=int, default=4, help="with --wall: closed/open turns")
+    p.add_argument("--processes", type=int, default=1, help="servers sharing one Redis")
+    p.add_argument("--redis-url", help="with --processes > 1: this Redis, not one of our own")
     args = p.parse_args(argv)
     clients = args.students if args.wall else args.followers
-    server = None
+    servers: list[ServerProcess] = []
+    redis = None
     base = args.url
     with tempfile.TemporaryDirectory(prefix="classroom-bench-") as data_dir:
-        if base is None:
-            env = {
-                **os.environ,
-                "PLAYGROUND_DATA_DIR": data_dir,
-                "PLAYGROUND_MAX_STUDENTS": str(max(clients, 200)),
-                "PLAYGROUND_ROOM_JOINS": str(max(clients, 100)),
-                "PLAYGROUND_LOG_LEVEL": "warning",
-            }
-            server = ServerProcess(Path(data_dir) / "server.log", env=env).start()
-            base = server.url
         try:
+            if base is None:
+                env = {
+                    **os.environ,
+                    "PLAYGROUND_DATA_DIR": data_dir,
+                    "PLAYGROUND_MAX_STUDENTS": str(max(clients, 200)),
+                    "PLAYGROUND_ROOM_JOINS": str(max(clients, 100)),
+                    "PLAYGROUND_LOG_LEVEL": "warning",
+                }
+                if args.processes > 1:
+                    url = args.redis_url
+                    if url is None:
+                        redis, url = start_redis(Path(data_dir))
+                    env["PLAYGROUND_REDIS_URL"] = url
+                for i in range(args.processes):
+                    log = Path(data_dir) / f"server-{i}.log"
+                    servers.append(ServerProcess(log, env=env).start())
+                base = servers[0].url
+            pids = [s.process.pid if s.process else None for s in servers] or [args.server_pid]
             kind, extra = Bench, {}
             if args.wall:
                 from app.classroom.bench_wall import WallBench as kind
 
                 extra = {"rounds": args.rounds}
+            else:  # followers spread over the servers (one unless --processes)
+                extra = {"others": tuple((s.url, s.process.pid) for s in servers[1:] if s.process)}
             bench = kind(
                 base.rstrip("/"),
                 clients,
                 args.seconds,
                 not args.no_compression,
-                server_pid=server.process.pid if server is not None else args.server_pid,
+                server_pid=pids[0],
                 **extra,
             )
             result = asyncio.run(bench.run())  # WallBench.run: the wall's report
         finally:
-            if server is not None:
+            for server in servers:
                 server.stop()
+            if redis is not None:
+                redis.terminate()
+                redis.wait(10)
     print(json.dumps(result, indent=2))
+
+
+def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Debian's redis-server on a free loopback port, keeping nothing on disk."""
+    try:
+        import redis as redis_client  # the `redis` extra, needed for --processes only
+    except ImportError:
+        raise SystemExit("--processes needs: pip install 'nn-playground-server[redis]'") from None
+    path = shutil.which("redis-server")
+    if path is None:
+        raise SystemExit(
+            "--processes needs redis-server (apt-get install redis-server) or --redis-url"
+        )
+    port = free_port()
+    args = [path, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(directory)]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            redis_client.Redis.from_url(url).ping()
+            return process, url
+        except redis_client.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise SystemExit("redis-server did not start") from None
+            time.sleep(0.05)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,11 @@ Two channels per room:
   retained and replayed to a new subscriber (so a late joiner sees the current state).
 - events: JSON-able dicts (push, kick, end, lock) delivered to every listener, i.e. to the
   room object in every worker process, which acts on its own local connections.
+
+A room that spans processes (`app.classroom.redis_broker`) also needs to know which process
+runs its live run (`claim`, a lease), what the other processes' members are (`share_part`,
+`parts`) and whether the link between processes is down (`trouble`). The single-process
+broker answers these trivially: this process is the whole room.
 """
 
 from __future__ import annotations
@@ -31,6 +36,39 @@ class Sink(Protocol):
 
 class Broker(abc.ABC):
     """Room fan-out. Implementations must never let one sink delay another."""
+
+    process = "local"  # names this process to the others (roster parts, leases, asks)
+    trouble: str | None = None  # why rooms cannot reach the other processes now, if so
+
+    async def start(self) -> None:
+        """Connect (a networked broker); rooms are served after this."""
+        return None  # one process: nobody else to tell
+
+    async def close(self) -> None:
+        """Disconnect; nothing is served after this."""
+        return None  # one process: nobody else to tell
+
+    def watch(self, callback: Callable[[str | None], Awaitable[None]]) -> None:
+        """Call callback(trouble) whenever `trouble` changes (None: recovered)."""
+        return None  # one process: nobody else to tell
+
+    async def claim(self, room: str, take: bool = True) -> str | None:
+        """Renew this process's hold on the room's live run, or take it if it is free and
+        `take`; the holder's `process` after that ("" if free), None if it cannot tell."""
+        return self.process
+
+    async def release(self, room: str) -> None:
+        """This process stops running the room's live run (another may claim it)."""
+        return None  # one process: nobody else to tell
+
+    async def share_part(self, room: str, part: dict[str, Any], quiet: bool = False) -> None:
+        """Publish this process's members of room (its part of the roster) to the others;
+        unless `quiet`, tell them at once (otherwise they see it at their next look)."""
+        return None  # one process: nobody else to tell
+
+    async def parts(self, room: str) -> dict[str, dict[str, Any]]:
+        """The other processes' current parts of room's roster, by process."""
+        return {}
 
     @abc.abstractmethod
     def publish(self, room: str, key: str, payload: Payload) -> None:

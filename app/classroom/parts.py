@@ -43,7 +43,10 @@ ROOM_TYPES: dict[str, bool] = {
     "refollow": False,
     "share": False,
     **WALL_TYPES,
+    "challenge": True,
+    "submit": False,
 }
+CHALLENGE_TYPES = frozenset({"challenge", "submit"})  # app.classroom.challenges
 SOCKET_TYPES: dict[str, bool] = {**MESSAGE_TYPES, **ROOM_TYPES}
 
 Reply = Callable[[dict[str, Any]], None]

@@ -9,17 +9,20 @@ server's sessions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from app.classroom import challenges
 from app.classroom.broker import Broker
 from app.classroom.codes import Throttle
 from app.classroom.parts import (
+    CHALLENGE_TYPES,
     FANOUT_TYPES,
     INSTRUCTOR_ONLY,
     READ_ONLY,
-    STRUCTURAL_TYPES,
     WALL_TYPES,
     MakeRunner,
     Member,
@@ -28,6 +31,7 @@ from app.classroom.parts import (
     text,
 )
 from app.classroom.roster import KICKED, Roster
+from app.classroom.span import Span
 from app.classroom.store import RoomRecord, Store
 from app.classroom.wall import Wall
 from app.mailbox import FRAME_KEYS, Mailbox, Payload, frame_key
@@ -38,7 +42,10 @@ log = logging.getLogger(__name__)
 
 
 class Room:
-    """A room in this process; state shared across processes travels as broker events."""
+    """A room in this process; state shared across processes travels as broker events.
+
+    When the room spans processes, `live` is set only in the one that runs it (`Span`).
+    """
 
     def __init__(
         self,
@@ -63,27 +70,51 @@ class Room:
         self.prepare = prepare  # once per frame before the fan-out: stamp time, compress
         self.grace_seconds = grace_seconds  # how long a lost student keeps name and fork
         self._expiries: set[asyncio.Task[None]] = set()  # grace timers of away students
-        self.live: Runner | None = None
+        self.live: Runner | None = None  # None in a process that relays another's live run
         self.dirty = False  # the live run changed since the last snapshot
-        self._op = asyncio.Lock()  # serialises live-run messages with snapshots
+        self.op = asyncio.Lock()  # serialises live-run messages with snapshots
+        self.span = Span(self)
         self._shares = Throttle(10, 60.0, what="share links")
         # New places per client address: a bot cannot take the room's seats in a burst.
         self._seats = Throttle(joins_per_minute, 60.0, what="new places in this room")
         self.wall = Wall(self, max_gone=max_followers)
+        self.challenges = challenges.Challenges(self)
 
     # Lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Build the live run from the last snapshot (or defaults) and listen for events."""
+        """Listen for events; run the live run here if no other process does."""
+        await self.challenges.start()
+        await self.broker.listen(self.code, self._on_event)
+        self.roster.others = await self.broker.parts(self.code)
+        await self.span.claim(first=True)
+        await self._roster_changed()
+        with contextlib.suppress(ProtocolError):  # Redis down: no other process to ask
+            await self.broker.publish_event(self.code, {"type": "wall_query"})
+
+    async def tend(self) -> None:
+        """Every few seconds: keep (or take over) the live run; refresh the others' roster."""
+        await self.span.claim(first=False)
+        others = await self.broker.parts(self.code)
+        if others != self.roster.others:
+            self.roster.others = others
+            await self._roster_seen()
+        await self.broker.share_part(self.code, self.roster.part(), quiet=True)
+
+    async def run_live(self) -> None:
+        """Build the live run here from the last snapshot (or defaults)."""
         state = await asyncio.to_thread(self.store.live_state, self.code)
         try:
             self.live = await self.make_runner(self._live_out, state=state)
         except Exception:  # e.g. a save the engine no longer accepts: keep the room usable
             log.exception("room %s: its saved run could not be restored; starting anew", self.code)
             self.live = await self.make_runner(self._live_out)
-        await self.broker.listen(self.code, self._on_event)
-        await self._publish_room()
-        await self.broker.publish_event(self.code, {"type": "wall_query"})
+
+    async def stop_live(self) -> None:
+        """Another process runs the live run now: stop ours (theirs is relayed here)."""
+        if self.live is not None:
+            live, self.live = self.live, None
+            await live.close()
 
     def _live_out(self, payload: Payload | None, kind: str | None) -> None:
         """Route the live run's output: run state to everyone, replies to instructors."""
@@ -110,7 +141,7 @@ class Room:
         """Save the live run's state (the room resumes from it after a restart)."""
         if self.live is None:
             return
-        async with self._op:
+        async with self.op:
             state = self.live.export_state()
             self.dirty = False
         await asyncio.to_thread(self.store.save_live_state, self.code, state)
@@ -126,6 +157,7 @@ class Room:
         if self.live is not None:
             await self.live.close()
             self.live = None
+            await self.broker.release(self.code)  # another process may take it over
         await self.wall.close()
         await self.broker.forget(self.code)  # an unloaded room holds no frames in memory
 
@@ -156,25 +188,41 @@ class Room:
         if again is not None:
             await self._reattach(again, mailbox)
             return again
+        moved = self.roster.elsewhere(rejoin)  # a place another process holds: move it here
+        if moved is not None:
+            await self.broker.publish_event(self.code, {"type": "moved", "member": moved["id"]})
+            member = self.roster.admit(mailbox, moved["name"], False, moved=moved)
+            return await self._seated(member, mailbox)
         self._seats.check(client)
         gone = self.roster.longest_away() if self.roster.full() else None
         member = self.roster.admit(mailbox, name, self.locked, spare=gone is not None)
         self._seats.count(client)
         if gone is not None:  # only once the newcomer is in: a refused join frees nothing
             await self.leave(gone)
-        mailbox.offer(member.you())
+        return await self._seated(member, mailbox)
+
+    async def _seated(self, member: Member, mailbox: Mailbox) -> Member:
+        self._hello(member, mailbox)
         await self.broker.subscribe(self.code, mailbox)
         await self._roster_changed()
         return member
 
     async def join_instructor(self, mailbox: Mailbox) -> Member:
-        """Add a control connection (the caller has checked the secret)."""
+        """Add a control connection (the caller has checked the secret). If no process
+        runs the live run (its last one stopped), this one takes it at once."""
         self._check_open()
+        if self.live is None:
+            await self.span.claim(first=True)
         member = self.roster.admit_instructor(mailbox)
-        mailbox.offer(member.you())
+        self._hello(member, mailbox)
         await self.broker.subscribe(self.code, mailbox)
         await self._roster_changed()
         return member
+
+    def _hello(self, member: Member, mailbox: Mailbox, mode: str | None = None) -> None:
+        """Who the connection is, and the open challenge (after a join or a mode switch)."""
+        mailbox.offer(member.you(mode))
+        self.challenges.greet(mailbox)
 
     def _check_open(self) -> None:
         if self.ended:
@@ -186,7 +234,7 @@ class Room:
         old.close(CloseCode.MEMBER_REPLACED, "this place was taken over by a new connection")
         member.mailbox = mailbox
         member.away_since = None
-        mailbox.offer(member.you())
+        self._hello(member, mailbox)
         if member.fork is not None:
             member.fork.announce()
         else:
@@ -227,13 +275,19 @@ class Room:
         member.mailbox.close(code, reason)
 
     def watched(self) -> bool:
-        """Whether anyone is connected (away students do not count)."""
+        """Whether anyone is connected, here or in another process (away students do not
+        count): the live run plays on while someone watches."""
+        return self.watched_here() or self.roster.watched()
+
+    def watched_here(self) -> bool:
+        """Whether anyone is connected to this process: else it may unload the room (if it
+        ran the live run, another process serving the room takes it over)."""
         return any(m.away_since is None for m in self.members.values())
 
     async def pause_unwatched(self) -> None:
         """Stop training a run nobody is watching (it costs CPU every other room needs)."""
         if self.live is not None and not self.watched():
-            async with self._op:
+            async with self.op:
                 await self.live.handle(Message("pause", None), lambda message: None)
 
     # Messages --------------------------------------------------------------------------
@@ -243,7 +297,9 @@ class Room:
         kind = message.type
         if kind in INSTRUCTOR_ONLY and not member.instructor:
             raise ProtocolError("forbidden", f"only the instructor can {kind} this room")
-        if kind == "share":
+        if kind in CHALLENGE_TYPES:
+            await self.challenges.handle(member, kind, message.data, reply)
+        elif kind == "share":
             await self.share(member)
         elif kind in WALL_TYPES:
             await self.wall.handle(member, message)
@@ -256,8 +312,10 @@ class Room:
         elif member.fork is not None:
             await member.fork.handle(message, reply)
         elif kind in READ_ONLY:  # answered at once, even while the instructor's step runs
-            assert self.live is not None
-            await self.live.handle(message, reply)
+            if self.live is not None:
+                await self.live.handle(message, reply)
+            else:
+                await self.span.handle(message, reply)
         else:
             raise ProtocolError(
                 "forbidden",
@@ -271,9 +329,10 @@ class Room:
                 "invalid_message", "the instructor controls the live run directly", "type"
             )
         if kind == "lock" or kind == "unlock":
-            self.locked = kind == "lock"
-            await asyncio.to_thread(self.store.set_flags, self.code, locked=self.locked)
-            await self.broker.publish_event(self.code, {"type": "flags", "locked": self.locked})
+            # The event first: refused while Redis is down, and then nothing has changed.
+            locked = kind == "lock"
+            await self.broker.publish_event(self.code, {"type": "flags", "locked": locked})
+            await asyncio.to_thread(self.store.set_flags, self.code, locked=locked)
         elif kind == "end":
             await self.broker.publish_event(self.code, {"type": "end"})
         elif kind == "kick":
@@ -283,36 +342,29 @@ class Room:
         elif kind == "roster":
             await self._roster_changed()
         else:
-            assert self.live is not None
-            async with self._op:
-                await self.live.handle(message, reply)
-            if kind in STRUCTURAL_TYPES:
-                await self.snapshot()
+            await self.span.handle(message, reply)
 
     async def kick(self, data: dict[str, Any]) -> None:
         """Remove one student's place for good: its id, and the name only if they chose it.
 
         A made-up name ("Student 1") is not barred: the next nameless joiner may get it.
         """
-        member = self.roster.by_ref(data.get("member"))
-        if member is None:
+        place = self.roster.place(data.get("member"))
+        if place is None:
             raise ProtocolError(
                 "invalid_field", "member must be a student's `member` from the roster", "member"
             )
-        name = member.name if member.named else None
+        name = place["name"] if place["named"] else None
+        event = {"type": "kick", "member": place["id"], "name": name}
+        await self.broker.publish_event(self.code, event)
         if name is not None:
             await asyncio.to_thread(self.store.add_kicked, self.code, name.casefold())
-        event = {"type": "kick", "member": member.id, "name": name}
-        await self.broker.publish_event(self.code, event)
 
     # Fork, re-follow, push -------------------------------------------------------------
 
     async def fork(self, member: Member) -> None:
         """Give the student their own session, starting from the live run's current state."""
-        assert self.live is not None
-        async with self._op:
-            state = self.live.export_state()
-        await self._own_session(member, state=state)
+        await self._own_session(member, state=await self.span.export())
 
     async def refollow(self, member: Member) -> None:
         """Drop the student's own session and show the live run again."""
@@ -320,7 +372,7 @@ class Room:
             await member.fork.close()
             member.fork = None
         member.mailbox.clear()
-        member.mailbox.offer(member.you())
+        self._hello(member, member.mailbox)
         await self.broker.subscribe(self.code, member.mailbox)  # replays the current run
         await self._roster_changed()
 
@@ -329,7 +381,7 @@ class Room:
         if member.fork is not None:
             await member.fork.close()
         member.mailbox.clear()
-        member.mailbox.offer(member.you(mode="fork"))  # before the fork's first messages
+        self._hello(member, member.mailbox, mode="fork")  # before the fork's first messages
 
         # Only this member's connection is reachable from its fork: the fork is theirs alone.
         # (Looked up per message: a reconnected student keeps the fork on the new socket.)
@@ -348,10 +400,10 @@ class Room:
         key = member.address or member.id
         self._shares.check(key)
         self._shares.count(key)
-        runner = member.fork or self.live
-        assert runner is not None
-        async with self._op:
-            state = runner.export_state()
+        if member.fork is not None:
+            state = member.fork.export_state()
+        else:
+            state = await self.span.export()
         snap_id = await asyncio.to_thread(self.store.save_snapshot, state, self.code)
         member.mailbox.offer(text("shared", id=snap_id, url=f"/s/{snap_id}"))
 
@@ -369,9 +421,7 @@ class Room:
                 "invalid_field", "title must be a string of at most 80 characters", "title"
             )
         if data.get("current") is True:
-            assert self.live is not None
-            async with self._op:
-                start: dict[str, Any] = {"state": self.live.export_state()}
+            start: dict[str, Any] = {"state": await self.span.export()}
         elif isinstance(data.get("config"), dict):
             start = {"config": data["config"]}
         else:
@@ -389,9 +439,21 @@ class Room:
         kind = event.get("type")
         if await self.wall.on_event(event):
             return
-        if kind == "flags":
+        if kind in ("ask", "answer"):
+            await self.span.on_event(event)
+        elif kind == "part":  # another process's members changed
+            if event.get("process") != self.broker.process:
+                self.roster.others = await self.broker.parts(self.code)
+                await self._roster_seen()
+        elif kind == "moved":  # the student reconnected to another process
+            member = self.members.get(str(event["member"]))
+            if member is not None and member.mailbox is not None:
+                reason = "this place moved to a new connection"
+                member.mailbox.close(CloseCode.MEMBER_REPLACED, reason)
+                await self.leave(member)
+        elif kind == "flags":
             self.locked = bool(event["locked"])
-            await self._publish_room()
+            await self.publish_status()
         elif kind == "kick":
             gone = self.roster.bar(str(event["member"]), event.get("name"))
             if gone is not None:
@@ -399,6 +461,8 @@ class Room:
                 await self._drop(gone, CloseCode.KICKED, "removed by the instructor")
         elif kind == "end":
             await self._end_here()
+        elif kind in challenges.EVENTS:
+            await self.challenges.on_event(event)
         elif kind == "push":
             scenario = event["scenario"]
             start = {k: scenario[k] for k in ("state", "config") if k in scenario}
@@ -428,21 +492,32 @@ class Room:
         if self.live is not None:
             await self.live.close()
             self.live = None
+            await self.broker.release(self.code)
         await self.wall.close()
         await self.broker.forget(self.code)
 
     # Room status messages --------------------------------------------------------------
 
-    def room_status(self) -> dict[str, Any]:
-        return {"code": self.code, "locked": self.locked, "ended": self.ended} | (
-            self.roster.status()
-        )
+    def current_record(self) -> RoomRecord:
+        """The room's record as this process knows it now (flags and removed names)."""
+        kicked = tuple(sorted(self.roster.kicked))
+        return replace(self.record, locked=self.locked, ended=self.ended, kicked=kicked)
 
-    async def _publish_room(self) -> None:
+    def room_status(self) -> dict[str, Any]:
+        status = {"code": self.code, "locked": self.locked, "ended": self.ended}
+        # `trouble`: why the room cannot reach its other servers now (None: it can).
+        return status | self.roster.status() | {"trouble": self.broker.trouble}
+
+    async def publish_status(self) -> None:
         self.broker.publish(self.code, "room", text("room", **self.room_status()))
 
     async def _roster_changed(self) -> None:
-        await self._publish_room()
+        """This process's members changed: tell the other processes, then everyone here."""
+        await self.broker.share_part(self.code, self.roster.part())
+        await self._roster_seen()
+
+    async def _roster_seen(self) -> None:
+        await self.publish_status()
         roster = self.roster.message()
         for m in self.instructors():
             m.mailbox.offer(roster, "roster")

@@ -1,6 +1,10 @@
 """Who is in one room: members by id, who was removed, and the rules for getting in.
 
-Plain bookkeeping (no broker, no sockets); `Room` adds the fan-out and the timers.
+Plain bookkeeping (no broker, no sockets); `Room` adds the fan-out and the timers. When
+the room spans processes, `others` holds the other processes' parts (`part()` of theirs):
+counts, names, the roster and `max_students` cover them too. Two processes admitting at
+the same instant may both take the last seat or the same name (they check a copy that is
+a message behind); the next joins see both.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ class Roster:
         self.members: dict[str, Member] = {}
         self.kicked: set[str] = set(kicked)  # casefolded names students chose, refused now
         self.kicked_ids: set[str] = set()  # places removed: their `member` id cannot rejoin
+        self.others: dict[str, dict[str, Any]] = {}  # process -> its part (see `part`)
 
     def students(self) -> list[Member]:
         return [m for m in self.members.values() if not m.instructor]
@@ -37,8 +42,24 @@ class Roster:
         member = self.members.get(member_id) if isinstance(member_id, str) else None
         return member if member is not None and not member.instructor else None
 
+    def remote_students(self) -> list[dict[str, Any]]:
+        return [s for part in self.others.values() for s in part["students"]]
+
     def full(self) -> bool:
-        return len(self.students()) >= self.max_students
+        return len(self.students()) + len(self.remote_students()) >= self.max_students
+
+    def elsewhere(self, member_id: object) -> dict[str, Any] | None:
+        """The place another process holds under this (secret) id, if any."""
+        if not isinstance(member_id, str):
+            return None
+        return next((s for s in self.remote_students() if s["id"] == member_id), None)
+
+    def watched(self) -> bool:
+        """Whether another process has a connected member of the room."""
+        return any(
+            p["instructors"] or any(not s["away"] for s in p["students"])
+            for p in self.others.values()
+        )
 
     def longest_away(self) -> Member | None:
         """The student whose connection closed first and who has not come back."""
@@ -49,11 +70,30 @@ class Roster:
         """The student the roster shows under `ref`."""
         return next((m for m in self.students() if m.ref == ref), None)
 
-    def admit(self, mailbox: Mailbox, name: object, locked: bool, spare: bool = False) -> Member:
+    def place(self, ref: object) -> dict[str, Any] | None:
+        """The place the roster shows under `ref`, here or in another process."""
+        member = self.by_ref(ref)
+        if member is not None:
+            return self._entry(member)
+        return next((s for s in self.remote_students() if s["member"] == ref), None)
+
+    def admit(
+        self,
+        mailbox: Mailbox,
+        name: object,
+        locked: bool,
+        spare: bool = False,
+        moved: dict[str, Any] | None = None,
+    ) -> Member:
         """Add a student, or ProtocolError (locked, full, removed name, name taken, bad name).
 
-        `spare`: a full room has a place to give (the caller then frees one).
+        `spare`: a full room has a place to give (the caller then frees one). `moved`: the
+        place (`part` entry) of a student who reconnected here from another process.
         """
+        if moved is not None:
+            member = Member(moved["name"], mailbox, named=moved["named"], id=moved["id"])
+            member.ref = moved["member"]
+            return self._add(member)
         if locked:
             raise ProtocolError(
                 "room_locked", "the instructor has locked this room", close=CloseCode.ROOM_LOCKED
@@ -68,7 +108,7 @@ class Roster:
         name = validate_name(name if named else self._free_name())
         if named and name.casefold() in self.kicked:
             raise ProtocolError("kicked", KICKED, "name", close=CloseCode.KICKED)
-        if any(m.name.casefold() == name.casefold() for m in self.students()):
+        if name.casefold() in self._taken():
             raise ProtocolError(
                 "name_taken", f"the name {name!r} is taken in this room; pick another", "name"
             )
@@ -81,8 +121,12 @@ class Roster:
         self.members[member.id] = member
         return member
 
+    def _taken(self) -> set[str]:
+        names = [m.name for m in self.students()] + [s["name"] for s in self.remote_students()]
+        return {name.casefold() for name in names}
+
     def _free_name(self) -> str:
-        taken = {m.name.casefold() for m in self.students()}
+        taken = self._taken()
         n = len(taken) + 1
         while f"student {n}" in taken:
             n += 1
@@ -102,9 +146,29 @@ class Roster:
     def status(self) -> dict[str, Any]:
         """What everyone may know: counts, not names."""
         return {
-            "students": len(self.students()),
+            "students": len(self.students()) + len(self.remote_students()),
             "max_students": self.max_students,
-            "instructor_online": bool(self.instructors()),
+            "instructor_online": bool(self.instructors())
+            or any(p["instructors"] for p in self.others.values()),
+        }
+
+    def part(self) -> dict[str, Any]:
+        """This process's part of the roster, for the other processes (ids included: the
+        part travels between servers only)."""
+        return {
+            "students": [self._entry(m) for m in self.students()],
+            "instructors": sum(m.away_since is None for m in self.instructors()),
+        }
+
+    @staticmethod
+    def _entry(m: Member) -> dict[str, Any]:
+        return {
+            "id": m.id,
+            "member": m.ref,
+            "name": m.name,
+            "named": m.named,
+            "mode": m.mode,
+            "away": m.away_since is not None,
         }
 
     def message(self) -> str:
@@ -112,10 +176,6 @@ class Roster:
 
         The ref names a place for `kick`; the id that takes a place back stays secret.
         """
-        return text(
-            "roster",
-            students=[
-                {"member": m.ref, "name": m.name, "mode": m.mode, "away": m.away_since is not None}
-                for m in self.students()
-            ],
-        )
+        public = ("member", "name", "mode", "away")
+        entries = [self._entry(m) for m in self.students()] + self.remote_students()
+        return text("roster", students=[{k: s[k] for k in public} for s in entries])

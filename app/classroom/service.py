@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 MAX_SLOW_LOOKUPS = 8  # join-code lookups that may wait at once per address past its budget
 NEAR_FULL = 0.9  # from this share of max_rooms on, empty rooms go after room_reclaim_seconds
 EXPIRY_PERIOD = 3600.0  # seconds between sweeps of unvisited share links (at most)
+TEND_SECONDS = 3.0  # how often rooms renew their lease and look at the others' rosters
 
 
 def _stamp_now(frame: bytes) -> bytes:
@@ -55,6 +56,13 @@ class Classroom:
     ) -> None:
         self.settings = settings
         self.make_runner = make_runner
+        if settings.redis_url and broker is None and store is None:
+            # Rooms span processes and hosts (app.classroom.redis_broker); imported only here.
+            from app.classroom.redis_broker import RedisBroker
+            from app.classroom.redis_store import SharedStore
+
+            broker = RedisBroker(settings.redis_url)
+            store = SharedStore.open_shared(settings.data_dir, settings.redis_url)
         self.broker = broker or LocalBroker()
         self.store = store or Store.open(settings.data_dir)
         self.store.share_quota = int(settings.share_quota_mb * 2**20)
@@ -65,24 +73,46 @@ class Classroom:
         self._idle_since: dict[str, float] = {}
         self._unwatched_since: dict[str, float] = {}
         self._loading = asyncio.Lock()
-        self._saver: asyncio.Task[None] | None = None
+        self._loops: list[asyncio.Task[None]] = []
         self._lookups: dict[str, int] = {}  # join-code lookups under way per client address
         self._loaded_at: dict[str, float] = {}
         self._expired_at = -math.inf  # when share links were last expired
         self.unavailable: str | None = None  # why rooms are refused here, if they are
 
     async def start(self) -> None:
-        self._saver = asyncio.create_task(self._save_loop())
+        self.broker.watch(self._trouble_changed)
+        await self.broker.start()
+        self._loops = [asyncio.create_task(self._save_loop()), asyncio.create_task(self._tend())]
 
     async def stop(self) -> None:
-        if self._saver is not None:
-            self._saver.cancel()
+        for task in self._loops:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._saver
+                await task
         for room in list(self.rooms.values()):
             await room.close()
         self.rooms.clear()
+        await self.broker.close()
         self.store.close()
+
+    async def _trouble_changed(self, trouble: str | None) -> None:
+        """Redis went away or came back: tell every room here; on return, put back what
+        Redis may have lost (records, roster parts, the live run's snapshot)."""
+        for room in list(self.rooms.values()):
+            if trouble is None:
+                await asyncio.to_thread(self.store.restore, room.current_record())
+                await room.tend()
+                room.dirty = room.live is not None  # the next save writes it to Redis again
+            await room.publish_status()
+
+    async def _tend(self) -> None:
+        while True:
+            await asyncio.sleep(TEND_SECONDS)
+            for code, room in list(self.rooms.items()):
+                try:
+                    await room.tend()
+                except Exception:
+                    log.exception("room %s: tending failed", code)
 
     def counts(self) -> dict[str, int]:
         """Rooms loaded here and their connected students by mode (app.metrics.GAUGES)."""
@@ -139,7 +169,7 @@ class Classroom:
         empty = [
             (self._idle_since.get(code, self._loaded_at.get(code, now)), code)
             for code, room in self.rooms.items()
-            if not room.watched()
+            if not room.watched_here()
         ]
         empty = [(since, code) for since, code in empty if now - since >= self._reclaim_after()]
         if empty:
@@ -279,7 +309,7 @@ class Classroom:
             ):
                 self._unwatched_since[code] = math.inf  # once per unwatched stretch
                 await room.pause_unwatched()
-            if room.watched():
+            if room.watched_here():
                 self._idle_since.pop(code, None)
             elif now - self._idle_since.setdefault(code, now) > self._reclaim_after():
                 await self._unload(code)

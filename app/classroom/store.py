@@ -57,6 +57,30 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX snapshots_digest ON snapshots(digest);
     CREATE INDEX snapshots_visited ON snapshots(visited);
     """,
+    # 4: challenges and their submissions (app.classroom.challenge_store).
+    """
+    CREATE TABLE challenges (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        room_code TEXT NOT NULL REFERENCES rooms(code) ON DELETE CASCADE,
+        spec TEXT NOT NULL,             -- Challenge.to_dict() JSON: the secret test_seed too
+        created REAL NOT NULL
+    );
+    CREATE INDEX challenges_room ON challenges(room_code);
+    CREATE TABLE submissions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,
+        student TEXT NOT NULL,          -- the roster's public `member` ref of the place
+        name TEXT NOT NULL,
+        value REAL,                     -- the metric the server measured (NULL: none)
+        goal_met INTEGER NOT NULL,
+        violations TEXT NOT NULL,       -- JSON list of broken constraints, in words
+        neurons INTEGER NOT NULL,
+        hidden_layers INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        created REAL NOT NULL
+    );
+    CREATE INDEX submissions_challenge ON submissions(challenge_id);
+    """,
 )
 
 
@@ -126,6 +150,13 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
 
+    def execute(self, sql: str, params: tuple = ()) -> tuple[list[tuple], int | None]:
+        """One statement under the store's lock: its rows and the inserted row id (for the
+        modules that keep their own tables, e.g. app.classroom.challenge_store)."""
+        with self._lock:
+            cur = self._db.execute(sql, params)
+            return cur.fetchall(), cur.lastrowid
+
     # Rooms -----------------------------------------------------------------------------
 
     def create_room(self, code: str, secret_hash: str) -> RoomRecord:
@@ -153,6 +184,10 @@ class Store:
                 f"SELECT {_ROOM_COLUMNS} FROM rooms WHERE ended = 0 ORDER BY created"
             ).fetchall()
         return [_room(r) for r in rows]
+
+    def restore(self, record: RoomRecord) -> None:
+        """Put a record back where other processes look for it (nothing to do here: they
+        share this file; see app.classroom.redis_store)."""
 
     def set_flags(self, code: str, *, locked: bool | None = None, ended: bool | None = None):
         with self._lock:

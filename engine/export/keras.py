@@ -265,13 +265,12 @@ def _regularize(spec: NetworkSpec) -> str:
             "            kernel.assign(w - lr * REGULARIZATION_RATE * w_before)\n"
         )
     return (
-        "            # L1: each weight (not bias) moves towards 0 by lr * rate *\n"
-        "            # sign(w_before). A weight this step would push across 0 becomes\n"
-        "            # exactly 0 (the reference's clamp): plain L1 would hop from side to\n"
-        "            # side of 0 and never settle there. No Keras optimizer does this.\n"
-        "            moved = w - lr * REGULARIZATION_RATE * np.sign(w_before)\n"
-        "            moved[moved * w < 0] = 0.0\n"
-        "            kernel.assign(moved)\n"
+        "            # L1: each weight (not bias) moves towards 0 by lr * rate and stops\n"
+        "            # at exactly 0 (the proximal step of rate * |w|): a weight at 0 stays\n"
+        "            # there while its gradient step is smaller than lr * rate, where plain\n"
+        "            # L1 would hop from side to side of 0. No Keras optimizer does this.\n"
+        "            shrunk = np.maximum(np.abs(w) - lr * REGULARIZATION_RATE, 0.0)\n"
+        "            kernel.assign(np.sign(w) * shrunk)\n"
     )
 
 

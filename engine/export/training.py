@@ -135,15 +135,14 @@ def _regularize(cfg: Config) -> str:
             "            w -= lr * REGULARIZATION_RATE * w_before\n"
         )
     return (
-        "    # L1: each weight (not bias) moves towards 0 by lr * rate * sign(w_before). A weight\n"
-        "    # that this step would push across 0 becomes exactly 0 (the reference's clamp):\n"
-        "    # plain L1 would make it hop from side to side of 0 and never settle there. No\n"
-        "    # PyTorch optimizer does this, hence the few lines here.\n"
+        "    # L1: each weight (not bias) moves towards 0 by lr * rate and stops at exactly 0\n"
+        "    # (the proximal step of rate * |w|, soft-thresholding): a weight at 0 stays there\n"
+        "    # while its gradient step is smaller than lr * rate, where plain L1 would make it\n"
+        "    # hop from side to side of 0. No PyTorch optimizer does this, hence the few lines.\n"
         "    with torch.no_grad():\n"
-        "        for w, w_before in zip(weights(model), before):\n"
-        "            moved = w - lr * REGULARIZATION_RATE * torch.sign(w_before)\n"
-        "            moved[moved * w < 0] = 0.0\n"
-        "            w.copy_(moved)\n"
+        "        for w in weights(model):\n"
+        "            shrunk = torch.clamp(w.abs() - lr * REGULARIZATION_RATE, min=0.0)\n"
+        "            w.copy_(torch.sign(w) * shrunk)\n"
     )
 
 

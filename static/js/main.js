@@ -2,6 +2,7 @@
 // Components draw and never touch the socket; this module never draws. The page is the same
 // in every mode (modes.js): solo, a room's instructor, follower or fork, a share link.
 
+import { pageActions } from "./actions.js";
 import { renderAdvanced, renderHideList, updateAdvanced } from "./advanced.js";
 import { Announcer } from "./announcer.js";
 import { Notices } from "./banner.js";
@@ -11,18 +12,18 @@ import { CodeExport } from "./code-export.js";
 import { CompareView } from "./compare.js";
 import { Backprop } from "./backprop.js";
 import { Controls } from "./controls.js";
-import { DataEditor, pointsCsv } from "./data-editor.js";
+import { DataEditor } from "./data-editor.js";
 import { describeNode } from "./describe.js";
 import { DatasetPicker } from "./datasets.js";
 import { DrawLoop } from "./draw-loop.js";
-import { changeFor, diffFromDefaults, lowerLearningRate, toggledFeatures, withHidden } from "./edits.js";
-import { download, downloadExport, downloadText, mapPng } from "./exporter.js";
+import { changeFor, diffFromDefaults, toggledFeatures, withHidden } from "./edits.js";
 import { FrameView } from "./frame-view.js";
 import { HeatMap } from "./heatmap.js";
 import { HoverCard } from "./hovercard.js";
 import { label } from "./labels.js";
 import { Legend } from "./legend.js";
 import { MapCursor } from "./map-cursor.js";
+import { messageHandlers } from "./messages.js";
 import { LayerControls } from "./layer-controls.js";
 import { lessonFromHash, lessonHash, Lessons } from "./lessons.js";
 import { LineChart } from "./linechart.js";
@@ -32,7 +33,6 @@ import { NetworkView } from "./network-view.js";
 import { bindShortcuts, renderShortcuts } from "./shortcuts.js";
 import { browserStorage, SavedPoints } from "./saved-points.js";
 import { saveSnapshot, ShareBox } from "./share.js";
-import { SPEEDS, speedIndex } from "./speed.js";
 import { fromReference, showReferenceNotes } from "./reference-link.js";
 import { buildProps, readHash, writeHash } from "./state.js";
 import { createStore, offerFrame } from "./store.js";
@@ -82,6 +82,10 @@ const network = new NetworkView($("[data-network]"), {
   // Everyone can read a weight; only a page that may change the run can edit it.
   clickParam: (param, value, event) => mode.live && hovercard.open(param, value, event),
   describeNode: (layer, neuron) => describeNode(view, page, { layer, neuron }),
+  shown: () => {
+    page.redraw.full = true;
+    scheduleDraw();
+  },
 });
 const view = new FrameView({ heatmap, network, chart, metrics });
 const announcer = new Announcer($("[data-announcer]"), $("[data-map-description]"), {
@@ -142,6 +146,11 @@ Object.defineProperty(window.playground, "socket", { get: () => transport.socket
 window.playground.chart = chart; // read by the browser tests
 const send = (type, data) => transport.send(type, data);
 const compareView = new CompareView($("[data-compare]"), { compare: boot.classroom ? null : boot.compare, options, send, config: () => page.config, view: () => ({ palette: page.ui.palette, discretize: page.ui.discretize, classView: page.ui.class_view }) });
+const handlers = messageHandlers(
+  page,
+  { chrome, notices, announcer, codeExport, backprop, compareView, controls, savedPoints },
+  { send, options, mode: () => mode, applyConfig, openLesson, closeLesson, share, scheduleDraw: () => scheduleDraw() },
+);
 
 /** A new mode (a room's `you`): a new run may be shown, and other controls are live. */
 function setMode(next) {
@@ -178,72 +187,10 @@ function closeLesson() {
   writeUrl();
 }
 
-const HANDLERS = {
-  hello(data) {
-    if (!data.resumed && page.snapshot) {
-      // A share link: the saved network, once; a session lost later keeps the page's config.
-      send("restore", { state: page.snapshot });
-      page.snapshot = null;
-    } else if (!data.resumed) {
-      // A new session: ask for what the URL (or this page, after losing a session) wants.
-      const wanted = page.last ? diffFromDefaults(page.config, options) : page.wanted;
-      if (Object.keys(wanted).length) send("configure", wanted);
-      if (wanted.dataset === "custom") {
-        const csv = savedPoints.restore(wanted.problem ?? page.config.problem);
-        if (csv) send("load_csv", { text: csv });
-      }
-      if (page.selected) send("select_node", page.selected);
-      if (page.lesson) openLesson(page.lesson.id, page.lesson.variant);
-    }
-    takeSizes(data);
-    applyConfig(data.config);
-    HANDLERS.status(data.status);
-  },
-  config(data) {
-    takeSizes(data);
-    applyConfig(data.config);
-  },
-  dataset(data) {
-    // Own points are kept for the solo page's reload; a room's or a share link's are theirs.
-    if (mode === MODES.solo) savedPoints.save(page.config, data);
-    page.dataset = data;
-    page.redraw.points = true;
-    scheduleDraw();
-  },
-  status(data) {
-    page.state = data.state;
-    chrome.playing(data.state === "playing");
-    notices.status(data.state, data.message);
-    announcer.status(data.state, data.message);
-  },
-  code: (data) => codeExport.received(data),
-  trace: (data) => backprop.received(data.trace),
-  compare: (data) => compareView.received(data),
-  error(data) {
-    if (data.request === "export") codeExport.failed(data.message);
-    if (data.request === "trace") backprop.failed(data.message);
-    if (data.request === "compare") compareView.failed(data.message);
-    if (data.request === "lesson") closeLesson(); // no such lesson (an old link): forget it
-    notices.error(data);
-    controls.update(page.config, "config", true); // show the value the server kept
-  },
-  state(data) {
-    const what = page.exporting;
-    page.exporting = null;
-    if (what === "share") share(data.state);
-    else downloadExport(what, data.state);
-  },
-};
-
 /** The one dispatcher of server messages: the room's own first, then the run's. */
 function receive(type, data) {
   if (transport.room && transport.room.handle(type, data)) return;
-  if (HANDLERS[type]) HANDLERS[type](data);
-}
-
-/** The layer sizes of `hello` and `config` ([inputs, ...hidden, outputs]): the output count. */
-function takeSizes(data) {
-  page.outputs = data.layer_sizes[data.layer_sizes.length - 1];
+  if (handlers[type]) handlers[type](data);
 }
 
 // ---- config -------------------------------------------------------------------------------
@@ -372,62 +319,19 @@ function editParam(param, value) {
   }
 }
 
-/** Asks for the run's state; the `state` reply goes to `what` (a download, or a share link). */
-function exportFor(what) {
-  page.exporting = what;
-  send("export");
-}
-
-function stepSpeed(delta) {
-  const i = Math.max(0, Math.min(SPEEDS.length - 1, speedIndex(page.config) + delta));
-  configure({ ...SPEEDS[i] });
-}
-
-const LR_PRESETS = $("[data-field=learning_rate]").dataset.presets.split(",").map(Number);
-
-const ACTIONS = {
-  play: () => send(page.state === "playing" ? "pause" : "play"),
-  step: () => send("step", { epochs: 1 }),
-  step_batch: () => send("step", { batches: 1 }),
-  reset: () => send("reset", { reseed: true }),
-  regenerate: () => send("regenerate"),
-  // A new layer gets 2 neurons, as in the reference.
-  add_layer: () => configure(withHidden([...page.config.hidden, 2], page.config, options)),
-  remove_layer: () => configure(withHidden(page.config.hidden.slice(0, -1), page.config, options)),
-  lower_lr: () => {
-    const lr = lowerLearningRate(page.config.learning_rate, LR_PRESETS, options.learning_rate.min);
-    configure({ learning_rate: lr });
-    send("reset", { reseed: false });
-  },
-  dismiss_banner: () => notices.dismissBanner(),
-  clear_points: () => send("clear_points"),
-  download_csv: () => page.dataset && downloadText("playground-data.csv", pointsCsv(page.dataset.points), "text/csv"),
-  export_model: () => exportFor("model"),
-  export_loss: () => exportFor("loss"),
-  share: () => {
-    shareBox.busy();
-    exportFor("share");
-  },
-  close_share: () => shareBox.hide(),
-  export_png: async () => download("playground-map.png", await mapPng($("[data-map]"), $("[data-points]"))),
-  toggle_test: () => setUi("show_test_data", !page.ui.show_test_data),
-  toggle_discretize: () => setUi("discretize", !page.ui.discretize),
-  toggle_palette: () => setUi("palette", page.ui.palette === "default" ? "colorblind" : "default"),
-  toggle_presentation: () => setUi("presentation", !page.ui.presentation),
-  describe_map: () => announcer.announceMap(),
-  faster: () => stepSpeed(1),
-  slower: () => stepSpeed(-1),
-  help: () => chrome.toggle("help"),
-  settings: () => chrome.toggle("settings"),
-  close: () => {
-    chrome.closeOverlays();
-    shareBox.hide();
-  },
-};
+const actions = pageActions(page, { chrome, notices, shareBox, announcer }, {
+  send,
+  configure,
+  setUi,
+  options,
+  lrPresets: $("[data-field=learning_rate]").dataset.presets.split(",").map(Number),
+  map: $("[data-map]"),
+  points: $("[data-points]"),
+});
 
 function act(name) {
   if (!allows(mode, name)) return;
-  (ACTIONS[name] || (transport.room && transport.room.actions[name]))?.();
+  (actions[name] || (transport.room && transport.room.actions[name]))?.();
 }
 
 for (const el of document.querySelectorAll("[data-action]")) {

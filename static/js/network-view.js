@@ -39,15 +39,40 @@ export class NetworkView {
   /**
    * @param {HTMLElement} root container (position: relative)
    * @param {object} on callbacks: hoverNode(layer, neuron) / hoverNode(null),
-   *   toggleFeature(name), enterParam(param, event), leaveParam(), clickParam(param, event)
+   *   toggleFeature(name), enterParam(param, event), leaveParam(), clickParam(param, event),
+   *   shown(): a thumbnail came on screen and needs the last frame drawn again
    */
   constructor(root, on) {
     this.root = root;
     this.on = on;
     this.key = null;
-    // The dashes' flow is decoration: still under prefers-reduced-motion (the maps go on).
+    // The dashes' flow is decoration: still under prefers-reduced-motion (the maps go on),
+    // and where the CSS sets --dash-flow: 0 (phones: each step restyles every link).
     this.still = window.matchMedia("(prefers-reduced-motion: reduce)");
+    this.flow = true;
     this.lineWeight = 1;
+    // Thumbnails and links scrolled out of the viewport are not drawn (on a phone the network
+    // is below the map); one coming back on screen asks for a redraw (`on.shown`).
+    this.onScreen = new Set();
+    this.watcher = new IntersectionObserver((entries) => this.seen(entries));
+  }
+
+  seen(entries) {
+    let shown = false;
+    for (const e of entries) {
+      if (e.isIntersecting) {
+        shown = shown || !this.onScreen.has(e.target);
+        this.onScreen.add(e.target);
+      } else {
+        this.onScreen.delete(e.target);
+      }
+    }
+    if (shown && this.on.shown) this.on.shown();
+  }
+
+  /** The canvases in `list` that are on screen (the others as null: NetworkView.paint skips them). */
+  shownOnly(list) {
+    return list.map((c) => (c && this.onScreen.has(c) ? c : null));
   }
 
   /**
@@ -63,10 +88,13 @@ export class NetworkView {
     this.key = key;
     this.arch = arch;
     this.root.replaceChildren();
+    this.watcher.disconnect();
+    this.onScreen.clear();
     const columns = [arch.features.length, ...arch.hidden, arch.outputs];
     const { width, sizes, spacings } = this.measure(columns);
     // Heavier lines where the page asks for more contrast (CSS --link-weight).
     this.lineWeight = parseFloat(getComputedStyle(this.root).getPropertyValue("--link-weight")) || 1;
+    this.flow = getComputedStyle(this.root).getPropertyValue("--dash-flow").trim() !== "0";
     this.node = Math.max(...sizes);
     this.sizes = sizes;
     const node = this.node;
@@ -86,6 +114,7 @@ export class NetworkView {
     this.hoverGroup = svg("g", { class: "link-hovers" });
     this.svg.append(this.linkGroup, this.hoverGroup);
     this.root.append(this.svg);
+    this.watcher.observe(this.svg);
     this.columnX = xs;
 
     // Nodes, column by column; protocol layer 0 is the inputs.
@@ -199,6 +228,7 @@ export class NetworkView {
     canvas.width = 1;
     canvas.height = 1;
     node.append(canvas);
+    this.watcher.observe(canvas);
     this.root.append(node);
     return node;
   }
@@ -289,6 +319,8 @@ export class NetworkView {
   updateWeights(values, ramp) {
     this.values = values;
     this.offsets = this.layout();
+    // Off screen, restyling every link would still cost style and paint on each frame.
+    if (!this.onScreen.has(this.svg)) return;
     const scale = (this.node / NODE) * this.lineWeight;
     for (const link of this.links) {
       const w = this.paramValue(link.param);
@@ -319,7 +351,7 @@ export class NetworkView {
    * change restyles and repaints all links.
    */
   updateEpoch(epoch) {
-    const offset = this.still.matches ? 0 : -(Math.floor(epoch / 3) % 10);
+    const offset = this.still.matches || !this.flow ? 0 : -(Math.floor(epoch / 3) % 10);
     if (offset === this.dashOffset) return;
     this.dashOffset = offset;
     this.linkGroup.style.strokeDashoffset = `${offset}px`;
@@ -348,12 +380,13 @@ export class NetworkView {
 
   /** Updates every hidden and output neuron's thumbnail; `outputLuts`, one per output. */
   updateNeurons(bytes, t, lut, outputLuts = null) {
+    const canvases = this.shownOnly(this.neuronCanvases);
     if (!outputLuts) {
-      NetworkView.paint(this.neuronCanvases, bytes, t, lut);
+      NetworkView.paint(canvases, bytes, t, lut);
       return;
     }
-    const first = this.neuronCanvases.length - outputLuts.length;
-    const only = (from, to) => this.neuronCanvases.map((c, i) => (i >= from && i < to ? c : null));
+    const first = canvases.length - outputLuts.length;
+    const only = (from, to) => canvases.map((c, i) => (i >= from && i < to ? c : null));
     NetworkView.paint(only(0, first), bytes, t, lut);
     outputLuts.forEach((each, j) => NetworkView.paint(only(first + j, first + j + 1), bytes, t, each));
   }
@@ -363,7 +396,7 @@ export class NetworkView {
    * (every feature, docs/protocol.md); without names, the active features in order.
    */
   updateInputs(bytes, t, lut, names = this.arch.active) {
-    NetworkView.paint(names.map((name) => this.inputCanvases.get(name)), bytes, t, lut);
+    NetworkView.paint(this.shownOnly(names.map((name) => this.inputCanvases.get(name))), bytes, t, lut);
   }
 
   /** Centre x of each column (for the layer controls above the diagram). */

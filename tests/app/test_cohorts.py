@@ -22,28 +22,43 @@ MEMBERS = [
     {"seed": 5, "learning_rate": 0.01, "stop_at": EPOCHS},
     {"seed": 9, "learning_rate": 0.1, "stop_at": EPOCHS},
 ]
-# Slices long enough that three default networks always fit in one, however loaded the
-# machine is (a cohort is cut by its members' measured epoch costs).
-ROOMY = {"slice_ms": 25}
+# Slices of a second: every slice of a default network is whole epochs and no cohort is cut,
+# however loaded the machine (epoch costs are measured in wall time, which load inflates).
+# With 25 ms, load 26 made epochs cost more than two slices: sessions then trained in
+# mini-batches and sent progress frames mid-epoch, numbered with the last whole epoch, whose
+# weights differed from the other run's frame of that number.
+ROOMY = {"slice_ms": 1000}
+# For watching sessions join and leave, a cohort must also form whenever its members play: at
+# 2 fps each member's fair share of the loop is far above what its frames cost, so none waits
+# out a CPU debt and falls out of step (at 30 fps and load 26, all three trained alone).
+STEADY = {**ROOMY, "fps": 2}
 
 
-def gauge(server, name: str) -> float:
+def gauges(server, *names: str) -> tuple[float, ...]:
+    """Values of `names` from one /metrics page: one moment of the server."""
     with urllib.request.urlopen(server.url + "/metrics", timeout=WAIT) as response:
         text = response.read().decode()
-    match = re.search(rf"^playground_{name}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE)
-    assert match, name
-    return float(match.group(1))
+    values = []
+    for name in names:
+        match = re.search(rf"^playground_{name}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE)
+        assert match, name
+        values.append(float(match.group(1)))
+    return tuple(values)
 
 
 async def wait_cohorts(server, members: int, largest: int) -> None:
     """Wait (a state, not a time) until /metrics shows `members` playing sessions whose last
     slice ran in a cohort, the largest cohort of `largest`."""
     deadline = asyncio.get_running_loop().time() + 60
-    while (gauge(server, "sessions_in_cohorts"), gauge(server, "cohort_largest")) != (
+    seen = set()
+    while (state := gauges(server, "sessions_in_cohorts", "cohort_largest")) != (
         members,
         largest,
     ):
-        assert asyncio.get_running_loop().time() < deadline, f"never {members}, {largest}"
+        seen.add(state)
+        assert asyncio.get_running_loop().time() < deadline, (
+            f"never {members}, {largest}; saw {sorted(seen)}"
+        )
         await asyncio.sleep(0.05)
 
 
@@ -83,10 +98,10 @@ def test_cohort_members_send_the_frames_they_would_send_alone(live_server_factor
 
     async def scenario():
         cohort_runs = await play_all(together)
-        assert gauge(together, "cohort_slices_total") > 0
-        assert gauge(together, "cohort_maps_total") > 0  # frames of maps made together
+        assert gauges(together, "cohort_slices_total") > (0,)
+        assert gauges(together, "cohort_maps_total") > (0,)  # frames of maps made together
         alone_runs = await play_all(alone)
-        assert gauge(alone, "cohort_slices_total") == 0
+        assert gauges(alone, "cohort_slices_total") == (0,)
         for mine, theirs in zip(cohort_runs, alone_runs, strict=True):
             common = sorted(set(mine) & set(theirs) - {0})
             assert common[-1] == EPOCHS, common  # the paused frame; others as they came
@@ -99,7 +114,7 @@ def test_cohort_members_send_the_frames_they_would_send_alone(live_server_factor
 
 
 def test_sessions_join_and_leave_cohorts_on_configure_pause_and_close(live_server_factory):
-    server = live_server_factory(**ROOMY)
+    server = live_server_factory(**STEADY)
 
     # No stop_at here: a loaded machine may take longer than its 40 epochs between the steps
     # (a member paused at stop_at is in no cohort, and the waits below would never end).

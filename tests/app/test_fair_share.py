@@ -18,6 +18,7 @@ from app.abuse import ATTACKER, MAX_CONFIG
 
 pytestmark = pytest.mark.timeout(180)
 WAIT = 30.0
+NORMAL_FRAMES = 50  # the cheap session's frames while the other drags a weight
 
 
 def message(kind: str, data: Any = None) -> str:
@@ -71,11 +72,17 @@ def test_a_session_dragging_weights_on_the_largest_network_does_not_starve_anoth
             asyncio.create_task(count_frames(normal, stop, counts, "normal")),
             asyncio.create_task(count_frames(attacker, stop, counts, "attacker")),
         ]
-        await asyncio.sleep(1.0)  # both playing
+        while not (counts["normal"] and counts["attacker"]):  # both playing
+            await asyncio.sleep(0.05)
         counts.update(normal=0, attacker=0)
-        end = time.monotonic() + 5.0
+        # The drag lasts until the cheap session has NORMAL_FRAMES frames and the expensive
+        # one a frame (counts, not a time: a loaded machine makes it longer, and both
+        # sessions' frames slower alike); a deadline only as a safety net for a starved or
+        # frozen session.
+        deadline = time.monotonic() + 90
         sent = 0
-        while time.monotonic() < end:  # a dragged weight: ~55 edits a second, each a frame
+        while counts["normal"] < NORMAL_FRAMES or not counts["attacker"]:  # ~55 edits a second
+            assert time.monotonic() < deadline, counts
             edit = {"layer": 1, "source": 0, "target": 0, "value": (sent % 40) / 10 - 2}
             await attacker.send(message("set_weight", edit))
             if sent % 11 == 0:
@@ -95,7 +102,6 @@ def test_a_session_dragging_weights_on_the_largest_network_does_not_starve_anoth
     # use the CPU left over: about 15 fps here; twice the cheap one's count is not a rule).
     assert counts["normal"] >= counts["attacker"], counts
     assert counts["attacker"] > 0, counts  # throttled, not frozen
-    assert counts["normal"] >= 5 * 5, counts  # at least 5 fps even on a loaded machine
 
 
 def test_one_address_holds_at_most_its_share_of_sessions(live_server_factory):

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from app.bench_page import PHONE
 from tests.app.classroom.server import Server
+from tests.e2e.test_display_preferences import WATCH_DASHES
 from tests.e2e.test_modes import DRAWN, MODE_IS
 
 pytestmark = pytest.mark.browser
@@ -276,3 +277,31 @@ def test_the_first_visit_on_a_phone_transfers_at_most_300_kb(new_page, server):
     )
     print(report)  # pytest -s shows the figure
     assert total <= FIRST_VISIT_BUDGET, f"{report} > {FIRST_VISIT_BUDGET}"
+
+
+NEURON = 'document.querySelector(\'[data-layer="1"][data-neuron="0"] canvas\')'
+LINKS_DRAWN = "() => [...document.querySelectorAll('.link')].every((l) => l.hasAttribute('stroke'))"
+
+
+def test_a_phone_draws_the_network_once_on_screen_and_keeps_its_dashes_still(new_page, server):
+    phone = new_page(server.base, **PHONE).open()
+    phone.page.evaluate(WATCH_DASHES)
+    mark = phone.wire.mark()
+    phone.page.tap("[data-action=play]")
+    phone.wire.frame_after(mark, lambda f: f.header["epoch"] >= 30)
+    phone.page.tap("[data-action=play]")
+    phone.wire.message_after(mark, "status", lambda d: d["state"] == "paused")
+    phone.page.wait_for_function(
+        "(e) => document.querySelector('[data-readout=epoch]').textContent.replace(',', '') == e",
+        arg=str(phone.epoch()).zfill(6),
+    )
+    # The network starts below the first screen (the map comes first): not drawn yet.
+    assert phone.page.evaluate(f"() => {NEURON}.getBoundingClientRect().top") > 844
+    assert phone.page.evaluate(f"() => {NEURON}.width") == 1
+    assert not phone.page.evaluate(LINKS_DRAWN)
+    # Scrolled into view while paused, it shows the last frame.
+    phone.page.locator("[data-network]").scroll_into_view_if_needed()
+    phone.page.wait_for_function(f"() => {NEURON}.width > 1")
+    phone.page.wait_for_function(LINKS_DRAWN)
+    # The dashes never moved (each step would restyle every link), at epoch 30 and beyond.
+    assert set(phone.page.evaluate("() => window.offsets")) <= {"0px", ""}

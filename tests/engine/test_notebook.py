@@ -84,3 +84,15 @@ def test_plot_draws_the_map_points_and_every_loss(fields):
 def test_trainer_shows_itself_as_a_png_in_jupyter():
     png = Trainer()._repr_png_()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "inputs", [{"standardize": True}, {"input_scale": 0.25, "input_shift": 1.0}, {}]
+)
+def test_predict_sees_the_inputs_the_network_was_trained_on(inputs):
+    trainer = Trainer(Config(dataset="circle", **inputs))
+    trainer.train_epochs(30)
+    data = trainer.dataset
+    guessed = trainer.predict(data.x[data.test], classes=True)
+    accuracy = float(np.mean(guessed == data.y[data.test]))
+    assert accuracy == pytest.approx(trainer.metrics()["test_accuracy"], abs=1e-12)

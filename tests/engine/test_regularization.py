@@ -63,36 +63,78 @@ def test_l2_step_shrinks_by_lr_rate_times_weight_before_gradient_step(scratch):
     np.testing.assert_allclose(weights, after_gradient - 0.3 * 0.1 * before, rtol=1e-15)
 
 
-@pytest.mark.parametrize("scratch", [False, True])
-def test_l1_step_moves_weights_not_crossing_zero_by_lr_times_rate(scratch):
-    before = np.array([0.5, -0.5, 2.0, -3.0, 0.0])
-    weights = np.array([0.4, -0.6, 1.0, 3.0, 0.7])
-    expected = weights - 0.1 * 0.5 * np.array([1.0, -1.0, 1.0, -1.0, 0.0])
-    buffers = RegularizationScratch(5) if scratch else None
-    apply(before, weights, 0.1, 0.5, "l1", buffers)
-    np.testing.assert_allclose(weights, expected, rtol=1e-15)
+def soft_threshold(w: np.ndarray, t: float) -> np.ndarray:
+    """The closed form of argmin_v ½(v − w)² + t·|v|, written by cases."""
+    return np.where(w > t, w - t, np.where(w < -t, w + t, 0.0))
 
 
 @pytest.mark.parametrize("scratch", [False, True])
-def test_l1_clamps_crossing_weight_to_zero(scratch):
-    # The step is 0.1 * 0.5 = 0.05 towards -sign(before).
-    before = np.array([0.5, -0.5, 0.02, 0.3, -0.01])
-    weights = np.array([0.03, -0.04, 0.02, -0.01, 0.01])
-    buffers = RegularizationScratch(5) if scratch else None
+def test_l1_step_is_the_soft_threshold_of_the_weight_after_the_gradient_step(scratch):
+    rng = np.random.default_rng(4)
+    before = rng.normal(size=200)
+    weights = before + rng.normal(size=200) * 0.1  # as if a gradient step had run
+    expected = soft_threshold(weights, 0.1 * 0.5)
+    buffers = RegularizationScratch(200) if scratch else None
     apply(before, weights, 0.1, 0.5, "l1", buffers)
-    # Entries 0-2 would cross zero: exactly +0.0. Entry 3 moves further from zero (its
-    # sign already differs from before), entry 4 moves away: neither crosses.
+    np.testing.assert_allclose(weights, expected, rtol=1e-15, atol=0)
+    assert (weights == 0.0).any() and (weights != 0.0).any()  # both cases were exercised
+
+
+def test_l1_step_is_the_minimiser_of_its_proximal_objective():
+    # No finite differences: the step's result beats every nearby value on ½(v − w)² + t|v|.
+    rng = np.random.default_rng(5)
+    w, t = rng.normal(size=50) * 0.2, 0.1
+    v = w.copy()
+    apply(np.zeros(50), v, 1.0, t, "l1")
+    objective = lambda u: 0.5 * (u - w) ** 2 + t * np.abs(u)  # noqa: E731
+    for delta in (1e-3, -1e-3, 0.05, -0.05):
+        assert (objective(v) <= objective(v + delta) + 1e-15).all()
+
+
+@pytest.mark.parametrize("scratch", [False, True])
+def test_l1_step_sets_every_weight_it_would_move_across_zero_to_positive_zero(scratch):
+    # The step is 0.1 * 0.5 = 0.05 towards zero.
+    before = np.array([0.5, -0.5, 0.02, 0.3, -0.01, 0.2])
+    weights = np.array([0.03, -0.04, 0.05, -0.01, 0.01, -0.3])
+    buffers = RegularizationScratch(6) if scratch else None
+    apply(before, weights, 0.1, 0.5, "l1", buffers)
+    np.testing.assert_array_equal(weights[:5], [0.0] * 5)
+    assert not np.signbit(weights[:5]).any()
+    np.testing.assert_allclose(weights[5:], [-0.25], rtol=1e-15)
+
+
+def test_l1_keeps_a_weight_at_zero_while_its_gradient_is_within_the_rate():
+    # SGD from w = 0: the gradient step is −lr·g; the L1 step takes back up to lr·rate.
+    lr, rate = 0.1, 0.5
+    gradients = np.array([0.3, -0.5, 0.49, 0.8, -1.0])
+    weights = np.zeros(5) - lr * gradients
+    apply(np.zeros(5), weights, lr, rate, "l1")
+    # |g| <= rate stays exactly at zero; beyond it the weight leaves by lr·(|g| − rate).
+    np.testing.assert_allclose(weights, [0.0, 0.0, 0.0, -0.03, 0.05], rtol=1e-12, atol=0)
     np.testing.assert_array_equal(weights[:3], [0.0, 0.0, 0.0])
-    assert not np.signbit(weights[:3]).any()
-    np.testing.assert_allclose(weights[3:], [-0.06, 0.06], rtol=1e-15)
 
 
-def test_l1_moves_a_weight_sitting_exactly_at_zero_as_the_reference_does():
-    # The reference clamps only when old * new < 0; old = 0 is no crossing, so the weight
-    # moves by the full step against the sign it had before the gradient step.
-    weights = np.array([0.0, 0.0])
-    apply(np.array([1.0, -2.0]), weights, 0.1, 0.5, "l1")
-    np.testing.assert_allclose(weights, [-0.05, 0.05], rtol=1e-15)
+def reference_clamp(before: np.ndarray, weights: np.ndarray, t: float) -> np.ndarray:
+    """The reference's L1 step (nn.ts updateWeights): by the stale sign, clamped at a crossing."""
+    moved = weights - t * np.sign(before)
+    return np.where(weights * moved < 0, 0.0, moved)
+
+
+def test_l1_step_equals_the_reference_clamp_except_where_the_gradient_step_reached_zero():
+    rng = np.random.default_rng(6)
+    before = rng.normal(size=500) * 0.1
+    before[:20] = 0.0
+    weights = before + rng.normal(size=500) * 0.05
+    reference = reference_clamp(before, weights, 0.03)
+    ours = weights.copy()
+    apply(before, ours, 0.1, 0.3, "l1")
+    # The documented difference: the gradient step ended at or across zero (or started there).
+    differs = np.sign(before) != np.sign(weights)
+    np.testing.assert_allclose(ours[~differs], reference[~differs], rtol=1e-15, atol=0)
+    assert (reference[~differs] == 0.0).any()  # the clamp itself was exercised
+    assert not np.allclose(ours[differs], reference[differs])  # and the cases do differ
+    # There, ours shrinks towards zero as the soft threshold does.
+    np.testing.assert_allclose(ours[differs], soft_threshold(weights[differs], 0.03), rtol=1e-15)
 
 
 @pytest.mark.parametrize("name", ["l1", "l2"])

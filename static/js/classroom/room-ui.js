@@ -38,6 +38,10 @@ export class RoomUi {
     const count = this.q("[data-student-count]");
     count.hidden = false;
     count.textContent = `${room.students} / ${room.max_students} students${room.locked ? " · locked" : ""}`;
+    // `trouble`: the room's servers cannot reach each other (Redis); shown until it clears.
+    if (room.trouble) this.notice(room.trouble, "error");
+    else if (this.troubled) this.notice("");
+    this.troubled = Boolean(room.trouble);
     const lock = this.q("[data-action=lock]");
     lock.setAttribute("aria-pressed", String(room.locked));
     lock.textContent = room.locked ? "Unlock joining" : "Lock joining";

@@ -4,6 +4,7 @@
 
 import { label } from "../labels.js";
 import { MODES, ROOM_MODES } from "../modes.js";
+import { Challenges } from "./challenges.js";
 import { RoomSocket } from "./room-socket.js";
 import { RoomUi } from "./room-ui.js";
 import { Wall } from "./wall.js";
@@ -21,6 +22,8 @@ const ROOM_ERRORS = new Set([
   "rate_limited",
   "too_many_rooms",
   "server_full",
+  "rooms_unavailable",
+  "room_unavailable",
 ]);
 
 export class Room {
@@ -55,6 +58,12 @@ export class Room {
       },
       end_room: () => window.confirm("End this room for everyone?") && this.send("end"),
     };
+    this.challenges = new Challenges(doc.querySelector("[data-challenges]"), boot, {
+      send: (type, data) => this.send(type, data),
+      room: () => this.code,
+      secret: () => sessionStorage.getItem(`room-secret-${this.code}`),
+    });
+    Object.assign(this.actions, this.challenges.actions);
   }
 
   $(selector) {
@@ -68,6 +77,8 @@ export class Room {
   /** Handles a room message; false for what the page's dispatcher handles. */
   handle(type, data) {
     const ui = this.ui;
+    if (type === "you") this.challenges.setYou(data);
+    if (this.challenges.handle(type, data)) return true;
     if (type === "you") {
       const mode = ROOM_MODES[data.mode];
       ui.show("[data-join-form]", false);

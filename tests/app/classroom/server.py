@@ -34,7 +34,7 @@ class Server(ServerProcess):
             "PLAYGROUND_ROOM_CREATIONS": "1000",
             **env,
         }
-        super().__init__(data_dir / "server.log", env=env, timeout=20)
+        super().__init__(data_dir / "server.log", env=env)
 
     @property
     def base(self) -> str:
@@ -88,6 +88,10 @@ def run(main: Any) -> Any:
         return pool.submit(asyncio.run, wrapper()).result()
 
 
+# A safety net only: every wait returns when its message comes (see tests/app/test_live_server).
+WAIT = 60.0
+
+
 class Client:
     """A room websocket that records every message; await what you expect."""
 
@@ -138,7 +142,7 @@ class Client:
     async def send(self, kind: str, **data: Any) -> None:
         await self.ws.send(json.dumps({"type": kind, "data": data}))
 
-    async def until(self, predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    async def until(self, predicate: Callable[[], Any], timeout: float = WAIT) -> Any:
         """Wait until predicate() is truthy (re-checked on every message); return its value."""
         async with asyncio.timeout(timeout):
             while not (value := predicate()):

@@ -172,5 +172,6 @@ def test_rooms_are_refused_with_a_clear_message_under_several_workers(start_serv
     server = start_server(PLAYGROUND_WORKERS="2")
     status, body = request(server, "POST", "/api/rooms", {})
     assert status == 503
-    assert "rooms need a single worker process and this server runs 2" in body["detail"]
-    assert "--workers 1" in body["detail"]
+    assert "rooms need a single worker process or Redis" in body["detail"]
+    assert "2 workers without redis_url" in body["detail"]
+    assert "--workers 1" in body["detail"] and "PLAYGROUND_REDIS_URL" in body["detail"]

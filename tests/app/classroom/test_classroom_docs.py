@@ -50,6 +50,7 @@ SETTINGS = [
     "ROOM_RECLAIM_SECONDS",
     "SHARE_QUOTA_MB",
     "SHARE_DAYS",
+    "REDIS_URL",
 ]
 
 

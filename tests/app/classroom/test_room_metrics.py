@@ -6,7 +6,7 @@ import asyncio
 import urllib.request
 
 from app.metrics import sample_values
-from tests.app.classroom.server import Client, run
+from tests.app.classroom.server import WAIT, Client, run
 
 
 def test_rooms_followers_forks_and_fanout_bytes_are_counted(start_server):
@@ -18,7 +18,7 @@ def test_rooms_followers_forks_and_fanout_bytes_are_counted(start_server):
 
     async def until(predicate, what: str) -> dict[str, float]:
         try:
-            async with asyncio.timeout(20):
+            async with asyncio.timeout(WAIT):
                 while not predicate(values := await asyncio.to_thread(metrics)):
                     await asyncio.sleep(0.05)
         except TimeoutError:

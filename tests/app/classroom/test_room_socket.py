@@ -366,7 +366,7 @@ def test_a_playing_room_is_saved_every_few_seconds_and_survives_a_crash(start_se
     async def before():
         room, teacher, _ = await instructor_and_students(server, 0)
         await teacher.send("play")
-        await teacher.until(lambda: any(f["epoch"] >= 40 for f in teacher.frames), 30)
+        await teacher.until(lambda: any(f["epoch"] >= 40 for f in teacher.frames))
         seen = max(f["epoch"] for f in teacher.frames)
         # No structural change happened since the start: only the periodic save can store it.
         store = Store.open(server.data_dir)

@@ -1,0 +1,129 @@
+"""Where a room's live run is, when the room spans processes: one owner, asks routed to it.
+
+One process runs the live run: the one holding the room's lease (`Broker.claim`), which is
+the first to load the room (usually the one that served `POST /api/rooms`). The others
+relay its frames to their sockets. A message for the live run (the instructor's commands,
+a follower's ping/export/trace, the state a fork or a push starts from) on a process that
+does not run it travels as an `ask` event and comes back as an `answer`. If the owner goes
+away, its lease lapses and another process serving the room takes over from the last
+snapshot. With the single-process broker this process always owns the room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from app.classroom.parts import STRUCTURAL_TYPES, Reply
+from app.protocol import Message, ProtocolError
+
+if TYPE_CHECKING:
+    from app.classroom.room import Room
+
+log = logging.getLogger(__name__)
+
+ASK_SECONDS = 10.0  # an ask unanswered for this long fails (the owner is gone or busy)
+MAX_ASKS = 64  # asks waiting at once per room in this process
+EXPORT = "__export"  # the ask for the live run's exported state (not a client message)
+
+
+class Span:
+    """A room's link to the process that runs its live run."""
+
+    def __init__(self, room: Room) -> None:
+        self.room = room
+        self.asks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.free_once = False  # the lease was found free at the last look (see tend)
+
+    async def claim(self, first: bool) -> None:
+        """Take the live run if it is free; drop ours if another process has taken it.
+
+        A free lease is taken at once when the room is first loaded here (`first`) and
+        otherwise only when it was free at the previous look too: after Redis restarts
+        empty, the process that was running the live run renews before others take it.
+        """
+        room = self.room
+        if room.ended:
+            return
+        holding = room.live is not None
+        owner = await room.broker.claim(room.code, take=holding or first or self.free_once)
+        if owner is None:  # cannot tell (Redis is down): carry on as we are
+            return
+        self.free_once = owner == ""
+        if owner == room.broker.process and not holding:
+            await room.run_live()
+        elif owner != room.broker.process and holding:
+            log.info("room %s: another process runs the live run now", room.code)
+            await room.stop_live()
+
+    async def handle(self, message: Message, reply: Reply) -> None:
+        """Apply a message to the live run, here or where it runs."""
+        room = self.room
+        if room.live is not None:
+            async with room.op:
+                await room.live.handle(message, reply)
+            if message.type in STRUCTURAL_TYPES:
+                await room.snapshot()
+            return
+        answer = await self._ask({"type": message.type, "data": message.data})
+        for r in answer.get("replies", ()):
+            reply(r)
+        if answer.get("error"):
+            e = answer["error"]
+            raise ProtocolError(e["code"], e["message"], e.get("field"))
+
+    async def export(self) -> dict[str, Any]:
+        """The live run's exported state, from wherever it runs."""
+        room = self.room
+        if room.live is not None:
+            async with room.op:
+                return room.live.export_state()
+        return (await self._ask({"type": EXPORT}))["state"]
+
+    async def _ask(self, message: dict[str, Any]) -> dict[str, Any]:
+        room = self.room
+        if len(self.asks) >= MAX_ASKS:
+            raise ProtocolError("rate_limited", "too many requests to the live run at once")
+        ask_id = secrets.token_hex(8)
+        future = self.asks[ask_id] = asyncio.get_running_loop().create_future()
+        try:
+            event = {"type": "ask", "id": ask_id, "message": message}
+            await room.broker.publish_event(room.code, event)
+            async with asyncio.timeout(ASK_SECONDS):
+                return await future
+        except TimeoutError:
+            raise ProtocolError(
+                "room_unavailable",
+                "the server running this room's live run did not answer; try again",
+            ) from None
+        finally:
+            self.asks.pop(ask_id, None)
+
+    async def on_event(self, event: dict[str, Any]) -> None:
+        """An `ask` (answered if the live run is here) or an `answer` (to one of ours)."""
+        if event["type"] == "answer":
+            future = self.asks.get(event["id"])
+            if future is not None and not future.done():
+                future.set_result(event)
+            return
+        if self.room.live is None:
+            return
+        answer: dict[str, Any] = {"type": "answer", "id": event["id"]}
+        message = event["message"]
+        try:
+            if message["type"] == EXPORT:
+                answer["state"] = await self.export()
+            else:
+                replies: list[dict[str, Any]] = []
+                await self.handle(Message(message["type"], message.get("data")), replies.append)
+                answer["replies"] = replies
+        except ProtocolError as exc:
+            answer["error"] = {"code": exc.code, "message": exc.message, "field": exc.field}
+        except Exception:
+            log.exception("room %s: a routed %s failed", self.room.code, message["type"])
+            answer["error"] = {"code": "internal_error", "message": "the server failed on this"}
+        with contextlib.suppress(ProtocolError):  # if Redis went away, the asker times out
+            await self.room.broker.publish_event(self.room.code, answer)

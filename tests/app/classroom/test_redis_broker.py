@@ -1,0 +1,127 @@
+"""The Redis broker against a real redis-server: two brokers stand for two processes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.classroom import redis_broker
+from app.classroom.redis_broker import RedisBroker
+from app.mailbox import Mailbox
+from app.protocol import ProtocolError
+from tests.app.classroom.server import run
+
+
+async def until(predicate, timeout: float = 20.0):
+    async with asyncio.timeout(timeout):
+        while not (value := predicate()):
+            await asyncio.sleep(0.01)
+    return value
+
+
+async def arrives(box: Mailbox, payload, timeout: float = 20.0) -> bool:
+    """Wait until `payload` comes out of the mailbox (others before it are passed over)."""
+    async with asyncio.timeout(timeout):
+        while await box.next() != payload:
+            pass
+    return True
+
+
+async def connected(url: str) -> RedisBroker:
+    broker = RedisBroker(url)
+    await broker.start()
+    await until(lambda: broker.trouble is None)
+    return broker
+
+
+def test_payloads_reach_the_other_process_and_its_late_subscribers_in_order(redis_server):
+    async def main():
+        a, b = await connected(redis_server.url), await connected(redis_server.url)
+        try:
+            box = Mailbox()
+            await b.subscribe("R", box)
+            a.publish("R", "config", "c1")
+            a.publish("R", "frame", b"f1")
+            a.publish("R", "config", "c2")
+            await until(lambda: len(box) == 2 and box.frame_pending)
+            live = [await box.next() for _ in range(len(box))]
+            a.discard("R", "frame")  # a frame of an old network shape: gone everywhere
+            a.publish("R", "status", "s1")
+            assert await arrives(box, "s1")  # sent after the discard, so that is in Redis
+            # A process that starts serving the room now replays what Redis retains.
+            c = await connected(redis_server.url)
+            late = Mailbox()
+            await c.subscribe("R", late)
+            replay = [await late.next() for _ in range(len(late))]
+            await c.close()
+            return live, replay
+        finally:
+            await a.close()
+            await b.close()
+
+    live, replay = run(main())
+    assert live == ["c2", b"f1"]
+    assert replay == ["c2", "s1"]
+
+
+def test_events_reach_every_process_once(redis_server):
+    async def main():
+        a, b = await connected(redis_server.url), await connected(redis_server.url)
+        seen = {"a": [], "b": []}
+        try:
+            for name, broker in (("a", a), ("b", b)):
+
+                async def handler(event, name=name):
+                    seen[name].append(event)
+
+                await broker.listen("R", handler)
+            await a.publish_event("R", {"type": "kick", "member": "x"})
+            await until(lambda: seen["b"])
+            await a.publish_event("R", {"type": "end"})
+            await until(lambda: len(seen["b"]) == 2)
+            return seen
+        finally:
+            await a.close()
+            await b.close()
+
+    seen = run(main())
+    assert seen["a"] == seen["b"] == [{"type": "kick", "member": "x"}, {"type": "end"}]
+
+
+def test_an_outage_is_reported_bounds_the_backlog_and_recovers(redis_server, monkeypatch):
+    monkeypatch.setattr(redis_broker, "MAX_PENDING", 50)
+
+    async def main():
+        a, b = await connected(redis_server.url), await connected(redis_server.url)
+        changes = []
+
+        async def watcher(trouble):
+            changes.append(trouble)
+
+        a.watch(watcher)
+        box = Mailbox()
+        await b.subscribe("R", box)
+        try:
+            redis_server.stop()
+            await until(lambda: a.trouble is not None and b.trouble is not None)
+            try:
+                await a.publish_event("R", {"type": "end"})
+                refused = None
+            except ProtocolError as exc:
+                refused = exc.code
+            for i in range(500):  # a class's worth of keys while Redis is away
+                a.publish("R", f"k{i}", f"v{i}")
+                a.publish("R", "frame", bytes([i % 256]))
+            backlog = a.backlog
+            redis_server.start()
+            await until(lambda: a.trouble is None and b.trouble is None)
+            # The newest of what waited goes out once Redis is back.
+            assert await arrives(box, bytes([499 % 256]))
+            return refused, backlog, changes
+        finally:
+            await a.close()
+            await b.close()
+
+    refused, backlog, changes = run(main())
+    assert refused == "room_unavailable"
+    assert backlog == 50
+    assert changes[0] and "Redis" in changes[0] and changes[-1] is None
