@@ -20,6 +20,7 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 # Imported after the BLAS variables on purpose (either may import numpy, now or later).
 import uvicorn  # noqa: E402
 
+from app import logs  # noqa: E402
 from app.balance import BALANCE_DIR_ENV  # noqa: E402
 from app.settings import ENV_PREFIX, Settings, SettingsError  # noqa: E402
 
@@ -93,6 +94,7 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
+        log_config=logs.config(settings.log_format, settings.log_level),
         # X-Forwarded-For is believed only from configured proxies (none by default).
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,

@@ -23,6 +23,8 @@ from app.metrics import Metrics, watch_loop
 from app.options import all_options, compare_options, server_defaults
 from app.pacing import Scheduler
 from app.routes import api, pages, ws
+from app.saved_sessions import SavedSessions
+from app.session_store import open_store
 from app.sessions import Registry
 from app.settings import Settings
 from engine import Config
@@ -48,11 +50,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings if settings is not None else Settings.load()
     metrics = Metrics()
     scheduler = Scheduler(metrics=metrics, cohorts=settings.cohorts)
+    store = open_store(settings)
+    saved = None if store is None else SavedSessions(store, metrics, settings.session_save_seconds)
     registry = Registry(
         settings,
         on_play=scheduler.add,
         on_epochs=metrics.add_epochs,
         competitors=lambda: scheduler.demand(registry.comparing),
+        saved=saved,
     )
     metrics.gauges(registry.counts)
 
@@ -63,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(registry.run_expiry(), name="session-expiry"),
             asyncio.create_task(watch_loop(metrics), name="loop-lag"),
         ]
+        if saved is not None:
+            tasks.append(asyncio.create_task(saved.run(registry), name="session-saves"))
         if os.environ.get(balance.BALANCE_DIR_ENV):  # one of --workers N > 1 (app.balance)
             directory = Path(os.environ[balance.BALANCE_DIR_ENV])
             load = balance.run(lambda: registry.counts()["sessions_attached"], directory)
@@ -73,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.wait(tasks)
+            if saved is not None:  # detached sessions outlive a restart (their grace period)
+                await saved.flush(registry)
 
     app = FastAPI(title="Playground", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -41,6 +42,9 @@ COUNTERS = {
     "room_fanout_bytes": "Payload bytes sent to room sockets (before permessage-deflate).",
     "cohort_slices": "Training slices run for a cohort of sessions together (app.cohorts).",
     "cohort_maps": "Frames whose maps were made with their cohort's (app.snapshot.frame_maps).",
+    "sessions_saved": "Solo sessions saved to shared storage (app.saved_sessions).",
+    "sessions_loaded": "Solo sessions resumed from shared storage, saved by another worker.",
+    "session_store_failures": "Session saves or loads that failed or found the store full.",
 }
 # name (without playground_): help text; their values come from Metrics.gauges sources.
 GAUGES = {
@@ -61,11 +65,16 @@ LAG_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 Gauges = Callable[[], dict[str, float]]  # GAUGES name: value, called at every scrape
 
 
+def worker_id() -> str:
+    """This process among every host's workers: "<host name>:<process id>"."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class Metrics:
     """Counters, histograms and the registry of one worker process."""
 
     def __init__(self, worker: str | None = None) -> None:
-        self.worker = worker or str(os.getpid())
+        self.worker = worker or worker_id()
         self.frames_sent = 0
         self.frames_dropped = 0
         self.epochs = 0
@@ -75,6 +84,9 @@ class Metrics:
         self.room_fanout_bytes = 0
         self.cohort_slices = 0
         self.cohort_maps = 0
+        self.sessions_saved = 0
+        self.sessions_loaded = 0
+        self.session_store_failures = 0
         self.gauge_sources: list[Gauges] = []
         self.registry = CollectorRegistry()
         self.slice_seconds = Histogram(

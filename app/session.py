@@ -28,6 +28,7 @@ CHANGE_FRAME_INTERVAL = 1 / 30
 # Frames that took longer than Settings.frame_thread_ms are built in FRAME_THREAD, off the
 # event loop. One thread: NumPy releases the GIL, so frames use at most one more core.
 FRAME_THREAD = ThreadPoolExecutor(1, thread_name_prefix="frames")
+REPLACED_REASON = "this session was opened by another connection"
 STATUS_TEXT = {
     "playing": "Training.",
     "paused": "Paused.",
@@ -40,6 +41,8 @@ class Subscriber(Protocol):
     def send_text(self, text: str) -> None: ...
 
     def offer_frame(self, frame: bytes) -> None: ...
+
+    def close(self, code: int, reason: str) -> None: ...
 
     def discard_frame(self) -> None: ...
 
@@ -95,6 +98,11 @@ class Session:
         # always built inline (unit tests without a loop).
         self.offload: Callable[[Coroutine[Any, Any, None]], Any] | None = None
         self.address = ""  # the client address that opened it (per-address limits)
+        # A solo session (opened by /ws, not a room's) is saved to shared storage
+        # (app.saved_sessions): what was last saved, and when.
+        self.solo = False
+        self.saved_marker: tuple[Any, ...] | None = None
+        self.saved_at = -math.inf
         self.compare: Any = None  # its compare of variants, if one runs (app.compare)
         self.compare_bytes = 0  # the compare's estimated memory, part of memory_bytes
         # The registry's count of sessions wanting CPU: this one's compare trains, or not.
@@ -350,6 +358,11 @@ class Session:
         for subscriber in self.subscribers:
             subscriber.discard_frame()
 
+    def close_replaced(self) -> None:
+        """Another connection, on this worker or another, has this session now."""
+        for subscriber in self.subscribers:
+            subscriber.close(protocol.CloseCode.REPLACED, REPLACED_REASON)
+
     def node_exists(self, layer: int, neuron: int) -> bool:
         sizes = self.layer_sizes()
         return 0 <= layer < len(sizes) and 0 <= neuron < sizes[layer]
@@ -448,6 +461,15 @@ class Session:
 
     def install_trainer(self, trainer: Trainer, view: dict[str, int]) -> None:
         """Replace the trainer (checked against this server's limits and memory budget)."""
+        self.install_quietly(trainer, view)
+        self.playing = False
+        self.broadcast(self.config_message({"data": True, "network": True}))
+        self.broadcast(self.dataset_message())
+        self.broadcast(self.status_message())
+        self.request_frame()
+
+    def install_quietly(self, trainer: Trainer, view: dict[str, int]) -> None:
+        """Replace the trainer and view fields, telling no one (limits and budget apply)."""
         check_engine_limits(trainer.config.to_dict(), self.settings)
         if trainer.dataset.x.shape[0] > self.settings.max_points:
             raise protocol.ProtocolError(
@@ -458,12 +480,7 @@ class Session:
         self.reserve(trainer.config, {**self.view, **view}, trainer.dataset.x.shape[0])
         self.trainer = trainer
         self.view.update(view)
-        self.playing = False
         self.network_rebuilt()
-        self.broadcast(self.config_message({"data": True, "network": True}))
-        self.broadcast(self.dataset_message())
-        self.broadcast(self.status_message())
-        self.request_frame()
 
     def frame_target(self) -> tuple[int, bool]:
         """The epoch the frame under way (or the next) ends at, and whether that is the run's

@@ -10,11 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from app import budget
+from app import budget, session_state
 from app.connection import TokenBucket
 from app.mailbox import Mailbox
-from app.protocol import CloseCode, ProtocolError
+from app.protocol import ProtocolError
+from app.saved_sessions import SavedSessions
 from app.session import Session
+from app.session_store import MINE
 from app.settings import Settings
 
 NEAR_FULL = 0.9  # from this share of max_sessions on, detached sessions go after reclaim_seconds
@@ -40,8 +42,10 @@ class Registry:
         on_play: Callable[[Session], None] = lambda session: None,
         on_epochs: Callable[[int], None] = lambda n: None,
         competitors: Callable[[], int] = lambda: 1,
+        saved: SavedSessions | None = None,
     ) -> None:
         self.settings = settings
+        self.saved = saved  # shared storage of solo sessions (None: this process's memory only)
         self.clock = clock
         self.on_play = on_play
         self.on_epochs = on_epochs
@@ -79,7 +83,7 @@ class Registry:
         for address in full:
             del self._arrivals[address]
 
-    def create(self, address: str = "") -> Session:
+    def create(self, address: str = "", session_id: str | None = None) -> Session:
         limit = self.settings.max_sessions
         if len(self.sessions) >= NEAR_FULL * limit:
             self.expire()
@@ -90,7 +94,7 @@ class Registry:
             raise ServerFull(
                 f"your address holds its limit of {per_address} sessions; close a tab or try later"
             )
-        session_id = secrets.token_urlsafe(16)
+        session_id = session_id or secrets.token_urlsafe(16)
         rng = np.random.default_rng(secrets.randbits(128))
         session = Session(session_id, self.settings, rng)
         session.address = address
@@ -147,21 +151,48 @@ class Registry:
             else:
                 self.per_address.pop(address, None)
 
-    def resume(self, session_id: str) -> Session:
-        session = self.sessions.get(session_id)
-        if session is None or self._expired(session, self.clock()):
-            if session is not None:
-                self.remove(session)
-            raise SessionUnknown(f"session {session_id[:40]!a} is unknown or expired")
+    async def resume(self, session_id: str, address: str = "") -> Session:
+        """The session `session_id`: this worker's own copy, or the one in shared storage
+        (saved by another worker or host, or before a restart); else SessionUnknown."""
+        unknown = SessionUnknown(f"session {session_id[:40]!a} is unknown or expired")
+        local = self.sessions.get(session_id)
+        if local is not None and self._expired(local, self.clock()):
+            self.expire()  # the stored copy goes too, unless another worker has taken it
+            local = None
+        if self.saved is None:
+            if local is None:
+                raise unknown
+            return local
+        found = await self.saved.claim(session_id, local)
+        if found == MINE and self.sessions.get(session_id) is local:
+            return local
+        if not isinstance(found, tuple):
+            raise unknown
+        state, trainer = found
+        stale = self.sessions.get(session_id)  # an older copy: the stored one is newer
+        if stale is not None:
+            stale.close_replaced()
+            self.remove(stale)
+        session = self.create(address, session_id)
+        try:
+            session_state.apply(session, state, trainer, self.settings)
+        except ProtocolError as exc:
+            self.remove(session)
+            raise SessionUnknown(f"session cannot resume on this server: {exc.message}") from None
+        session.solo = True
+        session.saved_marker = None  # saved again once attached (the store then says so)
+        session.saved_at = time.monotonic()  # app.saved_sessions times saves so
         return session
 
     def attach(self, session: Session, mailbox: Mailbox) -> None:
         """Make `mailbox` the session's socket; an earlier socket is closed as REPLACED."""
-        for old in session.subscribers:
-            old.close(CloseCode.REPLACED, "this session was opened by another connection")
+        session.close_replaced()
         session.subscribers = [mailbox]
         session.resend_maps()  # the new socket has no thumbnails yet
         session.detached_since = None
+        session.solo = True
+        if self.saved is not None and session.saved_marker is None:
+            self.saved.save_soon(session, self)  # stored at once: any worker can resume it
         if session.playing:
             session.set_playing(False)
             session.set_playing(True)
@@ -172,6 +203,8 @@ class Registry:
             session.subscribers.remove(mailbox)
         if not session.subscribers:
             session.detached_since = self.clock()
+            if session.solo and self.saved is not None:
+                self.saved.save_soon(session, self)
 
     def expire(self) -> int:
         """Free every session detached for longer than the grace period; how many were freed."""
@@ -179,6 +212,8 @@ class Registry:
         gone = [s for s in self.sessions.values() if self._expired(s, now)]
         for session in gone:
             self.remove(session)  # not playing any more: the scheduler forgets it too
+            if session.solo and self.saved is not None:
+                self.saved.forget_soon(session)
         return len(gone)
 
     def _expired(self, session: Session, now: float) -> bool:

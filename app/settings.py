@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
         "info", description="uvicorn's log level"
     )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="log lines: time level logger message, or one JSON object each"
+    )
 
     # Limits (the server narrows the engine's bounds with these).
     max_hidden_layers: int = Field(8, ge=0, description="hidden layers per network")
@@ -168,6 +171,12 @@ class Settings(BaseSettings):
         "",
         description="redis://host:port/db shared by every process and host (empty: in-process)",
     )
+    # Solo sessions in shared storage (app.saved_sessions): Redis with redis_url, else
+    # sessions.sqlite3 in data_dir (one host's workers); a reconnect to any worker resumes.
+    session_save_seconds: Seconds = Field(
+        5.0, description="a changing solo session is saved this often (0: memory only)"
+    )
+    max_saved_sessions: Count = Field(5000, description="solo sessions in shared storage")
     max_rooms: Count = Field(50, description="rooms loaded in this process at once")
     max_students: Count = Field(200, description="students per room")
     # A hall behind one NAT fills its 200 seats within two minutes; a bot cannot take them

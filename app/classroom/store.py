@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app import sqlite_shared
 from app.classroom.codes import InputError
 
 # Append only: a migration, once released, never changes. Index + 1 is its schema version.
@@ -103,21 +104,9 @@ class Store:
         self.path = path
         self._lock = threading.Lock()
         self.share_quota: int | None = None  # bytes all share links may take (None: no limit)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        # Wait for other processes' locks (workers, test servers sharing the file) first.
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db = sqlite_shared.connect(path)
         self._db.execute("PRAGMA foreign_keys=ON")
-        # Switching to WAL and migrating need the write lock; when processes open a new file
-        # together SQLite may refuse at once (deadlock avoidance skips the busy wait): retry.
-        for attempt in range(50):
-            try:
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self.migrate()
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 49:
-                    raise
-                time.sleep(0.02 + 0.01 * attempt)
+        sqlite_shared.set_up(self._db, self.migrate)
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:

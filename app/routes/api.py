@@ -53,8 +53,14 @@ def _preview_points(name: str, num_classes: int) -> list[list[float]]:
 
 @router.get("/healthz")
 async def healthz(request: Request) -> dict[str, Any]:
-    # The pid tells apart the worker processes of a --workers N server.
-    return {"status": "ok", "sessions": len(request.app.state.registry), "pid": os.getpid()}
+    # The worker ("<host>:<pid>", the `worker` label of /metrics) tells apart the processes
+    # of a --workers N server and of several hosts.
+    return {
+        "status": "ok",
+        "sessions": len(request.app.state.registry),
+        "pid": os.getpid(),
+        "worker": request.app.state.metrics.worker,
+    }
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

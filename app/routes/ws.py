@@ -31,7 +31,7 @@ async def socket(websocket: WebSocket) -> None:
     address = websocket.client.host if websocket.client else "unknown"
     try:
         registry.admit(address)
-        session = registry.resume(wanted) if wanted else registry.create(address)
+        session = await registry.resume(wanted, address) if wanted else registry.create(address)
     except SessionUnknown as exc:
         await websocket.close(CloseCode.SESSION_UNKNOWN, reason_of(str(exc)))
         return

@@ -3,6 +3,7 @@ a worker label on every series (classroom gauges: tests/app/classroom/test_room_
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -67,11 +68,13 @@ def test_scheduler_slices_and_event_loop_lag_are_histograms():
 
 def test_every_series_carries_the_worker_label_and_process_metrics_are_there():
     with running_app() as client:
-        pid = str(client.get("/healthz").json()["pid"])
+        health = client.get("/healthz").json()
         text = scrape(client)
+    worker = health["worker"]
+    assert worker == f"{socket.gethostname()}:{health['pid']}"  # unique across hosts too
     families = list(text_string_to_metric_families(text))
     samples = [s for f in families for s in f.samples]
-    assert samples and all(s.labels.get("worker") == pid for s in samples)
+    assert samples and all(s.labels.get("worker") == worker for s in samples)
     names = {f.name for f in families}
     assert {"process_resident_memory_bytes", "process_cpu_seconds"} <= names
     assert {f"playground_{n}" for n in COUNTERS} <= names
