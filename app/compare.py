@@ -20,7 +20,8 @@ from app.options import COMPARE_MAP_SIZE as MAP_SIZE
 from app.options import VARIANT_FIELDS, check_engine_limits
 from app.pacing import PROGRESS_INTERVAL
 from app.protocol import ProtocolError
-from app.session import METRICS_REFRESH_SECONDS, Session
+from app.session import Session
+from app.session_frames import METRICS_REFRESH_SECONDS
 from app.snapshot import output_range
 from engine import Config, ConfigError, Variants
 from engine.compare import MAX_VARIANTS, MIN_VARIANTS

@@ -4,6 +4,10 @@ No web framework here: a connection is a `Mailbox` (what to send it) plus the me
 seat (`app.classroom.seat`) hands to `Room.handle`. The live run and each fork are
 `Runner`s built by a factory, so the room is tested with any runner and served with the
 server's sessions.
+
+Membership (joins, grace, roster news) is in `app.classroom.membership` and the students'
+own sessions (forks, shares, pushes) in `app.classroom.forks`; `Room` adds the lifecycle,
+the message routing and the events from other processes.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from app.classroom import challenges
 from app.classroom.broker import Broker
 from app.classroom.codes import Throttle
+from app.classroom.forks import RoomForks
+from app.classroom.membership import RoomMembership
 from app.classroom.parts import (
     CHALLENGE_TYPES,
     FANOUT_TYPES,
@@ -34,14 +39,13 @@ from app.classroom.roster import KICKED, Roster
 from app.classroom.span import Span
 from app.classroom.store import RoomRecord, Store
 from app.classroom.wall import Wall
-from app.mailbox import FRAME_KEYS, Mailbox, Payload, frame_key
+from app.mailbox import FRAME_KEYS, Payload, frame_key
 from app.protocol import CloseCode, Message, ProtocolError
 
-PUSH_SHAPE = 'push needs data {"title": str, "config": {...}} or {"title": str, "current": true}'
 log = logging.getLogger(__name__)
 
 
-class Room:
+class Room(RoomMembership, RoomForks):
     """A room in this process; state shared across processes travels as broker events.
 
     When the room spans processes, `live` is set only in the one that runs it (`Span`).
@@ -161,135 +165,6 @@ class Room:
         await self.wall.close()
         await self.broker.forget(self.code)  # an unloaded room holds no frames in memory
 
-    # Membership ------------------------------------------------------------------------
-
-    @property
-    def members(self) -> dict[str, Member]:
-        return self.roster.members
-
-    def students(self) -> list[Member]:
-        return self.roster.students()
-
-    def instructors(self) -> list[Member]:
-        return self.roster.instructors()
-
-    async def join(
-        self, mailbox: Mailbox, name: object = None, rejoin: object = None, client: str = "local"
-    ) -> Member:
-        """Add a student in follow mode; ProtocolError says why not.
-
-        `rejoin` is the id from an earlier `you`: within the grace period the student gets
-        their place back (name, mode, fork) on this new connection. A new place counts
-        against the client address's joins per minute; in a full room it takes the place
-        of the student who left longest ago without coming back.
-        """
-        self._check_open()
-        again = self.roster.returning(rejoin)
-        if again is not None:
-            await self._reattach(again, mailbox)
-            return again
-        moved = self.roster.elsewhere(rejoin)  # a place another process holds: move it here
-        if moved is not None:
-            await self.broker.publish_event(self.code, {"type": "moved", "member": moved["id"]})
-            member = self.roster.admit(mailbox, moved["name"], False, moved=moved)
-            return await self._seated(member, mailbox)
-        self._seats.check(client)
-        gone = self.roster.longest_away() if self.roster.full() else None
-        member = self.roster.admit(mailbox, name, self.locked, spare=gone is not None)
-        self._seats.count(client)
-        if gone is not None:  # only once the newcomer is in: a refused join frees nothing
-            await self.leave(gone)
-        return await self._seated(member, mailbox)
-
-    async def _seated(self, member: Member, mailbox: Mailbox) -> Member:
-        self._hello(member, mailbox)
-        await self.broker.subscribe(self.code, mailbox)
-        await self._roster_changed()
-        return member
-
-    async def join_instructor(self, mailbox: Mailbox) -> Member:
-        """Add a control connection (the caller has checked the secret). If no process
-        runs the live run (its last one stopped), this one takes it at once."""
-        self._check_open()
-        if self.live is None:
-            await self.span.claim(first=True)
-        member = self.roster.admit_instructor(mailbox)
-        self._hello(member, mailbox)
-        await self.broker.subscribe(self.code, mailbox)
-        await self._roster_changed()
-        return member
-
-    def _hello(self, member: Member, mailbox: Mailbox, mode: str | None = None) -> None:
-        """Who the connection is, and the open challenge (after a join or a mode switch)."""
-        mailbox.offer(member.you(mode))
-        self.challenges.greet(mailbox)
-
-    def _check_open(self) -> None:
-        if self.ended:
-            raise ProtocolError("room_ended", "this room has ended", close=CloseCode.ROOM_ENDED)
-
-    async def _reattach(self, member: Member, mailbox: Mailbox) -> None:
-        old = member.mailbox
-        await self.broker.unsubscribe(self.code, old)
-        old.close(CloseCode.MEMBER_REPLACED, "this place was taken over by a new connection")
-        member.mailbox = mailbox
-        member.away_since = None
-        self._hello(member, mailbox)
-        if member.fork is not None:
-            member.fork.announce()
-        else:
-            await self.broker.subscribe(self.code, mailbox)
-        await self._roster_changed()
-
-    async def disconnected(self, member: Member, mailbox: Mailbox) -> None:
-        """A member's connection closed: instructors leave, students wait out the grace."""
-        if member.mailbox is not mailbox or member.id not in self.members:
-            return  # already replaced by a newer connection, or removed
-        if member.instructor or self.grace_seconds <= 0 or self.ended:
-            await self.leave(member)
-            return
-        await self.broker.unsubscribe(self.code, mailbox)
-        member.away_since = loop_time = asyncio.get_running_loop().time()
-        await self._roster_changed()
-
-        async def expire() -> None:
-            await asyncio.sleep(self.grace_seconds)
-            if member.away_since == loop_time:
-                await self.leave(member)
-
-        self._expiries.add(task := asyncio.create_task(expire()))
-        task.add_done_callback(self._expiries.discard)
-
-    async def leave(self, member: Member) -> None:
-        """Remove a member (and close their fork)."""
-        if not self.roster.remove(member):
-            return
-        await self.broker.unsubscribe(self.code, member.mailbox)
-        if member.fork is not None:
-            await member.fork.close()
-            member.fork = None
-        await self._roster_changed()
-
-    async def _drop(self, member: Member, code: CloseCode, reason: str) -> None:
-        await self.leave(member)
-        member.mailbox.close(code, reason)
-
-    def watched(self) -> bool:
-        """Whether anyone is connected, here or in another process (away students do not
-        count): the live run plays on while someone watches."""
-        return self.watched_here() or self.roster.watched()
-
-    def watched_here(self) -> bool:
-        """Whether anyone is connected to this process: else it may unload the room (if it
-        ran the live run, another process serving the room takes it over)."""
-        return any(m.away_since is None for m in self.members.values())
-
-    async def pause_unwatched(self) -> None:
-        """Stop training a run nobody is watching (it costs CPU every other room needs)."""
-        if self.live is not None and not self.watched():
-            async with self.op:
-                await self.live.handle(Message("pause", None), lambda message: None)
-
     # Messages --------------------------------------------------------------------------
 
     async def handle(self, member: Member, message: Message, reply: Reply) -> None:
@@ -360,79 +235,6 @@ class Room:
         if name is not None:
             await asyncio.to_thread(self.store.add_kicked, self.code, name.casefold())
 
-    # Fork, re-follow, push -------------------------------------------------------------
-
-    async def fork(self, member: Member) -> None:
-        """Give the student their own session, starting from the live run's current state."""
-        await self._own_session(member, state=await self.span.export())
-
-    async def refollow(self, member: Member) -> None:
-        """Drop the student's own session and show the live run again."""
-        if member.fork is not None:
-            await member.fork.close()
-            member.fork = None
-        member.mailbox.clear()
-        self._hello(member, member.mailbox)
-        await self.broker.subscribe(self.code, member.mailbox)  # replays the current run
-        await self._roster_changed()
-
-    async def _own_session(self, member: Member, **initial: Any) -> None:
-        await self.broker.unsubscribe(self.code, member.mailbox)
-        if member.fork is not None:
-            await member.fork.close()
-        member.mailbox.clear()
-        self._hello(member, member.mailbox, mode="fork")  # before the fork's first messages
-
-        # Only this member's connection is reachable from its fork: the fork is theirs alone.
-        # (Looked up per message: a reconnected student keeps the fork on the new socket.)
-        def out(payload: Payload | None, kind: str | None) -> None:
-            if kind == "discard":
-                member.mailbox.discard_frame()
-            elif payload is not None:
-                member.mailbox.offer(payload)
-
-        member.fork = await self.make_runner(self.wall.tap(member, out), **initial)
-        await self._roster_changed()
-
-    async def share(self, member: Member) -> None:
-        """Save what the member sees (their fork, else the live run) behind a share link."""
-        # Each share stores a whole state: bounded per address, so reconnecting resets nothing.
-        key = member.address or member.id
-        self._shares.check(key)
-        self._shares.count(key)
-        if member.fork is not None:
-            state = member.fork.export_state()
-        else:
-            state = await self.span.export()
-        snap_id = await asyncio.to_thread(self.store.save_snapshot, state, self.code)
-        member.mailbox.offer(text("shared", id=snap_id, url=f"/s/{snap_id}"))
-
-    async def push(self, data: Any) -> None:
-        """Store a scenario and start it in every student's own session.
-
-        A scenario is a config (`{"title", "config"}`: starts from that config's defaults)
-        or, with `"current": true`, the live run's exact state (data, weights and all).
-        """
-        if not isinstance(data, dict):
-            raise ProtocolError("invalid_field", PUSH_SHAPE, "data")
-        title = data.get("title") or "Scenario"
-        if not isinstance(title, str) or len(title) > 80:
-            raise ProtocolError(
-                "invalid_field", "title must be a string of at most 80 characters", "title"
-            )
-        if data.get("current") is True:
-            start: dict[str, Any] = {"state": await self.span.export()}
-        elif isinstance(data.get("config"), dict):
-            start = {"config": data["config"]}
-        else:
-            raise ProtocolError("invalid_field", PUSH_SHAPE, "config")
-        # Validate by building it once; a bad config errors here, before anyone is switched.
-        probe = await self.make_runner(_discard, **start)
-        await probe.close()
-        scenario = {"title": title, **start}
-        scenario["id"] = await asyncio.to_thread(self.store.add_scenario, self.code, scenario)
-        await self.broker.publish_event(self.code, {"type": "push", "scenario": scenario})
-
     # Events (from any process) ---------------------------------------------------------
 
     async def _on_event(self, event: dict[str, Any]) -> None:
@@ -495,34 +297,3 @@ class Room:
             await self.broker.release(self.code)
         await self.wall.close()
         await self.broker.forget(self.code)
-
-    # Room status messages --------------------------------------------------------------
-
-    def current_record(self) -> RoomRecord:
-        """The room's record as this process knows it now (flags and removed names)."""
-        kicked = tuple(sorted(self.roster.kicked))
-        return replace(self.record, locked=self.locked, ended=self.ended, kicked=kicked)
-
-    def room_status(self) -> dict[str, Any]:
-        status = {"code": self.code, "locked": self.locked, "ended": self.ended}
-        # `trouble`: why the room cannot reach its other servers now (None: it can).
-        return status | self.roster.status() | {"trouble": self.broker.trouble}
-
-    async def publish_status(self) -> None:
-        self.broker.publish(self.code, "room", text("room", **self.room_status()))
-
-    async def _roster_changed(self) -> None:
-        """This process's members changed: tell the other processes, then everyone here."""
-        await self.broker.share_part(self.code, self.roster.part())
-        await self._roster_seen()
-
-    async def _roster_seen(self) -> None:
-        await self.publish_status()
-        roster = self.roster.message()
-        for m in self.instructors():
-            m.mailbox.offer(roster, "roster")
-        await self.wall.sync()
-
-
-def _discard(payload: Payload | None, kind: str | None) -> None:
-    """Output sink of a runner built only to validate a pushed config."""
