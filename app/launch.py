@@ -40,6 +40,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def terminate(process: subprocess.Popen[bytes] | None, seconds: float = 10) -> None:
+    """SIGTERM a running child and wait for it; SIGKILL if it outlives `seconds`."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(seconds)
+
+
 class ServerProcess:
     """One server process; `start()` again after `stop()` reuses the same port."""
 
@@ -92,13 +103,7 @@ class ServerProcess:
 
     def stop(self) -> None:
         """Graceful stop (SIGTERM: the app's shutdown runs, as on a deploy)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        terminate(self.process)
 
     def kill(self) -> None:
         """A crash: no shutdown code runs."""

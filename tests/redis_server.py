@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.launch import free_port
+from app.launch import free_port, terminate
 
 EXECUTABLE = "redis-server"
 
@@ -42,13 +42,7 @@ class RedisServer:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
         self.process = None
 
     def log(self) -> str:
