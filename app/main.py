@@ -45,6 +45,14 @@ def bootstrap(settings: Settings) -> dict[str, Any]:
     }
 
 
+def connections_served(app: FastAPI) -> int:
+    """The load app.balance evens out: attached sessions and room followers (forks are
+    sessions already), so a room's students spread over the workers too."""
+    classroom = getattr(app.state, "classroom", None)  # set once rooms have started
+    followers = classroom.counts()["room_followers"] if classroom is not None else 0
+    return app.state.registry.counts()["sessions_attached"] + followers
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A fresh application with its own sessions, scheduler and metrics."""
     settings = settings if settings is not None else Settings.load()
@@ -72,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tasks.append(asyncio.create_task(saved.run(registry), name="session-saves"))
         if os.environ.get(balance.BALANCE_DIR_ENV):  # one of --workers N > 1 (app.balance)
             directory = Path(os.environ[balance.BALANCE_DIR_ENV])
-            load = balance.run(lambda: registry.counts()["sessions_attached"], directory)
+            load = balance.run(lambda: connections_served(app), directory)
             tasks.append(asyncio.create_task(load, name="balance"))
         try:
             yield

@@ -202,8 +202,8 @@ def test_two_workers_on_one_port_serve_one_room(live_server_factory, redis_serve
     async def main():
         teacher = await Client.join(host, room["code"], secret=room["secret"])
         await teacher.text("you", lambda d: d["role"] == "instructor")
-        # Students join until both workers hold some (the kernel picks the worker that
-        # accepts each connection; the balancer evens out sessions, not room sockets).
+        # Students join until both workers hold some (the balancer counts room followers,
+        # so once both workers publish their loads, joins alternate between them).
         store = redis.Redis.from_url(redis_server.url)
         students: list[Client] = []
         while len(students) < 40 and len(holding(store, room["code"])) < 2:
