@@ -8,6 +8,8 @@ refusal's own code) instead of counting against the error budget.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from app.classroom.parts import SOCKET_TYPES, Member, Reply
 from app.classroom.room import Room
@@ -39,6 +41,8 @@ class Seat:
         self.mailbox = mailbox
         self.room: Room | None = None
         self.member: Member | None = None
+        self._left = False  # the socket has closed (perhaps while the join was being made)
+        self._late: asyncio.Future[None] | None = None  # a disconnect after a late join
         self.connection = Connection(
             mailbox,
             settings,
@@ -69,10 +73,11 @@ class Seat:
             room = await self.classroom.find(self.code, self.client)
             if "secret" in data:
                 self.classroom.authorize(room, data["secret"], self.client)
-                member = await room.join_instructor(self.mailbox)
+                joining = room.join_instructor(self.mailbox)
             else:
                 name, rejoin = data.get("name"), data.get("member")
-                member = await room.join(self.mailbox, name, rejoin, client=self.client)
+                joining = room.join(self.mailbox, name, rejoin, client=self.client)
+            member = await self._admitted(room, joining)
         except ProtocolError as exc:
             if exc.code == "rate_limited" and exc.close is None:
                 exc.close = CloseCode.RATE_LIMITED
@@ -81,6 +86,24 @@ class Seat:
         self.room, self.member = room, member
         self.connection.refusal_close = None  # joined: errors no longer end the socket
         self._timer.cancel()
+        if self._left:  # the socket closed while the join was being made
+            await room.disconnected(member, self.mailbox)
+
+    async def _admitted(self, room: Room, joining: Coroutine[Any, Any, Member]) -> Member:
+        """Finish a join even if the socket closes meanwhile (the close cancels this task):
+        a member admitted after the close is then disconnected like any other, never left
+        behind as a ghost that other processes see connected."""
+        task = asyncio.ensure_future(joining)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(lambda done: self._joined_after_close(room, done))
+            raise
+
+    def _joined_after_close(self, room: Room, done: asyncio.Future[Member]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return
+        self._late = asyncio.ensure_future(room.disconnected(done.result(), self.mailbox))
 
     def _too_slow(self, wait: float) -> None:
         if self.member is None and not self.mailbox.closed:
@@ -88,6 +111,7 @@ class Seat:
 
     async def leave(self) -> None:
         """The socket closed: a student keeps the place for the grace period."""
+        self._left = True
         self._timer.cancel()
         if self.room is not None and self.member is not None:
             await self.room.disconnected(self.member, self.mailbox)
