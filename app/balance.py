@@ -4,12 +4,12 @@ uvicorn's workers share one listening socket and the kernel hands each new conne
 whichever worker asks first, which left 59 of 100 clients on one worker and 41 on the
 other. Here every worker writes how many sessions and room followers it serves to a file
 of its own in a runtime directory (named in BALANCE_DIR_ENV: the operator's, or one
-`app/__main__.py` makes per server) and reads the others' every PERIOD. A worker that serves more than SLACK
-sessions above the least loaded one takes its listening sockets off its event loop
-(`Gate`), so the kernel gives new connections to the others; it takes them back as soon as
-it is no longer ahead. The least loaded worker always accepts, so the server never stops
-accepting. Each worker also accepts one connection per wake-up instead of a backlog's
-worth, so a burst of connections is shared too.
+`app/__main__.py` makes per server) and reads the others' every PERIOD. A worker that
+serves more than SLACK sessions above the least loaded one takes its listening sockets off
+its event loop (`Gate`), so the kernel gives new connections to the others; it takes them
+back as soon as it is no longer ahead. The least loaded worker always accepts, so the
+server never stops accepting. Each worker also accepts one connection per wake-up instead
+of a backlog's worth, so a burst of connections is shared too.
 
 The gate works on the standard library's selector event loop (the only loop uvicorn
 uses without uvloop, which this project does not install; app/__main__.py asks for it).
