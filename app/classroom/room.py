@@ -78,7 +78,7 @@ class Room(RoomMembership, RoomForks):
         self.dirty = False  # the live run changed since the last snapshot
         self.op = asyncio.Lock()  # serialises live-run messages with snapshots
         self.span = Span(self)
-        self._shares = Throttle(10, 60.0, what="share links")
+        self._shares = store.throttle(f"room:{record.code}:shares", 10, 60.0, "share links")
         # New places per client address: a bot cannot take the room's seats in a burst.
         self._seats = Throttle(joins_per_minute, 60.0, what="new places in this room")
         self.wall = Wall(self, max_gone=max_followers)
@@ -99,6 +99,8 @@ class Room(RoomMembership, RoomForks):
     async def tend(self) -> None:
         """Every few seconds: keep (or take over) the live run; refresh the others' roster."""
         await self.span.claim(first=False)
+        if not self.challenges.loaded:  # the store was unreachable when the room loaded
+            await self.challenges.start()
         others = await self.broker.parts(self.code)
         if others != self.roster.others:
             self.roster.others = others

@@ -17,7 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from app import sqlite_shared
-from app.classroom.codes import InputError
+from app.classroom.challenge_store import ChallengeTables
+from app.classroom.codes import InputError, Throttle
+
+MAX_SCENARIOS = 100  # pushed scenarios kept per room (the latest)
 
 # Append only: a migration, once released, never changes. Index + 1 is its schema version.
 MIGRATIONS: tuple[str, ...] = (
@@ -96,14 +99,15 @@ class RoomRecord:
     kicked: tuple[str, ...] = ()  # casefolded names refused
 
 
-class Store:
-    """All classroom persistence behind one small class."""
+class Store(ChallengeTables):
+    """All classroom persistence behind one small class (challenges: `ChallengeTables`)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
         self.share_quota: int | None = None  # bytes all share links may take (None: no limit)
+        self.share_seconds = 90 * 86400.0  # a link unvisited this long is gone (share_days)
         self._db = sqlite_shared.connect(path)
         self._db.execute("PRAGMA foreign_keys=ON")
         sqlite_shared.set_up(self._db, self.migrate)
@@ -230,6 +234,11 @@ class Store:
                 "INSERT INTO scenarios (room_code, scenario, created) VALUES (?, ?, ?)",
                 (code, json.dumps(scenario, separators=(",", ":")), time.time()),
             )
+            self._db.execute(
+                "DELETE FROM scenarios WHERE room_code = ? AND id NOT IN (SELECT id FROM "
+                "scenarios WHERE room_code = ? ORDER BY id DESC LIMIT ?)",
+                (code, code, MAX_SCENARIOS),
+            )
         return int(cur.lastrowid)
 
     def scenarios(self, code: str) -> list[dict[str, Any]]:
@@ -239,6 +248,11 @@ class Store:
                 "SELECT id, scenario FROM scenarios WHERE room_code = ? ORDER BY id", (code,)
             ).fetchall()
         return [{"id": i, **json.loads(s)} for i, s in rows]
+
+    def throttle(self, name: str, limit: int, window: float, what: str) -> Throttle:
+        """A per-client budget (`spend`) named `name`: this process's own here; one over
+        every host in app.classroom.redis_records."""
+        return Throttle(limit, window, what=what)
 
     # Snapshots (share links) -------------------------------------------------------------
 
