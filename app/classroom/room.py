@@ -106,6 +106,7 @@ class Room(RoomMembership, RoomForks):
             self.roster.others = others
             await self._roster_seen()
         await self.broker.share_part(self.code, self.roster.part(), quiet=True)
+        await self.broker.sync_seats(self.code, [(m.id, m.name) for m in self.students()])
 
     async def run_live(self) -> None:
         """Build the live run here from the last snapshot (or defaults)."""
