@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +17,9 @@ from app.mailbox import Mailbox
 from app.protocol import CloseCode, Message, ProtocolError
 
 MAX_NAME_TRIES = 20  # made-up names tried when other processes take them at the same time
+FORK_MOVE_SECONDS = 5.0  # how long a moved student's fork state is waited for
+
+log = logging.getLogger(__name__)
 
 
 class RoomMembership:
@@ -50,12 +54,7 @@ class RoomMembership:
             return again
         moved = self.roster.elsewhere(rejoin)  # a place another process holds: move it here
         if moved is not None:
-            seat, most = (moved["id"], moved["name"]), self.roster.max_students
-            await self.broker.take_seat(self.code, seat, most)  # its own seat: always "ok"
-            # Before the admission: this process's own handler of `moved` must not see it.
-            await self.broker.publish_event(self.code, {"type": "moved", "member": moved["id"]})
-            member = self.roster.admit(mailbox, moved["name"], False, moved=moved)
-            return await self._seated(member, mailbox)
+            return await self._moved_here(mailbox, moved)
         self._seats.check(client)
         gone = self.roster.longest_away()
         full = self.roster.full()
@@ -69,6 +68,29 @@ class RoomMembership:
         if gone is not None and (full or spared):  # a refused join has freed nothing
             await self.leave(gone)
         return await self._seated(member, mailbox)
+
+    async def _moved_here(self, mailbox: Mailbox, moved: dict[str, Any]) -> Member:
+        """Take over a place another process holds (the student reconnected here). The
+        other process closes the old connection and the place there; a fork it ran for
+        the student resumes here from its state at that moment (if that process does not
+        answer within FORK_MOVE_SECONDS, the student follows the live run again)."""
+        seat, most = (moved["id"], moved["name"]), self.roster.max_students
+        await self.broker.take_seat(self.code, seat, most)  # its own seat: always "ok"
+        # Before the admission: this process's own handler of `moved` must not see it.
+        event = {"type": "moved", "member": moved["id"]}
+        state = None
+        if moved["mode"] == "fork":
+            try:
+                state = (await self.span.request(event, FORK_MOVE_SECONDS)).get("state")
+            except TimeoutError:
+                log.warning("room %s: a moved student's fork did not follow", self.code)
+        else:
+            await self.broker.publish_event(self.code, event)
+        member = self.roster.admit(mailbox, moved["name"], False, moved=moved)
+        if state is None:
+            return await self._seated(member, mailbox)
+        await self._own_session(member, state=state)
+        return member
 
     async def _take_seat(self, member: Member, gone: Member | None) -> bool:
         """Hold the new member's seat and name over every process (`Broker.take_seat`);

@@ -251,11 +251,7 @@ class Room(RoomMembership, RoomForks):
                 self.roster.others = await self.broker.parts(self.code)
                 await self._roster_seen()
         elif kind == "moved":  # the student reconnected to another process
-            member = self.members.get(str(event["member"]))
-            if member is not None and member.mailbox is not None:
-                reason = "this place moved to a new connection"
-                member.mailbox.close(CloseCode.MEMBER_REPLACED, reason)
-                await self.leave(member)
+            await self._moved_away(event)
         elif kind == "flags":
             self.locked = bool(event["locked"])
             await self.publish_status()
@@ -284,6 +280,23 @@ class Room(RoomMembership, RoomForks):
                 await self._own_session(m, **start)
                 m.mailbox.offer(note)
                 await asyncio.sleep(0)  # building sessions is CPU work: let frames go out
+
+    async def _moved_away(self, event: dict[str, Any]) -> None:
+        """A student of this process reconnected to another: close the place here. A fork
+        is stopped here, and its state answered to the new process (`Span.request`) when
+        it asks, so that it resumes there: never left running behind."""
+        member = self.members.get(str(event["member"]))
+        if member is None:
+            return
+        state = None
+        if member.fork is not None:
+            state = member.fork.export_state()
+        member.mailbox.close(CloseCode.MEMBER_REPLACED, "this place moved to a new connection")
+        await self.leave(member)  # closes the fork
+        if "id" in event:
+            answer = {"type": "answer", "id": event["id"], "state": state}
+            with contextlib.suppress(ProtocolError):  # Redis went: the new process times out
+                await self.broker.publish_event(self.code, answer)
 
     async def _end_here(self) -> None:
         if self.ended:
