@@ -31,10 +31,18 @@ async def ready_room(a: Server, b: Server) -> tuple[dict, Client]:
     teacher = await Client.join(a, room["code"], secret=room["secret"])
     await teacher.text("you")
     for host in (a, b):
-        probe = await Client.join(host, room["code"], name=f"probe-{host.port}")
+        name = f"probe-{host.port}"
+
+        def connected(d, name=name) -> bool:
+            return any(s["name"] == name and not s["away"] for s in d["students"])
+
+        mark = len(teacher.texts)
+        probe = await Client.join(host, room["code"], name=name)
         await probe.until(lambda probe=probe: probe.frames)
-        await probe.close()
-    await teacher.text("roster", lambda d: all(s["away"] for s in d["students"]))
+        await teacher.text("roster", connected, mark)
+        mark = len(teacher.texts)
+        await probe.close()  # then its seat is freed (no grace period) or kept (away)
+        await teacher.text("roster", lambda d, c=connected: not c(d), mark)
     return room, teacher
 
 
