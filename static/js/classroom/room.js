@@ -24,6 +24,7 @@ const ROOM_ERRORS = new Set([
   "server_full",
   "rooms_unavailable",
   "room_unavailable",
+  "storage_unavailable",
 ]);
 
 export class Room {
