@@ -108,6 +108,7 @@ class Challenges:
         self._messages: dict[str, str] = {}  # the encoded `challenge` and `leaderboard`
         self._judging = asyncio.Semaphore(JUDGES)  # a burst of submits queues, in order
         self.loaded = False  # the stored challenge has been read (see start)
+        self._warned = False  # a failed read was logged (once)
 
     async def start(self) -> None:
         """Load the room's latest challenge and its submissions (after a restart too). If
@@ -117,8 +118,11 @@ class Challenges:
         try:
             found = await asyncio.to_thread(store.challenge, code)
             entries = [] if found is None else await asyncio.to_thread(store.submissions, found[0])
-        except InputError as exc:
-            log.warning("room %s: challenges not loaded yet: %s", code, exc.message)
+        except InputError as exc:  # said once; tried again every few seconds
+            (log.debug if self._warned else log.warning)(
+                "room %s: challenges not loaded yet: %s", code, exc.message
+            )
+            self._warned = True
             return
         self.loaded = True
         if found is not None and found[0] != self.current_id:
