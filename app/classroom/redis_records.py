@@ -149,8 +149,8 @@ class RedisRecords:
 
     # Snapshots (share links) -----------------------------------------------------------
 
-    def _snapshot_args(self, batch: int = EXPIRE_BATCH) -> list[Any]:
-        return [SNAPSHOTS, time.time(), self.share_seconds, batch]
+    def _snapshot_args(self) -> list[Any]:
+        return [SNAPSHOTS, time.time(), self.share_seconds, EXPIRE_BATCH]
 
     def save_snapshot(
         self, state: dict[str, Any], room_code: str | None = None, quota_bytes: int | None = None
@@ -164,9 +164,7 @@ class RedisRecords:
         )
         if found[0] == b"full":
             assert quota is not None
-            raise StorageFull(
-                f"the server's share-link storage ({quota // 2**20} MB) is full; try later"
-            )
+            raise StorageFull(quota)
         return found[1].decode()
 
     def snapshot(self, snap_id: str) -> dict[str, Any] | None:

@@ -281,10 +281,7 @@ class Store(ChallengeTables):
             if quota_bytes is not None:
                 used = self._db.execute("SELECT total(length(state)) FROM snapshots").fetchone()
                 if used[0] + len(text) > quota_bytes:
-                    raise StorageFull(
-                        f"the server's share-link storage ({quota_bytes // 2**20} MB) is full; "
-                        "try later"
-                    )
+                    raise StorageFull(quota_bytes)
             snap_id = secrets.token_urlsafe(12)
             self._db.execute(
                 "INSERT INTO snapshots (id, room_code, state, created, visited, digest) "
@@ -316,9 +313,10 @@ class Store(ChallengeTables):
 
 
 class StorageFull(InputError):
-    """The share-link storage quota is used up."""
+    """The share-link storage quota (`quota_bytes`, all links together) is used up."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, quota_bytes: int) -> None:
+        message = f"the server's share-link storage ({quota_bytes // 2**20} MB) is full; try later"
         super().__init__("storage_full", None, message)
 
 
