@@ -168,12 +168,15 @@ class RedisRecords:
         return found[1].decode()
 
     def snapshot(self, snap_id: str) -> dict[str, Any] | None:
+        """The link's state; a link this host made before its rooms were shared through
+        Redis (in its SQLite file: `Store`, next in SharedStore's order) opens too."""
         raw = self._run(_OPEN_SNAPSHOT, SNAPSHOT_KEYS, [*self._snapshot_args(), snap_id])
-        return None if raw is None else json.loads(raw)
+        return super().snapshot(snap_id) if raw is None else json.loads(raw)  # type: ignore[misc]
 
     def expire_snapshots(self, unvisited_seconds: float) -> int:
+        """Unvisited links go from Redis, and from this host's file (links made before)."""
         args = [SNAPSHOTS, time.time(), unvisited_seconds, EXPIRE_SWEEP]
-        total = 0
+        total = super().expire_snapshots(unvisited_seconds)  # type: ignore[misc]
         while True:  # in batches: one script never holds Redis for long
             gone = int(self._run(_EXPIRE_SNAPSHOTS, SNAPSHOT_KEYS, args))
             total += gone

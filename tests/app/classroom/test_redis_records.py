@@ -110,3 +110,17 @@ def test_a_seat_held_by_a_process_that_has_gone_is_freed(redis_server):
             await redis.aclose()
 
     assert asyncio.run(main()) == ("ok", "full", "ok")
+
+
+def test_a_link_a_host_made_before_redis_still_opens_there(tmp_path, redis_server):
+    before = Store.open(tmp_path / "a")  # the host's own file, from before rooms spanned hosts
+    old = before.save_snapshot({"trainer": {"old": True}, "view": {}})
+    before.close()
+    store = SharedStore.open_shared(tmp_path / "a", redis_server.url)
+    try:
+        assert store.snapshot(old) == {"trainer": {"old": True}, "view": {}}
+        time.sleep(0.05)
+        assert store.expire_snapshots(0.01) == 1
+        assert store.snapshot(old) is None
+    finally:
+        store.close()
