@@ -87,10 +87,13 @@ class RoomMembership:
         else:
             await self.broker.publish_event(self.code, event)
         member = self.roster.admit(mailbox, moved["name"], False, moved=moved)
-        if state is None:
-            return await self._seated(member, mailbox)
-        await self._own_session(member, state=state)
-        return member
+        if state is not None:
+            try:
+                await self._own_session(member, state=state)
+                return member
+            except ProtocolError as exc:  # e.g. this server is full: follow instead
+                log.warning("room %s: a moved fork could not resume: %s", self.code, exc)
+        return await self._seated(member, mailbox)
 
     async def _take_seat(self, member: Member, gone: Member | None) -> bool:
         """Hold the new member's seat and name over every process (`Broker.take_seat`);
