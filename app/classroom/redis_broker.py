@@ -330,7 +330,8 @@ class RedisBroker(Broker):
         await self.seats.free(room, seat)
 
     async def sync_seats(self, room: str, seats: list[tuple[str, str]]) -> None:
-        await self.seats.sync(room, seats)
+        if self.trouble is None:  # else at the first tend after Redis is back
+            await self.seats.sync(room, seats)
 
     async def share_part(self, room: str, part: dict[str, Any], quiet: bool = False) -> None:
         text = json.dumps({**part, "at": time.time()})
