@@ -24,7 +24,6 @@ const ROOM_ERRORS = new Set([
   "server_full",
   "rooms_unavailable",
   "room_unavailable",
-  "storage_unavailable",
 ]);
 
 export class Room {
