@@ -59,20 +59,20 @@ def _run(t: Trainer, max_batches: float) -> int:
     dropout_rng = t._dropout_rng if any(net.dropout) else None
     forward, backward, step = net.forward, net.backward, t.optimizer.step
     output_delta = t.head.perceptron_delta if t.optimizer.criterion == "perceptron" else None
-    xs, ts = t.data.epoch_x, t.data.epoch_t
     start = t._cursor
-    ran = 0
-    while start < n_train and ran < max_batches:
-        stop = min(start + batch, n_train)
-        xb, tb = xs[start:stop], ts[start:stop]
-        backward(xb, tb, forward(xb, dropout_rng), 1.0 / (stop - start), output_delta)
+    batches = t.data.batches(batch, start)[start // batch :]
+    if max_batches < len(batches):
+        batches = batches[: int(max_batches)]
+    for xb, tb, scale, _ in batches:
+        backward(xb, tb, forward(xb, dropout_rng), scale, output_delta)
         if regularize:
             np.copyto(before, weights)
         step(params, grads, lr, cfg)
         if regularize:
             regularization.apply(before, weights, lr, rate, reg_name, scratch)
-        start = stop
-        ran += 1
+    ran = len(batches)
+    if ran:
+        start = batches[-1].stop
     t._cursor = start
     if start < n_train:
         if not math.isfinite(float(params.sum())):

@@ -46,7 +46,8 @@ class Workspace:
         self.a = [h if m is None else np.empty_like(h) for h, m in pairs]
         self.dropped = False  # whether the last forward pass applied the masks
         self.ones = np.ones(n)  # ones @ delta sums a batch's rows (cheaper than add.reduce)
-        forwards = [a.forward for a in net.activations] + [net.head.forward]
+        # An activation that is one ufunc is called as that ufunc (a Python frame less).
+        forwards = [_function(a) for a in net.activations] + [_function(net.head)]
         keeps = [1.0 - p for p in net.dropout] + [1.0]
         # The next layer multiplies this layer's output buffer: its bound `dot` is planned.
         self.forward_plan = list(
@@ -63,6 +64,11 @@ class Workspace:
                 strict=True,
             )
         )
+        # Without dropout (most networks) a layer is its product, bias and activation only:
+        # the plans then leave the masks out, and the loops their tests.
+        self.plain = all(m is None for m in self.mask)
+        if self.plain:
+            self.forward_plan = [plan[:6] for plan in self.forward_plan]
         self._net = net
         self._backward_plan: list[tuple] | None = None  # built on the first backward pass
 
@@ -89,6 +95,8 @@ class Workspace:
                 )
                 for k in range(net.depth - 1, 0, -1)
             ]
+            if self.plain:
+                self._backward_plan = [plan[:6] + plan[7:] for plan in self._backward_plan]
         return self._backward_plan
 
 
@@ -174,6 +182,13 @@ class Network:
         ws.dropped = rng is not None
         add, multiply = np.add, np.multiply
         dot = x.dot
+        if ws.plain:
+            for next_dot, w, b, activation, z, h in ws.forward_plan:
+                dot(w, z)
+                add(z, b, z)
+                activation(z, h)
+                dot = next_dot
+            return ws
         for next_dot, w, b, activation, z, h, a, mask, keep in ws.forward_plan:
             dot(w, z)
             add(z, b, z)
@@ -202,6 +217,16 @@ class Network:
         plan = ws.backward_plan  # (allocates ws.delta on first use)
         delta = (output_delta or self._head.delta)(ws.z[-1], ws.h[-1], t, ws.delta[-1])
         multiply(delta, scale, delta)
+        if ws.plain:
+            for below_t_dot, delta_dot, gw, gb, w_t, below, derivative, z, h, slope in plan:
+                below_t_dot(delta, gw)
+                sums(delta, gb)
+                delta_dot(w_t, below)  # back through the weights and the activation below
+                multiply(below, derivative(z, h, slope), below)
+                delta = below
+            x.T.dot(delta, self.grad_weights[0])
+            sums(delta, self.grad_biases[0])
+            return
         dropped = ws.dropped
         for below_t_dot, delta_dot, gw, gb, w_t, below, mask, derivative, z, h, slope in plan:
             below_t_dot(delta, gw)
@@ -232,6 +257,11 @@ class Network:
         """Mean data loss over x (n, n_features) with targets t, without dropout."""
         ws = self.forward(x)
         return float(self._head.loss(ws.z[-1], ws.h[-1], t).mean())
+
+
+def _function(layer: Activation | Head):
+    """What computes a layer's activation into `out`: its ufunc if it is one, else forward."""
+    return layer.ufunc if layer.ufunc is not None else layer.forward
 
 
 def _views(flat: Array, shapes: list[tuple[int, int]], stop: int) -> list[Array]:
