@@ -18,6 +18,13 @@ from engine.losses import Head
 
 Array = np.ndarray
 MAX_WORKSPACES = 8  # batch, last partial batch, all points, training points, ...
+# Adding a bias vector to every row of z is a broadcast, and a broadcast ufunc builds an
+# iterator first: on a mini-batch that is most of the call. Workspaces of up to this many
+# bias entries (rows x every layer's width) instead copy every bias of the network into
+# full rows in one `take` per forward pass, and add those like for like: the same sums,
+# about 40 % less time for the seven adds of a 6x8 network. (Larger ones broadcast: there
+# the copy would cost more than the iterator.)
+BIAS_ROWS_MAX = 4096
 
 
 class Workspace:
@@ -48,13 +55,26 @@ class Workspace:
         self.ones = np.ones(n)  # ones @ delta sums a batch's rows (cheaper than add.reduce)
         # An activation that is one ufunc is called as that ufunc (a Python frame less).
         forwards = [_function(a) for a in net.activations] + [_function(net.head)]
+        biases: list[Array] = net.biases
+        self.bias_index: Array | None = None  # net.all_biases.take(bias_index) = bias_rows
+        if n * sum(widths) <= BIAS_ROWS_MAX:
+            starts = np.cumsum([0, *widths[:-1]])
+            self.bias_index = np.concatenate(
+                [np.tile(np.arange(a, a + d), n) for a, d in zip(starts, widths, strict=True)]
+            )
+            self.bias_rows = np.empty(self.bias_index.size)
+            ends = np.cumsum([n * d for d in widths])
+            biases = [
+                rows.reshape(n, d)
+                for rows, d in zip(np.split(self.bias_rows, ends[:-1]), widths, strict=True)
+            ]
         keeps = [1.0 - p for p in net.dropout] + [1.0]
         # The next layer multiplies this layer's output buffer: its bound `dot` is planned.
         self.forward_plan = list(
             zip(
                 [a.dot for a in self.a],
                 net.weights,
-                net.biases,
+                biases,
                 forwards,
                 self.z,
                 self.h,
@@ -133,6 +153,7 @@ class Network:
         self.weights = _views(self.params, shapes, self.weight_count)
         self.grad_weights = _views(self.grads, shapes, self.weight_count)
         self.biases = _bias_views(self.params, self.sizes, self.weight_count)
+        self.all_biases = self.params[self.weight_count :]
         self.grad_biases = _bias_views(self.grads, self.sizes, self.weight_count)
         self.head = head  # (a property: setting it clears the workspaces)
 
@@ -180,6 +201,8 @@ class Network:
         """
         ws = self.workspace(x.shape[0])
         ws.dropped = rng is not None
+        if ws.bias_index is not None:  # every bias in full rows ("clip": no index checks)
+            self.all_biases.take(ws.bias_index, None, ws.bias_rows, "clip")
         add, multiply = np.add, np.multiply
         dot = x.dot
         if ws.plain:

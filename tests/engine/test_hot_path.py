@@ -134,3 +134,17 @@ def test_the_textbook_loop_sees_a_changed_step():
     trainer.configure({"learning_rate": np.nextafter(trainer.config.learning_rate, 1.0)})
     trainer.train_epochs(2)
     assert not np.array_equal(trainer.network.params, params)
+
+
+def test_a_mini_batch_sees_a_bias_edited_between_passes():
+    """Small batches add the biases from full-row copies made each pass: an edit counts."""
+    trainer = Trainer(Config.from_dict(CASES["spiral_6x8_tanh"]))
+    net = trainer.network
+    x = trainer.data.x[:10]
+    net.forward(x)
+    trainer.set_bias(2, 3, 0.75)
+    z = net.forward(x).z[2].copy()
+    h = x
+    for w, b in zip(net.weights[:2], net.biases[:2], strict=True):
+        h = np.tanh(h @ w + b)
+    assert np.array_equal(z, h @ net.weights[2] + net.biases[2])
