@@ -44,8 +44,12 @@ class Workspace:
 
     def __init__(self, n: int, net: Network) -> None:
         widths = net.sizes[1:]
-        self.z = [np.empty((n, d)) for d in widths]
-        self.h = [np.empty((n, d)) for d in widths]
+        hidden_count = n * sum(widths[:-1])
+        # The hidden layers' z and h are consecutive blocks of one buffer each, so that one
+        # call of an activation's derivative can cover every layer (see `slope_plan`).
+        self.hidden_z, self.hidden_h = np.empty(hidden_count), np.empty(hidden_count)
+        self.z = [*_blocks(self.hidden_z, n, widths[:-1]), np.empty((n, widths[-1]))]
+        self.h = [*_blocks(self.hidden_h, n, widths[:-1]), np.empty((n, widths[-1]))]
         hidden = zip(widths[:-1], net.dropout, strict=True)
         self.mask = [np.empty((n, d)) if p > 0.0 else None for d, p in hidden]
         self.mask.append(None)  # the output layer never drops
@@ -63,11 +67,7 @@ class Workspace:
                 [np.tile(np.arange(a, a + d), n) for a, d in zip(starts, widths, strict=True)]
             )
             self.bias_rows = np.empty(self.bias_index.size)
-            ends = np.cumsum([n * d for d in widths])
-            biases = [
-                rows.reshape(n, d)
-                for rows, d in zip(np.split(self.bias_rows, ends[:-1]), widths, strict=True)
-            ]
+            biases = _blocks(self.bias_rows, n, widths)
         keeps = [1.0 - p for p in net.dropout] + [1.0]
         # The next layer multiplies this layer's output buffer: its bound `dot` is planned.
         self.forward_plan = list(
@@ -98,7 +98,17 @@ class Workspace:
         if self._backward_plan is None:
             net, n = self._net, self.z[0].shape[0]
             self.delta = [np.empty((n, d)) for d in net.sizes[1:]]
-            self.slope = [np.empty((n, d)) for d in net.sizes[1:]]
+            self.hidden_slope = np.empty_like(self.hidden_z)
+            self.slope = _blocks(self.hidden_slope, n, net.sizes[1:-1])  # f'(z), hidden layers
+            # Every hidden f'(z) is made before the layer loop. With one activation for all
+            # hidden layers, in one call over the whole buffers: the same elementwise
+            # operations on the same values, a few calls in place of two or three a layer.
+            if len(set(net.activations)) == 1:
+                whole = (self.hidden_z, self.hidden_h, self.hidden_slope)
+                self.slope_plan = [(net.activations[0].derivative, *whole)]
+            else:  # (z and h also hold the output layer: zip stops at the hidden ones)
+                layers = zip(net.activations, self.z, self.h, self.slope, strict=False)
+                self.slope_plan = [(f.derivative, z, h, slope) for f, z, h, slope in layers]
             self._backward_plan = [
                 (
                     self.a[k - 1].T.dot,  # (.., delta, out) = a_below.T @ delta
@@ -107,16 +117,13 @@ class Workspace:
                     net.grad_biases[k],
                     net.weights[k].T,
                     self.delta[k - 1],
-                    self.mask[k - 1],
-                    net.activations[k - 1].derivative,
-                    self.z[k - 1],
-                    self.h[k - 1],
                     self.slope[k - 1],
+                    self.mask[k - 1],
                 )
                 for k in range(net.depth - 1, 0, -1)
             ]
             if self.plain:
-                self._backward_plan = [plan[:6] + plan[7:] for plan in self._backward_plan]
+                self._backward_plan = [plan[:-1] for plan in self._backward_plan]
         return self._backward_plan
 
 
@@ -240,25 +247,27 @@ class Network:
         plan = ws.backward_plan  # (allocates ws.delta on first use)
         delta = (output_delta or self._head.delta)(ws.z[-1], ws.h[-1], t, ws.delta[-1])
         multiply(delta, scale, delta)
+        for derivative, z, h, slope in ws.slope_plan:
+            derivative(z, h, slope)
         if ws.plain:
-            for below_t_dot, delta_dot, gw, gb, w_t, below, derivative, z, h, slope in plan:
+            for below_t_dot, delta_dot, gw, gb, w_t, below, slope in plan:
                 below_t_dot(delta, gw)
                 sums(delta, gb)
                 delta_dot(w_t, below)  # back through the weights and the activation below
-                multiply(below, derivative(z, h, slope), below)
+                multiply(below, slope, below)
                 delta = below
             x.T.dot(delta, self.grad_weights[0])
             sums(delta, self.grad_biases[0])
             return
         dropped = ws.dropped
-        for below_t_dot, delta_dot, gw, gb, w_t, below, mask, derivative, z, h, slope in plan:
+        for below_t_dot, delta_dot, gw, gb, w_t, below, slope, mask in plan:
             below_t_dot(delta, gw)
             sums(delta, gb)
             # Back through the weights, the dropout mask and the activation below.
             delta_dot(w_t, below)
             if dropped and mask is not None:
                 multiply(below, mask, below)
-            multiply(below, derivative(z, h, slope), below)
+            multiply(below, slope, below)
             delta = below
         x.T.dot(delta, self.grad_weights[0])
         sums(delta, self.grad_biases[0])
@@ -285,6 +294,12 @@ class Network:
 def _function(layer: Activation | Head):
     """What computes a layer's activation into `out`: its ufunc if it is one, else forward."""
     return layer.ufunc if layer.ufunc is not None else layer.forward
+
+
+def _blocks(flat: Array, n: int, widths: Sequence[int]) -> list[Array]:
+    """(n, d) views of consecutive blocks of the 1-D `flat`, one per width."""
+    ends = np.cumsum([n * d for d in widths]).tolist()
+    return [flat[end - n * d : end].reshape(n, d) for end, d in zip(ends, widths, strict=True)]
 
 
 def _views(flat: Array, shapes: list[tuple[int, int]], stop: int) -> list[Array]:
