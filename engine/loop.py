@@ -8,7 +8,7 @@ locals and every NumPy call writes into preallocated buffers.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -60,7 +60,7 @@ def _run(t: Trainer, max_batches: float) -> int:
     forward, backward, step = net.forward, net.backward, t.optimizer.step
     output_delta = t.head.perceptron_delta if t.optimizer.criterion == "perceptron" else None
     start = t._cursor
-    batches = t.data.batches(batch, start)[start // batch :]
+    batches = _batches(t, batch, start)
     if max_batches < len(batches):
         batches = batches[: int(max_batches)]
     for xb, tb, scale, _ in batches:
@@ -85,6 +85,36 @@ def _run(t: Trainer, max_batches: float) -> int:
     epoch = t.epoch
     _finish_epoch(t, lr)
     return ran if t.epoch > epoch else 0
+
+
+class Batch(NamedTuple):
+    """One mini-batch: inputs, targets, 1/rows (a 0-d array), and the row after it."""
+
+    x: np.ndarray
+    t: np.ndarray
+    scale: np.ndarray
+    stop: int
+
+
+def _batches(t: Trainer, size: int, start: int) -> list[Batch]:
+    """The epoch's mini-batches of `size` rows from row `start` on (the first batch starts
+    at ``start % size``), as views of the epoch buffers.
+
+    Made once per data, batch size and offset rather than sliced anew every step (the views
+    follow the buffers' contents, which `gather` rewrites in place), and kept with the
+    network's buffers for batches of that size: released with them, so a paused session
+    keeps none. The 1/rows scales are 0-d arrays: a Python float is converted every call.
+    """
+    ws = t.network.workspace(size)
+    data, offset = t.data, start % size
+    if ws.batches is None or ws.batches[0] is not data or ws.batches[1] != offset:
+        n = data.n_train
+        bounds = [(a, min(a + size, n)) for a in range(offset, n, size)]
+        scales = {rows: np.array(1.0 / rows) for rows in {b - a for a, b in bounds}}
+        xs, ts = data.epoch_x, data.epoch_t
+        views = [Batch(xs[a:b], ts[a:b], scales[b - a], b) for a, b in bounds]
+        ws.batches = (data, offset, views)
+    return ws.batches[2][start // size :]
 
 
 def _start_epoch(t: Trainer) -> None:

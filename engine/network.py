@@ -9,6 +9,7 @@ views into `params` (and `grads`), so editing a view edits the vector.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -56,6 +57,8 @@ class Workspace:
         pairs = zip(self.h, self.mask, strict=True)
         self.a = [h if m is None else np.empty_like(h) for h, m in pairs]
         self.dropped = False  # whether the last forward pass applied the masks
+        # (data, offset, views): engine.loop's mini-batches of n rows, kept with these buffers.
+        self.batches: tuple[Any, int, list] | None = None
         self.ones = np.ones(n)  # ones @ delta sums a batch's rows (cheaper than add.reduce)
         # An activation that is one ufunc is called as that ufunc (a Python frame less).
         forwards = [_function(a) for a in net.activations] + [_function(net.head)]

@@ -7,7 +7,7 @@ one epoch's shuffled training rows are gathered into.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -18,15 +18,6 @@ from engine.losses import Head
 from engine.options import CUSTOM_DATASET
 
 Array = np.ndarray
-
-
-class Batch(NamedTuple):
-    """One mini-batch of an epoch: inputs, targets, 1/rows (a 0-d array), and the row after it."""
-
-    x: Array
-    t: Array
-    scale: Array
-    stop: int
 
 
 class PreparedData:
@@ -80,32 +71,12 @@ class PreparedData:
         }
         self.epoch_x = np.empty((n_train, self.x.shape[1]))
         self.epoch_t = np.empty((n_train, head.units))
-        self._batches: tuple[tuple[int, int], list[Batch]] | None = None  # see `batches`
         self.gather(np.arange(n_train))
 
     @property
     def n_train(self) -> int:
         """Number of training points."""
         return self.epoch_x.shape[0]
-
-    def batches(self, size: int, start: int) -> list[Batch]:
-        """This epoch's mini-batches of `size` rows, as views of the epoch buffers, that
-        cover row `start` and the rows after it: the first starts at ``start % size``.
-
-        Made once per batch size and offset, not sliced anew every step (the views follow
-        the buffers' contents, which `gather` rewrites in place).
-        """
-        key = (size, start % size)
-        if self._batches is None or self._batches[0] != key:
-            n = self.n_train
-            bounds = [(a, min(a + size, n)) for a in range(key[1], n, size)]
-            # The 1/rows scales as 0-d arrays: a Python float is converted on every call.
-            scales = {rows: np.array(1.0 / rows) for rows in {b - a for a, b in bounds}}
-            batches = [
-                Batch(self.epoch_x[a:b], self.epoch_t[a:b], scales[b - a], b) for a, b in bounds
-            ]
-            self._batches = (key, batches)
-        return self._batches[1]
 
     def rows(self, split: str) -> tuple[Array, Array]:
         """(features, targets) views of one split: (m, F), (m, units)."""

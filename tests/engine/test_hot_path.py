@@ -148,3 +148,15 @@ def test_a_mini_batch_sees_a_bias_edited_between_passes():
     for w, b in zip(net.weights[:2], net.biases[:2], strict=True):
         h = np.tanh(h @ w + b)
     assert np.array_equal(z, h @ net.weights[2] + net.biases[2])
+
+
+def test_new_data_and_a_new_batch_size_are_trained_on_not_stale_batches():
+    """The loop keeps its mini-batch views between epochs: they must follow the data."""
+    trainer = Trainer(Config.from_dict(CASES["partial_batches_relu"]))
+    trainer.train_epochs(2)
+    trainer.regenerate(77)  # new data, same network
+    trainer.configure({"batch_size": 9})
+    (params,), losses = textbook_epochs(trainer, 3)
+    trainer.train_epochs(3)
+    assert np.array_equal(trainer.network.params, params)
+    assert trainer.last_losses["train_loss"] == losses[-1][0]
