@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.app.classroom.server import Client, Server, run
+import redis
+
+from app.classroom.rediskeys import key
+from tests.app.classroom.server import WAIT, Client, Server, run
 
 ROUNDS = 5  # each round is a fresh room: the race is run again, not once
 
@@ -94,3 +97,34 @@ def test_made_up_names_stay_unique_when_both_hosts_make_them_at_once(hosts):
 
     names = run(main())
     assert len({n.casefold() for n in names}) == len(names) == 8, names
+
+
+def test_seats_come_back_after_redis_restarts_empty(hosts, redis_server):
+    a, b = hosts("a"), hosts("b")
+    store = redis.Redis.from_url(redis_server.url)
+
+    def seats(code: str) -> list[bytes]:
+        try:
+            return sorted(store.hkeys(key(code, "seats")))
+        except redis.ConnectionError:
+            return []
+
+    async def main():
+        room, _ = await ready_room(a, b)
+        ada = await Client.join(b, room["code"], name="Ada")
+        await ada.text("you")
+        held = await asyncio.to_thread(seats, room["code"])
+        await asyncio.to_thread(redis_server.stop)
+        await ada.text("room", lambda d: d["trouble"])
+        mark = len(ada.texts)
+        await asyncio.to_thread(redis_server.start)  # empty: Redis kept nothing
+        await ada.text("room", lambda d: d["trouble"] is None, mark)
+        async with asyncio.timeout(WAIT):  # the hosts' next tends put their seats back
+            while await asyncio.to_thread(seats, room["code"]) != held:
+                await asyncio.sleep(0.1)
+        late = await Client.join(a, room["code"], name="ADA")
+        return held, await outcome(late)
+
+    held, late = run(main())
+    assert b"ada" in held
+    assert late == "name_taken"
