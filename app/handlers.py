@@ -135,7 +135,7 @@ async def _sliced(session: Session, one_slice: Callable[[], bool]) -> None:
     try:
         while one_slice():
             # Wait for the session's turn: a long step gets its fair share, no more.
-            await asyncio.sleep(max(0.0, session.cpu.ready_at() - session.clock()))
+            await asyncio.sleep(max(0.0, session.turn_at() - session.clock()))
     finally:
         session.busy = False
 

@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_epochs=metrics.add_epochs,
         competitors=lambda: scheduler.demand(registry.comparing),
         saved=saved,
+        contended=lambda session: scheduler.contended(session, registry.comparing),
     )
     metrics.gauges(registry.counts)
 
