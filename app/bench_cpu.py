@@ -100,7 +100,7 @@ class Client:
             PerMessageDeflate(
                 False,
                 False,
-                wsproto.WINDOW_BITS,
+                getattr(wsproto, "CLIENT_WINDOW_BITS", wsproto.WINDOW_BITS),
                 wsproto.WINDOW_BITS,
                 {"memLevel": wsproto.MEM_LEVEL, "level": wsproto.DEFLATE_LEVEL},
             )
