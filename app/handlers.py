@@ -20,13 +20,17 @@ MAX_CSV_CHARS = 200_000
 # Handlers that await other work in between (their wall time is not their cost): they
 # charge their own training slices.
 SELF_CHARGING = frozenset({"step"})
+# Messages that change nothing a frame shows: maps made for the state before them stay good
+# (a cohort's maps are made before its members' frames go out one by one, app.pacing).
+UNCHANGING = frozenset({"ping"})
 
 
 async def handle(session: Session, message: Message, reply: Reply) -> None:
     """Apply one validated-envelope message; a bad one raises ProtocolError (nothing changed)."""
     before = session.state()
     started, charged = time.perf_counter(), session.cpu.spent
-    session.ready_maps = None  # made before this message: they may no longer be its state
+    if message.type not in UNCHANGING:
+        session.ready_maps = None  # made before this message: they may no longer be its state
     session.messages += 1
     try:
         await HANDLERS[message.type](session, message.data, reply)
