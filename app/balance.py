@@ -16,7 +16,8 @@ Right after a start the workers come up one by one (on a loaded machine the seco
 for their whole life. So a worker counts the workers it expects (`--workers`) that have not
 published yet as serving nothing: it takes SLACK + 1 connections, then leaves the rest
 queued in the kernel for the late ones. It stops waiting for them after STARTUP_SECONDS
-(a worker that never comes would otherwise hold the clients back for good).
+(a worker that never comes would otherwise hold the clients back for good; 5 s keeps a
+queued client's wait well inside a websocket client's usual 10 s opening timeout).
 
 The gate works on the standard library's selector event loop (the only loop uvicorn
 uses without uvloop, which this project does not install; app/__main__.py asks for it).
@@ -37,7 +38,7 @@ BALANCE_DIR_ENV = "PLAYGROUND_BALANCE_DIR"
 PERIOD = 0.05  # seconds between looks at the other workers' counts
 STALE_SECONDS = 2.0  # a file not refreshed for this long is a worker that has gone
 SLACK = 1  # sessions a worker may be ahead of the least loaded one and still accept
-STARTUP_SECONDS = 10.0  # how long a worker counts expected workers that have not published
+STARTUP_SECONDS = 5.0  # how long a worker counts expected workers that have not published
 ACCEPT = selector_events.BaseSelectorEventLoop._accept_connection
 BACKLOG_ARG = 4  # the position of `backlog` in _accept_connection's arguments
 
