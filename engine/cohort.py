@@ -93,10 +93,14 @@ def train_epochs(trainers: Sequence[Trainer], n: int) -> list[int]:
 
 def _stacked_epoch(members: list[Trainer]) -> None:
     """One epoch of every member (each at an epoch's start) with stacked arrays."""
-    for t in members:
-        loop._start_epoch(t)
     first = members[0]
     net, cfg = first.network, first.config
+    for t in members:
+        loop.note_start(t)
+    data = _Data(members)
+    xs, ts = data.shuffled(members)
+    for t in members:
+        np.copyto(t._backup, t.network.params)
     size, weight_count = net.params.size, net.weight_count
     lrs = [t.schedule.learning_rate(t.config.learning_rate, t.epoch, t.config) for t in members]
     lr = np.array(lrs)[:, None]
@@ -116,8 +120,6 @@ def _stacked_epoch(members: list[Trainer]) -> None:
         weights = params[:, :weight_count]
         before = np.empty_like(weights)
         scratch = regularization.RegularizationScratch(weights.shape)
-    xs = np.stack([t.data.epoch_x for t in members])
-    ts = np.stack([t.data.epoch_t for t in members])
     n_train, batch = first.data.n_train, min(cfg.batch_size, first.data.n_train)
     rngs = [t._dropout_rng for t in members] if any(net.dropout) else None
     for start in range(0, n_train, batch):
@@ -129,12 +131,87 @@ def _stacked_epoch(members: list[Trainer]) -> None:
         optimizer.step(params, stack.grads, lr, hyper)
         if penalty != "none":
             regularization.penalty_step(before, weights, factor, penalty, scratch)
+    ends = data.epoch_ends(stack, params)
     for row, t in enumerate(members):
         np.copyto(t.network.params, params[row])
         t.optimizer._state[...] = optimizer._state[:, row]
         t.optimizer.steps = int(optimizer.steps[row, 0])
         t._cursor = 0
-        loop._finish_epoch(t, lrs[row])
+        loop._finish_epoch(t, lrs[row], ends[row])
+
+
+class _Data:
+    """The members' prepared data stacked: (S, n, F) inputs and (S, n, units) targets.
+
+    Every point when the members' splits have the same rows (the usual case), else the
+    training rows only (their count is part of the cohort key) and each member measures its
+    own epoch end.
+    """
+
+    def __init__(self, members: list[Trainer]) -> None:
+        splits = members[0].data.splits
+        self.whole = all(t.data.splits == splits for t in members)
+        rows = slice(None) if self.whole else splits["train"]
+        self.splits = splits
+        self.x = np.stack([t.data.x[rows] for t in members])
+        self.t = np.stack([t.data.t[rows] for t in members])
+
+    def shuffled(self, members: list[Trainer]) -> tuple[Array, Array]:
+        """This epoch's training rows of every member, each in its own order (drawn from
+        its shuffle stream as alone): (S, n_train, F), (S, n_train, units).
+
+        A member's own epoch buffers are left as they were: the cohort trains from these.
+        """
+        orders = [loop.epoch_order(t) for t in members]
+        for t, order in zip(members, orders, strict=True):
+            t.data.epoch_order = order
+        count, rows = len(members), self.x.shape[1]
+        flat = np.stack(orders)
+        flat += np.arange(0, count * rows, rows)[:, None]  # row r of member m: m·rows + r
+        xs = self.x.reshape(count * rows, -1).take(flat, axis=0)
+        ts = self.t.reshape(count * rows, -1).take(flat, axis=0)
+        return xs, ts
+
+    def epoch_ends(self, stack: _Stack, params: Array) -> list[loop.EpochEnd | None]:
+        """Every member's `loop.EpochEnd` from one stacked pass over every point (None each:
+        the members measure their own, when their splits differ).
+
+        Equal to each member's own: the same products slice by slice (see the module
+        docstring), the loss of each point alone, and each split's sum a reduction of that
+        member's contiguous row of losses, as `loop.split_losses` reduces its 1-D slice.
+        """
+        if not self.whole:
+            return [None] * len(params)
+        ws = stack.forward(self.x, None)
+        per_point = stack.net.head.loss(ws.z[-1], ws.h[-1], self.t)  # (S, n)
+        sums = {}
+        for name, rows in self.splits.items():
+            count = rows.stop - rows.start
+            if count:
+                totals = np.add.reduce(per_point[:, rows], axis=1).tolist()
+                sums[name] = [total / count for total in totals]
+            else:
+                sums[name] = [None] * len(params)
+        finite = np.isfinite(params.sum(axis=1)).tolist()
+        return [
+            loop.EpochEnd({name: s[row] for name, s in sums.items()}, finite[row], _Row(ws, row))
+            for row in range(len(params))
+        ]
+
+
+class _Row:
+    """One member's rows of a stacked pass (`z` and `h` per layer), made when read."""
+
+    def __init__(self, ws: _Buffers, row: int) -> None:
+        self._ws, self._row = ws, row
+
+    @property
+    def z(self) -> list[Array]:
+        return [z[self._row] for z in self._ws.z]
+
+    @property
+    def h(self) -> list[Array]:
+        return [h[self._row] for h in self._ws.h]
 
 
 class _Buffers:

@@ -40,7 +40,8 @@ class Head:
         raise NotImplementedError
 
     def loss(self, z: Array, o: Array, t: Array) -> Array:
-        """Per-sample loss (n,)."""
+        """Per-sample loss (n,); over the last axis, so stacked (members, n, units) rows
+        give (members, n) (engine.cohort)."""
         raise NotImplementedError
 
     def delta(self, z: Array, o: Array, t: Array, out: Array | None = None) -> Array:
@@ -86,7 +87,7 @@ class SquareTanh(Head):
         return np.tanh(z, out)
 
     def loss(self, z, o, t):
-        return 0.5 * np.square(o - t).sum(axis=1)
+        return 0.5 * np.square(o - t).sum(axis=-1)
 
     def delta(self, z, o, t, out=None):
         # (o − t) · tanh'(z), with tanh'(z) = 1 − o² (`out` positional: see activations).
@@ -114,7 +115,7 @@ class SquareLinear(Head):
         return ACTIVATIONS["linear"].forward(z, out)
 
     def loss(self, z, o, t):
-        return 0.5 * np.square(o - t).sum(axis=1)
+        return 0.5 * np.square(o - t).sum(axis=-1)
 
     def delta(self, z, o, t, out=None):
         return np.subtract(o, t, out=out)
@@ -141,9 +142,9 @@ class Softmax(Head):
         return np.divide(out, out.sum(axis=-1, keepdims=True), out=out)
 
     def loss(self, z, o, t):
-        top = z.max(axis=1, keepdims=True)
-        log_sum = np.log(np.exp(z - top).sum(axis=1)) + top[:, 0]
-        return log_sum - (z * t).sum(axis=1)
+        top = z.max(axis=-1, keepdims=True)
+        log_sum = np.log(np.exp(z - top).sum(axis=-1)) + top[..., 0]
+        return log_sum - (z * t).sum(axis=-1)
 
     def delta(self, z, o, t, out=None):
         return np.subtract(o, t, out=out)
@@ -166,7 +167,7 @@ class SigmoidBinary(Head):
 
     def loss(self, z, o, t):
         # softplus(z) − t z: the same value as −t log o − (1−t) log(1−o), without log(0).
-        return (np.logaddexp(0.0, z) - t * z).sum(axis=1)
+        return (np.logaddexp(0.0, z) - t * z).sum(axis=-1)
 
     def delta(self, z, o, t, out=None):
         return np.subtract(o, t, out=out)
