@@ -8,9 +8,10 @@ trainers cost about one trainer's calls.
 
 Each member follows exactly the trajectory it would follow alone: its own data, shuffle
 order, dropout masks (drawn from its own generator in the same order), learning rate,
-schedule, hyper-parameters and optimizer step count; the epoch's end (losses, history,
-divergence, early stopping) is the same per-trainer code as alone. `np.matmul` over a
-stack multiplies each (batch, d) slice with the same BLAS kernel as the lone `ndarray.dot`,
+schedule, hyper-parameters and optimizer step count. The epoch's end is measured for the
+whole cohort in one pass over every point (each member's train/val/test loss, whether its
+weights are finite), then judged by the same per-trainer code as alone (history,
+divergence, collapse, early stopping). `np.matmul` over a stack multiplies each (batch, d) slice with the same BLAS kernel as the lone `ndarray.dot`,
 so results are equal bit for bit (tests/engine/test_cohort.py checks this for every
 activation, head and optimizer); should a BLAS build ever batch differently, the summation
 order of those products is the only place a difference could enter.
