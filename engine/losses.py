@@ -15,6 +15,13 @@ from engine.activations import ACTIVATIONS
 Array = np.ndarray
 
 
+def _unit_sum(per_unit: Array) -> Array:
+    """Sum over the last (units) axis. One unit is its own sum, taken as a view: a reduction
+    over an axis of one element runs NumPy's inner loop once per point (a cohort's loss pass
+    over 50 members' 500 points: 4x slower)."""
+    return per_unit[..., 0] if per_unit.shape[-1] == 1 else per_unit.sum(axis=-1)
+
+
 class Head:
     """Output layer + loss for one problem.
 
@@ -87,7 +94,7 @@ class SquareTanh(Head):
         return np.tanh(z, out)
 
     def loss(self, z, o, t):
-        return 0.5 * np.square(o - t).sum(axis=-1)
+        return 0.5 * _unit_sum(np.square(o - t))
 
     def delta(self, z, o, t, out=None):
         # (o − t) · tanh'(z), with tanh'(z) = 1 − o² (`out` positional: see activations).
@@ -115,7 +122,7 @@ class SquareLinear(Head):
         return ACTIVATIONS["linear"].forward(z, out)
 
     def loss(self, z, o, t):
-        return 0.5 * np.square(o - t).sum(axis=-1)
+        return 0.5 * _unit_sum(np.square(o - t))
 
     def delta(self, z, o, t, out=None):
         return np.subtract(o, t, out=out)
@@ -167,7 +174,7 @@ class SigmoidBinary(Head):
 
     def loss(self, z, o, t):
         # softplus(z) − t z: the same value as −t log o − (1−t) log(1−o), without log(0).
-        return (np.logaddexp(0.0, z) - t * z).sum(axis=-1)
+        return _unit_sum(np.logaddexp(0.0, z) - t * z)
 
     def delta(self, z, o, t, out=None):
         return np.subtract(o, t, out=out)
