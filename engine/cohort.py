@@ -11,10 +11,12 @@ order, dropout masks (drawn from its own generator in the same order), learning 
 schedule, hyper-parameters and optimizer step count. The epoch's end is measured for the
 whole cohort in one pass over every point (each member's train/val/test loss, whether its
 weights are finite), then judged by the same per-trainer code as alone (history,
-divergence, collapse, early stopping). `np.matmul` over a stack multiplies each (batch, d) slice with the same BLAS kernel as the lone `ndarray.dot`,
-so results are equal bit for bit (tests/engine/test_cohort.py checks this for every
-activation, head and optimizer); should a BLAS build ever batch differently, the summation
-order of those products is the only place a difference could enter.
+divergence, collapse, early stopping). `np.matmul` over a stack multiplies each (batch, d)
+slice with the same BLAS kernel as the lone `ndarray.dot`, so results are equal bit for bit
+(tests/engine/test_cohort.py checks this for every activation, head and optimizer); should
+a BLAS build ever batch differently, the summation order of those products is the only
+place a difference could enter. The stacked buffers are kept for the cohort's next epoch
+(engine.scratch).
 
 Usage: ``train_epochs(trainers, n)`` trains every trainer up to n epochs, grouping those
 with equal `cohort_key` and training the rest alone.
@@ -30,6 +32,7 @@ import numpy as np
 
 from engine import loop, regularization
 from engine.optimizers import OPTIMIZERS
+from engine.scratch import scratch
 
 if TYPE_CHECKING:
     from engine.trainer import Trainer
@@ -150,12 +153,19 @@ class _Data:
     """
 
     def __init__(self, members: list[Trainer]) -> None:
-        splits = members[0].data.splits
+        first = members[0]
+        splits = first.data.splits
         self.whole = all(t.data.splits == splits for t in members)
         rows = slice(None) if self.whole else splits["train"]
         self.splits = splits
-        self.x = np.stack([t.data.x[rows] for t in members])
-        self.t = np.stack([t.data.t[rows] for t in members])
+        kept = scratch()
+        x, t = first.data.x[rows], first.data.t[rows]
+        self.x = np.stack(
+            [m.data.x[rows] for m in members], out=kept.get("x", len(members), x.shape)
+        )
+        self.t = np.stack(
+            [m.data.t[rows] for m in members], out=kept.get("t", len(members), t.shape)
+        )
 
     def shuffled(self, members: list[Trainer]) -> tuple[Array, Array]:
         """This epoch's training rows of every member, each in its own order (drawn from
@@ -169,8 +179,11 @@ class _Data:
         count, rows = len(members), self.x.shape[1]
         flat = np.stack(orders)
         flat += np.arange(0, count * rows, rows)[:, None]  # row r of member m: m·rows + r
-        xs = self.x.reshape(count * rows, -1).take(flat, axis=0)
-        ts = self.t.reshape(count * rows, -1).take(flat, axis=0)
+        kept = scratch()
+        xs = kept.get("epoch_x", count, (flat.shape[1], self.x.shape[2]))
+        ts = kept.get("epoch_t", count, (flat.shape[1], self.t.shape[2]))
+        self.x.reshape(count * rows, -1).take(flat, axis=0, out=xs, mode="clip")
+        self.t.reshape(count * rows, -1).take(flat, axis=0, out=ts, mode="clip")  # (in range)
         return xs, ts
 
     def epoch_ends(self, stack: _Stack, params: Array) -> list[loop.EpochEnd | None]:
@@ -216,19 +229,26 @@ class _Row:
 
 
 class _Buffers:
-    """Stacked per-layer buffers for batches of b rows (each list: one (S, b, d) per layer)."""
+    """Stacked per-layer buffers for batches of b rows (each list: one (S, b, d) per layer),
+    kept from one epoch to the next (engine.scratch)."""
 
     def __init__(self, net: Any, members: int, rows: int) -> None:
+        kept = scratch()
+
+        def layers(name: str) -> list[Array]:
+            return [kept.get(f"{name}{k}", members, (rows, d)) for k, d in enumerate(widths)]
+
         widths = net.sizes[1:]
-        self.z = [np.empty((members, rows, d)) for d in widths]
-        self.h = [np.empty((members, rows, d)) for d in widths]
-        self.delta = [np.empty((members, rows, d)) for d in widths]
-        self.slope = [np.empty((members, rows, d)) for d in widths]
-        hidden = zip(widths[:-1], net.dropout, strict=True)
-        self.mask = [np.empty((members, rows, d)) if p > 0.0 else None for d, p in hidden]
+        self.z, self.h, self.delta, self.slope = (layers(n) for n in ("z", "h", "delta", "slope"))
+        hidden = enumerate(zip(widths[:-1], net.dropout, strict=True))
+        self.mask = [
+            kept.get(f"mask{k}", members, (rows, d)) if p else None for k, (d, p) in hidden
+        ]
         self.mask.append(None)  # the output layer never drops
-        pairs = zip(self.h, self.mask, strict=True)
-        self.a = [h if m is None else np.empty_like(h) for h, m in pairs]  # h times the mask
+        self.a = [  # h times the mask
+            h if m is None else kept.get(f"a{k}", members, h.shape[1:])
+            for k, (h, m) in enumerate(zip(self.h, self.mask, strict=True))
+        ]
         self.ones = np.ones((1, rows))  # ones @ delta sums each member's rows
 
 
