@@ -56,7 +56,8 @@ class Head:
         raise NotImplementedError
 
     def predict(self, o: Array) -> Array:
-        """Class index (n,) int64 from outputs (classification heads only)."""
+        """Class index (n,) int64 from outputs (classification heads only); over the last
+        axis, so stacked (members, n, units) outputs give (members, n)."""
         raise NotImplementedError
 
     def perceptron_delta(self, z: Array, o: Array, t: Array, out: Array | None = None) -> Array:
@@ -105,8 +106,8 @@ class SquareTanh(Head):
 
     def predict(self, o):
         if self.units == 1:
-            return (o[:, 0] >= 0.0).astype(np.int64)
-        return o.argmax(axis=1)
+            return (o[..., 0] >= 0.0).astype(np.int64)
+        return o.argmax(axis=-1)
 
 
 class SquareLinear(Head):
@@ -157,7 +158,7 @@ class Softmax(Head):
         return np.subtract(o, t, out=out)
 
     def predict(self, o):
-        return o.argmax(axis=1)
+        return o.argmax(axis=-1)
 
 
 class SigmoidBinary(Head):
@@ -180,7 +181,7 @@ class SigmoidBinary(Head):
         return np.subtract(o, t, out=out)
 
     def predict(self, o):
-        return (o[:, 0] >= 0.5).astype(np.int64)
+        return (o[..., 0] >= 0.5).astype(np.int64)
 
 
 class Loss:
