@@ -80,41 +80,41 @@ def metrics(t: Trainer) -> dict[str, Any]:
 
 def report(t: Trainer, m: Measured) -> dict[str, Any]:
     """The metrics of `t` from what its evaluation pass measured (engine.cohort_metrics
-    measures a cohort's in one pass)."""
+    measures a cohort's in one pass). Call under ``np.errstate(all="ignore")``."""
     net, cfg = t.network, t.config
-    with np.errstate(all="ignore"):
-        hidden = sum(net.sizes[1:-1])
-        grad_norms, dead = m.grad_norms, m.dead
-        weights = net.params[: net.weight_count]
-        penalty = cfg.regularization_rate * REGULARIZERS[cfg.regularization].penalty(weights)
-        train_loss, test_loss = m.losses["train"], m.losses["test"]
-        train_acc, test_acc = m.train_accuracy, m.test_accuracy
-        return {
-            "epoch": t.epoch,
-            "train_loss": train_loss,
-            "test_loss": test_loss,
-            "val_loss": m.losses["val"],
-            "penalty": penalty,
-            "objective": None if train_loss is None else train_loss + penalty,
-            "loss_gap": _difference(test_loss, train_loss),
-            "train_accuracy": train_acc,
-            "test_accuracy": test_acc,
-            "accuracy_gap": _difference(train_acc, test_acc),
-            "confusion": m.confusion,
-            "grad_norms": grad_norms,
-            "grad_norm_ratio": grad_norms[0] / grad_norms[-1] if grad_norms[-1] else None,
-            "weight_norms": [norm(w) for w in net.weights],
-            "dead_fraction": sum(int(d.sum()) for d in dead) / hidden if hidden else 0.0,
-            "dead_fractions": [float(d.mean()) for d in dead],
-            "zero_weight_fraction": (
-                1.0 - np.count_nonzero(weights) / weights.size if weights.size else 0.0
-            ),
-            "learning_rate": float(t.schedule.learning_rate(cfg.learning_rate, t.epoch, cfg)),
-            "status": t.status,
-            "status_message": t.status_message,
-            "diverged": t.status == "diverged",
-            "divergence": t.divergence,
-        }
+    hidden = sum(net.sizes[1:-1])
+    grad_norms, dead = m.grad_norms, m.dead
+    dead_counts = [int(np.count_nonzero(d)) for d in dead]
+    weights = net.params[: net.weight_count]
+    penalty = cfg.regularization_rate * REGULARIZERS[cfg.regularization].penalty(weights)
+    train_loss, test_loss = m.losses["train"], m.losses["test"]
+    train_acc, test_acc = m.train_accuracy, m.test_accuracy
+    return {
+        "epoch": t.epoch,
+        "train_loss": train_loss,
+        "test_loss": test_loss,
+        "val_loss": m.losses["val"],
+        "penalty": penalty,
+        "objective": None if train_loss is None else train_loss + penalty,
+        "loss_gap": _difference(test_loss, train_loss),
+        "train_accuracy": train_acc,
+        "test_accuracy": test_acc,
+        "accuracy_gap": _difference(train_acc, test_acc),
+        "confusion": m.confusion,
+        "grad_norms": grad_norms,
+        "grad_norm_ratio": grad_norms[0] / grad_norms[-1] if grad_norms[-1] else None,
+        "weight_norms": [norm(w) for w in net.weights],
+        "dead_fraction": sum(dead_counts) / hidden if hidden else 0.0,
+        "dead_fractions": [c / len(d) for c, d in zip(dead_counts, dead, strict=True)],
+        "zero_weight_fraction": (
+            1.0 - np.count_nonzero(weights) / weights.size if weights.size else 0.0
+        ),
+        "learning_rate": float(t.schedule.learning_rate(cfg.learning_rate, t.epoch, cfg)),
+        "status": t.status,
+        "status_message": t.status_message,
+        "diverged": t.status == "diverged",
+        "divergence": t.divergence,
+    }
 
 
 def metric_value(metrics: Mapping[str, Any], name: str) -> Any:
