@@ -20,7 +20,7 @@ import numpy as np
 
 from engine.metrics import Measured, norm, report
 from engine.stacked import Stack, StackedData
-from engine.watch import DEAD_SLOPE
+from engine.watch import DEAD_SLOPE, largest_per_unit
 
 if TYPE_CHECKING:
     from engine.trainer import Trainer
@@ -124,9 +124,5 @@ def _dead_units(stack: Stack, ws: Any, rows: slice) -> list[np.ndarray]:
             dead.append(np.zeros((len(z), z.shape[2]), dtype=bool))
             continue
         slope = np.abs(activation.derivative(z, h))
-        # Each unit's largest slope over the points, from a (S, width, points) copy: a max
-        # over the middle axis of (S, points, width) loops over rows of `width` elements,
-        # 18x slower (measured). The largest of a set is the same in any order.
-        largest = np.ascontiguousarray(slope.transpose(0, 2, 1)).max(axis=2)
-        dead.append(largest < DEAD_SLOPE)
+        dead.append(largest_per_unit(slope) < DEAD_SLOPE)
     return dead
