@@ -8,7 +8,7 @@ grid (a) <= 0.5 ms, grid (b) <= 3 ms.
 
 With --cohort S: S trainers of the default network (each its own seed and data) trained
 alone one after the other, then as one cohort (engine.cohort), in the same run; the ratio
-is the cohort's speed-up per member epoch.
+is the cohort's speed-up per member epoch. The same for their metrics (engine.cohort_metrics).
 
 Each figure is given twice: by wall clock, and by this process's CPU time (which other
 busy processes on the machine disturb far less; BLAS threads, if any, count in it).
@@ -20,7 +20,7 @@ import argparse
 import statistics
 import time
 
-from engine import Config, Trainer, cohort
+from engine import Config, Trainer, cohort, cohort_metrics
 
 REFERENCE_FEATURES = ["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"]
 CASES = {
@@ -92,6 +92,17 @@ def cohort_epochs_per_second(members: int, epochs: int, repeats: int) -> tuple[f
     )
 
 
+def cohort_metrics_per_second(members: int, repeats: int) -> list[float]:
+    """Median metrics()/s of `members` trained default trainers, each its own and measured
+    together (engine.cohort_metrics): [alone wall, together wall, alone cpu, together cpu]."""
+    trainers = [Trainer(Config(seed=s, data_seed=s)) for s in range(members)]
+    cohort.train_epochs(trainers, 5)
+    cohort_metrics.metrics(trainers)  # warm up
+    alone = _timed(lambda: [t.metrics() for t in trainers], repeats)
+    together = _timed(lambda: cohort_metrics.metrics(trainers), repeats)
+    return [members / seconds for seconds in (alone[0], together[0], alone[1], together[1])]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=7)
@@ -105,6 +116,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.cohort} default trainers x {epochs} epochs, median of {args.repeats}: "
             f"alone {alone:.0f} member-epochs/s, cohort {together:.0f} "
             f"({together / alone:.1f}x)"
+        )
+        alone, together, alone_cpu, together_cpu = cohort_metrics_per_second(
+            args.cohort, args.repeats
+        )
+        print(
+            f"{args.cohort} trained default trainers' metrics(), median of {args.repeats}: "
+            f"alone {alone:.0f}/s wall {alone_cpu:.0f} cpu, together {together:.0f}/s wall "
+            f"{together_cpu:.0f} cpu ({together_cpu / alone_cpu:.1f}x by cpu)"
         )
         return 0
     print(f"median of {args.repeats} runs of {args.epochs} epochs; grid: 100x100")

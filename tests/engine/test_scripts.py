@@ -28,3 +28,8 @@ def test_cli_explains_a_bad_option():
 def test_bench_prints_both_cases():
     out = _run("engine.bench", "--repeats", "1", "--epochs", "2")
     assert "a_default" in out and "b_spiral_6x8_all_features" in out and "epochs/s" in out
+
+
+def test_bench_cohort_prints_training_and_metrics():
+    out = _run("engine.bench", "--repeats", "1", "--epochs", "10", "--cohort", "3")
+    assert "member-epochs/s" in out and "metrics()" in out
