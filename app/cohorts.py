@@ -17,7 +17,6 @@ import time
 from collections.abc import Hashable, Iterable
 
 from app.session import Session
-from app.session_frames import METRICS_REFRESH_SECONDS
 from engine import cohort, cohort_metrics
 
 log = logging.getLogger(__name__)
@@ -98,17 +97,13 @@ def train(members: list[Session], budget: float) -> float:
 
 def measure(members: list[Session]) -> int:
     """Refresh together the metrics of those `members` (whose frames are complete) that are
-    due a refresh, each charged an equal part; how many were refreshed. When one is due,
-    those due within EARLY_FRACTION of the refresh interval come along, so that members
-    fall into step instead of each falling due alone.
+    due a refresh (all at once: refreshes fall in shared windows, app.session_frames), each
+    charged an equal part; how many were refreshed.
 
     Each frame would otherwise measure its own; the values are the same either way
     (engine.cohort_metrics). On failure each measures its own, as alone.
     """
-    if not any(s.metrics_due(False) for s in members):
-        return 0
-    early = EARLY_FRACTION * METRICS_REFRESH_SECONDS
-    due = [s for s in members if s.metrics_due(False, early)]
+    due = [s for s in members if s.metrics_due(False)]
     if len(due) < 2:
         return 0
     start = time.perf_counter()

@@ -51,12 +51,16 @@ class SessionFrames:
         )
         return metrics
 
-    def metrics_due(self, fresh: bool, early: float = 0.0) -> bool:
-        """Whether the metrics are to be refreshed (or will be within `early` seconds)."""
+    def metrics_due(self, fresh: bool) -> bool:
+        """Whether the metrics are to be refreshed: once in every METRICS_REFRESH_SECONDS
+        window of the monotonic clock. Windows shared by every session (rather than counted
+        from each one's last refresh) make sessions that train together due together, so
+        that their cohort measures them in one call (app.cohorts.measure)."""
+        window = METRICS_REFRESH_SECONDS
         return (
             fresh
             or self._metrics is None
-            or time.monotonic() - self._metrics_at >= METRICS_REFRESH_SECONDS - early
+            or time.monotonic() // window != self._metrics_at // window
         )
 
     def refresh_metrics(self) -> None:
