@@ -8,7 +8,9 @@ memory, and touching them for the first time cost more than the arithmetic done 
 cohorts trained in two threads never share one) and grows to the most members asked for;
 the caller gets a contiguous view of the first `members` rows.
 
-Bounded: at most `LIMIT` arrays per thread, the least recently asked for dropped first.
+Bounded: at most `LIMIT` arrays and `LIMIT_BYTES` per thread, the least recently asked
+for dropped first (a dropped array lives on while its caller holds it; it is then made
+afresh when next asked for).
 """
 
 from __future__ import annotations
@@ -19,25 +21,32 @@ from collections import OrderedDict
 import numpy as np
 
 LIMIT = 64  # a default cohort uses about 40 (6 per layer and batch size, its data)
+# A cohort of 50 default networks touches about 3 MB of them; 25 networks of 6x8 on 1,200
+# points, 25 MB.
+LIMIT_BYTES = 64 * 2**20
 
 
 class Scratch:
     """Named arrays reused from one call to the next."""
 
-    def __init__(self, limit: int = LIMIT) -> None:
-        self.limit = limit
+    def __init__(self, limit: int = LIMIT, limit_bytes: int = LIMIT_BYTES) -> None:
+        self.limit, self.limit_bytes = limit, limit_bytes
         self._arrays: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self.nbytes = 0  # of the arrays kept
 
     def get(self, name: str, members: int, shape: tuple[int, ...]) -> np.ndarray:
         """A (members, *shape) float64 array with undefined contents, valid until `get` is
         next asked for the same name and shape."""
         key = (name, shape)
         array = self._arrays.pop(key, None)
+        if array is not None:
+            self.nbytes -= array.nbytes
         if array is None or len(array) < members:
             array = np.empty((members, *shape))
         self._arrays[key] = array
-        while len(self._arrays) > self.limit:
-            self._arrays.popitem(last=False)
+        self.nbytes += array.nbytes
+        while len(self._arrays) > self.limit or self.nbytes > self.limit_bytes:
+            self.nbytes -= self._arrays.popitem(last=False)[1].nbytes
         return array[:members]
 
     def __len__(self) -> int:
