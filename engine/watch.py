@@ -57,7 +57,7 @@ def largest_per_unit(values: np.ndarray) -> np.ndarray:
     250 points of 4 units, 18x for 50 such stacked). The largest of a set (NaN if any) is
     the same in any order.
     """
-    return np.maximum.reduce(np.ascontiguousarray(np.swapaxes(values, -1, -2)), axis=-1)
+    return np.maximum.reduce(np.ascontiguousarray(values.swapaxes(-1, -2)), axis=-1)
 
 
 def output_saturated(kind: str, outputs: np.ndarray) -> bool:
