@@ -112,26 +112,50 @@ class MemberRows:
 
 class Buffers:
     """Stacked per-layer buffers for batches of b rows (each list: one (S, b, d) per layer),
-    kept from one epoch to the next (engine.scratch)."""
+    kept from one epoch to the next (engine.scratch). Each kind of buffer is one kept array,
+    cut into contiguous per-layer blocks; `delta` and `slope` are made on the first
+    backward pass (an evaluation pass needs neither)."""
 
     def __init__(self, net: Any, members: int, rows: int) -> None:
-        kept = scratch()
-
-        def layers(name: str) -> list[Array]:
-            return [kept.get(f"{name}{k}", members, (rows, d)) for k, d in enumerate(widths)]
-
-        widths = net.sizes[1:]
-        self.z, self.h, self.delta, self.slope = (layers(n) for n in ("z", "h", "delta", "slope"))
-        hidden = enumerate(zip(widths[:-1], net.dropout, strict=True))
-        self.mask = [
-            kept.get(f"mask{k}", members, (rows, d)) if p else None for k, (d, p) in hidden
-        ]
-        self.mask.append(None)  # the output layer never drops
-        self.a = [  # h times the mask
-            h if m is None else kept.get(f"a{k}", members, h.shape[1:])
-            for k, (h, m) in enumerate(zip(self.h, self.mask, strict=True))
-        ]
+        self._widths = net.sizes[1:]
+        self._members, self._rows = members, rows
+        self.z, self.h = self._layers("z"), self._layers("h")
+        self.mask: list[Array | None] = [None] * len(self._widths)
+        self.a = self.h  # what the next layer sees: h times the mask (h without dropout)
+        if any(net.dropout):
+            masks, products = self._layers("mask"), self._layers("a")
+            drops = (*net.dropout, 0.0)  # the output layer never drops
+            self.mask = [m if p > 0.0 else None for m, p in zip(masks, drops, strict=True)]
+            pairs = zip(self.h, self.mask, products, strict=True)
+            self.a = [h if m is None else a for h, m, a in pairs]
         self.ones = np.ones((1, rows))  # ones @ delta sums each member's rows
+        self._backward: tuple[list[Array], list[Array]] | None = None
+
+    def _layers(self, name: str) -> list[Array]:
+        """One (S, b, d) block per layer, of one kept array."""
+        members, rows = self._members, self._rows
+        flat = scratch().get(name, members, (rows * sum(self._widths),)).reshape(-1)
+        blocks, start = [], 0
+        for d in self._widths:
+            size = members * rows * d
+            blocks.append(flat[start : start + size].reshape(members, rows, d))
+            start += size
+        return blocks
+
+    @property
+    def delta(self) -> list[Array]:
+        """dloss/dz per layer (made on first use)."""
+        return self._backward_buffers()[0]
+
+    @property
+    def slope(self) -> list[Array]:
+        """f'(z) scratch per layer (made on first use)."""
+        return self._backward_buffers()[1]
+
+    def _backward_buffers(self) -> tuple[list[Array], list[Array]]:
+        if self._backward is None:
+            self._backward = (self._layers("delta"), self._layers("slope"))
+        return self._backward
 
 
 class Stack:
@@ -187,16 +211,17 @@ class Stack:
     def backward(self, x: Array, t: Array, ws: Buffers, scale: float) -> None:
         """Fill `grads` (S, P) with `scale` × each member's summed loss gradient."""
         net = self.net
-        delta = net.head.delta(ws.z[-1], ws.h[-1], t, out=ws.delta[-1])
+        deltas, slopes = ws.delta, ws.slope
+        delta = net.head.delta(ws.z[-1], ws.h[-1], t, out=deltas[-1])
         np.multiply(delta, scale, delta)
         for k in range(len(self.weights) - 1, 0, -1):
             np.matmul(ws.a[k - 1].transpose(0, 2, 1), delta, out=self.grad_weights[k])
             np.matmul(ws.ones, delta, out=self.grad_biases[k])
-            below = ws.delta[k - 1]
+            below = deltas[k - 1]
             np.matmul(delta, self.weights[k].transpose(0, 2, 1), out=below)
             if self._dropped and ws.mask[k - 1] is not None:
                 np.multiply(below, ws.mask[k - 1], below)
-            slope = net.activations[k - 1].derivative(ws.z[k - 1], ws.h[k - 1], ws.slope[k - 1])
+            slope = net.activations[k - 1].derivative(ws.z[k - 1], ws.h[k - 1], slopes[k - 1])
             np.multiply(below, slope, below)
             delta = below
         np.matmul(x.transpose(0, 2, 1), delta, out=self.grad_weights[0])
