@@ -36,7 +36,9 @@ def layout_key(t: Trainer) -> Hashable:
         tuple(p > 0.0 for p in net.dropout),  # which layers have a mask buffer
         t.dataset.problem,
         t.dataset.num_classes,
-        tuple((rows.start, rows.stop) for rows in data.splits.values()),
+        data.splits["val"].start,  # the splits: train | val | test rows
+        data.splits["val"].stop,
+        len(data.x),
     )
 
 
