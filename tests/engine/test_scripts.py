@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 
 def _run(*args):
@@ -33,3 +34,12 @@ def test_bench_prints_both_cases():
 def test_bench_cohort_prints_training_and_metrics():
     out = _run("engine.bench", "--repeats", "1", "--epochs", "10", "--cohort", "3")
     assert "member-epochs/s" in out and "metrics()" in out
+
+
+def test_lone_bench_compares_against_a_baseline_checkout():
+    """--lone --baseline runs both engines side by side (here the same one twice)."""
+    root = Path(__file__).resolve().parents[2]
+    out = _run("engine.bench", "--lone", "--repeats", "1", "--baseline", str(root))
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("baseline") and lines[1].startswith("this")
+    assert "ms CPU per frame" in lines[1] and lines[2].startswith("this / baseline:")
