@@ -195,6 +195,8 @@ def measure(
             handle = page.evaluate(f"() => playground.stats.handle.slice({start['h']})")
             draw = page.evaluate(f"() => playground.stats.draw.slice({start['d']})")
             drawn = end["drawn"] - start["drawn"]
+            # What the page's own pacer measured a draw to cost (static/js/draw-loop.js).
+            cost = page.evaluate("() => playground.pacer ? playground.pacer.cost : null")
             per_frame = ("TaskDuration", "ThreadTime", "ScriptDuration", "RecalcStyleDuration")
             task_ms = {
                 k: (after[k] - before[k]) * 1000 / max(1, drawn)
@@ -210,6 +212,7 @@ def measure(
                 "epochs": end["epoch"] - start["epoch"],
                 "elapsed": elapsed,
                 "task_ms": task_ms,
+                "pacer_ms": cost,
                 "errors": errors,
             }
             results.append((name, result))
@@ -240,6 +243,8 @@ def report(r: dict) -> None:
     # Wall-clock task time inflates when other processes compete for the cores; the main
     # thread's CPU time does not.
     print(f"main-thread CPU time per drawn frame (CDP ThreadTime): {t['ThreadTime']:.2f} ms")
+    if r["pacer_ms"] is not None:
+        print(f"a draw's cost as the page's pacer measures it (wall): {r['pacer_ms']:.2f} ms")
     if r["errors"]:
         print(f"page errors: {r['errors']}")
 

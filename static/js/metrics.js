@@ -18,6 +18,19 @@ export function epochText(epoch) {
   return s.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
+/**
+ * Sets an element's text, if it changed, by editing its one text node in place: replacing the
+ * node (`textContent =`) would also restyle the new node and relayout its line on every frame.
+ */
+export function setText(el, text) {
+  const node = el.firstChild;
+  if (node && node.nodeType === Node.TEXT_NODE && !node.nextSibling) {
+    if (node.data !== text) node.data = text;
+  } else if (el.textContent !== text) {
+    el.textContent = text;
+  }
+}
+
 export class Metrics {
   /** @param {Document|HTMLElement} root holds [data-readout], [data-metrics] and friends */
   constructor(root) {
@@ -29,13 +42,14 @@ export class Metrics {
     this.confusion = root.querySelector("[data-confusion]");
     this.rows = new Map();
     this.shown = new Map();
+    this.shades = new WeakMap(); // the confusion cells' backgrounds as last set
   }
 
   set(name, text) {
     const el = this.readouts.get(name);
     if (el && this.shown.get(name) !== text) {
       this.shown.set(name, text);
-      el.textContent = text;
+      setText(el, text);
     }
   }
 
@@ -53,8 +67,7 @@ export class Metrics {
   }
 
   setRow(key, title, text) {
-    const dd = this.row(key, title);
-    if (dd.textContent !== text) dd.textContent = text;
+    setText(this.row(key, title), text);
   }
 
   /** Updates everything from a frame header (the engine's metrics plus epoch and state). */
@@ -98,15 +111,16 @@ export class Metrics {
     norms.forEach((g, l) => {
       const bar = this.norms.children[l];
       const w = g > 0 ? Math.max(2, Math.min(100, (Math.log10(g) + 6) * (100 / 7))) : 0;
-      bar.firstChild.style.width = `${w}%`;
-      bar.lastChild.textContent = `layer ${l + 1}: ${g > 0 ? g.toExponential(1) : "0"}`;
+      const width = `${w}%`;
+      if (bar.firstChild.style.width !== width) bar.firstChild.style.width = width;
+      setText(bar.lastChild, `layer ${l + 1}: ${g > 0 ? g.toExponential(1) : "0"}`);
     });
   }
 
   updateConfusion(matrix) {
     if (!this.confusion) return;
     const show = Array.isArray(matrix) && matrix.length > 2;
-    this.confusion.hidden = !show;
+    if (this.confusion.hidden === show) this.confusion.hidden = !show;
     if (!show) return;
     const k = matrix.length;
     if (this.confusion.rows.length !== k + 1) {
@@ -124,10 +138,13 @@ export class Metrics {
       const total = matrix[i].reduce((a, b) => a + b, 0) || 1;
       for (let j = 0; j < k; j++) {
         const cell = this.confusion.rows[i + 1].cells[j + 1];
-        const text = String(matrix[i][j]);
-        if (cell.textContent !== text) cell.textContent = text;
+        setText(cell, String(matrix[i][j]));
         // At most half the accent: the cell's dark text keeps a 4.5:1 contrast.
-        cell.style.background = `rgba(8,119,189,${(matrix[i][j] / total) * 0.5})`;
+        const background = `rgba(8,119,189,${(matrix[i][j] / total) * 0.5})`;
+        if (this.shades.get(cell) !== background) {
+          this.shades.set(cell, background);
+          cell.style.background = background;
+        }
       }
     }
   }
