@@ -43,6 +43,10 @@ export class Metrics {
     this.rows = new Map();
     this.shown = new Map();
     this.shades = new WeakMap(); // the confusion cells' backgrounds as last set
+    this.latest = null; // the last frame header, for the panel when it comes on screen
+    this.offScreen = false;
+    const panel = this.list && (this.list.closest("details") || this.list);
+    if (panel) new IntersectionObserver((entries) => this.watched(entries)).observe(panel);
   }
 
   set(name, text) {
@@ -79,10 +83,24 @@ export class Metrics {
     if (this.valRow && this.valRow.hidden === hasVal) this.valRow.hidden = !hasVal;
     if (hasVal) this.set("val_loss", fmt(m.val_loss));
     if (!this.list) return;
-    // The panel's numbers are read, not watched: a few updates a second keep the frame cheap.
+    this.latest = m;
+    // The panel's numbers are read, not watched: a few updates a second keep the frame cheap,
+    // and none while the panel is scrolled off screen (each relays the page out): it catches
+    // up when it comes back, and a paused run's numbers are always shown.
     const now = performance.now();
-    if (now - (this.panelAt || 0) < PANEL_INTERVAL_MS && m.state === "playing") return;
+    if (m.state === "playing" && (now - (this.panelAt || 0) < PANEL_INTERVAL_MS || this.offScreen)) return;
     this.panelAt = now;
+    this.updatePanel(m);
+  }
+
+  /** The IntersectionObserver says whether the panel is on screen; back on it, it catches up. */
+  watched(entries) {
+    const wasOff = this.offScreen;
+    for (const e of entries) this.offScreen = !e.isIntersecting;
+    if (wasOff && !this.offScreen && this.latest) this.updatePanel(this.latest);
+  }
+
+  updatePanel(m) {
     if (m.train_accuracy !== undefined) {
       this.setRow("accuracy", "Accuracy (train / test)", `${pct(m.train_accuracy)} / ${pct(m.test_accuracy)}`);
     }
