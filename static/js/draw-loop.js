@@ -6,6 +6,8 @@
 export const DRAW_SHARE = 0.25;
 /** Never paced below this many draws a second: a follower on a phone still sees >= 20 fps. */
 export const MIN_DRAW_RATE = 24;
+/** A loss chart left for the next draw is drawn on its own after this long without one. */
+const CHART_OWED_MS = 150;
 /** A display refresh (60 Hz): the granularity of drawing. */
 export const REFRESH_MS = 1000 / 60;
 
@@ -22,6 +24,11 @@ export class DrawPacer {
     this.nextAt = 0; // performance.now() before which the next draw waits
     this.channel = new MessageChannel();
     this.channel.port1.onmessage = (event) => this.measured(performance.now() - event.data);
+  }
+
+  /** Whether draws are spaced out (the device is slow); a laptop's never are. */
+  get paced() {
+    return this.cost / DRAW_SHARE >= REFRESH_MS;
   }
 
   /** Milliseconds to wait before the next draw (0: the next animation frame). */
@@ -56,6 +63,8 @@ export class DrawLoop {
     this.hooks = hooks;
     this.pending = false;
     this.pacer = new DrawPacer();
+    this.draws = 0;
+    this.chartOwed = null; // the timer that draws a chart a paced draw left out
   }
 
   schedule() {
@@ -82,7 +91,14 @@ export class DrawLoop {
     store.frame = null;
     const target = frame || (store.redraw.full ? store.last : null);
     if (target) {
-      parts.view.draw(target, { ...hooks.viewOptions(), full: store.redraw.full });
+      // Paced, every other draw of a playing run leaves the loss chart for the next one (a
+      // canvas less to hand to the compositor); if no draw follows soon (the run stopped),
+      // the chart is drawn on its own, so it always ends on the last loss.
+      this.draws += 1;
+      const chart = !(this.pacer.paced && target.state === "playing" && this.draws % 2 === 0);
+      parts.view.draw(target, { ...hooks.viewOptions(), full: store.redraw.full, chart });
+      clearTimeout(this.chartOwed);
+      if (!chart) this.chartOwed = setTimeout(() => parts.view.chart.draw(), CHART_OWED_MS);
       store.last = target;
       store.redraw.full = false;
       parts.hovercard.refresh((param) => parts.network.paramValue(param));
