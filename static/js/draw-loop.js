@@ -20,15 +20,15 @@ export const REFRESH_MS = 1000 / 60;
  */
 export class DrawPacer {
   constructor() {
-    this.cost = 0; // ms per draw, a moving average
+    this.cost = 0; // ms per draw (from its start to the end of its rendering), moving average
     this.nextAt = 0; // performance.now() before which the next draw waits
     this.channel = new MessageChannel();
     this.channel.port1.onmessage = (event) => this.measured(performance.now() - event.data);
   }
 
-  /** Whether draws are spaced out (the device is slow); a laptop's never are. */
-  get paced() {
-    return this.cost / DRAW_SHARE >= REFRESH_MS;
+  /** A slow device (a phone): even MIN_DRAW_RATE draws a second take more than DRAW_SHARE. */
+  get slow() {
+    return this.cost / DRAW_SHARE >= 1000 / MIN_DRAW_RATE;
   }
 
   /** Milliseconds to wait before the next draw (0: the next animation frame). */
@@ -91,11 +91,11 @@ export class DrawLoop {
     store.frame = null;
     const target = frame || (store.redraw.full ? store.last : null);
     if (target) {
-      // Paced, every other draw of a playing run leaves the loss chart for the next one (a
-      // canvas less to hand to the compositor); if no draw follows soon (the run stopped),
-      // the chart is drawn on its own, so it always ends on the last loss.
+      // On a slow device every other draw of a playing run leaves the loss chart for the next
+      // one (a canvas less to hand to the compositor); if no draw follows soon (the run
+      // stopped), the chart is drawn on its own, so it always ends on the last loss.
       this.draws += 1;
-      const chart = !(this.pacer.paced && target.state === "playing" && this.draws % 2 === 0);
+      const chart = !(this.pacer.slow && target.state === "playing" && this.draws % 2 === 0);
       parts.view.draw(target, { ...hooks.viewOptions(), full: store.redraw.full, chart });
       clearTimeout(this.chartOwed);
       if (!chart) this.chartOwed = setTimeout(() => parts.view.chart.draw(), CHART_OWED_MS);

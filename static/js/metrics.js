@@ -129,7 +129,7 @@ export class Metrics {
     norms.forEach((g, l) => {
       const bar = this.norms.children[l];
       const w = g > 0 ? Math.max(2, Math.min(100, (Math.log10(g) + 6) * (100 / 7))) : 0;
-      const width = `${w}%`;
+      const width = `${w.toFixed(1)}%`; // as the style reads it back: unchanged, not set again
       if (bar.firstChild.style.width !== width) bar.firstChild.style.width = width;
       setText(bar.lastChild, `layer ${l + 1}: ${g > 0 ? g.toExponential(1) : "0"}`);
     });
