@@ -11,6 +11,9 @@ reference features and a 6×8 network, plays at 30 fps and measures, over a wind
 With `--phone` the page runs as on a mid-range phone: Chromium's device emulation (390x844,
 device scale 3, touch) with the CPU slowed ×4 (`Emulation.setCPUThrottlingRate`), and the
 figure to read is the main thread's busy share while playing (issue 16 asks for at most ~30 %).
+A page that draws slowly paces its draws (static/js/draw-loop.js: at most a quarter of the
+main thread, never fewer than 24 a second), so a phone draws about 24 of the 30 frames a
+second it receives; the page's measured cost per draw is printed.
 A phone first shows the map (the network is below it, not drawn while off screen);
 `--network` scrolls the network into view first, the page's heaviest view.
 
