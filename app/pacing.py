@@ -142,7 +142,11 @@ class Scheduler:
         if self.metrics is not None:
             self.metrics.served(elapsed)
             self.metrics.cohort_slices += 1
-        self.guarded_maps([s for s in members if self.completes(s, *targets[s.id])])
+        complete = [s for s in members if self.completes(s, *targets[s.id])]
+        self.guarded_maps(complete)
+        measured = cohorts.measure(complete)
+        if self.metrics is not None:
+            self.metrics.cohort_metrics += measured
         for session in members:
             await asyncio.sleep(0)  # control messages and socket writes between frames
             if session.frame_start_epoch is not None:  # else rebuilt meanwhile: no old frame
@@ -242,6 +246,16 @@ class Scheduler:
         """When the session may next work: when it has work and has paid for its CPU so far
         (its fair share, app.budget; `lend_idle` repays it early when the CPU has room)."""
         return max(self.wanted(session), session.cpu.ready_at())
+
+    def contended(self, session: Session, comparing: set[str] | None = None) -> bool:
+        """Whether a session other than `session` wants the CPU now: it plays or wants a
+        frame (with a socket), or its compare trains (`comparing`, ids; app.compare)."""
+        if comparing and any(sid != session.id for sid in comparing):
+            return True
+        return any(
+            other is not session and other.subscribers and (other.playing or other.frame_requested)
+            for other in self.active.values()
+        )
 
     def demand(self, comparing: set[str] | None = None) -> int:
         """How many sessions want CPU now (each gets an equal share of the loop): the playing
