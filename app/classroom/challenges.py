@@ -10,11 +10,12 @@ What every process of the room must know travels as broker events (`challenge_po
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from app.classroom import challenge_store as db
-from app.classroom.codes import Throttle
+from app.classroom.challenge_store import too_many
+from app.classroom.codes import InputError, Throttle
 from app.classroom.parts import Member, Reply, text
 from app.mailbox import Mailbox
 from app.protocol import ProtocolError
@@ -34,6 +35,8 @@ from engine.options import ConfigError
 
 if TYPE_CHECKING:
     from app.classroom.room import Room
+
+log = logging.getLogger(__name__)
 
 SUBMITS_PER_MINUTE = 6  # per student (their place in the room)
 SUBMITS_PER_STUDENT = 30  # per student and challenge
@@ -104,15 +107,28 @@ class Challenges:
         self._minute = Throttle(SUBMITS_PER_MINUTE, 60.0, what="submissions")
         self._messages: dict[str, str] = {}  # the encoded `challenge` and `leaderboard`
         self._judging = asyncio.Semaphore(JUDGES)  # a burst of submits queues, in order
-        self.stored = True  # this process's file holds the open challenge (see ensure_challenge)
+        self.loaded = False  # the stored challenge has been read (see start)
+        self._warned = False  # a failed read was logged (once)
 
     async def start(self) -> None:
-        """Load the room's latest challenge and its submissions (after a restart too)."""
+        """Load the room's latest challenge and its submissions (after a restart too). If
+        the store cannot be reached (Redis is down), `loaded` stays False: `Room.tend`
+        tries again."""
         store, code = self.room.store, self.room.code
-        found = await asyncio.to_thread(db.challenge, store, code)
-        if found is not None:
-            entries = await asyncio.to_thread(db.submissions, store, found[0])
+        try:
+            found = await asyncio.to_thread(store.challenge, code)
+            entries = [] if found is None else await asyncio.to_thread(store.submissions, found[0])
+        except InputError as exc:  # said once; tried again every few seconds
+            (log.debug if self._warned else log.warning)(
+                "room %s: challenges not loaded yet: %s", code, exc.message
+            )
+            self._warned = True
+            return
+        self.loaded = True
+        if found is not None and found[0] != self.current_id:
             self._adopt(found[0], found[1], entries)
+            for m in self.room.members.values():
+                self.greet(m.mailbox)
 
     def greet(self, mailbox: Mailbox) -> None:
         """The open challenge and its leaderboard, for a connection that starts watching."""
@@ -132,7 +148,7 @@ class Challenges:
         if not member.instructor:
             raise ProtocolError("forbidden", "only the instructor can post a challenge")
         store, code = self.room.store, self.room.code
-        if await asyncio.to_thread(db.count_challenges, store, code) >= CHALLENGES_PER_ROOM:
+        if await asyncio.to_thread(store.count_challenges, code) >= CHALLENGES_PER_ROOM:
             raise ProtocolError(
                 "rate_limited", f"a room holds at most {CHALLENGES_PER_ROOM} challenges"
             )
@@ -141,7 +157,7 @@ class Challenges:
         except ConfigError as exc:
             raise ProtocolError("invalid_field", str(exc), exc.field) from None
         spec = challenge.to_dict()
-        challenge_id = await asyncio.to_thread(db.add_challenge, store, code, spec)
+        challenge_id = await asyncio.to_thread(store.add_challenge, code, spec)
         # The seed travels between the server's own processes only; clients get `public()`.
         event = {"type": "challenge_posted", "id": challenge_id, "spec": spec}
         await self.room.broker.publish_event(code, event)
@@ -153,12 +169,6 @@ class Challenges:
             raise ProtocolError("forbidden", "students submit; the instructor posts challenges")
         if challenge is None or challenge_id is None:
             raise ProtocolError("no_challenge", "there is no challenge in this room yet")
-        if not self.stored:
-            raise ProtocolError(
-                "challenge_unavailable",
-                "this server cannot store submissions to a challenge posted on another host; "
-                "ask the instructor to post it again",
-            )
         if member.fork is None:
             raise ProtocolError(
                 "forbidden",
@@ -180,7 +190,9 @@ class Challenges:
             "hidden_layers": verdict.hidden_layers,
             "epoch": verdict.epoch,
         }
-        entry = await asyncio.to_thread(db.add_submission, self.room.store, challenge_id, entry)
+        entry = await asyncio.to_thread(
+            self.room.store.add_submission, challenge_id, entry, self.limits()
+        )
         self._record(challenge_id, entry)
         event = {"type": "challenge_submitted", "challenge": challenge_id, "entry": entry}
         await self.room.broker.publish_event(self.room.code, event)
@@ -193,16 +205,13 @@ class Challenges:
                 f"at most {SUBMITS_PER_MINUTE} submissions a minute: train on, then try again",
             )
         mine = sum(e["student"] == member.ref for e in self.entries)
-        if mine >= SUBMITS_PER_STUDENT:
-            raise ProtocolError(
-                "rate_limited",
-                f"you have made this challenge's {SUBMITS_PER_STUDENT} submissions; "
-                "your best one counts",
-            )
-        if len(self.entries) >= SUBMITS_PER_CHALLENGE:
-            raise ProtocolError(
-                "rate_limited", f"this challenge has had its {SUBMITS_PER_CHALLENGE} submissions"
-            )
+        if mine >= SUBMITS_PER_STUDENT or len(self.entries) >= SUBMITS_PER_CHALLENGE:
+            raise too_many(mine >= SUBMITS_PER_STUDENT, self.limits())
+
+    @staticmethod
+    def limits() -> tuple[int, int]:
+        """Submissions per student and per challenge (the store counts them over all hosts)."""
+        return SUBMITS_PER_STUDENT, SUBMITS_PER_CHALLENGE
 
     def _verdict(self, ch: Challenge, challenge_id: int, entry: dict[str, Any]) -> dict[str, Any]:
         board = leaderboard(self.entries, ch.metric) if challenge_id == self.current_id else []
@@ -231,11 +240,7 @@ class Challenges:
 
     async def on_event(self, event: dict[str, Any]) -> None:
         if event["type"] == "challenge_posted":
-            store, code = self.room.store, self.room.code
             self._adopt(int(event["id"]), event["spec"], [])
-            self.stored = await asyncio.to_thread(
-                db.ensure_challenge, store, code, int(event["id"]), event["spec"]
-            )
         elif event["challenge"] == self.current_id:
             self._record(self.current_id, event["entry"])  # known already if submitted here
         else:

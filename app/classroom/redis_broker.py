@@ -7,7 +7,8 @@ Each process keeps a `LocalBroker` for its own sockets and mirrors it through Re
   replays it) and publishes it on the room's channel; other processes offer it to theirs.
 - events: published on the room's event channel, then handed to this process's listeners;
   those of other processes run in order on one task, behind a bounded queue.
-- the live run's owner holds a lease key; each process's roster part is a hash field.
+- the live run's owner holds a lease key; each process's roster part is a hash field;
+  seats and names are taken atomically (`app.classroom.redis_seats`).
 
 When Redis cannot be reached, `trouble` says so (rooms show it); local fan-out goes on,
 events are refused with `room_unavailable`, and everything reconnects when Redis returns.
@@ -27,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app.classroom.broker import Broker, EventHandler, LocalBroker, Sink
+from app.classroom.redis_seats import RedisSeats
 from app.classroom.rediskeys import PREFIX, RETAIN_SECONDS, key
 from app.mailbox import Payload
 from app.protocol import ProtocolError
@@ -88,6 +90,7 @@ class RedisBroker(Broker):
         self.errors = (RedisError, OSError, TimeoutError)
         self.redis = client(url)
         self.process = secrets.token_hex(6)
+        self.seats = RedisSeats(self.redis, self.process, self.errors)  # app.classroom.redis_seats
         self.local = LocalBroker()
         self.rooms: set[str] = set()  # rooms whose channels this process listens to
         self._pending: dict[tuple[str, str], tuple[bytes, int] | None] = {}  # None: discard
@@ -311,6 +314,24 @@ class RedisBroker(Broker):
     async def release(self, room: str) -> None:
         with contextlib.suppress(*self.errors):
             await self.redis.eval(RELEASE, 1, key(room, "owner"), self.process)
+
+    async def take_seat(
+        self,
+        room: str,
+        seat: tuple[str, str],
+        max_students: int,
+        spare: tuple[str, str] | None = None,
+    ) -> str | None:
+        if self.trouble is not None:
+            return None
+        return await self.seats.take(room, seat, max_students, spare, PART_SECONDS)
+
+    async def free_seat(self, room: str, seat: tuple[str, str]) -> None:
+        await self.seats.free(room, seat)
+
+    async def sync_seats(self, room: str, seats: list[tuple[str, str]]) -> None:
+        if self.trouble is None:  # else at the first tend after Redis is back
+            await self.seats.sync(room, seats)
 
     async def share_part(self, room: str, part: dict[str, Any], quiet: bool = False) -> None:
         text = json.dumps({**part, "at": time.time()})

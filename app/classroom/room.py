@@ -78,7 +78,7 @@ class Room(RoomMembership, RoomForks):
         self.dirty = False  # the live run changed since the last snapshot
         self.op = asyncio.Lock()  # serialises live-run messages with snapshots
         self.span = Span(self)
-        self._shares = Throttle(10, 60.0, what="share links")
+        self._shares = store.throttle(f"room:{record.code}:shares", 10, 60.0, "share links")
         # New places per client address: a bot cannot take the room's seats in a burst.
         self._seats = Throttle(joins_per_minute, 60.0, what="new places in this room")
         self.wall = Wall(self, max_gone=max_followers)
@@ -99,11 +99,14 @@ class Room(RoomMembership, RoomForks):
     async def tend(self) -> None:
         """Every few seconds: keep (or take over) the live run; refresh the others' roster."""
         await self.span.claim(first=False)
+        if not self.challenges.loaded:  # the store was unreachable when the room loaded
+            await self.challenges.start()
         others = await self.broker.parts(self.code)
         if others != self.roster.others:
             self.roster.others = others
             await self._roster_seen()
         await self.broker.share_part(self.code, self.roster.part(), quiet=True)
+        await self.broker.sync_seats(self.code, [(m.id, m.name) for m in self.students()])
 
     async def run_live(self) -> None:
         """Build the live run here from the last snapshot (or defaults)."""
@@ -248,11 +251,7 @@ class Room(RoomMembership, RoomForks):
                 self.roster.others = await self.broker.parts(self.code)
                 await self._roster_seen()
         elif kind == "moved":  # the student reconnected to another process
-            member = self.members.get(str(event["member"]))
-            if member is not None and member.mailbox is not None:
-                reason = "this place moved to a new connection"
-                member.mailbox.close(CloseCode.MEMBER_REPLACED, reason)
-                await self.leave(member)
+            await self._moved_away(event)
         elif kind == "flags":
             self.locked = bool(event["locked"])
             await self.publish_status()
@@ -281,6 +280,23 @@ class Room(RoomMembership, RoomForks):
                 await self._own_session(m, **start)
                 m.mailbox.offer(note)
                 await asyncio.sleep(0)  # building sessions is CPU work: let frames go out
+
+    async def _moved_away(self, event: dict[str, Any]) -> None:
+        """A student of this process reconnected to another: close the place here. A fork
+        is stopped here, and its state answered to the new process (`Span.request`) when
+        it asks, so that it resumes there: never left running behind."""
+        member = self.members.get(str(event["member"]))
+        if member is None:
+            return
+        state = None
+        if member.fork is not None:
+            state = member.fork.export_state()
+        member.mailbox.close(CloseCode.MEMBER_REPLACED, "this place moved to a new connection")
+        await self.leave(member)  # closes the fork
+        if "id" in event:
+            answer = {"type": "answer", "id": event["id"], "state": state}
+            with contextlib.suppress(ProtocolError):  # Redis went: the new process times out
+                await self.broker.publish_event(self.code, answer)
 
     async def _end_here(self) -> None:
         if self.ended:

@@ -66,9 +66,10 @@ class Classroom:
         self.broker = broker or LocalBroker()
         self.store = store or Store.open(settings.data_dir)
         self.store.share_quota = int(settings.share_quota_mb * 2**20)
+        self.store.share_seconds = settings.share_days * 86400
         self.throttle = Throttle(settings.join_failures, settings.join_window)
         self.creations = Throttle(settings.room_creations, 600.0, what="new rooms")
-        self.shares = Throttle(60, 600.0, what="share links")  # POST /api/snapshots
+        self.shares = self.store.throttle("shares", 60, 600.0, "share links")  # /api/snapshots
         self.rooms: dict[str, Room] = {}
         self._idle_since: dict[str, float] = {}
         self._unwatched_since: dict[str, float] = {}
@@ -314,9 +315,13 @@ class Classroom:
             elif now - self._idle_since.setdefault(code, now) > self._reclaim_after():
                 await self._unload(code)
         if now - self._expired_at >= min(EXPIRY_PERIOD, self.settings.share_days * 8640):
-            self._expired_at = now
             days = self.settings.share_days
-            gone = await asyncio.to_thread(self.store.expire_snapshots, days * 86400)
+            try:
+                gone = await asyncio.to_thread(self.store.expire_snapshots, days * 86400)
+            except InputError as exc:  # the shared store is unreachable: the next save tries
+                log.warning("share links not expired yet: %s", exc.message)
+                return
+            self._expired_at = now
             if gone:
                 log.info("deleted %d share links nobody opened for %g days", gone, days)
 

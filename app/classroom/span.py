@@ -84,21 +84,26 @@ class Span:
         return (await self._ask({"type": EXPORT}))["state"]
 
     async def _ask(self, message: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return await self.request({"type": "ask", "message": message})
+        except TimeoutError:
+            raise ProtocolError(
+                "room_unavailable",
+                "the server running this room's live run did not answer; try again",
+            ) from None
+
+    async def request(self, event: dict[str, Any], seconds: float = ASK_SECONDS) -> dict[str, Any]:
+        """Publish `event` under a new `id` and wait for the `answer` event with that id
+        (TimeoutError after `seconds`). Asks of the live run, and a moved fork's state."""
         room = self.room
         if len(self.asks) >= MAX_ASKS:
             raise ProtocolError("rate_limited", "too many requests to the live run at once")
         ask_id = secrets.token_hex(8)
         future = self.asks[ask_id] = asyncio.get_running_loop().create_future()
         try:
-            event = {"type": "ask", "id": ask_id, "message": message}
-            await room.broker.publish_event(room.code, event)
-            async with asyncio.timeout(ASK_SECONDS):
+            await room.broker.publish_event(room.code, {**event, "id": ask_id})
+            async with asyncio.timeout(seconds):
                 return await future
-        except TimeoutError:
-            raise ProtocolError(
-                "room_unavailable",
-                "the server running this room's live run did not answer; try again",
-            ) from None
         finally:
             self.asks.pop(ask_id, None)
 

@@ -4,15 +4,10 @@ keep one leaderboard."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-
 import pytest
 
 from app.classroom import challenges
 from app.classroom.broker import LocalBroker
-from app.classroom.challenge_store import add_challenge, challenge, submissions
-from app.classroom.store import Store
 from app.mailbox import Mailbox
 from app.protocol import Message, ProtocolError
 from engine import Config, Trainer
@@ -107,74 +102,3 @@ def test_two_processes_of_a_room_keep_one_leaderboard(store):  # noqa: F811
     assert verdict["value"] == 1.0 and verdict["goal_met"]
     assert [(e["name"], e["value"]) for e in board["entries"]] == [("ada", 1.0)]
     assert posted is not None and "test_seed" not in posted["challenge"]
-
-
-def test_a_host_with_its_own_file_keeps_the_challenge_and_its_submissions(store, tmp_path):  # noqa: F811
-    other = Store.open(tmp_path / "other-host")
-    other.create_room("AC3D4E", store.get_room("AC3D4E").secret_hash)
-
-    async def main():
-        broker = LocalBroker()
-        here = await posted(store, broker)
-        there = await new_room(other, broker)
-        await here.handle(
-            here.instructors()[0], Message("challenge", XOR), lambda m: None
-        )  # posted after `there` listens: it hears the event
-        ada = await forked(there, "ada")
-        return await submit(there, ada)
-
-    try:
-        verdict = run(main())
-        challenge_id, _ = challenge(other, "AC3D4E")
-        entries = submissions(other, challenge_id)
-    finally:
-        other.close()
-    assert [e["value"] for e in entries] == [verdict["value"]]
-
-
-def test_a_clashing_challenge_id_on_another_host_refuses_submissions(store, tmp_path):  # noqa: F811
-    other = Store.open(tmp_path / "other-host")
-    other.create_room("AC3D4E", store.get_room("AC3D4E").secret_hash)
-    other.create_room("ZZZZZZ", "x")
-    add_challenge(other, "ZZZZZZ", {"clash": True})  # id 1 there is another room's
-
-    async def main():
-        broker = LocalBroker()
-        here = await new_room(store, broker)
-        there = await new_room(other, broker)
-        teacher = await here.join_instructor(Mailbox())
-        await here.handle(teacher, Message("challenge", XOR), lambda m: None)
-        with pytest.raises(ProtocolError) as err:
-            await submit(there, await forked(there, "ada"))
-        return err.value
-
-    try:
-        err = run(main())
-    finally:
-        other.close()
-    assert err.code == "challenge_unavailable"
-
-
-def test_a_submission_measured_while_a_new_challenge_is_posted_has_no_rank(store, monkeypatch):  # noqa: F811
-    started, go = threading.Event(), threading.Event()
-    measure = challenges.judge
-
-    def held(challenge, state):  # the real measurement, held until the test lets it finish
-        started.set()
-        go.wait(20)
-        return measure(challenge, state)
-
-    monkeypatch.setattr(challenges, "judge", held)
-
-    async def main():
-        room = await posted(store)
-        ada = await forked(room, "ada")
-        pending = asyncio.create_task(submit(room, ada))
-        await asyncio.to_thread(started.wait, 20)
-        await room.handle(room.instructors()[0], Message("challenge", XOR), lambda m: None)
-        go.set()
-        return await pending, room.challenges.entries
-
-    verdict, entries = run(main())
-    assert verdict["rank"] is None and "new challenge" in verdict["message"]
-    assert entries == []  # the new challenge's leaderboard is untouched
