@@ -38,7 +38,7 @@ LEASE_MS = 10_000  # the live run's owner renews its lease every few seconds
 PART_SECONDS = 15.0  # a roster part not refreshed for this long is a process that has gone
 MAX_PENDING = 4096  # payloads waiting for Redis, all rooms (latest-wins per key below this)
 MAX_EVENTS = 1000  # events received and not yet handled
-MAX_UNACKED = 300  # writes sent to Redis and not yet answered
+MAX_UNACKED = 100  # messages written to Redis and not yet answered
 EVENT_SECONDS = 5.0  # a publish that takes longer counts as an outage
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)
 # Renew the lease if it is ours, take it if it is free and ARGV[3] says so; the holder.
@@ -69,6 +69,21 @@ def open_envelope(raw: bytes) -> tuple[bytes, int, str, str, bytes]:
     return kind, seq, origin, name, raw[start + olen + klen :]
 
 
+Pair = tuple[str, str]  # (room, key)
+Write = tuple[bytes, int]  # a message's envelope and its sequence number
+WRITES = 3  # Redis commands per message: keep it as the room's latest, expiry, publish
+
+
+def _writes(room: str, name: str, raw: bytes) -> list[tuple[Any, ...]]:
+    """The commands that relay one message: retain it (or drop it), then publish it."""
+    retained = key(room, "retained")
+    return [
+        ("HDEL", retained, name) if raw[:1] == b"d" else ("HSET", retained, name, raw),
+        ("EXPIRE", retained, RETAIN_SECONDS),
+        ("PUBLISH", key(room, "messages"), raw),
+    ]
+
+
 def client(url: str, **options: Any) -> Any:
     """A redis.asyncio client that fails fast (our loops retry, never the client)."""
     import redis.asyncio as aioredis  # lazily: only servers with a redis_url need it
@@ -90,7 +105,7 @@ class RedisBroker(Broker):
         self.process = secrets.token_hex(6)
         self.local = LocalBroker()
         self.rooms: set[str] = set()  # rooms whose channels this process listens to
-        self._pending: dict[tuple[str, str], tuple[bytes, int] | None] = {}  # None: discard
+        self._pending: dict[Pair, Write] = {}  # the latest unsent message per (room, key)
         self._seen: dict[tuple[str, str], int] = {}  # newest sequence applied per key
         self._events: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(MAX_EVENTS)
         self._wake = asyncio.Event()
@@ -137,13 +152,15 @@ class RedisBroker(Broker):
     # Messages --------------------------------------------------------------------------
 
     def publish(self, room: str, key_: str, payload: Payload) -> None:
-        self.local.publish(room, key_, payload)
+        # Queued for Redis first: the writer then runs before this process's own sockets
+        # (each costs a deflate), so relayed followers do not start a fan-out behind.
         kind, body = (b"b", payload) if isinstance(payload, bytes) else (b"t", payload.encode())
         self._queue(room, key_, envelope(kind, time.time_ns(), self.process, key_, body))
+        self.local.publish(room, key_, payload)
 
     def discard(self, room: str, key_: str) -> None:
-        self.local.discard(room, key_)
         self._queue(room, key_, envelope(b"d", time.time_ns(), self.process, key_, b""))
+        self.local.discard(room, key_)
 
     def _queue(self, room: str, key_: str, raw: bytes) -> None:
         seq = open_envelope(raw)[1]
@@ -219,10 +236,15 @@ class RedisBroker(Broker):
                 self._wake.clear()  # the reader sets it again when Redis is back
                 continue
             conn = self.redis.connection_pool.make_connection()
-            unacked: asyncio.Queue[None] = asyncio.Queue(MAX_UNACKED)
+            # Our own timeouts below: redis-py's wrap each write in asyncio.wait_for, which
+            # on Python 3.11 costs a task and a turn of the event loop per write; behind a
+            # busy loop that halved the frames relayed (newer ones replaced them meanwhile).
+            conn.socket_timeout = None
+            unacked: asyncio.Queue[tuple[Pair, Write]] = asyncio.Queue(MAX_UNACKED)
+            reading: list[tuple[Pair, Write]] = []  # the message whose replies are being read
             tasks = {
                 asyncio.create_task(self._send_pending(conn, unacked)),
-                asyncio.create_task(self._read_acks(conn, unacked)),
+                asyncio.create_task(self._read_acks(conn, unacked, reading)),
             }
             try:  # until either fails (the connection broke) or Redis is reported down
                 done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -236,40 +258,58 @@ class RedisBroker(Broker):
                     task.cancel()
                 await asyncio.wait(tasks)
                 await conn.disconnect()
+                # Unanswered writes may not have arrived: sent again (receivers skip repeats).
+                while not unacked.empty():
+                    reading.append(unacked.get_nowait())
+                for pair, item in reading:
+                    self._requeue(pair, item)
 
-    async def _send_pending(self, conn: Any, unacked: asyncio.Queue[None]) -> None:
-        await conn.connect()
+    async def _send_pending(self, conn: Any, unacked: asyncio.Queue[tuple[Pair, Write]]) -> None:
+        """Each time something is pending, write all of it at once (one write per turn of
+        the event loop, however many rooms and keys)."""
+        async with asyncio.timeout(EVENT_SECONDS):
+            await conn.connect()
         while self.trouble is None:
             await self._wake.wait()
             self._wake.clear()
-            while self._pending:
-                pair = next(iter(self._pending))
-                item = self._pending.pop(pair)
-                assert item is not None
-                (room, name), (raw, _) = pair, item
-                retained = key(room, "retained")
-                commands: list[tuple[Any, ...]] = [
-                    ("HDEL", retained, name) if raw[:1] == b"d" else ("HSET", retained, name, raw),
-                    ("EXPIRE", retained, RETAIN_SECONDS),
-                    ("PUBLISH", key(room, "messages"), raw),
-                ]
-                for _ in commands:
-                    await unacked.put(None)  # waits while too many replies are outstanding
+            while self._pending and self.trouble is None:
+                batch = []
+                while self._pending and (not batch or len(batch) < unacked.maxsize):
+                    pair = next(iter(self._pending))
+                    batch.append((pair, self._pending.pop(pair)))
                 try:
-                    await conn.send_packed_command(conn.pack_commands(commands), False)
+                    for entry in batch:
+                        await unacked.put(entry)  # waits while too many are unanswered
+                    commands = [
+                        c for (room, name), (raw, _) in batch for c in _writes(room, name, raw)
+                    ]
+                    async with asyncio.timeout(EVENT_SECONDS):
+                        await conn.send_packed_command(conn.pack_commands(commands), False)
                 except BaseException:
-                    self._pending.setdefault(pair, item)  # unless newer: sent after the outage
+                    for pair, item in batch:
+                        self._requeue(pair, item)
                     raise
 
-    async def _read_acks(self, conn: Any, unacked: asyncio.Queue[None]) -> None:
+    def _requeue(self, pair: Pair, item: Write) -> None:
+        """Put back a message that may not have reached Redis, unless a newer one waits."""
+        waiting = self._pending.get(pair)
+        if waiting is None or waiting[1] < item[1]:
+            self._pending[pair] = item
+
+    async def _read_acks(
+        self, conn: Any, unacked: asyncio.Queue[tuple[Pair, Write]], reading: list[Any]
+    ) -> None:
         from redis.exceptions import ResponseError
 
         while True:
-            await unacked.get()
-            try:
-                await conn.read_response()
-            except ResponseError as exc:  # one refused command: the others go on
-                log.warning("rooms: Redis refused a write: %s", exc)
+            reading[:] = [await unacked.get()]
+            for _ in range(WRITES):
+                try:
+                    async with asyncio.timeout(EVENT_SECONDS):  # an answer this late: an outage
+                        await conn.read_response()
+                except ResponseError as exc:  # one refused command: the others go on
+                    log.warning("rooms: Redis refused a write: %s", exc)
+            reading.clear()
 
     # Events ----------------------------------------------------------------------------
 
