@@ -48,7 +48,8 @@ class RoomMembership:
             return again
         moved = self.roster.elsewhere(rejoin)  # a place another process holds: move it here
         if moved is not None:
-            await self.broker.publish_event(self.code, {"type": "moved", "member": moved["id"]})
+            event = {"type": "moved", "member": moved["id"], "process": self.broker.process}
+            await self.span.tell(f"moved:{moved['id']}", event)
             member = self.roster.admit(mailbox, moved["name"], False, moved=moved)
             return await self._seated(member, mailbox)
         self._seats.check(client)

@@ -353,6 +353,8 @@ class RedisBroker(Broker):
             await self.redis.eval(RELEASE, 1, key(room, "owner"), self.process)
 
     async def share_part(self, room: str, part: dict[str, Any], quiet: bool = False) -> None:
+        if self.trouble is not None:
+            return  # shared again when Redis is back (Room.tend); a join must not wait
         text = json.dumps({**part, "at": time.time()})
         try:
             await self.redis.hset(key(room, "parts"), self.process, text)

@@ -89,7 +89,7 @@ class Room(RoomMembership, RoomForks):
     async def start(self) -> None:
         """Listen for events; run the live run here if no other process does."""
         await self.challenges.start()
-        await self.broker.listen(self.code, self._on_event)
+        await self.broker.listen(self.code, self.on_event)
         self.roster.others = await self.broker.parts(self.code)
         await self.span.claim(first=True)
         await self._roster_changed()
@@ -237,7 +237,7 @@ class Room(RoomMembership, RoomForks):
 
     # Events (from any process) ---------------------------------------------------------
 
-    async def _on_event(self, event: dict[str, Any]) -> None:
+    async def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if await self.wall.on_event(event):
             return
@@ -248,6 +248,8 @@ class Room(RoomMembership, RoomForks):
                 self.roster.others = await self.broker.parts(self.code)
                 await self._roster_seen()
         elif kind == "moved":  # the student reconnected to another process
+            if event.get("process") == self.broker.process:
+                return  # told again after an outage: the place is ours now
             member = self.members.get(str(event["member"]))
             if member is not None and member.mailbox is not None:
                 reason = "this place moved to a new connection"

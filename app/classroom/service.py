@@ -101,6 +101,7 @@ class Classroom:
         for room in list(self.rooms.values()):
             if trouble is None:
                 await asyncio.to_thread(self.store.restore, room.current_record())
+                await room.span.flush()  # what the others missed (a spotlight ended...)
                 await room.tend()
                 room.dirty = room.live is not None  # the next save writes it to Redis again
             await room.publish_status()

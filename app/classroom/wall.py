@@ -123,7 +123,7 @@ class Wall:
             return
         ref = data.get("member", ...)
         if ref is None:
-            await self.room.broker.publish_event(self.room.code, {"type": "spotlight"})
+            await self.room.span.tell("spotlight", {"type": "spotlight"}, keep=False)
             return
         # A student in this process is checked here; one elsewhere by their own process,
         # which alone answers (`spotlight_ask`), so an unknown member changes nothing.
@@ -134,9 +134,8 @@ class Wall:
                 "member must be the `member` of a student working on their own copy, or null",
                 "member",
             )
-        await self.room.broker.publish_event(
-            self.room.code, {"type": "spotlight_ask", "member": ref}
-        )
+        event = {"type": "spotlight_ask", "member": ref}
+        await self.room.span.tell("spotlight", event, keep=False)
 
     async def show(self, member: Member) -> None:
         """Open this instructor's wall: every card so far, then each new one."""
@@ -153,18 +152,16 @@ class Wall:
         self.watching[member.id] = member
         member.mailbox.offer(text("wall", open=True), "wall")
         await self.room.broker.subscribe(self.channel, member.mailbox)
-        await self.room.broker.publish_event(
-            self.room.code, {"type": "wall", "viewer": member.id, "open": True}
-        )
+        event = {"type": "wall", "viewer": member.id, "open": True}
+        await self.room.span.tell(f"wall:{member.id}", event)
 
     async def hide(self, member: Member) -> None:
         if self.watching.pop(member.id, None) is None:
             return
         await self.room.broker.unsubscribe(self.channel, member.mailbox)
         member.mailbox.offer(text("wall", open=False), "wall")
-        await self.room.broker.publish_event(
-            self.room.code, {"type": "wall", "viewer": member.id, "open": False}
-        )
+        event = {"type": "wall", "viewer": member.id, "open": False}
+        await self.room.span.tell(f"wall:{member.id}", event)
 
     # Events (from any process) --------------------------------------------------------------
 
@@ -247,7 +244,7 @@ class Wall:
             if tile.seen != (member.name, member.mode, member.away_since is not None):
                 self._publish(member, tile)
             if member.ref == self.spotlight and member.fork is None:
-                await room.broker.publish_event(room.code, {"type": "spotlight"})
+                await room.span.tell("spotlight", {"type": "spotlight"})
 
     def _tile(self, member: Member) -> Tile:
         tile = self.tiles.get(member.id)
@@ -261,7 +258,7 @@ class Wall:
             tile.timer.cancel()
         ref = tile.ref
         if ref == self.spotlight:
-            await self.room.broker.publish_event(self.room.code, {"type": "spotlight"})
+            await self.room.span.tell("spotlight", {"type": "spotlight"})
         if self.open:  # the walls drop the card; its "gone" is retained, a bounded few
             gone = text("wall_card", member=ref, gone=True)
             self.room.broker.publish(self.channel, card_key(ref), gone)
