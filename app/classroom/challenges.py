@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.classroom import challenge_store as db
 from app.classroom.codes import Throttle
@@ -42,6 +44,7 @@ CHALLENGES_PER_ROOM = 100
 SHOWN = 50  # leaderboard rows sent to the room (the CSV export has every submission)
 JUDGES = 2  # evaluations of one room at once (each in a worker thread)
 EVENTS = frozenset({"challenge_posted", "challenge_submitted"})
+T = TypeVar("T")
 
 
 def challenge_options() -> dict[str, Any]:
@@ -81,6 +84,12 @@ def challenge_options() -> dict[str, Any]:
 def judge(challenge: Challenge, state: dict[str, Any]) -> Verdict:
     """Measure an exported session (`Runner.export_state`) on the hidden test set."""
     return evaluate(challenge, Candidate.of(Trainer.from_state(state["trainer"])))
+
+
+def timed(work: Callable[..., T], *args: Any) -> tuple[T, float]:
+    """work(*args) and the CPU seconds this thread spent on it (run in a worker thread)."""
+    started = time.thread_time()
+    return work(*args), time.thread_time() - started
 
 
 def figure(metric: str, value: float | None) -> str:
@@ -166,10 +175,22 @@ class Challenges:
                 "(while following, the network is the instructor's)",
             )
         self._check_limits(member)
+        # The evaluation is charged to the student's own session, like its frames: one in
+        # debt (it spent its share of the CPU) waits its turn before it is measured again.
+        cpu = member.fork.cpu
+        if cpu.ready_at() > cpu.clock():
+            raise ProtocolError(
+                "rate_limited",
+                "your session has used its share of the server's CPU for now: "
+                "submit again in a moment",
+            )
         self._minute.count(member.id)  # every attempt costs an evaluation
+        started = time.thread_time()
         state = member.fork.export_state()  # the weights at this moment, from the server
+        cpu.spend(time.thread_time() - started)
         async with self._judging:
-            verdict = await asyncio.to_thread(judge, challenge, state)
+            verdict, cost = await asyncio.to_thread(timed, judge, challenge, state)
+        cpu.spend(cost)
         entry = {
             "student": member.ref,
             "name": member.name,

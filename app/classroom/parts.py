@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app import protocol
+from app.budget import CpuAccount
 from app.mailbox import Mailbox, Payload
 from app.protocol import MESSAGE_TYPES, Message
 
@@ -63,6 +64,10 @@ class Runner(Protocol):
         """Apply one message of docs/protocol.md; answers (pong, state) go to `reply`."""
 
     def export_state(self) -> dict[str, Any]: ...
+
+    @property
+    def cpu(self) -> CpuAccount:
+        """The session's CPU account: costly requests made on its behalf are charged to it."""
 
     def announce(self) -> None:
         """Send the full picture again (config, dataset, status, a frame with inputs)."""

@@ -178,3 +178,23 @@ def test_a_submission_measured_while_a_new_challenge_is_posted_has_no_rank(store
     verdict, entries = run(main())
     assert verdict["rank"] is None and "new challenge" in verdict["message"]
     assert entries == []  # the new challenge's leaderboard is untouched
+
+
+def test_an_evaluation_is_charged_to_the_students_session_and_debt_waits(store):  # noqa: F811
+    async def main():
+        room = await posted(store)
+        ada = await forked(room, "Ada")
+        cpu = ada.fork.cpu
+        before = cpu.spent
+        first = await submit(room, ada)
+        charged = cpu.spent - before
+        # A session that has spent past its share (frames, steps, evaluations) waits.
+        cpu.spend(5.0)
+        with pytest.raises(ProtocolError) as refused:
+            await room.handle(ada, Message("submit", None), lambda m: None)
+        return first, charged, refused.value, len(room.challenges.entries)
+
+    first, charged, refused, entries = run(main())
+    assert first["value"] is not None and charged > 0
+    assert refused.code == "rate_limited" and "share of the server's CPU" in refused.message
+    assert entries == 1  # the refused one was not measured

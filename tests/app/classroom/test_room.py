@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
 
+from app.budget import CpuAccount
 from app.classroom.broker import LocalBroker
 from app.classroom.codes import InputError, hash_secret
 from app.classroom.room import Room
@@ -27,6 +29,7 @@ class DictRunner:
         self.state = dict(state or {"lr": 0.03, **(config or {})})
         self.closed = False
         self.handled: list[str] = []  # message types, in order
+        self.cpu = CpuAccount(time.monotonic)  # what requests on its behalf are charged to
 
     async def emit(self):
         self.out(json.dumps({"type": "config", "data": self.state}), "config")

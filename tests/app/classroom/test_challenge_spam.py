@@ -1,0 +1,55 @@
+"""A student spamming `submit` on a real server: told the limit, and no one else slows down."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from app.abuse import MAX_CONFIG
+from app.classroom import challenges
+from tests.app.classroom.server import Client, run
+from tests.app.classroom.test_challenges import own_copy, with_challenge
+
+FRAMES = 45  # the other student's frames per measured stretch (1.5 s at 30 fps)
+
+
+async def stretch(s: Client) -> float:
+    """The other student's frame rate over their next FRAMES frames."""
+    start, started = len(s.frames), time.perf_counter()
+    await s.until(lambda: len(s.frames) >= start + FRAMES)
+    return FRAMES / (time.perf_counter() - started)
+
+
+def test_a_student_spamming_submit_is_refused_and_slows_no_one(server):
+    async def main():
+        room, _ = await with_challenge(server)
+        calm = await own_copy(server, room, "calm")
+        await calm.send("configure", fps=30)
+        await calm.send("play")
+        spammer = await own_copy(server, room, "spammer")
+        await spammer.send("configure", **MAX_CONFIG)  # the costliest network to evaluate
+        await spammer.text("config", lambda d: d["config"]["hidden"] == MAX_CONFIG["hidden"])
+        await calm.until(lambda: len(calm.frames) > 10)  # playing
+        before = await stretch(calm)
+
+        async def spam():
+            while True:
+                await spammer.send("submit")
+                await asyncio.sleep(0.01)  # as fast as the socket's message limit lets
+
+        task = asyncio.create_task(spam())
+        try:
+            during = await stretch(calm)
+            refused = await spammer.text("error", lambda d: d["request"] == "submit")
+        finally:
+            task.cancel()
+        verdicts = sum(m["type"] == "verdict" for m in spammer.texts)
+        return before, during, refused, verdicts
+
+    before, during, refused, verdicts = run(main())
+    # At 30 fps before, at least 25 during: a ratio, since the machine may be loaded.
+    assert during >= before * 25 / 30, (before, during)
+    assert refused["code"] == "rate_limited" and (
+        "a minute" in refused["message"] or "share of the server's CPU" in refused["message"]
+    )
+    assert 0 < verdicts <= challenges.SUBMITS_PER_MINUTE
