@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.classroom import challenge_store as db
 from app.classroom.codes import Throttle
-from app.classroom.parts import Member, Reply, text
+from app.classroom.parts import Member, Reply, RoomLimits, text
 from app.mailbox import Mailbox
 from app.protocol import ProtocolError
 from app.protocol import text as message
@@ -37,17 +37,13 @@ from engine.options import ConfigError
 if TYPE_CHECKING:
     from app.classroom.room import Room
 
-SUBMITS_PER_MINUTE = 6  # per student (their place in the room)
-SUBMITS_PER_STUDENT = 30  # per student and challenge
-SUBMITS_PER_CHALLENGE = 2000  # all students together
-CHALLENGES_PER_ROOM = 100
 SHOWN = 50  # leaderboard rows sent to the room (the CSV export has every submission)
 JUDGES = 2  # evaluations of one room at once (each in a worker thread)
 EVENTS = frozenset({"challenge_posted", "challenge_submitted"})
 T = TypeVar("T")
 
 
-def challenge_options() -> dict[str, Any]:
+def challenge_options(limits: RoomLimits) -> dict[str, Any]:
     """What the instructor's form offers (`/api/options` `challenges`): one place for both.
 
     Lists, not objects, so that the order survives the page's bootstrap (sorted keys).
@@ -73,10 +69,10 @@ def challenge_options() -> dict[str, Any]:
         "constraints": [{"name": name, **c} for name, c in CONSTRAINTS.items()],
         "test_points": {"min": TEST_POINTS[0], "max": TEST_POINTS[1], "default": 500},
         "limits": {
-            "submits_per_minute": SUBMITS_PER_MINUTE,
-            "submits_per_student": SUBMITS_PER_STUDENT,
-            "submits_per_challenge": SUBMITS_PER_CHALLENGE,
-            "challenges_per_room": CHALLENGES_PER_ROOM,
+            "submits_per_minute": limits.submits_per_minute,
+            "submits_per_student": limits.submits_per_student,
+            "submits_per_challenge": limits.submits_per_challenge,
+            "challenges_per_room": limits.challenges,
         },
     }
 
@@ -110,7 +106,8 @@ class Challenges:
         self.current_id: int | None = None
         self.entries: list[dict[str, Any]] = []  # every submission to the current challenge
         self._seen: set[int] = set()  # their ids (an event may repeat a local submission)
-        self._minute = Throttle(SUBMITS_PER_MINUTE, 60.0, what="submissions")
+        self.limits = room.limits
+        self._minute = Throttle(self.limits.submits_per_minute, 60.0, what="submissions")
         self._messages: dict[str, str] = {}  # the encoded `challenge` and `leaderboard`
         self._judging = asyncio.Semaphore(JUDGES)  # a burst of submits queues, in order
         self.stored = True  # this process's file holds the open challenge (see ensure_challenge)
@@ -141,9 +138,9 @@ class Challenges:
         if not member.instructor:
             raise ProtocolError("forbidden", "only the instructor can post a challenge")
         store, code = self.room.store, self.room.code
-        if await asyncio.to_thread(db.count_challenges, store, code) >= CHALLENGES_PER_ROOM:
+        if await asyncio.to_thread(db.count_challenges, store, code) >= self.limits.challenges:
             raise ProtocolError(
-                "rate_limited", f"a room holds at most {CHALLENGES_PER_ROOM} challenges"
+                "rate_limited", f"a room holds at most {self.limits.challenges} challenges"
             )
         try:
             challenge = Challenge.from_dict(data or {}, test_seed=secrets.randbits(63))
@@ -208,21 +205,24 @@ class Challenges:
         reply(message("verdict", **self._verdict(challenge, challenge_id, entry)))
 
     def _check_limits(self, member: Member) -> None:
+        limits = self.limits
         if self._minute.spent(member.id):
             raise ProtocolError(
                 "rate_limited",
-                f"at most {SUBMITS_PER_MINUTE} submissions a minute: train on, then try again",
+                f"at most {limits.submits_per_minute} submissions a minute: "
+                "train on, then try again",
             )
         mine = sum(e["student"] == member.ref for e in self.entries)
-        if mine >= SUBMITS_PER_STUDENT:
+        if mine >= limits.submits_per_student:
             raise ProtocolError(
                 "rate_limited",
-                f"you have made this challenge's {SUBMITS_PER_STUDENT} submissions; "
+                f"you have made this challenge's {limits.submits_per_student} submissions; "
                 "your best one counts",
             )
-        if len(self.entries) >= SUBMITS_PER_CHALLENGE:
+        if len(self.entries) >= limits.submits_per_challenge:
             raise ProtocolError(
-                "rate_limited", f"this challenge has had its {SUBMITS_PER_CHALLENGE} submissions"
+                "rate_limited",
+                f"this challenge has had its {limits.submits_per_challenge} submissions",
             )
 
     def _verdict(self, ch: Challenge, challenge_id: int, entry: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from app.classroom.parts import (
     MakeRunner,
     Member,
     Reply,
+    RoomLimits,
     Runner,
     text,
 )
@@ -58,10 +59,9 @@ class Room(RoomMembership, RoomForks):
         broker: Broker,
         store: Store,
         make_runner: MakeRunner,
-        max_followers: int = 200,
+        limits: RoomLimits | None = None,
         prepare: Callable[[bytes], bytes] = lambda frame: frame,
         grace_seconds: float = 60.0,
-        joins_per_minute: int = 100,
     ) -> None:
         self.code = record.code
         self.record = record
@@ -70,7 +70,8 @@ class Room(RoomMembership, RoomForks):
         self.broker = broker
         self.store = store
         self.make_runner = make_runner
-        self.roster = Roster(max_followers, record.kicked)
+        self.limits = limits = limits or RoomLimits.defaults()
+        self.roster = Roster(limits.seats, record.kicked)
         self.prepare = prepare  # once per frame before the fan-out: stamp time, compress
         self.grace_seconds = grace_seconds  # how long a lost student keeps name and fork
         self._expiries: set[asyncio.Task[None]] = set()  # grace timers of away students
@@ -78,10 +79,10 @@ class Room(RoomMembership, RoomForks):
         self.dirty = False  # the live run changed since the last snapshot
         self.op = asyncio.Lock()  # serialises live-run messages with snapshots
         self.span = Span(self)
-        self._shares = Throttle(10, 60.0, what="share links")
+        self._shares = Throttle(limits.shares_per_minute, 60.0, what="share links")
         # New places per client address: a bot cannot take the room's seats in a burst.
-        self._seats = Throttle(joins_per_minute, 60.0, what="new places in this room")
-        self.wall = Wall(self, max_gone=max_followers)
+        self._seats = Throttle(limits.joins_per_minute, 60.0, what="new places in this room")
+        self.wall = Wall(self, max_gone=limits.seats)
         self.challenges = challenges.Challenges(self)
 
     # Lifecycle -------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from app.classroom.codes import (
     secret_matches,
 )
 from app.classroom.framestamp import compress, stamp
-from app.classroom.parts import MakeRunner
+from app.classroom.parts import MakeRunner, RoomLimits
 from app.classroom.room import Room
 from app.classroom.store import Store
 from app.protocol import CloseCode
@@ -280,10 +280,9 @@ class Classroom:
                 broker=self.broker,
                 store=self.store,
                 make_runner=self.make_runner,
-                max_followers=self.settings.max_students,
+                limits=RoomLimits.of(self.settings),
                 prepare=_stamp_and_compress if self.settings.room_compress_frames else _stamp_now,
                 grace_seconds=self.settings.room_grace_seconds,
-                joins_per_minute=self.settings.room_joins,
             )
             await room.start()
             self.rooms[code] = room

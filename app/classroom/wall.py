@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 CARD_SECONDS = 1.0  # at most one card per student per this many seconds
 THUMB_CELLS = 20  # a card's picture: THUMB_CELLS x THUMB_CELLS cells
 THUMB_LEVELS = 16  # ... each one of this many shades (4 bits)
-OPENINGS_PER_MINUTE = 20  # each opening sends every card: an instructor's budget
 MAX_REF = 32  # a `member` ref is 8 characters (app.classroom.parts.Member.ref)
 
 
@@ -140,11 +139,12 @@ class Wall:
     async def show(self, member: Member) -> None:
         """Open this instructor's wall: every card so far, then each new one."""
         now = asyncio.get_running_loop().time()
-        recent = self._openings.setdefault(member.id, deque(maxlen=OPENINGS_PER_MINUTE))
-        if len(recent) == OPENINGS_PER_MINUTE and now - recent[0] < 60:
+        most = self.room.limits.wall_openings  # each opening sends every card
+        recent = self._openings.setdefault(member.id, deque(maxlen=most))
+        if len(recent) == most and now - recent[0] < 60:
             raise ProtocolError(
                 "rate_limited",
-                f"open the wall at most {OPENINGS_PER_MINUTE} times a minute",
+                f"open the wall at most {most} times a minute",
                 "open",
             )
         recent.append(now)

@@ -47,19 +47,17 @@ async def latest(box: Mailbox, kind: str) -> dict | None:
     return next((data for t, data in reversed(texts) if t == kind), None)
 
 
-async def posted(store, broker=None):  # noqa: F811
+async def posted(store, broker=None, **limits):  # noqa: F811
     """A room with the XOR challenge posted by its instructor."""
-    room = await new_room(store, broker)
+    room = await new_room(store, broker, **limits)
     teacher = await room.join_instructor(Mailbox())
     await room.handle(teacher, Message("challenge", XOR), lambda m: None)
     return room
 
 
-def test_a_student_has_a_bounded_number_of_submissions_per_challenge(store, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(challenges, "SUBMITS_PER_STUDENT", 2)
-
+def test_a_student_has_a_bounded_number_of_submissions_per_challenge(store):  # noqa: F811
     async def main():
-        room = await posted(store)
+        room = await posted(store, submits_per_student=2)
         ada = await forked(room, "ada")
         for _ in range(2):
             await submit(room, ada)
@@ -73,11 +71,9 @@ def test_a_student_has_a_bounded_number_of_submissions_per_challenge(store, monk
     assert bobs["rank"] in (1, 2)
 
 
-def test_a_challenge_has_a_bounded_number_of_submissions(store, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(challenges, "SUBMITS_PER_CHALLENGE", 3)
-
+def test_a_challenge_has_a_bounded_number_of_submissions(store):  # noqa: F811
     async def main():
-        room = await posted(store)
+        room = await posted(store, submits_per_challenge=3)
         for name in ("a", "b", "c"):
             await submit(room, await forked(room, name))
         with pytest.raises(ProtocolError) as err:

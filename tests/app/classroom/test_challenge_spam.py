@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 from app.abuse import MAX_CONFIG
-from app.classroom import challenges
 from tests.app.classroom.server import Client, run
-from tests.app.classroom.test_challenges import own_copy, with_challenge
+from tests.app.classroom.test_challenges import SUBMITS_PER_MINUTE, own_copy, with_challenge
 
 FRAMES = 45  # the other student's frames per measured stretch (1.5 s at 30 fps)
 
@@ -52,4 +52,32 @@ def test_a_student_spamming_submit_is_refused_and_slows_no_one(server):
     assert refused["code"] == "rate_limited" and (
         "a minute" in refused["message"] or "share of the server's CPU" in refused["message"]
     )
-    assert 0 < verdicts <= challenges.SUBMITS_PER_MINUTE
+    assert 0 < verdicts <= SUBMITS_PER_MINUTE
+
+
+def test_the_room_limits_are_the_servers_settings(start_server):
+    server = start_server(PLAYGROUND_SUBMITS_PER_MINUTE="2", PLAYGROUND_WALL_OPENINGS="1")
+    status, body, _ = server.get("/api/options")
+    assert status == 200
+    assert json.loads(body)["challenges"]["limits"]["submits_per_minute"] == 2
+
+    async def main():
+        room, teacher = await with_challenge(server)
+        s = await own_copy(server, room, "eager")
+        for _ in range(2):
+            mark = len(s.texts)
+            await s.send("submit")
+            await s.text("verdict", after=mark)
+        await s.send("submit")
+        refused = await s.text("error", lambda d: d["request"] == "submit")
+        await teacher.send("wall", open=True)
+        await teacher.send("wall", open=False)
+        await teacher.send("wall", open=True)
+        wall = await teacher.text("error", lambda d: d["request"] == "wall")
+        return refused, wall
+
+    refused, wall = run(main())
+    assert (
+        refused["code"] == "rate_limited" and "at most 2 submissions a minute" in refused["message"]
+    )
+    assert wall["code"] == "rate_limited" and "at most 1 times a minute" in wall["message"]
