@@ -1,10 +1,11 @@
 """Rooms across processes and hosts: the `Broker` over Redis pub/sub (PLAYGROUND_REDIS_URL).
 
 Each process keeps a `LocalBroker` for its own sockets and mirrors it through Redis:
-- messages: `publish` offers locally at once and queues the payload for a writer task,
-  latest-wins per (room, key), so a slow or absent Redis holds at most one payload per key.
-  The writer stores it in the room's retained hash (a process that starts serving the room
-  replays it) and publishes it on the room's channel; other processes offer it to theirs.
+- messages: `publish` queues the payload for a writer task, latest-wins per (room, key),
+  so a slow or absent Redis holds at most one payload per key, and offers it locally. The
+  writer, once per turn of the event loop, stores all that is pending in the rooms'
+  retained hashes (a process that starts serving a room replays it) and publishes it on
+  their channels; other processes offer it to theirs.
 - events: published on the room's event channel, then handed to this process's listeners;
   those of other processes run in order on one task, behind a bounded queue.
 - the live run's owner holds a lease key; each process's roster part is a hash field.
