@@ -98,7 +98,9 @@ class Room(RoomMembership, RoomForks):
             await self.broker.publish_event(self.code, {"type": "wall_query"})
 
     async def tend(self) -> None:
-        """Every few seconds: keep (or take over) the live run; refresh the others' roster."""
+        """Every few seconds: keep (or take over) the live run; refresh the others' roster;
+        tell the others again what happened here during an outage."""
+        await self.span.flush()
         await self.span.claim(first=False)
         others = await self.broker.parts(self.code)
         if others != self.roster.others:

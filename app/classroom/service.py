@@ -24,7 +24,7 @@ from app.classroom.framestamp import compress, stamp
 from app.classroom.parts import MakeRunner, RoomLimits
 from app.classroom.room import Room
 from app.classroom.store import Store
-from app.protocol import CloseCode
+from app.protocol import CloseCode, ProtocolError
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,9 @@ class Classroom:
         for room in list(self.rooms.values()):
             if trouble is None:
                 await asyncio.to_thread(self.store.restore, room.current_record())
-                await room.span.flush()  # what the others missed (a spotlight ended...)
-                await room.tend()
+                await room.tend()  # tells the others what they missed (a spotlight ended...)
+                with contextlib.suppress(ProtocolError):  # and asks them what this one missed
+                    await self.broker.publish_event(room.code, {"type": "wall_query"})
                 room.dirty = room.live is not None  # the next save writes it to Redis again
             await room.publish_status()
 

@@ -22,6 +22,11 @@ def test_joins_leaves_and_the_wall_go_on_during_an_outage_and_catch_up(hosts, re
         await teacher.send("spotlight", member=card["member"])
         await bo.text("spotlight", lambda d: d["name"] == "s0")
         await teacher.text("spotlight", lambda d: d["name"] == "s0")
+        await teacher.send("challenge", dataset="xor", metric="test_accuracy", goal=0.95)
+        fay = await Client.join(b, room["code"], name="fay")
+        await fay.text("challenge")
+        await fay.send("fork")
+        await fay.text("you", lambda d: d["mode"] == "fork")
 
         redis_server.stop()
         await bo.text("room", lambda d: d["trouble"])
@@ -39,11 +44,14 @@ def test_joins_leaves_and_the_wall_go_on_during_an_outage_and_catch_up(hosts, re
         )
         eve2 = await Client.join(b, room["code"], member=eve_id)
         assert (await eve2.text("you"))["name"] == "eve"
+        # A submission is measured and stored here; host a hears of it later.
+        await fay.send("submit")
+        await fay.text("verdict")
         # What needs the live run on the other host is refused, saying why.
         await cy.send("fork")
         error = await cy.text("error", lambda d: d["request"] == "fork")
         assert error["code"] == "room_unavailable" and "Redis" in error["message"]
-        for s in (cy, bo, eve2):
+        for s in (cy, bo, eve2, fay):
             assert not any(m["type"] == "error" and m["data"]["request"] != "fork" for m in s.texts)
             assert s.closed is None
 
@@ -52,6 +60,7 @@ def test_joins_leaves_and_the_wall_go_on_during_an_outage_and_catch_up(hosts, re
         # Host a hears that the spotlight ended and who moved: the room follows its
         # instructor again, and eve is in the roster once, on host b.
         await teacher.text("spotlight", lambda d: d["member"] is None)
+        await teacher.text("leaderboard", lambda d: d["submissions"] == 1)
         await teacher.send("step", epochs=2)
         for s in (bo, cy, eve2):
             await s.until(lambda s=s: any(f.get("epoch") == 2 for f in s.frames))
@@ -59,7 +68,7 @@ def test_joins_leaves_and_the_wall_go_on_during_an_outage_and_catch_up(hosts, re
             "roster",
             lambda d: (
                 sorted((s["name"], s["away"]) for s in d["students"])
-                == [("cy", False), ("eve", False), ("s1", False)]
+                == [("cy", False), ("eve", False), ("fay", False), ("s1", False)]
             ),
         )
         assert roster
