@@ -12,7 +12,8 @@ Each process keeps a `LocalBroker` for its own sockets and mirrors it through Re
 
 When Redis cannot be reached, `trouble` says so (rooms show it); local fan-out goes on,
 events are refused with `room_unavailable`, and everything reconnects when Redis returns.
-The redis package is imported here only, and only when a URL is configured.
+The redis package is imported here and in `redis_writer` only, and only when a URL is
+configured.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app.classroom.broker import Broker, EventHandler, LocalBroker, Sink
+from app.classroom.redis_writer import Writer
 from app.classroom.rediskeys import PREFIX, RETAIN_SECONDS, key
 from app.mailbox import Payload
 from app.protocol import ProtocolError
@@ -39,7 +41,6 @@ LEASE_MS = 10_000  # the live run's owner renews its lease every few seconds
 PART_SECONDS = 15.0  # a roster part not refreshed for this long is a process that has gone
 MAX_PENDING = 4096  # payloads waiting for Redis, all rooms (latest-wins per key below this)
 MAX_EVENTS = 1000  # events received and not yet handled
-MAX_UNACKED = 100  # messages written to Redis and not yet answered
 EVENT_SECONDS = 5.0  # a publish that takes longer counts as an outage
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)
 # Renew the lease if it is ours, take it if it is free and ARGV[3] says so; the holder.
@@ -70,21 +71,6 @@ def open_envelope(raw: bytes) -> tuple[bytes, int, str, str, bytes]:
     return kind, seq, origin, name, raw[start + olen + klen :]
 
 
-Pair = tuple[str, str]  # (room, key)
-Write = tuple[bytes, int]  # a message's envelope and its sequence number
-WRITES = 3  # Redis commands per message: keep it as the room's latest, expiry, publish
-
-
-def _writes(room: str, name: str, raw: bytes) -> list[tuple[Any, ...]]:
-    """The commands that relay one message: retain it (or drop it), then publish it."""
-    retained = key(room, "retained")
-    return [
-        ("HDEL", retained, name) if raw[:1] == b"d" else ("HSET", retained, name, raw),
-        ("EXPIRE", retained, RETAIN_SECONDS),
-        ("PUBLISH", key(room, "messages"), raw),
-    ]
-
-
 def client(url: str, **options: Any) -> Any:
     """A redis.asyncio client that fails fast (our loops retry, never the client)."""
     import redis.asyncio as aioredis  # lazily: only servers with a redis_url need it
@@ -106,23 +92,23 @@ class RedisBroker(Broker):
         self.process = secrets.token_hex(6)
         self.local = LocalBroker()
         self.rooms: set[str] = set()  # rooms whose channels this process listens to
-        self._pending: dict[Pair, Write] = {}  # the latest unsent message per (room, key)
         self._seen: dict[tuple[str, str], int] = {}  # newest sequence applied per key
         self._events: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(MAX_EVENTS)
-        self._wake = asyncio.Event()
         self._pubsub: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._watchers: list[Callable[[str | None], Awaitable[None]]] = []
         self.trouble = TROUBLE  # until the first connection
         self._tried = asyncio.Event()  # the first connection attempt is over
-        self.dropped = 0  # payloads dropped because too many waited for Redis
+        self.writer = Writer(
+            self.redis, self.errors, lambda: self.trouble is not None, MAX_PENDING, EVENT_SECONDS
+        )
 
     # Lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start the reader, writer and event tasks; return once the first connection
         has been tried (rooms loaded at once find Redis, if it is there)."""
-        for loop in (self._read_loop, self._write_loop, self._event_loop):
+        for loop in (self._read_loop, self.writer.run, self._event_loop):
             self._tasks.append(asyncio.create_task(loop()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._tried.wait(), EVENT_SECONDS)
@@ -166,15 +152,7 @@ class RedisBroker(Broker):
     def _queue(self, room: str, key_: str, raw: bytes) -> None:
         seq = open_envelope(raw)[1]
         self._seen[(room, key_)] = seq
-        self._pending.pop((room, key_), None)  # re-inserted last: the order of latest writes
-        if len(self._pending) >= MAX_PENDING:
-            dropped = next(iter(self._pending))
-            del self._pending[dropped]
-            self.dropped += 1
-            if self.dropped % 1000 == 1:
-                log.warning("rooms: Redis is not keeping up; %d unsent dropped", self.dropped)
-        self._pending[(room, key_)] = (raw, seq)
-        self._wake.set()
+        self.writer.queue((room, key_), (raw, seq))
 
     async def subscribe(self, room: str, sink: Sink) -> None:
         await self._serve(room)
@@ -195,7 +173,7 @@ class RedisBroker(Broker):
     @property
     def backlog(self) -> int:
         """Payloads waiting for Redis (at most MAX_PENDING)."""
-        return len(self._pending)
+        return len(self.writer.pending)
 
     def subscriber_count(self, room: str) -> int:
         return self.local.subscriber_count(room)
@@ -227,90 +205,6 @@ class RedisBroker(Broker):
             self.local.discard(room, name)
         else:
             self.local.publish(room, name, body if kind == b"b" else body.decode())
-
-    async def _write_loop(self) -> None:
-        """Send what is pending over one connection of its own, without waiting for each
-        reply (a busy event loop would otherwise send one batch per round trip)."""
-        while True:
-            await self._wake.wait()
-            if self.trouble is not None:
-                self._wake.clear()  # the reader sets it again when Redis is back
-                continue
-            conn = self.redis.connection_pool.make_connection()
-            # Our own timeouts below: redis-py's wrap each write in asyncio.wait_for, which
-            # on Python 3.11 costs a task and a turn of the event loop per write; behind a
-            # busy loop that halved the frames relayed (newer ones replaced them meanwhile).
-            conn.socket_timeout = None
-            unacked: asyncio.Queue[tuple[Pair, Write]] = asyncio.Queue(MAX_UNACKED)
-            reading: list[tuple[Pair, Write]] = []  # the message whose replies are being read
-            tasks = {
-                asyncio.create_task(self._send_pending(conn, unacked)),
-                asyncio.create_task(self._read_acks(conn, unacked, reading)),
-            }
-            try:  # until either fails (the connection broke) or Redis is reported down
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    task.result()
-            except self.errors as exc:
-                log.debug("rooms: Redis writer failed: %r", exc)
-                await asyncio.sleep(RETRY_SECONDS[0])
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.wait(tasks)
-                await conn.disconnect()
-                # Unanswered writes may not have arrived: sent again (receivers skip repeats).
-                while not unacked.empty():
-                    reading.append(unacked.get_nowait())
-                for pair, item in reading:
-                    self._requeue(pair, item)
-
-    async def _send_pending(self, conn: Any, unacked: asyncio.Queue[tuple[Pair, Write]]) -> None:
-        """Each time something is pending, write all of it at once (one write per turn of
-        the event loop, however many rooms and keys)."""
-        async with asyncio.timeout(EVENT_SECONDS):
-            await conn.connect()
-        while self.trouble is None:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._pending and self.trouble is None:
-                batch = []
-                while self._pending and (not batch or len(batch) < unacked.maxsize):
-                    pair = next(iter(self._pending))
-                    batch.append((pair, self._pending.pop(pair)))
-                try:
-                    for entry in batch:
-                        await unacked.put(entry)  # waits while too many are unanswered
-                    commands = [
-                        c for (room, name), (raw, _) in batch for c in _writes(room, name, raw)
-                    ]
-                    async with asyncio.timeout(EVENT_SECONDS):
-                        await conn.send_packed_command(conn.pack_commands(commands), False)
-                except BaseException:
-                    for pair, item in batch:
-                        self._requeue(pair, item)
-                    raise
-
-    def _requeue(self, pair: Pair, item: Write) -> None:
-        """Put back a message that may not have reached Redis, unless a newer one waits."""
-        waiting = self._pending.get(pair)
-        if waiting is None or waiting[1] < item[1]:
-            self._pending[pair] = item
-
-    async def _read_acks(
-        self, conn: Any, unacked: asyncio.Queue[tuple[Pair, Write]], reading: list[Any]
-    ) -> None:
-        from redis.exceptions import ResponseError
-
-        while True:
-            reading[:] = [await unacked.get()]
-            for _ in range(WRITES):
-                try:
-                    async with asyncio.timeout(EVENT_SECONDS):  # an answer this late: an outage
-                        await conn.read_response()
-                except ResponseError as exc:  # one refused command: the others go on
-                    log.warning("rooms: Redis refused a write: %s", exc)
-            reading.clear()
 
     # Events ----------------------------------------------------------------------------
 
@@ -391,7 +285,7 @@ class RedisBroker(Broker):
                 failures = 0
                 self._tried.set()
                 await self._set_trouble(None)
-                self._wake.set()  # what was queued during the outage goes out now
+                self.writer.wake.set()  # what was queued during the outage goes out now
                 while True:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
                     if message is not None:
