@@ -260,11 +260,13 @@ class RedisBroker(Broker):
             with contextlib.suppress(ProtocolError):
                 await self.publish_event(room, {"type": "part", "process": self.process})
 
-    async def parts(self, room: str) -> dict[str, dict[str, Any]]:
+    async def parts(self, room: str) -> dict[str, dict[str, Any]] | None:
+        if self.trouble is not None:
+            return None
         try:
             stored = await self.redis.hgetall(key(room, "parts"))
         except self.errors:
-            return {}
+            return None
         fresh = time.time() - PART_SECONDS
         found = {p.decode(): json.loads(v) for p, v in stored.items()}
         return {p: v for p, v in found.items() if p != self.process and v["at"] >= fresh}

@@ -91,7 +91,7 @@ class Room(RoomMembership, RoomForks):
         """Listen for events; run the live run here if no other process does."""
         await self.challenges.start()
         await self.broker.listen(self.code, self.on_event)
-        self.roster.others = await self.broker.parts(self.code)
+        self.roster.others = await self.broker.parts(self.code) or {}
         await self.span.claim(first=True)
         await self._roster_changed()
         with contextlib.suppress(ProtocolError):  # Redis down: no other process to ask
@@ -103,7 +103,7 @@ class Room(RoomMembership, RoomForks):
         await self.span.flush()
         await self.span.claim(first=False)
         others = await self.broker.parts(self.code)
-        if others != self.roster.others:
+        if others is not None and others != self.roster.others:
             self.roster.others = others
             await self._roster_seen()
         await self.broker.share_part(self.code, self.roster.part(), quiet=True)
@@ -248,7 +248,8 @@ class Room(RoomMembership, RoomForks):
             await self.span.on_event(event)
         elif kind == "part":  # another process's members changed
             if event.get("process") != self.broker.process:
-                self.roster.others = await self.broker.parts(self.code)
+                others = await self.broker.parts(self.code)
+                self.roster.others = self.roster.others if others is None else others
                 await self._roster_seen()
         elif kind == "moved":  # the student reconnected to another process
             if event.get("process") == self.broker.process:
