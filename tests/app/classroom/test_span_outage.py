@@ -4,10 +4,10 @@ wall and the spotlight never fail; what the other host missed reaches it when Re
 from __future__ import annotations
 
 from tests.app.classroom.server import Client, run
-from tests.app.classroom.test_span import hosts, room_on_two_hosts  # noqa: F401 (a fixture)
+from tests.app.classroom.test_span import room_on_two_hosts
 
 
-def test_joins_leaves_and_the_wall_go_on_during_an_outage_and_catch_up(hosts, redis_server):  # noqa: F811
+def test_joins_leaves_and_the_wall_go_on_during_an_outage_and_catch_up(hosts, redis_server):
     a = hosts("a")
     b = hosts("b", PLAYGROUND_ROOM_GRACE_SECONDS="0")  # a closed socket leaves at once
 
