@@ -70,9 +70,9 @@ class Span:
         A member's coming or going must not fail while Redis is down (`keep`): the event
         is then acted on here at once, and the latest of its topic is told to the other
         processes once Redis is back (`flush`). Without `keep` (an instructor's command)
-        ProtocolError says the room cannot reach its other servers.
+        ProtocolError says the room cannot reach its other servers. (Untold events of other
+        topics wait for the tends: they are about other things, so the order does not matter.)
         """
-        await self.flush()
         try:
             await self.room.broker.publish_event(self.room.code, event)
         except ProtocolError:

@@ -195,6 +195,8 @@ class Wall:
                     self.room.code, {"type": "spotlight", "member": student.ref}
                 )
         elif kind == "spotlight":
+            if event.get("member") is not None:  # a new spotlight: an end told late is old
+                self.room.span.untold.pop("spotlight", None)
             await self._spotlight(event.get("member"))
         else:
             return False
