@@ -6,8 +6,6 @@ import asyncio
 import json
 import time
 
-import pytest
-
 from app.abuse import MAX_CONFIG
 from tests.app.classroom.server import Client, run
 from tests.app.classroom.test_challenges import SUBMITS_PER_MINUTE, own_copy, with_challenge
@@ -23,17 +21,7 @@ async def stretch(s: Client) -> tuple[int, float]:
     return FRAMES, time.perf_counter() - started
 
 
-@pytest.mark.parametrize(
-    "limits",
-    [
-        {},  # the default limits: the per-minute one answers first
-        # No count limit to speak of: the CPU the evaluations cost is what holds them back.
-        {"PLAYGROUND_SUBMITS_PER_MINUTE": "600", "PLAYGROUND_SUBMITS_PER_STUDENT": "10000"},
-    ],
-)
-def test_a_student_spamming_submit_is_refused_and_slows_no_one(start_server, limits):
-    server = start_server(**limits)
-
+def test_a_student_spamming_submit_is_refused_and_slows_no_one(server):
     async def main():
         room, _ = await with_challenge(server)
         calm = await own_copy(server, room, "calm")
@@ -73,9 +61,7 @@ def test_a_student_spamming_submit_is_refused_and_slows_no_one(start_server, lim
     assert refused["code"] == "rate_limited" and (
         "a minute" in refused["message"] or "share of the server's CPU" in refused["message"]
     )
-    assert verdicts > 0
-    if not limits:
-        assert verdicts <= SUBMITS_PER_MINUTE
+    assert 0 < verdicts <= SUBMITS_PER_MINUTE
 
 
 def test_the_room_limits_are_the_servers_settings(start_server):
