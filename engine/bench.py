@@ -1,6 +1,7 @@
 """Benchmark the engine: training epochs/s and grid evaluation time (medians).
 
     python -m engine.bench [--repeats 7] [--epochs 300] [--cohort 100]
+    python -m engine.bench --lone [--baseline /path/to/another/checkout]
 
 An "epoch" includes the train/test loss computation the trainer records every epoch.
 Targets on the project's 2-core machine: (a) >= 1500 epochs/s, (b) >= 400 epochs/s,
@@ -9,6 +10,12 @@ grid (a) <= 0.5 ms, grid (b) <= 3 ms.
 With --cohort S: S trainers of the default network (each its own seed and data) trained
 alone one after the other, then as one cohort (engine.cohort), in the same run; the ratio
 is the cohort's speed-up per member epoch.
+
+With --lone: the engine's CPU per frame of a lone student on case (b), the 6x8 spiral
+network (issue 12: 20 epochs, then the 100x100 grid and its 20x20 thumbnails, as a frame
+carries them), median of runs in fresh processes. With --baseline, the same measured on
+that checkout's engine in alternate processes of the same run, and the ratio: "before and
+after" on a busy machine, where only figures taken side by side compare.
 
 Each figure is given twice: by wall clock, and by this process's CPU time (which other
 busy processes on the machine disturb far less; BLAS threads, if any, count in it).
@@ -92,12 +99,69 @@ def cohort_epochs_per_second(members: int, epochs: int, repeats: int) -> tuple[f
     )
 
 
+# Runs in a fresh process with the engine of sys.argv[1] first on the path; prints the
+# minimum CPU ms per frame over sys.argv[2] frames (only API that every version has).
+LONE_FRAME = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from engine import Config, Trainer
+from engine.bench import CASES
+trainer = Trainer(Config.from_dict(CASES["b_spiral_6x8_all_features"][0]))
+trainer.train_epochs(40)
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    start = time.process_time()
+    trainer.train_epochs(20)
+    trainer.grid(100).thumbnails(20)
+    best = min(best, time.process_time() - start)
+print(best * 1000.0)
+"""
+
+
+def lone_frames(paths: dict[str, str], rounds: int) -> dict[str, list[float]]:
+    """Per engine checkout: CPU ms per lone frame, one figure per round (best of 10 frames
+    in a fresh process), the checkouts taking turns within every round."""
+    import subprocess
+    import sys
+
+    figures: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(rounds):
+        for name, path in paths.items():
+            command = [sys.executable, "-c", LONE_FRAME, path, "10"]
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            figures[name].append(float(out))
+    return figures
+
+
+def report_lone(baseline: str | None, rounds: int) -> None:
+    import os
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    paths = {"this": here} if baseline is None else {"baseline": baseline, "this": here}
+    figures = lone_frames(paths, rounds)
+    for name, values in figures.items():
+        ms = statistics.median(values)
+        print(
+            f"{name:8s} {ms:6.2f} ms CPU per frame (20 epochs + grid + thumbnails, median of "
+            f"{rounds}), at most {1000.0 / ms:5.1f} fps on one core  [{paths[name]}]"
+        )
+    if baseline is not None:
+        pairs = zip(figures["baseline"], figures["this"], strict=True)
+        ratio = statistics.median(this / base for base, this in pairs)
+        print(f"this / baseline: {ratio:.3f} (median of the rounds' ratios)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--cohort", type=int, default=0, help="members of a cohort to time")
+    parser.add_argument("--lone", action="store_true", help="CPU per frame of a lone student")
+    parser.add_argument("--baseline", help="with --lone: another checkout's engine to compare")
     args = parser.parse_args(argv)
+    if args.lone:
+        report_lone(args.baseline, args.repeats)
+        return 0
     if args.cohort:
         epochs = max(1, args.epochs // 10)
         alone, together = cohort_epochs_per_second(args.cohort, epochs, args.repeats)

@@ -8,7 +8,7 @@ locals and every NumPy call writes into preallocated buffers.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -59,20 +59,20 @@ def _run(t: Trainer, max_batches: float) -> int:
     dropout_rng = t._dropout_rng if any(net.dropout) else None
     forward, backward, step = net.forward, net.backward, t.optimizer.step
     output_delta = t.head.perceptron_delta if t.optimizer.criterion == "perceptron" else None
-    xs, ts = t.data.epoch_x, t.data.epoch_t
     start = t._cursor
-    ran = 0
-    while start < n_train and ran < max_batches:
-        stop = min(start + batch, n_train)
-        xb, tb = xs[start:stop], ts[start:stop]
-        backward(xb, tb, forward(xb, dropout_rng), 1.0 / (stop - start), output_delta)
+    batches = _batches(t, batch, start)
+    if max_batches < len(batches):
+        batches = batches[: int(max_batches)]
+    for xb, tb, scale, _ in batches:
+        backward(xb, tb, forward(xb, dropout_rng), scale, output_delta)
         if regularize:
             np.copyto(before, weights)
         step(params, grads, lr, cfg)
         if regularize:
             regularization.apply(before, weights, lr, rate, reg_name, scratch)
-        start = stop
-        ran += 1
+    ran = len(batches)
+    if ran:
+        start = batches[-1].stop
     t._cursor = start
     if start < n_train:
         if not math.isfinite(float(params.sum())):
@@ -85,6 +85,36 @@ def _run(t: Trainer, max_batches: float) -> int:
     epoch = t.epoch
     _finish_epoch(t, lr)
     return ran if t.epoch > epoch else 0
+
+
+class Batch(NamedTuple):
+    """One mini-batch: inputs, targets, 1/rows (a 0-d array), and the row after it."""
+
+    x: np.ndarray
+    t: np.ndarray
+    scale: np.ndarray
+    stop: int
+
+
+def _batches(t: Trainer, size: int, start: int) -> list[Batch]:
+    """The epoch's mini-batches of `size` rows from row `start` on (the first batch starts
+    at ``start % size``), as views of the epoch buffers.
+
+    Made once per data, batch size and offset rather than sliced anew every step (the views
+    follow the buffers' contents, which `gather` rewrites in place), and kept with the
+    network's buffers for batches of that size: released with them, so a paused session
+    keeps none. The 1/rows scales are 0-d arrays: a Python float is converted every call.
+    """
+    ws = t.network.workspace(size)
+    data, offset = t.data, start % size
+    if ws.batches is None or ws.batches[0] is not data or ws.batches[1] != offset:
+        n = data.n_train
+        bounds = [(a, min(a + size, n)) for a in range(offset, n, size)]
+        scales = {rows: np.array(1.0 / rows) for rows in {b - a for a, b in bounds}}
+        xs, ts = data.epoch_x, data.epoch_t
+        views = [Batch(xs[a:b], ts[a:b], scales[b - a], b) for a, b in bounds]
+        ws.batches = (data, offset, views)
+    return ws.batches[2][start // size :]
 
 
 def _start_epoch(t: Trainer) -> None:

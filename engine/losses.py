@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.activations import ACTIVATIONS
+from engine.activations import ACTIVATIONS, ONE
 
 Array = np.ndarray
 
@@ -29,6 +29,7 @@ class Head:
 
     units = 1
     kind = ""
+    ufunc: np.ufunc | None = None  # the output activation as one ufunc(z, out), if it is one
     delta_rule = ""  # dloss/dz in words (shown by the backprop trace)
 
     def targets(self, y: Array) -> Array:
@@ -68,6 +69,7 @@ class SquareTanh(Head):
     """½ Σ (o − t)² with a tanh output; targets ±1 (the reference's classification)."""
 
     kind = "tanh"
+    ufunc = np.tanh
     delta_rule = "∂L/∂z = (o − t)·(1 − o²)"
 
     def __init__(self, num_classes: int) -> None:
@@ -92,7 +94,7 @@ class SquareTanh(Head):
         # (o − t) · tanh'(z), with tanh'(z) = 1 − o² (`out` positional: see activations).
         out = np.subtract(o, t, out)
         slope = np.multiply(o, o)
-        np.subtract(1.0, slope, slope)
+        np.subtract(ONE, slope, slope)
         return np.multiply(out, slope, out)
 
     def predict(self, o):

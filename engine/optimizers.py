@@ -69,6 +69,7 @@ class Optimizer:
         shape = (size,) if members is None else (members, size)
         self.steps = 0 if members is None else np.zeros((members, 1))  # updates (Adam's t)
         self._scratch = np.zeros(shape)  # reused by step; holds nothing between calls
+        self._rate: tuple[Any, Any] = (None, None)  # (lr, the operand `_operand` made of it)
         # One row per buffer, so an optimizer may update all of them in a single call.
         self._state = np.zeros((len(self._buffers), *shape))
         for row, buffer in enumerate(self._buffers):
@@ -77,6 +78,13 @@ class Optimizer:
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
         """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
         raise NotImplementedError
+
+    def _operand(self, lr: Any) -> Any:
+        """`lr` as a ufunc operand: a float as a 0-d array, made once per lr object (a
+        float operand is converted on every call, half the cost of a step's multiply)."""
+        if lr is not self._rate[0]:
+            self._rate = (lr, np.array(lr) if isinstance(lr, float) else lr)
+        return self._rate[1]
 
     def state_dict(self) -> dict:
         """JSON-able state: name, sizes, step count and every buffer as a list of floats."""
@@ -125,7 +133,7 @@ class SGD(Optimizer):
 
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, cfg: Any) -> None:
         """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
-        np.multiply(grads, lr, out=self._scratch)
+        np.multiply(grads, self._operand(lr), self._scratch)
         params -= self._scratch
         self.steps += 1
 
@@ -149,7 +157,7 @@ class Momentum(Optimizer):
         """Update ``params`` (size,) in place from the mean data gradient ``grads`` (size,)."""
         mu = cfg.momentum
         velocity, scratch = self.velocity, self._scratch
-        np.multiply(grads, lr, out=scratch)  # lr g
+        np.multiply(grads, self._operand(lr), scratch)  # lr g
         velocity *= mu
         velocity -= scratch
         if cfg.nesterov:

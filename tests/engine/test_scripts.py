@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 
 def _run(*args):
@@ -28,3 +29,12 @@ def test_cli_explains_a_bad_option():
 def test_bench_prints_both_cases():
     out = _run("engine.bench", "--repeats", "1", "--epochs", "2")
     assert "a_default" in out and "b_spiral_6x8_all_features" in out and "epochs/s" in out
+
+
+def test_lone_bench_compares_against_a_baseline_checkout():
+    """--lone --baseline runs both engines side by side (here the same one twice)."""
+    root = Path(__file__).resolve().parents[2]
+    out = _run("engine.bench", "--lone", "--repeats", "1", "--baseline", str(root))
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("baseline") and lines[1].startswith("this")
+    assert "ms CPU per frame" in lines[1] and lines[2].startswith("this / baseline:")
