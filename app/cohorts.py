@@ -6,16 +6,20 @@ same number of epochs left in their frame form a cohort; `train` runs it through
 `engine.cohort.train_epochs`, which gives each member exactly the weights it would have
 alone, and splits the measured cost equally among the members' CPU accounts (app.budget).
 Sessions join and leave cohorts by themselves: the groups are formed anew every pass from
-the sessions' current config, play state and sockets.
+the sessions' current config, play state and sockets. `measure` then refreshes, in one
+engine call, the metrics of the members whose frames are complete and due a refresh.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Hashable, Iterable
 
 from app.session import Session
-from engine import cohort
+from engine import cohort, cohort_metrics
+
+log = logging.getLogger(__name__)
 
 # A session due within this fraction of its frame interval joins a cohort that trains now,
 # so sessions started at different moments fall into step instead of training one by one.
@@ -89,3 +93,27 @@ def train(members: list[Session], budget: float) -> float:
         session.cohort_size = len(members)
         session.trained(share, epochs)
     return elapsed
+
+
+def measure(members: list[Session]) -> int:
+    """Refresh together the metrics of those `members` (whose frames are complete) that are
+    due a refresh (all at once: refreshes fall in shared windows, app.session_frames), each
+    charged an equal part; how many were refreshed.
+
+    Each frame would otherwise measure its own; the values are the same either way
+    (engine.cohort_metrics). On failure each measures its own, as alone.
+    """
+    due = [s for s in members if s.metrics_due(False)]
+    if len(due) < 2:
+        return 0
+    start = time.perf_counter()
+    try:
+        measured = cohort_metrics.metrics([s.trainer for s in due])
+    except Exception:
+        log.exception("cohort metrics failed; its %d sessions measure their own", len(due))
+        return 0
+    share = (time.perf_counter() - start) / len(due)
+    for session, metrics in zip(due, measured, strict=True):
+        session.take_metrics(metrics, share)
+        session.cpu.spend(share)
+    return len(due)

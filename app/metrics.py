@@ -42,6 +42,7 @@ COUNTERS = {
     "room_fanout_bytes": "Payload bytes sent to room sockets (before permessage-deflate).",
     "cohort_slices": "Training slices run for a cohort of sessions together (app.cohorts).",
     "cohort_maps": "Frames whose maps were made with their cohort's (app.snapshot.frame_maps).",
+    "cohort_metrics": "Metrics refreshes made with their cohort's (app.cohorts.measure).",
     "sessions_saved": "Solo sessions saved to shared storage (app.saved_sessions).",
     "sessions_loaded": "Solo sessions resumed from shared storage, saved by another worker.",
     "session_store_failures": "Session saves or loads that failed or found the store full.",
@@ -84,6 +85,7 @@ class Metrics:
         self.room_fanout_bytes = 0
         self.cohort_slices = 0
         self.cohort_maps = 0
+        self.cohort_metrics = 0
         self.sessions_saved = 0
         self.sessions_loaded = 0
         self.session_store_failures = 0

@@ -142,7 +142,11 @@ class Scheduler:
         if self.metrics is not None:
             self.metrics.served(elapsed)
             self.metrics.cohort_slices += 1
-        self.guarded_maps([s for s in members if self.completes(s, *targets[s.id])])
+        complete = [s for s in members if self.completes(s, *targets[s.id])]
+        self.guarded_maps(complete)
+        measured = cohorts.measure(complete)
+        if self.metrics is not None:
+            self.metrics.cohort_metrics += measured
         for session in members:
             await asyncio.sleep(0)  # control messages and socket writes between frames
             if session.frame_start_epoch is not None:  # else rebuilt meanwhile: no old frame

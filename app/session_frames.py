@@ -52,17 +52,27 @@ class SessionFrames:
         return metrics
 
     def metrics_due(self, fresh: bool) -> bool:
+        """Whether the metrics are to be refreshed: once in every METRICS_REFRESH_SECONDS
+        window of the monotonic clock. Windows shared by every session (rather than counted
+        from each one's last refresh) make sessions that train together due together, so
+        that their cohort measures them in one call (app.cohorts.measure)."""
+        window = METRICS_REFRESH_SECONDS
         return (
             fresh
             or self._metrics is None
-            or time.monotonic() - self._metrics_at >= METRICS_REFRESH_SECONDS
+            or time.monotonic() // window != self._metrics_at // window
         )
 
     def refresh_metrics(self) -> None:
         start = time.perf_counter()
-        self._metrics = self.trainer.metrics()
+        self.take_metrics(self.trainer.metrics(), time.perf_counter() - start)
+
+    def take_metrics(self, metrics: dict[str, Any], cost: float) -> None:
+        """The trainer's metrics of now, measured in `cost` seconds (here, or with its cohort's
+        by app.cohorts.measure)."""
+        self._metrics = metrics
         self._metrics_at = time.monotonic()
-        self.metrics_cost = time.perf_counter() - start
+        self.metrics_cost = cost
 
     def defer_frame(self, fresh: bool) -> bool:
         """Refresh the metrics now and leave the maps to the scheduler's next pass, if both

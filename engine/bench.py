@@ -9,7 +9,7 @@ grid (a) <= 0.5 ms, grid (b) <= 3 ms.
 
 With --cohort S: S trainers of the default network (each its own seed and data) trained
 alone one after the other, then as one cohort (engine.cohort), in the same run; the ratio
-is the cohort's speed-up per member epoch.
+is the cohort's speed-up per member epoch. The same for their metrics (engine.cohort_metrics).
 
 With --lone: the engine's CPU per frame of a lone student on case (b), the 6x8 spiral
 network (issue 12: 20 epochs, then the 100x100 grid and its 20x20 thumbnails, as a frame
@@ -27,7 +27,7 @@ import argparse
 import statistics
 import time
 
-from engine import Config, Trainer, cohort
+from engine import Config, Trainer, cohort, cohort_metrics
 
 REFERENCE_FEATURES = ["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"]
 CASES = {
@@ -97,6 +97,17 @@ def cohort_epochs_per_second(members: int, epochs: int, repeats: int) -> tuple[f
         members * epochs / _timed(alone, repeats)[0],
         members * epochs / _timed(together, repeats)[0],
     )
+
+
+def cohort_metrics_per_second(members: int, repeats: int) -> list[float]:
+    """Median metrics()/s of `members` trained default trainers, each its own and measured
+    together (engine.cohort_metrics): [alone wall, together wall, alone cpu, together cpu]."""
+    trainers = [Trainer(Config(seed=s, data_seed=s)) for s in range(members)]
+    cohort.train_epochs(trainers, 5)
+    cohort_metrics.metrics(trainers)  # warm up
+    alone = _timed(lambda: [t.metrics() for t in trainers], repeats)
+    together = _timed(lambda: cohort_metrics.metrics(trainers), repeats)
+    return [members / seconds for seconds in (alone[0], together[0], alone[1], together[1])]
 
 
 # Runs in a fresh process with the engine of sys.argv[1] first on the path; prints the
@@ -169,6 +180,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.cohort} default trainers x {epochs} epochs, median of {args.repeats}: "
             f"alone {alone:.0f} member-epochs/s, cohort {together:.0f} "
             f"({together / alone:.1f}x)"
+        )
+        alone, together, alone_cpu, together_cpu = cohort_metrics_per_second(
+            args.cohort, args.repeats
+        )
+        print(
+            f"{args.cohort} trained default trainers' metrics(), median of {args.repeats}: "
+            f"alone {alone:.0f}/s wall {alone_cpu:.0f} cpu, together {together:.0f}/s wall "
+            f"{together_cpu:.0f} cpu ({together_cpu / alone_cpu:.1f}x by cpu)"
         )
         return 0
     print(f"median of {args.repeats} runs of {args.epochs} epochs; grid: 100x100")

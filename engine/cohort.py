@@ -8,12 +8,15 @@ trainers cost about one trainer's calls.
 
 Each member follows exactly the trajectory it would follow alone: its own data, shuffle
 order, dropout masks (drawn from its own generator in the same order), learning rate,
-schedule, hyper-parameters and optimizer step count; the epoch's end (losses, history,
-divergence, early stopping) is the same per-trainer code as alone. `np.matmul` over a
-stack multiplies each (batch, d) slice with the same BLAS kernel as the lone `ndarray.dot`,
-so results are equal bit for bit (tests/engine/test_cohort.py checks this for every
-activation, head and optimizer); should a BLAS build ever batch differently, the summation
-order of those products is the only place a difference could enter.
+schedule, hyper-parameters and optimizer step count. The epoch's end is measured for the
+whole cohort in one pass over every point (each member's train/val/test loss, whether its
+weights are finite), then judged by the same per-trainer code as alone (history,
+divergence, collapse, early stopping). `np.matmul` over a stack multiplies each (batch, d)
+slice with the same BLAS kernel as the lone `ndarray.dot`, so results are equal bit for bit
+(tests/engine/test_cohort.py checks this for every activation, head and optimizer); should
+a BLAS build ever batch differently, the summation order of those products is the only
+place a difference could enter. The stacked buffers are kept for the cohort's next epoch
+(engine.scratch).
 
 Usage: ``train_epochs(trainers, n)`` trains every trainer up to n epochs, grouping those
 with equal `cohort_key` and training the rest alone.
@@ -29,6 +32,7 @@ import numpy as np
 
 from engine import loop, regularization
 from engine.optimizers import OPTIMIZERS
+from engine.stacked import Stack, StackedData
 
 if TYPE_CHECKING:
     from engine.trainer import Trainer
@@ -93,10 +97,14 @@ def train_epochs(trainers: Sequence[Trainer], n: int) -> list[int]:
 
 def _stacked_epoch(members: list[Trainer]) -> None:
     """One epoch of every member (each at an epoch's start) with stacked arrays."""
-    for t in members:
-        loop._start_epoch(t)
     first = members[0]
     net, cfg = first.network, first.config
+    for t in members:
+        loop.note_start(t)
+    data = StackedData(members)
+    xs, ts = data.shuffled(members)
+    for t in members:
+        np.copyto(t._backup, t.network.params)
     size, weight_count = net.params.size, net.weight_count
     lrs = [t.schedule.learning_rate(t.config.learning_rate, t.epoch, t.config) for t in members]
     lr = np.array(lrs)[:, None]
@@ -109,15 +117,13 @@ def _stacked_epoch(members: list[Trainer]) -> None:
     for row, t in enumerate(members):
         optimizer._state[:, row] = t.optimizer._state
         optimizer.steps[row] = t.optimizer.steps
-    stack = _Stack(members, params)
+    stack = Stack(members, params)
     penalty = cfg.regularization if cfg.regularization_rate > 0.0 else "none"
     if penalty != "none":
         factor = lr * np.array([t.config.regularization_rate for t in members])[:, None]
         weights = params[:, :weight_count]
         before = np.empty_like(weights)
         scratch = regularization.RegularizationScratch(weights.shape)
-    xs = np.stack([t.data.epoch_x for t in members])
-    ts = np.stack([t.data.epoch_t for t in members])
     n_train, batch = first.data.n_train, min(cfg.batch_size, first.data.n_train)
     rngs = [t._dropout_rng for t in members] if any(net.dropout) else None
     for start in range(0, n_train, batch):
@@ -129,95 +135,10 @@ def _stacked_epoch(members: list[Trainer]) -> None:
         optimizer.step(params, stack.grads, lr, hyper)
         if penalty != "none":
             regularization.penalty_step(before, weights, factor, penalty, scratch)
+    ends = data.epoch_ends(stack, params)
     for row, t in enumerate(members):
         np.copyto(t.network.params, params[row])
         t.optimizer._state[...] = optimizer._state[:, row]
         t.optimizer.steps = int(optimizer.steps[row, 0])
         t._cursor = 0
-        loop._finish_epoch(t, lrs[row])
-
-
-class _Buffers:
-    """Stacked per-layer buffers for batches of b rows (each list: one (S, b, d) per layer)."""
-
-    def __init__(self, net: Any, members: int, rows: int) -> None:
-        widths = net.sizes[1:]
-        self.z = [np.empty((members, rows, d)) for d in widths]
-        self.h = [np.empty((members, rows, d)) for d in widths]
-        self.delta = [np.empty((members, rows, d)) for d in widths]
-        self.slope = [np.empty((members, rows, d)) for d in widths]
-        hidden = zip(widths[:-1], net.dropout, strict=True)
-        self.mask = [np.empty((members, rows, d)) if p > 0.0 else None for d, p in hidden]
-        self.mask.append(None)  # the output layer never drops
-        pairs = zip(self.h, self.mask, strict=True)
-        self.a = [h if m is None else np.empty_like(h) for h, m in pairs]  # h times the mask
-        self.ones = np.ones((1, rows))  # ones @ delta sums each member's rows
-
-
-class _Stack:
-    """The members' networks as stacked layers: views of the (S, P) params and grads."""
-
-    def __init__(self, members: list[Trainer], params: Array) -> None:
-        net = members[0].network
-        self.net = net
-        self.members = len(members)
-        self.grads = np.empty_like(params)
-        self.weights: list[Array] = []
-        self.grad_weights: list[Array] = []
-        self.biases: list[Array] = []
-        self.grad_biases: list[Array] = []
-        offset, bias_offset = 0, net.weight_count
-        for i, o in zip(net.sizes[:-1], net.sizes[1:], strict=True):
-            self.weights.append(params[:, offset : offset + i * o].reshape(-1, i, o))
-            self.grad_weights.append(self.grads[:, offset : offset + i * o].reshape(-1, i, o))
-            self.biases.append(params[:, None, bias_offset : bias_offset + o])
-            self.grad_biases.append(self.grads[:, None, bias_offset : bias_offset + o])
-            offset += i * o
-            bias_offset += o
-        self.functions = [*net.activations, net.head]
-        self.keeps = [1.0 - p for p in net.dropout] + [1.0]
-        self._buffers: dict[int, _Buffers] = {}  # by batch rows: full batches, the last one
-        self._dropped = False
-
-    def forward(self, x: Array, rngs: list[np.random.Generator] | None) -> _Buffers:
-        """x (S, b, F) through every member; masks drawn per member from `rngs` (training)."""
-        ws = self._buffers.get(x.shape[1])
-        if ws is None:
-            ws = self._buffers[x.shape[1]] = _Buffers(self.net, self.members, x.shape[1])
-        self._dropped = rngs is not None
-        below = x
-        layers = zip(self.weights, self.biases, self.functions, self.keeps, strict=True)
-        for k, (w, b, f, keep) in enumerate(layers):
-            z, h, a, mask = ws.z[k], ws.h[k], ws.a[k], ws.mask[k]
-            np.matmul(below, w, out=z)
-            np.add(z, b, z)
-            f.forward(z, h)
-            if mask is not None:
-                if rngs is None:
-                    np.copyto(a, h)
-                else:
-                    for row, rng in enumerate(rngs):  # each member's generator, layer order
-                        rng.random(out=mask[row])
-                    np.less(mask, keep, out=mask)
-                    np.multiply(mask, 1.0 / keep, out=mask)
-                    np.multiply(h, mask, out=a)
-            below = a
-        return ws
-
-    def backward(self, x: Array, t: Array, ws: _Buffers, scale: float) -> None:
-        """Fill `grads` (S, P) with `scale` × each member's summed loss gradient."""
-        net = self.net
-        delta = net.head.delta(ws.z[-1], ws.h[-1], t, out=ws.delta[-1])
-        np.multiply(delta, scale, delta)
-        for k in range(len(self.weights) - 1, 0, -1):
-            np.matmul(ws.a[k - 1].transpose(0, 2, 1), delta, out=self.grad_weights[k])
-            np.matmul(ws.ones, delta, out=self.grad_biases[k])
-            below = ws.delta[k - 1]
-            np.matmul(delta, self.weights[k].transpose(0, 2, 1), out=below)
-            if self._dropped and ws.mask[k - 1] is not None:
-                np.multiply(below, ws.mask[k - 1], below)
-            slope = net.activations[k - 1].derivative(ws.z[k - 1], ws.h[k - 1], ws.slope[k - 1])
-            np.multiply(below, slope, below)
-            delta = below
-        np.matmul(x.transpose(0, 2, 1), delta, out=self.grad_weights[0])
-        np.matmul(ws.ones, delta, out=self.grad_biases[0])
+        loop._finish_epoch(t, lrs[row], ends[row])

@@ -8,7 +8,7 @@ locals and every NumPy call writes into preallocated buffers.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -119,11 +119,21 @@ def _batches(t: Trainer, size: int, start: int) -> list[Batch]:
 
 def _start_epoch(t: Trainer) -> None:
     """Gather this epoch's training order into the contiguous epoch buffers."""
-    n_train = t.data.n_train
+    note_start(t)
+    t.data.gather(epoch_order(t))
+    np.copyto(t._backup, t.network.params)
+
+
+def note_start(t: Trainer) -> None:
+    """Remember the training loss of the weights the run starts from (once per run)."""
     if t._watch.start is None:
         t._watch.start = split_losses(t)["train"]  # what "worse than the start" compares to
-    t.data.gather(t._shuffle_rng.permutation(n_train) if t.config.shuffle else np.arange(n_train))
-    np.copyto(t._backup, t.network.params)
+
+
+def epoch_order(t: Trainer) -> np.ndarray:
+    """The training rows' order for the coming epoch (drawn from the shuffle stream)."""
+    n_train = t.data.n_train
+    return t._shuffle_rng.permutation(n_train) if t.config.shuffle else np.arange(n_train)
 
 
 def split_losses(t: Trainer) -> dict[str, float | None]:
@@ -138,12 +148,28 @@ def split_losses(t: Trainer) -> dict[str, float | None]:
     return out
 
 
-def _finish_epoch(t: Trainer, lr: float) -> None:
-    """Record the epoch's losses; handle divergence and early stopping."""
+class EpochEnd(NamedTuple):
+    """What an epoch's end is judged on, measured on the epoch's final weights."""
+
+    losses: dict[str, float | None]  # mean data loss of each split (`split_losses`)
+    finite: bool  # whether every weight is finite
+    evaluated: Any  # the pass that measured the losses: `z`, `h` per layer over every point
+
+
+def epoch_end(t: Trainer) -> EpochEnd:
+    """This trainer's `EpochEnd`, measured alone (engine.cohort measures a cohort's at once)."""
     losses = split_losses(t)
+    finite = math.isfinite(float(t.network.params.sum()))
+    return EpochEnd(losses, finite, t.network.workspace(t.data.x.shape[0]))
+
+
+def _finish_epoch(t: Trainer, lr: float, end: EpochEnd | None = None) -> None:
+    """Record the epoch's losses; handle divergence and early stopping."""
+    end = epoch_end(t) if end is None else end
+    losses = end.losses
     train_loss = losses["train"]
     watch = t._watch
-    if not (math.isfinite(train_loss) and math.isfinite(float(t.network.params.sum()))):
+    if not (math.isfinite(train_loss) and end.finite):
         what = "NaN" if math.isnan(train_loss) else "infinite"
         _diverge(t, lr, "nonfinite", f"The loss became {what} at epoch {t.epoch + 1}")
         return
@@ -160,9 +186,8 @@ def _finish_epoch(t: Trainer, lr: float) -> None:
     if t.config.early_stopping and val_loss is not None:
         _track_best(t, val_loss)
     if t.status == "ok":
-        # split_losses' pass over every point is still in its workspace.
-        ws = t.network.workspace(t.data.x.shape[0])
-        reason = watch.collapse_reason(train_loss, t.network, ws, t.data.splits["train"])
+        train = t.data.splits["train"]
+        reason = watch.collapse_reason(train_loss, t.network, end.evaluated, train)
         if reason:
             _collapse(t, lr, reason, train_loss)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -49,9 +49,20 @@ if TYPE_CHECKING:
     from engine.trainer import Trainer
 
 
+class Measured(NamedTuple):
+    """What one evaluation pass (and the training rows' backward pass) measures."""
+
+    losses: dict[str, float | None]  # mean data loss of each split
+    train_accuracy: float | None  # (None unless classification)
+    test_accuracy: float | None
+    confusion: list[list[int]] | None  # test counts (K, K): rows true, columns predicted
+    dead: list[np.ndarray]  # per hidden layer, (width,) bool: dead on every training point
+    grad_norms: list[float]  # per layer, ‖dL/dW‖ over the whole training set
+
+
 def metrics(t: Trainer) -> dict[str, Any]:
     """JSON-able metrics (floats, lists, None); the keys are listed in docs/engine.md."""
-    net, data, cfg = t.network, t.data, t.config
+    net, data = t.network, t.data
     with np.errstate(all="ignore"):  # weights edited to huge values must not warn
         ws = net.forward(data.x)
         per_point = t.head.loss(ws.z[-1], ws.h[-1], data.t)
@@ -63,37 +74,47 @@ def metrics(t: Trainer) -> dict[str, Any]:
             test_acc = _mean(correct[data.splits["test"]])
             confusion = _confusion(t, ws).tolist()
         dead = dead_units(net, ws, data.splits["train"])
-        hidden = sum(net.sizes[1:-1])
-        grad_norms = _grad_norms(t)
-        weights = net.params[: net.weight_count]
-        penalty = cfg.regularization_rate * REGULARIZERS[cfg.regularization].penalty(weights)
-        train_loss, test_loss = losses["train"], losses["test"]
-        return {
-            "epoch": t.epoch,
-            "train_loss": train_loss,
-            "test_loss": test_loss,
-            "val_loss": losses["val"],
-            "penalty": penalty,
-            "objective": None if train_loss is None else train_loss + penalty,
-            "loss_gap": _difference(test_loss, train_loss),
-            "train_accuracy": train_acc,
-            "test_accuracy": test_acc,
-            "accuracy_gap": _difference(train_acc, test_acc),
-            "confusion": confusion,
-            "grad_norms": grad_norms,
-            "grad_norm_ratio": grad_norms[0] / grad_norms[-1] if grad_norms[-1] else None,
-            "weight_norms": [_norm(w) for w in net.weights],
-            "dead_fraction": sum(int(d.sum()) for d in dead) / hidden if hidden else 0.0,
-            "dead_fractions": [float(d.mean()) for d in dead],
-            "zero_weight_fraction": (
-                1.0 - np.count_nonzero(weights) / weights.size if weights.size else 0.0
-            ),
-            "learning_rate": float(t.schedule.learning_rate(cfg.learning_rate, t.epoch, cfg)),
-            "status": t.status,
-            "status_message": t.status_message,
-            "diverged": t.status == "diverged",
-            "divergence": t.divergence,
-        }
+        measured = Measured(losses, train_acc, test_acc, confusion, dead, _grad_norms(t))
+        return report(t, measured)
+
+
+def report(t: Trainer, m: Measured) -> dict[str, Any]:
+    """The metrics of `t` from what its evaluation pass measured (engine.cohort_metrics
+    measures a cohort's in one pass). Call under ``np.errstate(all="ignore")``."""
+    net, cfg = t.network, t.config
+    hidden = sum(net.sizes[1:-1])
+    grad_norms, dead = m.grad_norms, m.dead
+    dead_counts = [int(np.count_nonzero(d)) for d in dead]
+    weights = net.params[: net.weight_count]
+    penalty = cfg.regularization_rate * REGULARIZERS[cfg.regularization].penalty(weights)
+    train_loss, test_loss = m.losses["train"], m.losses["test"]
+    train_acc, test_acc = m.train_accuracy, m.test_accuracy
+    return {
+        "epoch": t.epoch,
+        "train_loss": train_loss,
+        "test_loss": test_loss,
+        "val_loss": m.losses["val"],
+        "penalty": penalty,
+        "objective": None if train_loss is None else train_loss + penalty,
+        "loss_gap": _difference(test_loss, train_loss),
+        "train_accuracy": train_acc,
+        "test_accuracy": test_acc,
+        "accuracy_gap": _difference(train_acc, test_acc),
+        "confusion": m.confusion,
+        "grad_norms": grad_norms,
+        "grad_norm_ratio": grad_norms[0] / grad_norms[-1] if grad_norms[-1] else None,
+        "weight_norms": [norm(w) for w in net.weights],
+        "dead_fraction": sum(dead_counts) / hidden if hidden else 0.0,
+        "dead_fractions": [c / len(d) for c, d in zip(dead_counts, dead, strict=True)],
+        "zero_weight_fraction": (
+            1.0 - np.count_nonzero(weights) / weights.size if weights.size else 0.0
+        ),
+        "learning_rate": float(t.schedule.learning_rate(cfg.learning_rate, t.epoch, cfg)),
+        "status": t.status,
+        "status_message": t.status_message,
+        "diverged": t.status == "diverged",
+        "divergence": t.divergence,
+    }
 
 
 def metric_value(metrics: Mapping[str, Any], name: str) -> Any:
@@ -152,10 +173,10 @@ def _grad_norms(t: Trainer) -> list[float]:
     if not len(x):
         return [0.0] * net.depth
     net.backward(x, targets, net.forward(x), 1.0 / len(x))
-    return [_norm(g) for g in net.grad_weights]
+    return [norm(g) for g in net.grad_weights]
 
 
-def _norm(w: np.ndarray) -> float:
+def norm(w: np.ndarray) -> float:
     """Frobenius norm of a contiguous (d_in, d_out) matrix (np.linalg.norm's overhead is
     most of its time at these sizes; metrics run 5 times a second per playing session)."""
     flat = w.ravel()

@@ -36,7 +36,9 @@ class PreparedData:
     splits : dict of str to slice
         The rows of "train", "val" and "test".
     epoch_x, epoch_t : (n_train, F), (n_train, units) float64
-        This epoch's training rows, in `epoch_order`.
+        This epoch's training rows, in `epoch_order`, while an epoch is under way (an epoch
+        trained in a cohort gathers its rows into the cohort's stacked buffers instead and
+        leaves these holding an older epoch's: nothing reads them between epochs).
     epoch_order : (n_train,) int
         The order, as indices into the training rows.
     input_affine : ((F,), (F,)) float64, or None

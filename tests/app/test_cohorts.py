@@ -100,6 +100,7 @@ def test_cohort_members_send_the_frames_they_would_send_alone(live_server_factor
         cohort_runs = await play_all(together)
         assert gauges(together, "cohort_slices_total") > (0,)
         assert gauges(together, "cohort_maps_total") > (0,)  # frames of maps made together
+        assert gauges(together, "cohort_metrics_total") > (0,)  # and of metrics
         alone_runs = await play_all(alone)
         assert gauges(alone, "cohort_slices_total") == (0,)
         for mine, theirs in zip(cohort_runs, alone_runs, strict=True):

@@ -59,12 +59,21 @@ def test_a_frame_of_the_frozen_copy_is_the_frame_of_the_trainer():
     )
 
 
+def cheap_enough_to_hold_the_loop(s: Session) -> None:
+    """Costs as measured on a quiet machine: above the thread threshold, under LOOP_HOLD.
+
+    On a loaded machine the measured ones can pass LOOP_HOLD, and the session then rightly
+    defers the frame's maps to the scheduler, which this test does not run."""
+    s.frame_cost, s.metrics_cost = 0.005, 0.0
+
+
 def test_a_frame_built_in_the_thread_is_dropped_if_the_network_was_rebuilt_meanwhile():
     async def main():
         s, recorder = session(frame_thread_ms=0.001)
         s.offload = _spawn
         s.publish_frame()  # inline: its cost is now known and above the threshold
         assert len(recorder.headers) == 1
+        cheap_enough_to_hold_the_loop(s)
         s.publish_frame()
         assert s.building
         s.trainer.configure({"hidden": [3]})  # rebuilt while the old shape is being drawn
@@ -72,6 +81,7 @@ def test_a_frame_built_in_the_thread_is_dropped_if_the_network_was_rebuilt_meanw
         while s.building:
             await asyncio.sleep(0.001)
         assert len(recorder.headers) == 1 and s.frame_requested  # dropped, a new one due
+        cheap_enough_to_hold_the_loop(s)
         s.publish_frame()
         while s.building:
             await asyncio.sleep(0.001)

@@ -118,3 +118,29 @@ def test_other_shapes_train_in_their_own_cohort_or_alone():
     keys = [cohort_key(Trainer(c)) for c in cfgs]
     assert len(set(keys)) == 3
     assert_same_runs(cfgs, 4)
+
+
+def test_a_collapsing_member_is_flagged_at_its_own_epoch_from_the_stacked_loss_pass():
+    # The epoch's end is measured for the whole cohort at once; the collapse check reads
+    # that member's rows of the stacked pass (dead relu layers after a rate of 10).
+    members = [MEMBERS[0], {**MEMBERS[1], "learning_rate": 10.0}, MEMBERS[2]]
+    cfgs = configs({"hidden": (8,) * 6, "activation": "relu"}, members)
+    assert len({cohort_key(Trainer(c)) for c in cfgs}) == 1
+    runs = assert_same_runs(cfgs, 40)
+    assert [t.divergence for t in runs] == [None, "collapsed", None]
+    assert runs[1].epoch < 40 and runs[0].epoch == 40
+
+
+def test_members_whose_splits_differ_train_together_and_measure_their_own_losses():
+    # 60 training points each, but 60 or 90 test points: one cohort (the training step is
+    # stacked), whose epoch ends cannot be (each member measures its own).
+    members = [
+        {**MEMBERS[0], "num_points": 120, "train_percent": 50},
+        {**MEMBERS[1], "num_points": 150, "train_percent": 40},
+        {**MEMBERS[2], "num_points": 120, "train_percent": 50},
+    ]
+    cfgs = configs({}, members)
+    trainers = [Trainer(c) for c in cfgs]
+    assert len({cohort_key(t) for t in trainers}) == 1
+    assert trainers[0].data.splits != trainers[1].data.splits
+    assert_same_runs(cfgs, 5)

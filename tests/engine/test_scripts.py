@@ -31,6 +31,11 @@ def test_bench_prints_both_cases():
     assert "a_default" in out and "b_spiral_6x8_all_features" in out and "epochs/s" in out
 
 
+def test_bench_cohort_prints_training_and_metrics():
+    out = _run("engine.bench", "--repeats", "1", "--epochs", "10", "--cohort", "3")
+    assert "member-epochs/s" in out and "metrics()" in out
+
+
 def test_lone_bench_compares_against_a_baseline_checkout():
     """--lone --baseline runs both engines side by side (here the same one twice)."""
     root = Path(__file__).resolve().parents[2]

@@ -135,3 +135,14 @@ def test_a_state_saved_before_the_watch_existed_is_never_flagged_for_want_of_a_s
     assert restored.divergence is None
     restored.train_epochs(1)
     assert restored.divergence != "exploded"
+
+
+def test_largest_per_unit_is_the_max_over_the_points_nan_included():
+    from engine.watch import largest_per_unit
+
+    values = np.random.default_rng(3).normal(size=(3, 250, 4))
+    values[1, 17, 2] = np.nan
+    expected = values.max(axis=-2)
+    assert np.array_equal(largest_per_unit(values), expected, equal_nan=True)
+    assert np.array_equal(largest_per_unit(values[0]), values[0].max(axis=0))
+    assert np.isnan(expected[1, 2])
