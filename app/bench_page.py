@@ -11,6 +11,9 @@ reference features and a 6×8 network, plays at 30 fps and measures, over a wind
 With `--phone` the page runs as on a mid-range phone: Chromium's device emulation (390x844,
 device scale 3, touch) with the CPU slowed ×4 (`Emulation.setCPUThrottlingRate`), and the
 figure to read is the main thread's busy share while playing (issue 16 asks for at most ~30 %).
+A page that draws slowly paces its draws (static/js/draw-loop.js: at most a quarter of the
+main thread, never fewer than 24 a second), so a phone draws about 24 of the 30 frames a
+second it receives; the page's measured cost per draw is printed.
 A phone first shows the map (the network is below it, not drawn while off screen);
 `--network` scrolls the network into view first, the page's heaviest view.
 
@@ -20,8 +23,11 @@ laptop's follower and a phone's in the same room over the same window, and print
 phone's frames drawn per second beside the laptop's (issue 16: at least 20 on a phone); on a
 loaded machine read the ratio.
 
+With `--trace FILE` a Chromium trace of the window is kept and the measured page's main
+thread (the phone's, with `--follower`) is printed by event: where a drawn frame's time goes.
+
 Run: `python -m app.bench_page [--seconds 10] [--hash ...] [--phone] [--follower]
-[--network]` (needs the test extras and Debian's Chromium at /usr/bin/chromium).
+[--network] [--trace FILE]` (needs the test extras and Debian's Chromium at /usr/bin/chromium).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from app import bench_trace
 from app.launch import ServerProcess, bench_import
 
 CHROMIUM = "/usr/bin/chromium"
@@ -164,8 +171,11 @@ def measure(
     phone: bool = False,
     follower: bool = False,
     network: bool = False,
+    trace: Path | None = None,
 ) -> list[tuple[str, dict]]:
-    """Main-thread figures of each measured page over one playing window, by page name."""
+    """Main-thread figures of each measured page over one playing window, by page name.
+    With `trace`, a Chromium trace of the window is written there and the last page's main
+    thread is broken down by event (app/bench_trace.py)."""
     base, _, page_hash = url.partition("/#")
     with playwright().sync_playwright() as p:
         browser = launch(p)
@@ -184,9 +194,15 @@ def measure(
                 page.locator("[data-network]").scroll_into_view_if_needed()
         pages[0][1].wait_for_timeout(warmup * 1000)
         starts = [snapshot(page, cdp) for (_, page, _, _), cdp in zip(pages, cdps, strict=True)]
+        traced = pages[-1][1]
+        if trace is not None:
+            browser.start_tracing(page=traced, path=str(trace), categories=bench_trace.CATEGORIES)
+            traced.evaluate(f"() => performance.mark('{bench_trace.MARK}')")
         t0 = time.monotonic()
         pages[0][1].wait_for_timeout(seconds * 1000)
         elapsed = time.monotonic() - t0
+        if trace is not None:
+            browser.stop_tracing()
         ends = [snapshot(page, cdp) for (_, page, _, _), cdp in zip(pages, cdps, strict=True)]
         results = []
         for (name, page, errors, _), (start, before), (end, after) in zip(
@@ -195,6 +211,8 @@ def measure(
             handle = page.evaluate(f"() => playground.stats.handle.slice({start['h']})")
             draw = page.evaluate(f"() => playground.stats.draw.slice({start['d']})")
             drawn = end["drawn"] - start["drawn"]
+            # What the page's own pacer measured a draw to cost (static/js/draw-loop.js).
+            cost = page.evaluate("() => playground.pacer ? playground.pacer.cost : null")
             per_frame = ("TaskDuration", "ThreadTime", "ScriptDuration", "RecalcStyleDuration")
             task_ms = {
                 k: (after[k] - before[k]) * 1000 / max(1, drawn)
@@ -210,6 +228,12 @@ def measure(
                 "epochs": end["epoch"] - start["epoch"],
                 "elapsed": elapsed,
                 "task_ms": task_ms,
+                "pacer_ms": cost,
+                "trace": (
+                    bench_trace.breakdown(json.loads(trace.read_text()), per=drawn)
+                    if trace is not None and page is traced
+                    else []
+                ),
                 "errors": errors,
             }
             results.append((name, result))
@@ -240,6 +264,10 @@ def report(r: dict) -> None:
     # Wall-clock task time inflates when other processes compete for the cores; the main
     # thread's CPU time does not.
     print(f"main-thread CPU time per drawn frame (CDP ThreadTime): {t['ThreadTime']:.2f} ms")
+    if r["pacer_ms"] is not None:
+        print(f"a draw's cost as the page's pacer measures it (wall): {r['pacer_ms']:.2f} ms")
+    for line in r["trace"]:
+        print(line)
     if r["errors"]:
         print(f"page errors: {r['errors']}")
 
@@ -264,6 +292,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--network", action="store_true", help="scroll the network into view before measuring"
     )
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        default=None,
+        help="write a Chromium trace of the window to this file and print the (last) measured "
+        "page's main thread by event; tracing costs time, so read its shares, not its totals",
+    )
     args = parser.parse_args(argv)
     playwright()  # before starting anything
     server = None
@@ -276,7 +311,9 @@ def main(argv: list[str] | None = None) -> None:
         base = args.url.rstrip("/")
     url = f"{base}/#{args.hash}"
     try:
-        runs = measure(url, args.seconds, args.warmup, args.phone, args.follower, args.network)
+        runs = measure(
+            url, args.seconds, args.warmup, args.phone, args.follower, args.network, args.trace
+        )
     finally:
         if server is not None:
             server.stop()

@@ -1,5 +1,54 @@
 // The page's draw loop: at most one draw per animation frame, of the store's newest frame
 // (older undrawn ones were dropped by store.offerFrame), then the data points if they changed.
+// On a device too slow to draw every frame cheaply (a phone), draws are paced (DrawPacer).
+
+/** Drawing (script, style, layout, paint) may keep the main thread busy this share of the time. */
+export const DRAW_SHARE = 0.25;
+/** Never paced below this many draws a second: a follower on a phone still sees >= 20 fps. */
+export const MIN_DRAW_RATE = 24;
+/** A loss chart left for the next draw is drawn on its own after this long without one. */
+const CHART_OWED_MS = 150;
+/** A display refresh (60 Hz): the granularity of drawing. */
+export const REFRESH_MS = 1000 / 60;
+
+/**
+ * Paces draws to the device: it measures what a draw costs the main thread, from the draw's
+ * start to the end of the rendering it caused (a task posted from the animation frame runs
+ * after it), and spaces draws so that they take at most DRAW_SHARE of the time, but never
+ * fewer than MIN_DRAW_RATE a second. A laptop draws in a few milliseconds and is never paced;
+ * whatever the pace, each draw shows the newest frame.
+ */
+export class DrawPacer {
+  constructor() {
+    this.cost = 0; // ms per draw (from its start to the end of its rendering), moving average
+    this.nextAt = 0; // performance.now() before which the next draw waits
+    this.channel = new MessageChannel();
+    this.channel.port1.onmessage = (event) => this.measured(performance.now() - event.data);
+  }
+
+  /** A slow device (a phone): even MIN_DRAW_RATE draws a second take more than DRAW_SHARE. */
+  get slow() {
+    return this.cost / DRAW_SHARE >= 1000 / MIN_DRAW_RATE;
+  }
+
+  /** Milliseconds to wait before the next draw (0: the next animation frame). */
+  wait(now) {
+    return Math.max(0, this.nextAt - now);
+  }
+
+  /** A draw starts at `now`: books the next slot and measures this draw's cost. */
+  drew(now) {
+    const interval = Math.min(1000 / MIN_DRAW_RATE, this.cost / DRAW_SHARE);
+    // A draw late by up to one interval (timers and display refreshes are coarse) lets the
+    // next one come sooner, so the rate holds on average. Within one display refresh, no wait.
+    this.nextAt = interval < REFRESH_MS ? 0 : Math.max(this.nextAt, now - interval) + interval;
+    this.channel.port2.postMessage(now);
+  }
+
+  measured(ms) {
+    this.cost += (Math.min(ms, 250) - this.cost) * 0.1;
+  }
+}
 
 export class DrawLoop {
   /**
@@ -13,23 +62,43 @@ export class DrawLoop {
     this.parts = parts;
     this.hooks = hooks;
     this.pending = false;
+    this.pacer = new DrawPacer();
+    this.draws = 0;
+    this.chartOwed = null; // the timer that draws a chart a paced draw left out
   }
 
   schedule() {
     if (this.pending) return;
     this.pending = true;
-    requestAnimationFrame(() => this.draw());
+    // A paced draw: a timer wakes up a refresh early, and the draw goes to the first display
+    // refresh within half a refresh of its slot (timers alone come late and lose draws).
+    const wait = this.pacer.wait(performance.now());
+    if (wait > REFRESH_MS) setTimeout(() => requestAnimationFrame(this.tick), wait - REFRESH_MS);
+    else requestAnimationFrame(this.tick);
   }
+
+  tick = () => {
+    if (this.pacer.wait(performance.now()) > REFRESH_MS / 2) requestAnimationFrame(this.tick);
+    else this.draw();
+  };
 
   draw() {
     this.pending = false;
     const { store, parts, hooks } = this;
     const started = performance.now();
+    this.pacer.drew(started);
     const frame = store.frame;
     store.frame = null;
     const target = frame || (store.redraw.full ? store.last : null);
     if (target) {
-      parts.view.draw(target, { ...hooks.viewOptions(), full: store.redraw.full });
+      // On a slow device every other draw of a playing run leaves the loss chart for the next
+      // one (a canvas less to hand to the compositor); if no draw follows soon (the run
+      // stopped), the chart is drawn on its own, so it always ends on the last loss.
+      this.draws += 1;
+      const chart = !(this.pacer.slow && target.state === "playing" && this.draws % 2 === 0);
+      parts.view.draw(target, { ...hooks.viewOptions(), full: store.redraw.full, chart });
+      clearTimeout(this.chartOwed);
+      if (!chart) this.chartOwed = setTimeout(() => parts.view.chart.draw(), CHART_OWED_MS);
       store.last = target;
       store.redraw.full = false;
       parts.hovercard.refresh((param) => parts.network.paramValue(param));

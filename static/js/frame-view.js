@@ -27,7 +27,8 @@ export class FrameView {
 
   /**
    * @param {object} frame parsed frame (header + arrays)
-   * @param {{palette, discretize, classView, selecting: boolean}} view
+   * @param {{palette, discretize, classView, selecting: boolean, chart?: boolean}} view
+   *   chart false: the loss chart takes the frame's losses but is drawn with a later frame
    */
   draw(frame, view) {
     const a = frame.arrays;
@@ -47,7 +48,7 @@ export class FrameView {
     this.network.updateEpoch(frame.epoch ?? 0);
     this.metrics.update(frame);
     this.chart.addDataPoint(frame.epoch ?? 0, frame);
-    this.chart.draw();
+    if (view.chart !== false) this.chart.draw();
   }
 
   /**

@@ -96,7 +96,8 @@ export class Lessons {
     this.last = header;
     const followed = header.lesson;
     if (!followed) {
-      this.panel.hidden = true;
+      // Every frame: setting the attribute, even to the same value, would restyle the page.
+      if (!this.panel.hidden) this.panel.hidden = true;
       this.current = null;
       return;
     }

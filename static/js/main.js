@@ -293,6 +293,7 @@ const loop = new DrawLoop(page, { view, heatmap, hovercard, network }, {
   }),
 });
 const scheduleDraw = () => loop.schedule();
+window.playground.pacer = loop.pacer; // its measured cost per draw: read by app/bench_page.py
 
 // ---- actions ------------------------------------------------------------------------------
 async function share(state) {

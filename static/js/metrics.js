@@ -18,6 +18,19 @@ export function epochText(epoch) {
   return s.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
+/**
+ * Sets an element's text, if it changed, by editing its one text node in place: replacing the
+ * node (`textContent =`) would also restyle the new node and relayout its line on every frame.
+ */
+export function setText(el, text) {
+  const node = el.firstChild;
+  if (node && node.nodeType === Node.TEXT_NODE && !node.nextSibling) {
+    if (node.data !== text) node.data = text;
+  } else if (el.textContent !== text) {
+    el.textContent = text;
+  }
+}
+
 export class Metrics {
   /** @param {Document|HTMLElement} root holds [data-readout], [data-metrics] and friends */
   constructor(root) {
@@ -29,13 +42,18 @@ export class Metrics {
     this.confusion = root.querySelector("[data-confusion]");
     this.rows = new Map();
     this.shown = new Map();
+    this.shades = new WeakMap(); // the confusion cells' backgrounds as last set
+    this.latest = null; // the last frame header, for the panel when it comes on screen
+    this.offScreen = false;
+    const panel = this.list && (this.list.closest("details") || this.list);
+    if (panel) new IntersectionObserver((entries) => this.watched(entries)).observe(panel);
   }
 
   set(name, text) {
     const el = this.readouts.get(name);
     if (el && this.shown.get(name) !== text) {
       this.shown.set(name, text);
-      el.textContent = text;
+      setText(el, text);
     }
   }
 
@@ -53,8 +71,7 @@ export class Metrics {
   }
 
   setRow(key, title, text) {
-    const dd = this.row(key, title);
-    if (dd.textContent !== text) dd.textContent = text;
+    setText(this.row(key, title), text);
   }
 
   /** Updates everything from a frame header (the engine's metrics plus epoch and state). */
@@ -66,10 +83,24 @@ export class Metrics {
     if (this.valRow && this.valRow.hidden === hasVal) this.valRow.hidden = !hasVal;
     if (hasVal) this.set("val_loss", fmt(m.val_loss));
     if (!this.list) return;
-    // The panel's numbers are read, not watched: a few updates a second keep the frame cheap.
+    this.latest = m;
+    // The panel's numbers are read, not watched: a few updates a second keep the frame cheap,
+    // and none while the panel is scrolled off screen (each relays the page out): it catches
+    // up when it comes back, and a paused run's numbers are always shown.
     const now = performance.now();
-    if (now - (this.panelAt || 0) < PANEL_INTERVAL_MS && m.state === "playing") return;
+    if (m.state === "playing" && (now - (this.panelAt || 0) < PANEL_INTERVAL_MS || this.offScreen)) return;
     this.panelAt = now;
+    this.updatePanel(m);
+  }
+
+  /** The IntersectionObserver says whether the panel is on screen; back on it, it catches up. */
+  watched(entries) {
+    const wasOff = this.offScreen;
+    for (const e of entries) this.offScreen = !e.isIntersecting;
+    if (wasOff && !this.offScreen && this.latest) this.updatePanel(this.latest);
+  }
+
+  updatePanel(m) {
     if (m.train_accuracy !== undefined) {
       this.setRow("accuracy", "Accuracy (train / test)", `${pct(m.train_accuracy)} / ${pct(m.test_accuracy)}`);
     }
@@ -98,15 +129,16 @@ export class Metrics {
     norms.forEach((g, l) => {
       const bar = this.norms.children[l];
       const w = g > 0 ? Math.max(2, Math.min(100, (Math.log10(g) + 6) * (100 / 7))) : 0;
-      bar.firstChild.style.width = `${w}%`;
-      bar.lastChild.textContent = `layer ${l + 1}: ${g > 0 ? g.toExponential(1) : "0"}`;
+      const width = `${w.toFixed(1)}%`; // as the style reads it back: unchanged, not set again
+      if (bar.firstChild.style.width !== width) bar.firstChild.style.width = width;
+      setText(bar.lastChild, `layer ${l + 1}: ${g > 0 ? g.toExponential(1) : "0"}`);
     });
   }
 
   updateConfusion(matrix) {
     if (!this.confusion) return;
     const show = Array.isArray(matrix) && matrix.length > 2;
-    this.confusion.hidden = !show;
+    if (this.confusion.hidden === show) this.confusion.hidden = !show;
     if (!show) return;
     const k = matrix.length;
     if (this.confusion.rows.length !== k + 1) {
@@ -124,10 +156,13 @@ export class Metrics {
       const total = matrix[i].reduce((a, b) => a + b, 0) || 1;
       for (let j = 0; j < k; j++) {
         const cell = this.confusion.rows[i + 1].cells[j + 1];
-        const text = String(matrix[i][j]);
-        if (cell.textContent !== text) cell.textContent = text;
+        setText(cell, String(matrix[i][j]));
         // At most half the accent: the cell's dark text keeps a 4.5:1 contrast.
-        cell.style.background = `rgba(8,119,189,${(matrix[i][j] / total) * 0.5})`;
+        const background = `rgba(8,119,189,${(matrix[i][j] / total) * 0.5})`;
+        if (this.shades.get(cell) !== background) {
+          this.shades.set(cell, background);
+          cell.style.background = background;
+        }
       }
     }
   }

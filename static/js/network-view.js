@@ -51,28 +51,23 @@ export class NetworkView {
     this.still = window.matchMedia("(prefers-reduced-motion: reduce)");
     this.flow = true;
     this.lineWeight = 1;
-    // Thumbnails and links scrolled out of the viewport are not drawn (on a phone the network
-    // is below the map); one coming back on screen asks for a redraw (`on.shown`).
-    this.onScreen = new Set();
+    // While the diagram is scrolled out of the viewport its thumbnails and links are not
+    // drawn (on a phone the network is below the map); back on screen, it asks for a redraw
+    // (`on.shown`). One target for the whole diagram: the browser checks every observed
+    // element on each rendered frame.
+    this.onScreen = false;
     this.watcher = new IntersectionObserver((entries) => this.seen(entries));
   }
 
   seen(entries) {
-    let shown = false;
-    for (const e of entries) {
-      if (e.isIntersecting) {
-        shown = shown || !this.onScreen.has(e.target);
-        this.onScreen.add(e.target);
-      } else {
-        this.onScreen.delete(e.target);
-      }
-    }
-    if (shown && this.on.shown) this.on.shown();
+    const was = this.onScreen;
+    for (const e of entries) this.onScreen = e.isIntersecting;
+    if (this.onScreen && !was && this.on.shown) this.on.shown();
   }
 
-  /** The canvases in `list` that are on screen (the others as null: NetworkView.paint skips them). */
+  /** `list` while the diagram is on screen, else nulls (NetworkView.paint skips them). */
   shownOnly(list) {
-    return list.map((c) => (c && this.onScreen.has(c) ? c : null));
+    return this.onScreen ? list : list.map(() => null);
   }
 
   /**
@@ -88,8 +83,9 @@ export class NetworkView {
     this.key = key;
     this.arch = arch;
     this.root.replaceChildren();
+    // Observed again: the first report of a new observation redraws the new diagram.
     this.watcher.disconnect();
-    this.onScreen.clear();
+    this.onScreen = false;
     const columns = [arch.features.length, ...arch.hidden, arch.outputs];
     const { width, sizes, spacings } = this.measure(columns);
     // Heavier lines where the page asks for more contrast (CSS --link-weight).
@@ -114,7 +110,7 @@ export class NetworkView {
     this.hoverGroup = svg("g", { class: "link-hovers" });
     this.svg.append(this.linkGroup, this.hoverGroup);
     this.root.append(this.svg);
-    this.watcher.observe(this.svg);
+    this.watcher.observe(this.root);
     this.columnX = xs;
 
     // Nodes, column by column; protocol layer 0 is the inputs.
@@ -228,7 +224,6 @@ export class NetworkView {
     canvas.width = 1;
     canvas.height = 1;
     node.append(canvas);
-    this.watcher.observe(canvas);
     this.root.append(node);
     return node;
   }
@@ -320,7 +315,7 @@ export class NetworkView {
     this.values = values;
     this.offsets = this.layout();
     // Off screen, restyling every link would still cost style and paint on each frame.
-    if (!this.onScreen.has(this.svg)) return;
+    if (!this.onScreen) return;
     const scale = (this.node / NODE) * this.lineWeight;
     for (const link of this.links) {
       const w = this.paramValue(link.param);

@@ -8,8 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from app import frames
+from app import frames, handlers, snapshot
 from app.pacing import Scheduler
+from app.protocol import Message
 from app.session import Session
 from app.settings import Settings
 from engine import Config, Trainer
@@ -235,3 +236,18 @@ def test_a_frame_of_many_epochs_shows_its_progress_ten_times_a_second():
     assert len(recorder.headers) >= 20  # 10 a second, though no frame of 1000 epochs ended
     epochs = [h["epoch"] for h in recorder.headers]
     assert epochs == sorted(epochs) and epochs[-1] < 1000
+
+
+def test_a_ping_keeps_the_maps_made_for_the_frame_and_a_change_drops_them():
+    # A cohort's maps are made before its members' frames go out one by one: a message in
+    # between that changes nothing (ping) leaves them; one that may change the state drops
+    # them, so the frame is made of the state it shows.
+    session = Session("s", Settings(), np.random.default_rng(0))
+    made = snapshot.frame_maps([session.trainer], 100, 20, 32)[0]
+    session.ready_maps = made
+    asyncio.run(handlers.handle(session, Message("ping", {"t": 1}), lambda m: None))
+    assert session.ready_maps is made
+    asyncio.run(
+        handlers.handle(session, Message("configure", {"learning_rate": 0.1}), lambda m: None)
+    )
+    assert session.ready_maps is None

@@ -32,9 +32,16 @@ def test_a_frame_without_thumbnails_keeps_the_last_ones_on_the_page(pg):
     assert pg.page.evaluate(PAINTED)
     # Training moves them: frames with thumbnails come again, and the page shows the newest.
     pg.train_to(30)
-    latest = [f for f in pg.wire.frames if f.has("neurons")][-1]
-    assert latest.header["epoch"] > 0
-    last_seq = pg.wire.frames[-1].header["seq"]
-    pg.page.wait_for_function("(seq) => window.playground.page.last.seq >= seq", arg=last_seq)
-    assert pg.page.evaluate(HELD) == latest.array("neurons").ravel().tolist()
+
+    def shows_the_newest() -> bool:
+        """The page shows the wire's last frame (one may still come after the pause)."""
+        latest = [f for f in pg.wire.frames if f.has("neurons")][-1]
+        last_seq = pg.wire.frames[-1].header["seq"]
+        shown = pg.page.evaluate("() => window.playground.page.last.seq")
+        return (
+            shown == last_seq and pg.page.evaluate(HELD) == latest.array("neurons").ravel().tolist()
+        )
+
+    pg.wire.wait("the page to hold the newest thumbnails", shows_the_newest)
+    assert [f for f in pg.wire.frames if f.has("neurons")][-1].header["epoch"] > 0
     assert not pg.console_errors and not pg.page_errors

@@ -1,6 +1,11 @@
 // The room's own DOM: the bar (code, mode, counts, lag), the roster, notices.
 // Names from students are only ever set with textContent, never parsed as HTML.
 
+import { setText } from "../metrics.js";
+
+/** The lag is read, not watched: a few updates a second keep a follower's frame cheap. */
+const LAG_INTERVAL_MS = 250;
+
 /** Every panel a mode may show (modes.js `panels`). */
 const PANELS = ["[data-instructor-panel]", "[data-action=fork]", "[data-action=refollow]"];
 
@@ -70,9 +75,12 @@ export class RoomUi {
   }
 
   setLag(ms) {
+    const now = performance.now();
+    if (now - (this.lagAt ?? -Infinity) < LAG_INTERVAL_MS) return;
+    this.lagAt = now;
     const el = this.q("[data-lag]");
-    el.hidden = false;
-    el.textContent = `${Math.max(0, Math.round(ms))} ms behind`;
+    if (el.hidden) el.hidden = false;
+    setText(el, `${Math.max(0, Math.round(ms))} ms behind`);
   }
 
   notice(text, kind = "info") {

@@ -1,0 +1,98 @@
+"""Draw pacing (static/js/draw-loop.js): a device too slow to draw every frame cheaply draws
+fewer, never fewer than the floor rate, always the newest frame; a fast one is never paced."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.bench_page import PHONE, PHONE_CPU_SLOWDOWN
+
+pytestmark = pytest.mark.browser
+
+# Offers a frame at every display refresh for ten (simulated) seconds to a pacer whose draws
+# cost `cost` ms, and draws whenever the loop would (within half a refresh of the slot).
+SIMULATE = """async (cost) => {
+    const m = await import('/static/js/draw-loop.js');
+    const pacer = new m.DrawPacer();
+    for (let i = 0; i < 500; i++) pacer.measured(cost);
+    let draws = 0;
+    let waited = 0;
+    for (let t = 1000; t < 11000; t += m.REFRESH_MS) {
+        const wait = pacer.wait(t);
+        waited = Math.max(waited, wait);
+        if (wait <= m.REFRESH_MS / 2) {
+            pacer.drew(t);
+            draws += 1;
+        }
+    }
+    return {rate: draws / 10, waited, share: m.DRAW_SHARE, floor: m.MIN_DRAW_RATE,
+            refresh: m.REFRESH_MS};
+}"""
+
+
+def newest_shown(pg) -> dict:
+    """Waits until the page shows the newest frame it received (a frame may still come just
+    after the pause); returns that frame's header."""
+    shown = "() => window.playground.page.last.seq"
+    pg.wire.wait(
+        "the newest frame on screen",
+        lambda: pg.page.evaluate(shown) == pg.wire.frames[-1].header["seq"],
+    )
+    return pg.wire.frames[-1].header
+
+
+def test_the_pacer_keeps_drawing_within_its_share_and_never_below_its_floor(pg):
+    pg.open()
+    # A laptop: a draw of 2 ms fits every refresh within the share; nothing ever waits.
+    fast = pg.page.evaluate(SIMULATE, 2)
+    assert fast["waited"] == 0
+    assert fast["rate"] == pytest.approx(1000 / fast["refresh"], abs=0.5)
+    # A draw of 6 ms: spaced so that drawing takes DRAW_SHARE of the time.
+    medium = pg.page.evaluate(SIMULATE, 6)
+    assert medium["rate"] == pytest.approx(medium["share"] * 1000 / 6, abs=1)
+    # A draw of 40 ms would take the whole thread at the share's pace: the floor rate holds.
+    slow = pg.page.evaluate(SIMULATE, 40)
+    assert slow["rate"] == pytest.approx(slow["floor"], abs=0.5)
+
+
+def test_a_slow_phone_paces_its_draws_and_still_shows_the_newest_frame(
+    new_page, shared_live_server
+):
+    phone = new_page(shared_live_server.url, **PHONE).open()
+    cdp = phone.page.context.new_cdp_session(phone.page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": PHONE_CPU_SLOWDOWN})
+    phone.train_to(40)
+    # The draws were costly enough to be paced (slowed four times, a phone's draw takes well
+    # over a display refresh's share; on a loaded machine, over the floor rate's too, and
+    # then the loss chart is left out of every other draw)...
+    paced = phone.page.evaluate(
+        """async () => {
+            const m = await import('/static/js/draw-loop.js');
+            return playground.pacer.cost / m.DRAW_SHARE > m.REFRESH_MS;
+        }"""
+    )
+    assert paced
+    # ...and the last frame, sent as the run paused, is the one on screen.
+    last = newest_shown(phone)
+    shown = phone.page.locator("[data-readout=epoch]").inner_text()
+    assert shown.replace(",", "") == str(last["epoch"]).zfill(6)
+    # Paced, the loss chart may skip a playing frame, never the last one: drawn up to it.
+    phone.page.wait_for_function(
+        "(epoch) => { const c = playground.chart;"
+        " return !c.dirty && (c.tail ? c.tail.epoch : c.epochs[c.epochs.length - 1]) === epoch; }",
+        arg=last["epoch"],
+    )
+
+
+def test_readouts_edit_their_text_in_place_frame_after_frame(pg):
+    pg.open()
+    node = "document.querySelector('[data-readout=epoch]').firstChild"
+    pg.train_to(3)
+    pg.page.evaluate(f"() => {{ window.kept = {node}; }}")
+    pg.train_to(pg.epoch() + 5)
+    last = newest_shown(pg)
+    # The same text node, with the new value: a new node would be restyled and relaid out.
+    assert pg.page.evaluate(f"() => {node} === window.kept")
+    assert pg.page.evaluate("() => window.kept.data").replace(",", "") == str(last["epoch"]).zfill(
+        6
+    )
