@@ -173,9 +173,10 @@ class Challenges:
             )
         self._check_limits(member)
         # The evaluation is charged to the student's own session, like its frames: one in
-        # debt (it spent its share of the CPU) waits its turn before it is measured again.
+        # debt (it spent its share of the CPU while others wanted it) is not measured again
+        # before its turn.
         cpu = member.fork.cpu
-        if cpu.ready_at() > cpu.clock():
+        if member.fork.turn_at() > cpu.clock():
             raise ProtocolError(
                 "rate_limited",
                 "your session has used its share of the server's CPU for now: "

@@ -103,6 +103,9 @@ class Runner(Protocol):
     def cpu(self) -> CpuAccount:
         """The session's CPU account: costly requests made on its behalf are charged to it."""
 
+    def turn_at(self) -> float:
+        """When the session may spend CPU again (its debt repaid, if others want the CPU)."""
+
     def announce(self) -> None:
         """Send the full picture again (config, dataset, status, a frame with inputs)."""
 

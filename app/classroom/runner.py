@@ -61,6 +61,9 @@ class SessionRunner:
     def cpu(self) -> CpuAccount:
         return self.session.cpu
 
+    def turn_at(self) -> float:
+        return self.session.turn_at()
+
     def export_state(self) -> dict[str, Any]:
         """The same shape as the protocol's `export` reply: trainer state plus view."""
         return {"trainer": self.session.trainer.export_state(), "view": dict(self.session.view)}

@@ -52,6 +52,9 @@ class DictRunner:
     def export_state(self):
         return dict(self.state)
 
+    def turn_at(self):
+        return self.cpu.ready_at()  # as if another session always wanted the CPU
+
     async def close(self):
         self.closed = True
 
