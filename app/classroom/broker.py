@@ -67,8 +67,9 @@ class Broker(abc.ABC):
         unless `quiet`, tell them at once (otherwise they see it at their next look)."""
         return None  # one process: nobody else to tell
 
-    async def parts(self, room: str) -> dict[str, dict[str, Any]]:
-        """The other processes' current parts of room's roster, by process."""
+    async def parts(self, room: str) -> dict[str, dict[str, Any]] | None:
+        """The other processes' current parts of room's roster, by process; None if it
+        cannot tell (Redis is down: the last ones known are the best guess)."""
         return {}
 
     async def take_seat(

@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.classroom.challenge_store import too_many
 from app.classroom.codes import InputError, Throttle
-from app.classroom.parts import Member, Reply, text
+from app.classroom.parts import Member, Reply, RoomLimits, text
 from app.mailbox import Mailbox
 from app.protocol import ProtocolError
 from app.protocol import text as message
@@ -38,16 +40,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SUBMITS_PER_MINUTE = 6  # per student (their place in the room)
-SUBMITS_PER_STUDENT = 30  # per student and challenge
-SUBMITS_PER_CHALLENGE = 2000  # all students together
-CHALLENGES_PER_ROOM = 100
 SHOWN = 50  # leaderboard rows sent to the room (the CSV export has every submission)
 JUDGES = 2  # evaluations of one room at once (each in a worker thread)
 EVENTS = frozenset({"challenge_posted", "challenge_submitted"})
+T = TypeVar("T")
 
 
-def challenge_options() -> dict[str, Any]:
+def challenge_options(limits: RoomLimits) -> dict[str, Any]:
     """What the instructor's form offers (`/api/options` `challenges`): one place for both.
 
     Lists, not objects, so that the order survives the page's bootstrap (sorted keys).
@@ -73,10 +72,10 @@ def challenge_options() -> dict[str, Any]:
         "constraints": [{"name": name, **c} for name, c in CONSTRAINTS.items()],
         "test_points": {"min": TEST_POINTS[0], "max": TEST_POINTS[1], "default": 500},
         "limits": {
-            "submits_per_minute": SUBMITS_PER_MINUTE,
-            "submits_per_student": SUBMITS_PER_STUDENT,
-            "submits_per_challenge": SUBMITS_PER_CHALLENGE,
-            "challenges_per_room": CHALLENGES_PER_ROOM,
+            "submits_per_minute": limits.submits_per_minute,
+            "submits_per_student": limits.submits_per_student,
+            "submits_per_challenge": limits.submits_per_challenge,
+            "challenges_per_room": limits.challenges,
         },
     }
 
@@ -84,6 +83,12 @@ def challenge_options() -> dict[str, Any]:
 def judge(challenge: Challenge, state: dict[str, Any]) -> Verdict:
     """Measure an exported session (`Runner.export_state`) on the hidden test set."""
     return evaluate(challenge, Candidate.of(Trainer.from_state(state["trainer"])))
+
+
+def timed(work: Callable[..., T], *args: Any) -> tuple[T, float]:
+    """work(*args) and the CPU seconds this thread spent on it (run in a worker thread)."""
+    started = time.thread_time()
+    return work(*args), time.thread_time() - started
 
 
 def figure(metric: str, value: float | None) -> str:
@@ -104,7 +109,8 @@ class Challenges:
         self.current_id: int | None = None
         self.entries: list[dict[str, Any]] = []  # every submission to the current challenge
         self._seen: set[int] = set()  # their ids (an event may repeat a local submission)
-        self._minute = Throttle(SUBMITS_PER_MINUTE, 60.0, what="submissions")
+        self.limits = room.limits
+        self._minute = Throttle(self.limits.submits_per_minute, 60.0, what="submissions")
         self._messages: dict[str, str] = {}  # the encoded `challenge` and `leaderboard`
         self._judging = asyncio.Semaphore(JUDGES)  # a burst of submits queues, in order
         self.loaded = False  # the stored challenge has been read (see start)
@@ -148,9 +154,9 @@ class Challenges:
         if not member.instructor:
             raise ProtocolError("forbidden", "only the instructor can post a challenge")
         store, code = self.room.store, self.room.code
-        if await asyncio.to_thread(store.count_challenges, code) >= CHALLENGES_PER_ROOM:
+        if await asyncio.to_thread(store.count_challenges, code) >= self.limits.challenges:
             raise ProtocolError(
-                "rate_limited", f"a room holds at most {CHALLENGES_PER_ROOM} challenges"
+                "rate_limited", f"a room holds at most {self.limits.challenges} challenges"
             )
         try:
             challenge = Challenge.from_dict(data or {}, test_seed=secrets.randbits(63))
@@ -176,10 +182,23 @@ class Challenges:
                 "(while following, the network is the instructor's)",
             )
         self._check_limits(member)
+        # The evaluation is charged to the student's own session, like its frames: one in
+        # debt (it spent its share of the CPU while others wanted it) is not measured again
+        # before its turn.
+        cpu = member.fork.cpu
+        if member.fork.turn_at() > cpu.clock():
+            raise ProtocolError(
+                "rate_limited",
+                "your session has used its share of the server's CPU for now: "
+                "submit again in a moment",
+            )
         self._minute.count(member.id)  # every attempt costs an evaluation
+        started = time.thread_time()
         state = member.fork.export_state()  # the weights at this moment, from the server
+        cpu.spend(time.thread_time() - started)
         async with self._judging:
-            verdict = await asyncio.to_thread(judge, challenge, state)
+            verdict, cost = await asyncio.to_thread(timed, judge, challenge, state)
+        cpu.spend(cost)
         entry = {
             "student": member.ref,
             "name": member.name,
@@ -191,27 +210,29 @@ class Challenges:
             "epoch": verdict.epoch,
         }
         entry = await asyncio.to_thread(
-            self.room.store.add_submission, challenge_id, entry, self.limits()
+            self.room.store.add_submission, challenge_id, entry, self.caps()
         )
         self._record(challenge_id, entry)
         event = {"type": "challenge_submitted", "challenge": challenge_id, "entry": entry}
-        await self.room.broker.publish_event(self.room.code, event)
+        # Stored and ranked here: with Redis down the other processes hear of it later.
+        await self.room.span.tell(f"submitted:{entry['id']}", event)
         reply(message("verdict", **self._verdict(challenge, challenge_id, entry)))
 
     def _check_limits(self, member: Member) -> None:
+        limits = self.limits
         if self._minute.spent(member.id):
             raise ProtocolError(
                 "rate_limited",
-                f"at most {SUBMITS_PER_MINUTE} submissions a minute: train on, then try again",
+                f"at most {limits.submits_per_minute} submissions a minute: "
+                "train on, then try again",
             )
         mine = sum(e["student"] == member.ref for e in self.entries)
-        if mine >= SUBMITS_PER_STUDENT or len(self.entries) >= SUBMITS_PER_CHALLENGE:
-            raise too_many(mine >= SUBMITS_PER_STUDENT, self.limits())
+        if mine >= limits.submits_per_student or len(self.entries) >= limits.submits_per_challenge:
+            raise too_many(mine >= limits.submits_per_student, self.caps())
 
-    @staticmethod
-    def limits() -> tuple[int, int]:
+    def caps(self) -> tuple[int, int]:
         """Submissions per student and per challenge (the store counts them over all hosts)."""
-        return SUBMITS_PER_STUDENT, SUBMITS_PER_CHALLENGE
+        return self.limits.submits_per_student, self.limits.submits_per_challenge
 
     def _verdict(self, ch: Challenge, challenge_id: int, entry: dict[str, Any]) -> dict[str, Any]:
         board = leaderboard(self.entries, ch.metric) if challenge_id == self.current_id else []

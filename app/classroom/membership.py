@@ -77,15 +77,15 @@ class RoomMembership:
         seat, most = (moved["id"], moved["name"]), self.roster.max_students
         await self.broker.take_seat(self.code, seat, most)  # its own seat: always "ok"
         # Before the admission: this process's own handler of `moved` must not see it.
-        event = {"type": "moved", "member": moved["id"]}
+        event = {"type": "moved", "member": moved["id"], "process": self.broker.process}
         state = None
         if moved["mode"] == "fork":
             try:
                 state = (await self.span.request(event, FORK_MOVE_SECONDS)).get("state")
-            except TimeoutError:
+            except (TimeoutError, ProtocolError):  # no answer, or Redis is down
                 log.warning("room %s: a moved student's fork did not follow", self.code)
-        else:
-            await self.broker.publish_event(self.code, event)
+        if state is None:  # told again after an outage (`Span.tell`): the place is ours
+            await self.span.tell(f"moved:{moved['id']}", event)
         member = self.roster.admit(mailbox, moved["name"], False, moved=moved)
         if state is not None:
             try:

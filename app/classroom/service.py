@@ -21,10 +21,10 @@ from app.classroom.codes import (
     secret_matches,
 )
 from app.classroom.framestamp import compress, stamp
-from app.classroom.parts import MakeRunner
+from app.classroom.parts import MakeRunner, RoomLimits
 from app.classroom.room import Room
 from app.classroom.store import Store
-from app.protocol import CloseCode
+from app.protocol import CloseCode, ProtocolError
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,9 @@ class Classroom:
         for room in list(self.rooms.values()):
             if trouble is None:
                 await asyncio.to_thread(self.store.restore, room.current_record())
-                await room.tend()
+                await room.tend()  # tells the others what they missed (a spotlight ended...)
+                with contextlib.suppress(ProtocolError):  # and asks them what this one missed
+                    await self.broker.publish_event(room.code, {"type": "wall_query"})
                 room.dirty = room.live is not None  # the next save writes it to Redis again
             await room.publish_status()
 
@@ -280,10 +282,9 @@ class Classroom:
                 broker=self.broker,
                 store=self.store,
                 make_runner=self.make_runner,
-                max_followers=self.settings.max_students,
+                limits=RoomLimits.of(self.settings),
                 prepare=_stamp_and_compress if self.settings.room_compress_frames else _stamp_now,
                 grace_seconds=self.settings.room_grace_seconds,
-                joins_per_minute=self.settings.room_joins,
             )
             await room.start()
             self.rooms[code] = room

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 ASK_SECONDS = 10.0  # an ask unanswered for this long fails (the owner is gone or busy)
 MAX_ASKS = 64  # asks waiting at once per room in this process
+MAX_UNTOLD = 256  # events kept for the other processes while Redis is down, per room
+TELLS = 3  # how often an event from an outage is told once Redis is back (see flush)
 EXPORT = "__export"  # the ask for the live run's exported state (not a client message)
 
 
@@ -37,6 +39,9 @@ class Span:
         self.room = room
         self.asks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.free_once = False  # the lease was found free at the last look (see tend)
+        # By topic: the latest event the other processes may not have heard, and how many
+        # more times to tell it.
+        self.untold: dict[str, tuple[dict[str, Any], int]] = {}
 
     async def claim(self, first: bool) -> None:
         """Take the live run if it is free; drop ours if another process has taken it.
@@ -58,6 +63,50 @@ class Span:
         elif owner != room.broker.process and holding:
             log.info("room %s: another process runs the live run now", room.code)
             await room.stop_live()
+
+    async def tell(self, topic: str, event: dict[str, Any], keep: bool = True) -> None:
+        """Publish a room event to every process; it replaces the untold one of its topic.
+
+        A member's coming or going must not fail while Redis is down (`keep`): the event
+        is then acted on here at once, and the latest of its topic is told to the other
+        processes once Redis is back (`flush`). Without `keep` (an instructor's command)
+        ProtocolError says the room cannot reach its other servers. (Untold events of other
+        topics wait for the tends: they are about other things, so the order does not matter.)
+        """
+        try:
+            await self.room.broker.publish_event(self.room.code, event)
+        except ProtocolError:
+            if not keep:
+                raise
+            self.untold.pop(topic, None)  # re-inserted last: told in the order they happened
+            if len(self.untold) >= MAX_UNTOLD:
+                lost = self.untold.pop(next(iter(self.untold)))[0]
+                log.warning("room %s: too many untold events; dropped a %s", self.room.code, lost)
+            self.untold[topic] = (event, TELLS)
+            await self.room.on_event(event)
+        else:
+            self.untold.pop(topic, None)
+
+    async def flush(self) -> None:
+        """Tell the other processes what happened here while Redis was down, in order.
+
+        Pub/sub keeps nothing for a process that is not subscribed yet, and after an
+        outage each process reconnects in its own time: each event is told when Redis
+        returns and again at the next `TELLS - 1` tends (every 3 s). This process acted on
+        them already, and so may the others: hearing one again changes nothing.
+        """
+        for topic, (event, left) in list(self.untold.items()):
+            if self.room.broker.trouble is not None:
+                return
+            try:
+                await self.room.broker.publish_event(self.room.code, event)
+            except ProtocolError:
+                return
+            if self.untold.get(topic, (None,))[0] is event:
+                if left > 1:
+                    self.untold[topic] = (event, left - 1)
+                else:
+                    del self.untold[topic]
 
     async def handle(self, message: Message, reply: Reply) -> None:
         """Apply a message to the live run, here or where it runs."""

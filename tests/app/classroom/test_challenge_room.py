@@ -4,6 +4,9 @@ keep one leaderboard."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 
 from app.classroom import challenges
@@ -42,19 +45,17 @@ async def latest(box: Mailbox, kind: str) -> dict | None:
     return next((data for t, data in reversed(texts) if t == kind), None)
 
 
-async def posted(store, broker=None):  # noqa: F811
+async def posted(store, broker=None, **limits):  # noqa: F811
     """A room with the XOR challenge posted by its instructor."""
-    room = await new_room(store, broker)
+    room = await new_room(store, broker, **limits)
     teacher = await room.join_instructor(Mailbox())
     await room.handle(teacher, Message("challenge", XOR), lambda m: None)
     return room
 
 
-def test_a_student_has_a_bounded_number_of_submissions_per_challenge(store, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(challenges, "SUBMITS_PER_STUDENT", 2)
-
+def test_a_student_has_a_bounded_number_of_submissions_per_challenge(store):  # noqa: F811
     async def main():
-        room = await posted(store)
+        room = await posted(store, submits_per_student=2)
         ada = await forked(room, "ada")
         for _ in range(2):
             await submit(room, ada)
@@ -68,11 +69,9 @@ def test_a_student_has_a_bounded_number_of_submissions_per_challenge(store, monk
     assert bobs["rank"] in (1, 2)
 
 
-def test_a_challenge_has_a_bounded_number_of_submissions(store, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(challenges, "SUBMITS_PER_CHALLENGE", 3)
-
+def test_a_challenge_has_a_bounded_number_of_submissions(store):  # noqa: F811
     async def main():
-        room = await posted(store)
+        room = await posted(store, submits_per_challenge=3)
         for name in ("a", "b", "c"):
             await submit(room, await forked(room, name))
         with pytest.raises(ProtocolError) as err:
@@ -102,3 +101,48 @@ def test_two_processes_of_a_room_keep_one_leaderboard(store):  # noqa: F811
     assert verdict["value"] == 1.0 and verdict["goal_met"]
     assert [(e["name"], e["value"]) for e in board["entries"]] == [("ada", 1.0)]
     assert posted is not None and "test_seed" not in posted["challenge"]
+
+
+def test_a_submission_measured_while_a_new_challenge_is_posted_has_no_rank(store, monkeypatch):  # noqa: F811
+    started, go = threading.Event(), threading.Event()
+    measure = challenges.judge
+
+    def held(challenge, state):  # the real measurement, held until the test lets it finish
+        started.set()
+        go.wait(20)
+        return measure(challenge, state)
+
+    monkeypatch.setattr(challenges, "judge", held)
+
+    async def main():
+        room = await posted(store)
+        ada = await forked(room, "ada")
+        pending = asyncio.create_task(submit(room, ada))
+        await asyncio.to_thread(started.wait, 20)
+        await room.handle(room.instructors()[0], Message("challenge", XOR), lambda m: None)
+        go.set()
+        return await pending, room.challenges.entries
+
+    verdict, entries = run(main())
+    assert verdict["rank"] is None and "new challenge" in verdict["message"]
+    assert entries == []  # the new challenge's leaderboard is untouched
+
+
+def test_an_evaluation_is_charged_to_the_students_session_and_debt_waits(store):  # noqa: F811
+    async def main():
+        room = await posted(store)
+        ada = await forked(room, "Ada")
+        cpu = ada.fork.cpu
+        before = cpu.spent
+        first = await submit(room, ada)
+        charged = cpu.spent - before
+        # A session that has spent past its share (frames, steps, evaluations) waits.
+        cpu.spend(5.0)
+        with pytest.raises(ProtocolError) as refused:
+            await room.handle(ada, Message("submit", None), lambda m: None)
+        return first, charged, refused.value, len(room.challenges.entries)
+
+    first, charged, refused, entries = run(main())
+    assert first["value"] is not None and charged > 0
+    assert refused.code == "rate_limited" and "share of the server's CPU" in refused.message
+    assert entries == 1  # the refused one was not measured
