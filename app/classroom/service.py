@@ -245,12 +245,18 @@ class Classroom:
                 del self._lookups[client]
 
     async def _lookup(self, code: str) -> Room | None:
-        """The open room with this code, loading it if needed; None if there is none."""
+        """The open room with this code, loading it if needed; None if there is none.
+        An ended room's code is a right code: it is told as ended, not as unknown, also
+        once the ended room has been unloaded."""
         room = self.rooms.get(code)
         if room is None:
             record = await asyncio.to_thread(self.store.get_room, code)
-            if record is None or record.ended:
+            if record is None:
                 return None
+            if record.ended:
+                raise InputError(
+                    "room_ended", "code", "this room has ended", close=CloseCode.ROOM_ENDED
+                )
             room = await self.room(code)
         return room
 

@@ -33,6 +33,7 @@ router = APIRouter()
 STATUS = {
     "rate_limited": 429,
     "unauthorized": 403,
+    "room_ended": 410,
     "rooms_unavailable": 503,
     "storage_unavailable": 503,
     "storage_full": 507,
