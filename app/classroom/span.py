@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from typing import TYPE_CHECKING, Any
 
 from app.classroom.parts import STRUCTURAL_TYPES, Reply
@@ -29,6 +30,10 @@ ASK_SECONDS = 10.0  # an ask unanswered for this long fails (the owner is gone o
 MAX_ASKS = 64  # asks waiting at once per room in this process
 MAX_UNTOLD = 256  # events kept for the other processes while Redis is down, per room
 TELLS = 3  # how often an event from an outage is told once Redis is back (see flush)
+# A free lease is taken by a process that is not the room's first only once it has been seen
+# free for this long: the owner renews on every tend (TEND_SECONDS) and at once when Redis is
+# back, so after Redis restarts empty the owner keeps its live run.
+FREE_SECONDS = 3.0
 EXPORT = "__export"  # the ask for the live run's exported state (not a client message)
 
 
@@ -38,7 +43,7 @@ class Span:
     def __init__(self, room: Room) -> None:
         self.room = room
         self.asks: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self.free_once = False  # the lease was found free at the last look (see tend)
+        self.free_since: float | None = None  # when the lease was first seen free (claim)
         # By topic: the latest event the other processes may not have heard, and how many
         # more times to tell it.
         self.untold: dict[str, tuple[dict[str, Any], int]] = {}
@@ -47,17 +52,23 @@ class Span:
         """Take the live run if it is free; drop ours if another process has taken it.
 
         A free lease is taken at once when the room is first loaded here (`first`) and
-        otherwise only when it was free at the previous look too: after Redis restarts
-        empty, the process that was running the live run renews before others take it.
+        otherwise only once it has been free for FREE_SECONDS (not merely at two looks:
+        the tend on Redis's return and the periodic one can come milliseconds apart): after
+        Redis restarts empty, the process that was running the live run renews first.
         """
         room = self.room
         if room.ended:
             return
         holding = room.live is not None
-        owner = await room.broker.claim(room.code, take=holding or first or self.free_once)
+        now = time.monotonic()
+        waited = self.free_since is not None and now - self.free_since >= FREE_SECONDS
+        owner = await room.broker.claim(room.code, take=holding or first or waited)
         if owner is None:  # cannot tell (Redis is down): carry on as we are
             return
-        self.free_once = owner == ""
+        if owner != "":
+            self.free_since = None
+        elif self.free_since is None:
+            self.free_since = now
         if owner == room.broker.process and not holding:
             await room.run_live()
         elif owner != room.broker.process and holding:
