@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib.metadata
 import os
 import shutil
@@ -16,6 +17,33 @@ from collections.abc import Sequence
 # operator's explicit value wins.
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
+
+# glibc's malloc gives large freed blocks back to the kernel (anything over 128 KB is its own
+# mapping), so every frame's maps and every cohort's stacked arrays (0.3-2 MB) were new pages
+# again: 66 page faults a frame, 12-14% of a worker's CPU in the kernel, +25-30% CPU per frame
+# since the cohort maps came (python -m app.bench_cpu; 0.1 faults a frame with these). Blocks
+# below MMAP come from the heap, which keeps up to TRIM of free memory instead of returning it.
+# The variables reach the worker processes (glibc reads them at start); `keep_freed_memory`
+# applies the same to this process. An operator's explicit values win.
+MALLOC_MMAP_THRESHOLD = 16 << 20
+MALLOC_TRIM_THRESHOLD = 32 << 20
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
+
+
+def keep_freed_memory() -> None:
+    """Have malloc keep freed large blocks for reuse (see MALLOC_MMAP_THRESHOLD); no-op off
+    glibc."""
+    os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(MALLOC_MMAP_THRESHOLD))
+    os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", str(MALLOC_TRIM_THRESHOLD))
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    for option, name in ((_M_MMAP_THRESHOLD, "MMAP"), (_M_TRIM_THRESHOLD, "TRIM")):
+        value = os.environ[f"MALLOC_{name}_THRESHOLD_"]
+        if value.isdigit():
+            mallopt(option, int(value))
+
 
 # Imported after the BLAS variables on purpose (either may import numpy, now or later).
 import uvicorn  # noqa: E402
@@ -70,6 +98,7 @@ def settings_from(argv: Sequence[str] | None = None) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> None:
     settings = settings_from(argv)
+    keep_freed_memory()
     # Worker processes build their app from the environment, so hand the settings down.
     os.environ.update(settings.to_env())
     # Workers publish their loads in a directory (app.balance): the operator's, named in

@@ -11,6 +11,14 @@ back as soon as it is no longer ahead. The least loaded worker always accepts, s
 server never stops accepting. Each worker also accepts one connection per wake-up instead
 of a backlog's worth, so a burst of connections is shared too.
 
+Right after a start the workers come up one by one (on a loaded machine the second was seen
+50 s after the first answered), and connections made meanwhile stayed on the first worker
+for their whole life. So a worker counts the workers it expects (`--workers`) that have not
+published yet as serving nothing: it takes SLACK + 1 connections, then leaves the rest
+queued in the kernel for the late ones. It stops waiting for them after STARTUP_SECONDS
+(a worker that never comes would otherwise hold the clients back for good; 5 s keeps a
+queued client's wait well inside a websocket client's usual 10 s opening timeout).
+
 The gate works on the standard library's selector event loop (the only loop uvicorn
 uses without uvloop, which this project does not install; app/__main__.py asks for it).
 """
@@ -30,6 +38,7 @@ BALANCE_DIR_ENV = "PLAYGROUND_BALANCE_DIR"
 PERIOD = 0.05  # seconds between looks at the other workers' counts
 STALE_SECONDS = 2.0  # a file not refreshed for this long is a worker that has gone
 SLACK = 1  # sessions a worker may be ahead of the least loaded one and still accept
+STARTUP_SECONDS = 5.0  # how long a worker counts expected workers that have not published
 ACCEPT = selector_events.BaseSelectorEventLoop._accept_connection
 BACKLOG_ARG = 4  # the position of `backlog` in _accept_connection's arguments
 
@@ -81,16 +90,29 @@ def publish(directory: Path, count: int) -> None:
     os.replace(scratch, mine)
 
 
-def others(directory: Path, now: float) -> list[int]:
-    """The live other workers' session counts."""
-    counts = []
+def published(directory: Path, now: float) -> dict[str, int]:
+    """Every live worker's session count by process id (its file was refreshed lately)."""
+    counts = {}
     for path in directory.iterdir():
-        if path.name.startswith(".") or path.name == str(os.getpid()):
+        if path.name.startswith("."):
             continue
         with contextlib.suppress(OSError, ValueError):
             if now - path.stat().st_mtime <= STALE_SECONDS:
-                counts.append(int(path.read_text()))
+                counts[path.name] = int(path.read_text())
     return counts
+
+
+def others(directory: Path, now: float) -> list[int]:
+    """The live other workers' session counts."""
+    mine = str(os.getpid())
+    return [n for pid, n in published(directory, now).items() if pid != mine]
+
+
+def with_missing(theirs: list[int], expected: int, waiting: bool) -> list[int]:
+    """The others' counts, plus a 0 for each of the `expected` workers (this one included)
+    that has not published yet, while `waiting` (just after the start)."""
+    missing = max(0, expected - 1 - len(theirs)) if waiting else 0
+    return theirs + [0] * missing
 
 
 def ahead(mine: int, theirs: list[int]) -> bool:
@@ -98,15 +120,19 @@ def ahead(mine: int, theirs: list[int]) -> bool:
     return bool(theirs) and mine > min(theirs) + SLACK
 
 
-async def run(count: Callable[[], int], directory: Path) -> None:
-    """Publish this worker's load and open or close its gate, every PERIOD, until cancelled."""
+async def run(count: Callable[[], int], directory: Path, expected: int = 1) -> None:
+    """Publish this worker's load and open or close its gate, every PERIOD, until cancelled
+    (`expected`: how many workers the server starts)."""
     gate = Gate(asyncio.get_running_loop())
+    started = time.monotonic()
     try:
         while True:
             mine = count()
             publish(directory, mine)
             gate.one_at_a_time()
-            gate.set_accepting(not ahead(mine, others(directory, time.time())))
+            waiting = time.monotonic() - started < STARTUP_SECONDS
+            theirs = with_missing(others(directory, time.time()), expected, waiting)
+            gate.set_accepting(not ahead(mine, theirs))
             await asyncio.sleep(PERIOD)
     finally:  # shutting down: the listening sockets are closed, never re-armed here
         with contextlib.suppress(OSError):

@@ -33,8 +33,9 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from app import balance
 from app.bench_mix import Plan, plans
-from app.launch import ServerProcess, bench_import
+from app.launch import READY_SECONDS, ServerProcess, bench_import
 from app.metrics import sample_values
 
 
@@ -157,10 +158,36 @@ class Server:
         if url:
             self.url = url
             return
-        log = Path(tempfile.mkdtemp(prefix="bench-server-")) / "server.log"
-        env = {**os.environ, **env, "PLAYGROUND_LOG_LEVEL": "warning"}
-        self.server = ServerProcess(log, args=["--workers", str(workers)], env=env).start()
+        scratch = Path(tempfile.mkdtemp(prefix="bench-server-"))
+        # Its own data directory (never the user's saved sessions and rooms) and balance
+        # directory, where it sees the workers come up.
+        env = {
+            **os.environ,
+            **env,
+            "PLAYGROUND_LOG_LEVEL": "warning",
+            "PLAYGROUND_DATA_DIR": str(scratch / "data"),
+            balance.BALANCE_DIR_ENV: str(scratch / "workers"),
+        }
+        (scratch / "workers").mkdir()
+        args = ["--workers", str(workers)]
+        self.server = ServerProcess(scratch / "server.log", args=args, env=env).start()
         self.url = self.server.url
+        if workers > 1:
+            self.wait_for_workers(scratch / "workers", workers)
+
+    def wait_for_workers(self, directory: Path, workers: int) -> None:
+        """Until every worker publishes its load (app.balance): /healthz answers as soon as
+        one serves, and clients started then all landed on it (one core, 7 fps)."""
+        assert self.server is not None
+        deadline = time.monotonic() + READY_SECONDS
+        while len(balance.published(directory, time.time())) < workers:
+            if time.monotonic() > deadline or self.server.process.poll() is not None:
+                self.stop()
+                raise SystemExit(
+                    f"only {len(balance.published(directory, time.time()))} of "
+                    f"{workers} workers came up:\n{self.server.log()}"
+                )
+            time.sleep(balance.PERIOD)
 
     def tree(self) -> list[Any]:
         if self.server is None:

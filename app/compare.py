@@ -165,7 +165,7 @@ class CompareRun:
             if not session.subscribers:  # detached: nothing trains until it is back
                 await asyncio.sleep(DETACHED_POLL)
                 continue
-            ready = max(next_due, session.cpu.ready_at())
+            ready = max(next_due, session.turn_at())
             start = session.clock()
             if ready > start:
                 await asyncio.sleep(ready - start)
@@ -178,7 +178,7 @@ class CompareRun:
                     if session.clock() - self.last_frame_at >= PROGRESS_INTERVAL:
                         self.publish()
                     # Other sessions (and this one's messages) between slices.
-                    await asyncio.sleep(max(0.0, session.cpu.ready_at() - session.clock()))
+                    await asyncio.sleep(max(0.0, session.turn_at() - session.clock()))
             self.publish()
             next_due = frame_due + session.frame_interval()
             await asyncio.sleep(0)

@@ -20,13 +20,17 @@ MAX_CSV_CHARS = 200_000
 # Handlers that await other work in between (their wall time is not their cost): they
 # charge their own training slices.
 SELF_CHARGING = frozenset({"step"})
+# Messages that change nothing a frame shows: maps made for the state before them stay good
+# (a cohort's maps are made before its members' frames go out one by one, app.pacing).
+UNCHANGING = frozenset({"ping"})
 
 
 async def handle(session: Session, message: Message, reply: Reply) -> None:
     """Apply one validated-envelope message; a bad one raises ProtocolError (nothing changed)."""
     before = session.state()
     started, charged = time.perf_counter(), session.cpu.spent
-    session.ready_maps = None  # made before this message: they may no longer be its state
+    if message.type not in UNCHANGING:
+        session.ready_maps = None  # made before this message: they may no longer be its state
     session.messages += 1
     try:
         await HANDLERS[message.type](session, message.data, reply)
@@ -135,7 +139,7 @@ async def _sliced(session: Session, one_slice: Callable[[], bool]) -> None:
     try:
         while one_slice():
             # Wait for the session's turn: a long step gets its fair share, no more.
-            await asyncio.sleep(max(0.0, session.cpu.ready_at() - session.clock()))
+            await asyncio.sleep(max(0.0, session.turn_at() - session.clock()))
     finally:
         session.busy = False
 

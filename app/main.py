@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_epochs=metrics.add_epochs,
         competitors=lambda: scheduler.demand(registry.comparing),
         saved=saved,
+        contended=lambda session: scheduler.contended(session, registry.comparing),
     )
     metrics.gauges(registry.counts)
 
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tasks.append(asyncio.create_task(saved.run(registry), name="session-saves"))
         if os.environ.get(balance.BALANCE_DIR_ENV):  # one of --workers N > 1 (app.balance)
             directory = Path(os.environ[balance.BALANCE_DIR_ENV])
-            load = balance.run(lambda: connections_served(app), directory)
+            load = balance.run(lambda: connections_served(app), directory, settings.workers)
             tasks.append(asyncio.create_task(load, name="balance"))
         try:
             yield

@@ -247,6 +247,16 @@ class Scheduler:
         (its fair share, app.budget; `lend_idle` repays it early when the CPU has room)."""
         return max(self.wanted(session), session.cpu.ready_at())
 
+    def contended(self, session: Session, comparing: set[str] | None = None) -> bool:
+        """Whether a session other than `session` wants the CPU now: it plays or wants a
+        frame (with a socket), or its compare trains (`comparing`, ids; app.compare)."""
+        if comparing and any(sid != session.id for sid in comparing):
+            return True
+        return any(
+            other is not session and other.subscribers and (other.playing or other.frame_requested)
+            for other in self.active.values()
+        )
+
     def demand(self, comparing: set[str] | None = None) -> int:
         """How many sessions want CPU now (each gets an equal share of the loop): the playing
         ones, and those whose compare trains (`comparing`, ids; app.compare)."""

@@ -81,6 +81,8 @@ class Session(SessionFrames, SessionTraining):
         self.lesson: tuple[Lesson, int | None] | None = None
         # Fair CPU: frames, training and costly requests are charged here (app.budget).
         self.cpu = budget.CpuAccount(lambda: self.clock())
+        # The registry's hook: does another session want CPU now? (see `turn_at`)
+        self.contended: Callable[[Session], bool] = lambda session: False
         self.frame_cost = 0.0  # seconds the last frame took to build
         self.building = False  # a frame is being built off the loop
         self.shape_version = 0  # counts rebuilds: an off-loop frame of an old shape is dropped

@@ -87,5 +87,16 @@ class SessionTraining:
         training = min(self.slice_budget(), self.epoch_cost * self.view["epochs_per_frame"])
         return training + self.frame_cost
 
+    def turn_at(self) -> float:
+        """When this session's step or compare may train again: once its CPU debt is repaid
+        (app.budget) while another session wants the CPU; at once when none does (the idle
+        CPU repays the debt, as Scheduler.lend_idle does for playing sessions)."""
+        now = self.clock()
+        ready = self.cpu.ready_at()
+        if ready > now and not self.contended(self):
+            self.cpu.advance(ready - now)
+            return now
+        return ready
+
     def slice_budget(self) -> float:
         return self.settings.slice_ms / 1000.0

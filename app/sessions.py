@@ -43,6 +43,7 @@ class Registry:
         on_epochs: Callable[[int], None] = lambda n: None,
         competitors: Callable[[], int] = lambda: 1,
         saved: SavedSessions | None = None,
+        contended: Callable[[Session], bool] = lambda session: False,
     ) -> None:
         self.settings = settings
         self.saved = saved  # shared storage of solo sessions (None: this process's memory only)
@@ -50,6 +51,7 @@ class Registry:
         self.on_play = on_play
         self.on_epochs = on_epochs
         self.competitors = competitors  # sessions wanting CPU now (the scheduler's demand)
+        self.contended = contended  # does another session than this one want CPU now?
         self.sessions: dict[str, Session] = {}
         self.per_address: dict[str, int] = {}  # sessions held by each client address
         self._arrivals: dict[str, TokenBucket] = {}  # new sockets per address
@@ -103,6 +105,7 @@ class Registry:
         session.on_reserve = self.reserve
         session.on_compare = self.compare_changed
         session.cpu.competitors = self.competitors
+        session.contended = self.contended
         session.offload = _spawn
         session.detached_since = self.clock()  # until a socket attaches
         self.sessions[session_id] = session

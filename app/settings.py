@@ -182,6 +182,26 @@ class Settings(BaseSettings):
     # A hall behind one NAT fills its 200 seats within two minutes; a bot cannot take them
     # all in a burst.
     room_joins: Count = Field(100, description="new places per client address per room per minute")
+    # A room's other limits (app.classroom.parts.RoomLimits); each bounds what one client
+    # (an address, a place or an instructor) can make the room store or compute.
+    room_shares: Annotated[int, Field(ge=1, le=1000)] = Field(
+        10, description="share links per client address per room per minute"
+    )
+    wall_openings: Annotated[int, Field(ge=1, le=600)] = Field(
+        20, description="class wall openings per instructor per minute (each sends every card)"
+    )
+    submits_per_minute: Annotated[int, Field(ge=1, le=600)] = Field(
+        6, description="challenge submissions per student per minute"
+    )
+    submits_per_student: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        30, description="submissions per student per challenge"
+    )
+    submits_per_challenge: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        2000, description="submissions per challenge, all students together"
+    )
+    challenges_per_room: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        100, description="challenges a room keeps"
+    )
     # Past them an address's wrong codes are answered slowly (a right code never is: a class
     # behind one NAT always gets in).
     join_failures: Count = Field(30, description="wrong join codes per client per window")

@@ -143,12 +143,35 @@ def input_maps(grid_size: int, thumb_size: int, levels: int) -> frames.Quantised
 
 
 def flat_weights(trainer: Any) -> np.ndarray:
-    """(P,) float32: each layer's W row-major, then its b, in layer order."""
-    parts = []
+    """(P,) float32: each layer's W row-major, then its b, in layer order.
+
+    A network keeps every weight, then every bias, in one flat vector (engine.network):
+    one gather from it, in the wire's order, instead of a copy and a cast per array.
+    """
+    params = getattr(trainer.network, "params", None)
+    if params is not None:
+        return params.astype(np.float32).take(wire_order(trainer.network.sizes))
+    parts = []  # a FrozenTrainer's copies
     for w, b in trainer.weights():
         parts.append(np.asarray(w, dtype=np.float32).ravel())
         parts.append(np.asarray(b, dtype=np.float32).ravel())
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+@lru_cache(maxsize=64)
+def wire_order(sizes: tuple[int, ...]) -> np.ndarray:
+    """Where each value of the wire's weights (layer by layer: W row-major, then b) sits in
+    a network's flat params (every layer's W, then every layer's b)."""
+    shapes = list(zip(sizes[:-1], sizes[1:], strict=True))
+    bias = sum(i * o for i, o in shapes)
+    order, weight = [], 0
+    for i, o in shapes:
+        order.append(np.arange(weight, weight + i * o))
+        order.append(np.arange(bias, bias + o))
+        weight, bias = weight + i * o, bias + o
+    indices = np.concatenate(order)
+    indices.setflags(write=False)
+    return indices
 
 
 class FrozenTrainer:

@@ -18,8 +18,9 @@ EXECUTABLE = "redis-server"
 
 
 class RedisServer:
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(self, directory: Path, port: int | None = None, persist: bool = False) -> None:
         self.directory = directory
+        self.persist = persist  # an append-only file, as docs/deploy.md asks for in production
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
@@ -29,7 +30,12 @@ class RedisServer:
         if path is None:  # the README's test command installs it; never skip silently
             raise RuntimeError(f"{EXECUTABLE} is not installed: apt-get install -y redis-server")
         args = [path, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)]
-        args += ["--save", "", "--appendonly", "no", "--protected-mode", "yes"]
+        args += ["--save", "", "--protected-mode", "yes"]
+        args += (
+            ["--appendonly", "yes", "--appendfsync", "always"]
+            if self.persist
+            else ["--appendonly", "no"]
+        )
         log = open(self.directory / "redis.log", "ab")  # noqa: SIM115 (the child keeps it)
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         log.close()

@@ -19,7 +19,10 @@ frame rates is measured (app/classroom/bench_wall.py):
 With --processes N (N > 1) it starts N servers sharing one Redis (--redis-url, else a
 `redis-server` of its own on a free port): the room is created on, and the instructor
 connects to, the first; follower i connects to server i mod N, so the frames of the
-others' followers cross Redis. CPU is reported per server process and summed.
+others' followers cross Redis. CPU is reported per server process and summed, and
+`relay` tells what the crossing costs frame by frame: the share of the first server's
+frames that reached each other server's followers, and how much later a frame first
+arrived there than at the first server's followers (little of the clients' own queues).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ TARGET_P95_MS = 250.0
 class Follower:
     frames: int = 0  # frames received while recording
     latencies: list[float] = field(default_factory=list)  # ms, frame sent_at -> received
+    arrivals: dict[float, float] = field(default_factory=dict)  # frame sent_at -> received
     changes: dict[float, float] = field(default_factory=dict)  # learning rate -> ms to arrive
 
 
@@ -121,6 +125,7 @@ class Bench:
                         sent = header_of(message).get("sent_at")
                         if sent is not None:
                             stats.latencies.append(t - sent)
+                            stats.arrivals[sent] = t
                 elif message.startswith('{"type":"config"'):
                     lr = json.loads(message)["data"]["config"]["learning_rate"]
                     if lr in self.sent_changes and lr not in stats.changes:
@@ -224,6 +229,7 @@ class Bench:
                 pct(np.concatenate([np.array(s.latencies) for s in self.stats[k::n]]), 95)
                 for k in range(n)
             ]
+            result["relay"] = relay_hop(self.stats, n)
         server_cores = self.cpu.get("server_cores")
         if server_cores:
             # Load-independent capacity: the server is one event loop, so one core at most.
@@ -234,6 +240,26 @@ class Bench:
             fps.min() >= TARGET_FPS and lat.size and np.percentile(lat, 95) <= TARGET_P95_MS
         )
         return result
+
+
+def relay_hop(stats: list[Follower], n: int) -> dict[str, Any]:
+    """What crossing Redis costs, frame by frame, and little of the clients' own queues:
+    each frame's first arrival at a follower of server k > 0 (relayed) minus its first
+    arrival at a follower of server 0 (the live run's), and the share of server 0's
+    frames that reached server k's followers at all."""
+    first = [{} for _ in range(n)]
+    for i, s in enumerate(stats):
+        group = first[i % n]
+        for sent, t in s.arrivals.items():
+            group[sent] = min(t, group.get(sent, t))
+    owner, relayed = first[0], first[1:]
+    extra = np.array([g[k] - owner[k] for g in relayed for k in g.keys() & owner.keys()])
+    seen = [len(g.keys() & owner.keys()) / max(1, len(owner)) for g in relayed]
+    pct = lambda q: round(float(np.percentile(extra, q)), 1) if extra.size else None  # noqa: E731
+    return {
+        "frames_relayed_share": [round(x, 3) for x in seen],
+        "first_arrival_extra_ms": {"p50": pct(50), "p95": pct(95)},
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

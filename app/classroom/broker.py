@@ -10,7 +10,8 @@ Two channels per room:
 
 A room that spans processes (`app.classroom.redis_broker`) also needs to know which process
 runs its live run (`claim`, a lease), what the other processes' members are (`share_part`,
-`parts`) and whether the link between processes is down (`trouble`). The single-process
+`parts`), who holds its seats and names (`take_seat`) and whether the link between
+processes is down (`trouble`). The single-process
 broker answers these trivially: this process is the whole room.
 """
 
@@ -66,9 +67,32 @@ class Broker(abc.ABC):
         unless `quiet`, tell them at once (otherwise they see it at their next look)."""
         return None  # one process: nobody else to tell
 
-    async def parts(self, room: str) -> dict[str, dict[str, Any]]:
-        """The other processes' current parts of room's roster, by process."""
+    async def parts(self, room: str) -> dict[str, dict[str, Any]] | None:
+        """The other processes' current parts of room's roster, by process; None if it
+        cannot tell (Redis is down: the last ones known are the best guess)."""
         return {}
+
+    async def take_seat(
+        self,
+        room: str,
+        seat: tuple[str, str],
+        max_students: int,
+        spare: tuple[str, str] | None = None,
+    ) -> str | None:
+        """Take a student's place (member id, name) in room over every process, atomically:
+        "ok"; "spare" (ok, in place of `spare`, an away student of this process, since the
+        room was full); "taken" (another place has the name); "full"; None if it cannot
+        tell. One process: its roster has checked both already."""
+        return "ok"
+
+    async def free_seat(self, room: str, seat: tuple[str, str]) -> None:
+        """The place (member id, name) taken with `take_seat` is free again."""
+        return None  # one process: nobody else to tell
+
+    async def sync_seats(self, room: str, seats: list[tuple[str, str]]) -> None:
+        """Make the places this process holds in room exactly `seats` (heals a missed
+        free, or a Redis that restarted empty)."""
+        return None  # one process: nobody else to tell
 
     @abc.abstractmethod
     def publish(self, room: str, key: str, payload: Payload) -> None:

@@ -10,12 +10,15 @@ What every process of the room must know travels as broker events (`challenge_po
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from app.classroom import challenge_store as db
-from app.classroom.codes import Throttle
-from app.classroom.parts import Member, Reply, text
+from app.classroom.challenge_store import too_many
+from app.classroom.codes import InputError, Throttle
+from app.classroom.parts import Member, Reply, RoomLimits, text
 from app.mailbox import Mailbox
 from app.protocol import ProtocolError
 from app.protocol import text as message
@@ -35,16 +38,15 @@ from engine.options import ConfigError
 if TYPE_CHECKING:
     from app.classroom.room import Room
 
-SUBMITS_PER_MINUTE = 6  # per student (their place in the room)
-SUBMITS_PER_STUDENT = 30  # per student and challenge
-SUBMITS_PER_CHALLENGE = 2000  # all students together
-CHALLENGES_PER_ROOM = 100
+log = logging.getLogger(__name__)
+
 SHOWN = 50  # leaderboard rows sent to the room (the CSV export has every submission)
 JUDGES = 2  # evaluations of one room at once (each in a worker thread)
 EVENTS = frozenset({"challenge_posted", "challenge_submitted"})
+T = TypeVar("T")
 
 
-def challenge_options() -> dict[str, Any]:
+def challenge_options(limits: RoomLimits) -> dict[str, Any]:
     """What the instructor's form offers (`/api/options` `challenges`): one place for both.
 
     Lists, not objects, so that the order survives the page's bootstrap (sorted keys).
@@ -70,10 +72,10 @@ def challenge_options() -> dict[str, Any]:
         "constraints": [{"name": name, **c} for name, c in CONSTRAINTS.items()],
         "test_points": {"min": TEST_POINTS[0], "max": TEST_POINTS[1], "default": 500},
         "limits": {
-            "submits_per_minute": SUBMITS_PER_MINUTE,
-            "submits_per_student": SUBMITS_PER_STUDENT,
-            "submits_per_challenge": SUBMITS_PER_CHALLENGE,
-            "challenges_per_room": CHALLENGES_PER_ROOM,
+            "submits_per_minute": limits.submits_per_minute,
+            "submits_per_student": limits.submits_per_student,
+            "submits_per_challenge": limits.submits_per_challenge,
+            "challenges_per_room": limits.challenges,
         },
     }
 
@@ -81,6 +83,12 @@ def challenge_options() -> dict[str, Any]:
 def judge(challenge: Challenge, state: dict[str, Any]) -> Verdict:
     """Measure an exported session (`Runner.export_state`) on the hidden test set."""
     return evaluate(challenge, Candidate.of(Trainer.from_state(state["trainer"])))
+
+
+def timed(work: Callable[..., T], *args: Any) -> tuple[T, float]:
+    """work(*args) and the CPU seconds this thread spent on it (run in a worker thread)."""
+    started = time.thread_time()
+    return work(*args), time.thread_time() - started
 
 
 def figure(metric: str, value: float | None) -> str:
@@ -101,18 +109,32 @@ class Challenges:
         self.current_id: int | None = None
         self.entries: list[dict[str, Any]] = []  # every submission to the current challenge
         self._seen: set[int] = set()  # their ids (an event may repeat a local submission)
-        self._minute = Throttle(SUBMITS_PER_MINUTE, 60.0, what="submissions")
+        self.limits = room.limits
+        self._minute = Throttle(self.limits.submits_per_minute, 60.0, what="submissions")
         self._messages: dict[str, str] = {}  # the encoded `challenge` and `leaderboard`
         self._judging = asyncio.Semaphore(JUDGES)  # a burst of submits queues, in order
-        self.stored = True  # this process's file holds the open challenge (see ensure_challenge)
+        self.loaded = False  # the stored challenge has been read (see start)
+        self._warned = False  # a failed read was logged (once)
 
     async def start(self) -> None:
-        """Load the room's latest challenge and its submissions (after a restart too)."""
+        """Load the room's latest challenge and its submissions (after a restart too). If
+        the store cannot be reached (Redis is down), `loaded` stays False: `Room.tend`
+        tries again."""
         store, code = self.room.store, self.room.code
-        found = await asyncio.to_thread(db.challenge, store, code)
-        if found is not None:
-            entries = await asyncio.to_thread(db.submissions, store, found[0])
+        try:
+            found = await asyncio.to_thread(store.challenge, code)
+            entries = [] if found is None else await asyncio.to_thread(store.submissions, found[0])
+        except InputError as exc:  # said once; tried again every few seconds
+            (log.debug if self._warned else log.warning)(
+                "room %s: challenges not loaded yet: %s", code, exc.message
+            )
+            self._warned = True
+            return
+        self.loaded = True
+        if found is not None and found[0] != self.current_id:
             self._adopt(found[0], found[1], entries)
+            for m in self.room.members.values():
+                self.greet(m.mailbox)
 
     def greet(self, mailbox: Mailbox) -> None:
         """The open challenge and its leaderboard, for a connection that starts watching."""
@@ -132,16 +154,16 @@ class Challenges:
         if not member.instructor:
             raise ProtocolError("forbidden", "only the instructor can post a challenge")
         store, code = self.room.store, self.room.code
-        if await asyncio.to_thread(db.count_challenges, store, code) >= CHALLENGES_PER_ROOM:
+        if await asyncio.to_thread(store.count_challenges, code) >= self.limits.challenges:
             raise ProtocolError(
-                "rate_limited", f"a room holds at most {CHALLENGES_PER_ROOM} challenges"
+                "rate_limited", f"a room holds at most {self.limits.challenges} challenges"
             )
         try:
             challenge = Challenge.from_dict(data or {}, test_seed=secrets.randbits(63))
         except ConfigError as exc:
             raise ProtocolError("invalid_field", str(exc), exc.field) from None
         spec = challenge.to_dict()
-        challenge_id = await asyncio.to_thread(db.add_challenge, store, code, spec)
+        challenge_id = await asyncio.to_thread(store.add_challenge, code, spec)
         # The seed travels between the server's own processes only; clients get `public()`.
         event = {"type": "challenge_posted", "id": challenge_id, "spec": spec}
         await self.room.broker.publish_event(code, event)
@@ -153,12 +175,6 @@ class Challenges:
             raise ProtocolError("forbidden", "students submit; the instructor posts challenges")
         if challenge is None or challenge_id is None:
             raise ProtocolError("no_challenge", "there is no challenge in this room yet")
-        if not self.stored:
-            raise ProtocolError(
-                "challenge_unavailable",
-                "this server cannot store submissions to a challenge posted on another host; "
-                "ask the instructor to post it again",
-            )
         if member.fork is None:
             raise ProtocolError(
                 "forbidden",
@@ -166,10 +182,23 @@ class Challenges:
                 "(while following, the network is the instructor's)",
             )
         self._check_limits(member)
+        # The evaluation is charged to the student's own session, like its frames: one in
+        # debt (it spent its share of the CPU while others wanted it) is not measured again
+        # before its turn.
+        cpu = member.fork.cpu
+        if member.fork.turn_at() > cpu.clock():
+            raise ProtocolError(
+                "rate_limited",
+                "your session has used its share of the server's CPU for now: "
+                "submit again in a moment",
+            )
         self._minute.count(member.id)  # every attempt costs an evaluation
+        started = time.thread_time()
         state = member.fork.export_state()  # the weights at this moment, from the server
+        cpu.spend(time.thread_time() - started)
         async with self._judging:
-            verdict = await asyncio.to_thread(judge, challenge, state)
+            verdict, cost = await asyncio.to_thread(timed, judge, challenge, state)
+        cpu.spend(cost)
         entry = {
             "student": member.ref,
             "name": member.name,
@@ -180,29 +209,30 @@ class Challenges:
             "hidden_layers": verdict.hidden_layers,
             "epoch": verdict.epoch,
         }
-        entry = await asyncio.to_thread(db.add_submission, self.room.store, challenge_id, entry)
+        entry = await asyncio.to_thread(
+            self.room.store.add_submission, challenge_id, entry, self.caps()
+        )
         self._record(challenge_id, entry)
         event = {"type": "challenge_submitted", "challenge": challenge_id, "entry": entry}
-        await self.room.broker.publish_event(self.room.code, event)
+        # Stored and ranked here: with Redis down the other processes hear of it later.
+        await self.room.span.tell(f"submitted:{entry['id']}", event)
         reply(message("verdict", **self._verdict(challenge, challenge_id, entry)))
 
     def _check_limits(self, member: Member) -> None:
+        limits = self.limits
         if self._minute.spent(member.id):
             raise ProtocolError(
                 "rate_limited",
-                f"at most {SUBMITS_PER_MINUTE} submissions a minute: train on, then try again",
+                f"at most {limits.submits_per_minute} submissions a minute: "
+                "train on, then try again",
             )
         mine = sum(e["student"] == member.ref for e in self.entries)
-        if mine >= SUBMITS_PER_STUDENT:
-            raise ProtocolError(
-                "rate_limited",
-                f"you have made this challenge's {SUBMITS_PER_STUDENT} submissions; "
-                "your best one counts",
-            )
-        if len(self.entries) >= SUBMITS_PER_CHALLENGE:
-            raise ProtocolError(
-                "rate_limited", f"this challenge has had its {SUBMITS_PER_CHALLENGE} submissions"
-            )
+        if mine >= limits.submits_per_student or len(self.entries) >= limits.submits_per_challenge:
+            raise too_many(mine >= limits.submits_per_student, self.caps())
+
+    def caps(self) -> tuple[int, int]:
+        """Submissions per student and per challenge (the store counts them over all hosts)."""
+        return self.limits.submits_per_student, self.limits.submits_per_challenge
 
     def _verdict(self, ch: Challenge, challenge_id: int, entry: dict[str, Any]) -> dict[str, Any]:
         board = leaderboard(self.entries, ch.metric) if challenge_id == self.current_id else []
@@ -231,11 +261,7 @@ class Challenges:
 
     async def on_event(self, event: dict[str, Any]) -> None:
         if event["type"] == "challenge_posted":
-            store, code = self.room.store, self.room.code
             self._adopt(int(event["id"]), event["spec"], [])
-            self.stored = await asyncio.to_thread(
-                db.ensure_challenge, store, code, int(event["id"]), event["spec"]
-            )
         elif event["challenge"] == self.current_id:
             self._record(self.current_id, event["entry"])  # known already if submitted here
         else:

@@ -122,13 +122,21 @@ class Throttle:
         """Raise InputError(rate_limited) if the client has no attempts left."""
         times = self._recent(client)
         if len(times) >= self.max_failures:
-            wait = max(1, int(self.window - (self._clock() - times[0]) + 0.999))
-            raise InputError(
-                "rate_limited",
-                "code",
-                f"too many {self.what}: at most {self.max_failures} per "
-                f"{int(self.window)} s; try again in {wait} s",
-            )
+            raise self.refusal(self.window - (self._clock() - times[0]))
+
+    def refusal(self, wait: float) -> InputError:
+        """The `rate_limited` error for a client who may try again in `wait` seconds."""
+        return InputError(
+            "rate_limited",
+            "code",
+            f"too many {self.what}: at most {self.max_failures} per "
+            f"{int(self.window)} s; try again in {max(1, int(wait + 0.999))} s",
+        )
+
+    def spend(self, client: str) -> None:
+        """check, then count: an attempt that costs the server whether it succeeds or not."""
+        self.check(client)
+        self.count(client)
 
     def spent(self, client: str) -> bool:
         """Has the client used up its budget within the window?"""

@@ -56,8 +56,7 @@ class RoomForks:
         """Save what the member sees (their fork, else the live run) behind a share link."""
         # Each share stores a whole state: bounded per address, so reconnecting resets nothing.
         key = member.address or member.id
-        self._shares.check(key)
-        self._shares.count(key)
+        await asyncio.to_thread(self._shares.spend, key)
         if member.fork is not None:
             state = member.fork.export_state()
         else:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from app.classroom.challenges import challenge_options
+from app.classroom.parts import RoomLimits
 from app.classroom.runner import make_session_runner
 from app.classroom.security import SecurityHeaders, security_headers
 from app.classroom.service import Classroom
@@ -27,7 +28,8 @@ def install_classroom(app: FastAPI) -> None:
     """Wire classroom mode into `app` (call once, from create_app, after app.state.settings)."""
     app.include_router(routes.router)
     app.include_router(challenge_routes.router)
-    app.state.bootstrap["challenges"] = challenge_options()  # the page's form reads them
+    limits = RoomLimits.of(app.state.settings)
+    app.state.bootstrap["challenges"] = challenge_options(limits)  # the page's form reads them
     headers = security_headers(app.state.settings.frame_ancestors)
     app.add_middleware(SecurityHeaders, headers=headers)
     inner = app.router.lifespan_context

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -14,6 +15,11 @@ from app.classroom.parts import Member, text
 from app.classroom.store import RoomRecord
 from app.mailbox import Mailbox
 from app.protocol import CloseCode, Message, ProtocolError
+
+MAX_NAME_TRIES = 20  # made-up names tried when other processes take them at the same time
+FORK_MOVE_SECONDS = 5.0  # how long a moved student's fork state is waited for
+
+log = logging.getLogger(__name__)
 
 
 class RoomMembership:
@@ -48,16 +54,65 @@ class RoomMembership:
             return again
         moved = self.roster.elsewhere(rejoin)  # a place another process holds: move it here
         if moved is not None:
-            await self.broker.publish_event(self.code, {"type": "moved", "member": moved["id"]})
-            member = self.roster.admit(mailbox, moved["name"], False, moved=moved)
-            return await self._seated(member, mailbox)
+            return await self._moved_here(mailbox, moved)
         self._seats.check(client)
-        gone = self.roster.longest_away() if self.roster.full() else None
-        member = self.roster.admit(mailbox, name, self.locked, spare=gone is not None)
+        gone = self.roster.longest_away()
+        full = self.roster.full()
+        member = self.roster.admit(mailbox, name, self.locked, spare=full and gone is not None)
+        try:
+            spared = await self._take_seat(member, gone)
+        except ProtocolError:
+            self.roster.remove(member)
+            raise
         self._seats.count(client)
-        if gone is not None:  # only once the newcomer is in: a refused join frees nothing
+        if gone is not None and (full or spared):  # a refused join has freed nothing
             await self.leave(gone)
         return await self._seated(member, mailbox)
+
+    async def _moved_here(self, mailbox: Mailbox, moved: dict[str, Any]) -> Member:
+        """Take over a place another process holds (the student reconnected here). The
+        other process closes the old connection and the place there; a fork it ran for
+        the student resumes here from its state at that moment (if that process does not
+        answer within FORK_MOVE_SECONDS, the student follows the live run again)."""
+        seat, most = (moved["id"], moved["name"]), self.roster.max_students
+        await self.broker.take_seat(self.code, seat, most)  # its own seat: always "ok"
+        # Before the admission: this process's own handler of `moved` must not see it.
+        event = {"type": "moved", "member": moved["id"], "process": self.broker.process}
+        state = None
+        if moved["mode"] == "fork":
+            try:
+                state = (await self.span.request(event, FORK_MOVE_SECONDS)).get("state")
+            except (TimeoutError, ProtocolError):  # no answer, or Redis is down
+                log.warning("room %s: a moved student's fork did not follow", self.code)
+        if state is None:  # told again after an outage (`Span.tell`): the place is ours
+            await self.span.tell(f"moved:{moved['id']}", event)
+        member = self.roster.admit(mailbox, moved["name"], False, moved=moved)
+        if state is not None:
+            try:
+                await self._own_session(member, state=state)
+                return member
+            except ProtocolError as exc:  # e.g. this server is full: follow instead
+                log.warning("room %s: a moved fork could not resume: %s", self.code, exc)
+        return await self._seated(member, mailbox)
+
+    async def _take_seat(self, member: Member, gone: Member | None) -> bool:
+        """Hold the new member's seat and name over every process (`Broker.take_seat`);
+        True if it took `gone`'s seat. A made-up name another process has just taken is
+        made up again; a name the student chose is `name_taken`."""
+        spare = None if gone is None else (gone.id, gone.name)
+        tried: set[str] = set()
+        for _ in range(MAX_NAME_TRIES):
+            seat = (member.id, member.name)
+            taken = await self.broker.take_seat(self.code, seat, self.roster.max_students, spare)
+            if taken is None:  # Redis is down: this process's own check stands (see docs)
+                return False
+            if taken in ("ok", "spare"):
+                return taken == "spare"
+            if taken == "full" or member.named:
+                raise self.roster.refusal(taken, member.name)
+            tried.add(member.name.casefold())
+            member.name = self.roster.free_name(frozenset(tried))
+        raise self.roster.refusal("taken", member.name)
 
     async def _seated(self, member: Member, mailbox: Mailbox) -> Member:
         self._hello(member, mailbox)
@@ -122,6 +177,8 @@ class RoomMembership:
         """Remove a member (and close their fork)."""
         if not self.roster.remove(member):
             return
+        if not member.instructor:
+            await self.broker.free_seat(self.code, (member.id, member.name))
         await self.broker.unsubscribe(self.code, member.mailbox)
         if member.fork is not None:
             await member.fork.close()

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app import protocol
+from app.budget import CpuAccount
 from app.mailbox import Mailbox, Payload
 from app.protocol import MESSAGE_TYPES, Message
+from app.settings import Settings
 
 # Text messages of the live run every follower needs; the latest of each is retained.
 FANOUT_TYPES = frozenset({"config", "dataset", "status"})
@@ -51,6 +53,39 @@ SOCKET_TYPES: dict[str, bool] = {**MESSAGE_TYPES, **ROOM_TYPES}
 
 Reply = Callable[[dict[str, Any]], None]
 
+
+@dataclass(frozen=True)
+class RoomLimits:
+    """What one room allows each client: the room settings of `app.settings` (documented
+    in docs/classroom.md, "Settings")."""
+
+    seats: int  # max_students
+    joins_per_minute: int  # room_joins: new places per client address
+    shares_per_minute: int  # room_shares: share links per client address
+    wall_openings: int  # per instructor per minute
+    submits_per_minute: int  # per student
+    submits_per_student: int  # per student and challenge
+    submits_per_challenge: int
+    challenges: int  # challenges_per_room
+
+    @classmethod
+    def of(cls, settings: Settings) -> RoomLimits:
+        return cls(
+            seats=settings.max_students,
+            joins_per_minute=settings.room_joins,
+            shares_per_minute=settings.room_shares,
+            wall_openings=settings.wall_openings,
+            submits_per_minute=settings.submits_per_minute,
+            submits_per_student=settings.submits_per_student,
+            submits_per_challenge=settings.submits_per_challenge,
+            challenges=settings.challenges_per_room,
+        )
+
+    @classmethod
+    def defaults(cls) -> RoomLimits:
+        return cls.of(Settings.model_construct())  # the documented defaults, no environment
+
+
 # out(payload, kind): kind is the text message's type, "frame", or "discard" (payload None:
 # the network was rebuilt, an unsent frame of the old shape must not be shown).
 Out = Callable[[Payload | None, str | None], None]
@@ -63,6 +98,13 @@ class Runner(Protocol):
         """Apply one message of docs/protocol.md; answers (pong, state) go to `reply`."""
 
     def export_state(self) -> dict[str, Any]: ...
+
+    @property
+    def cpu(self) -> CpuAccount:
+        """The session's CPU account: costly requests made on its behalf are charged to it."""
+
+    def turn_at(self) -> float:
+        """When the session may spend CPU again (its debt repaid, if others want the CPU)."""
 
     def announce(self) -> None:
         """Send the full picture again (config, dataset, status, a frame with inputs)."""

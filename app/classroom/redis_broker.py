@@ -1,17 +1,20 @@
 """Rooms across processes and hosts: the `Broker` over Redis pub/sub (PLAYGROUND_REDIS_URL).
 
 Each process keeps a `LocalBroker` for its own sockets and mirrors it through Redis:
-- messages: `publish` offers locally at once and queues the payload for a writer task,
-  latest-wins per (room, key), so a slow or absent Redis holds at most one payload per key.
-  The writer stores it in the room's retained hash (a process that starts serving the room
-  replays it) and publishes it on the room's channel; other processes offer it to theirs.
+- messages: `publish` queues the payload for a writer task, latest-wins per (room, key),
+  so a slow or absent Redis holds at most one payload per key, and offers it locally. The
+  writer, once per turn of the event loop, stores all that is pending in the rooms'
+  retained hashes (a process that starts serving a room replays it) and publishes it on
+  their channels; other processes offer it to theirs.
 - events: published on the room's event channel, then handed to this process's listeners;
   those of other processes run in order on one task, behind a bounded queue.
-- the live run's owner holds a lease key; each process's roster part is a hash field.
+- the live run's owner holds a lease key; each process's roster part is a hash field;
+  seats and names are taken atomically (`app.classroom.redis_seats`).
 
 When Redis cannot be reached, `trouble` says so (rooms show it); local fan-out goes on,
 events are refused with `room_unavailable`, and everything reconnects when Redis returns.
-The redis package is imported here only, and only when a URL is configured.
+The redis package is imported here and in `redis_writer` only, and only when a URL is
+configured.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app.classroom.broker import Broker, EventHandler, LocalBroker, Sink
+from app.classroom.redis_seats import RedisSeats
+from app.classroom.redis_writer import Writer
 from app.classroom.rediskeys import PREFIX, RETAIN_SECONDS, key
 from app.mailbox import Payload
 from app.protocol import ProtocolError
@@ -38,7 +43,6 @@ LEASE_MS = 10_000  # the live run's owner renews its lease every few seconds
 PART_SECONDS = 15.0  # a roster part not refreshed for this long is a process that has gone
 MAX_PENDING = 4096  # payloads waiting for Redis, all rooms (latest-wins per key below this)
 MAX_EVENTS = 1000  # events received and not yet handled
-MAX_UNACKED = 300  # writes sent to Redis and not yet answered
 EVENT_SECONDS = 5.0  # a publish that takes longer counts as an outage
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)
 # Renew the lease if it is ours, take it if it is free and ARGV[3] says so; the holder.
@@ -88,25 +92,26 @@ class RedisBroker(Broker):
         self.errors = (RedisError, OSError, TimeoutError)
         self.redis = client(url)
         self.process = secrets.token_hex(6)
+        self.seats = RedisSeats(self.redis, self.process, self.errors)  # app.classroom.redis_seats
         self.local = LocalBroker()
         self.rooms: set[str] = set()  # rooms whose channels this process listens to
-        self._pending: dict[tuple[str, str], tuple[bytes, int] | None] = {}  # None: discard
         self._seen: dict[tuple[str, str], int] = {}  # newest sequence applied per key
         self._events: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(MAX_EVENTS)
-        self._wake = asyncio.Event()
         self._pubsub: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._watchers: list[Callable[[str | None], Awaitable[None]]] = []
         self.trouble = TROUBLE  # until the first connection
         self._tried = asyncio.Event()  # the first connection attempt is over
-        self.dropped = 0  # payloads dropped because too many waited for Redis
+        self.writer = Writer(
+            self.redis, self.errors, lambda: self.trouble is not None, MAX_PENDING, EVENT_SECONDS
+        )
 
     # Lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start the reader, writer and event tasks; return once the first connection
         has been tried (rooms loaded at once find Redis, if it is there)."""
-        for loop in (self._read_loop, self._write_loop, self._event_loop):
+        for loop in (self._read_loop, self.writer.run, self._event_loop):
             self._tasks.append(asyncio.create_task(loop()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._tried.wait(), EVENT_SECONDS)
@@ -137,26 +142,20 @@ class RedisBroker(Broker):
     # Messages --------------------------------------------------------------------------
 
     def publish(self, room: str, key_: str, payload: Payload) -> None:
-        self.local.publish(room, key_, payload)
+        # Queued for Redis first: the writer then runs before this process's own sockets
+        # (each costs a deflate), so relayed followers do not start a fan-out behind.
         kind, body = (b"b", payload) if isinstance(payload, bytes) else (b"t", payload.encode())
         self._queue(room, key_, envelope(kind, time.time_ns(), self.process, key_, body))
+        self.local.publish(room, key_, payload)
 
     def discard(self, room: str, key_: str) -> None:
-        self.local.discard(room, key_)
         self._queue(room, key_, envelope(b"d", time.time_ns(), self.process, key_, b""))
+        self.local.discard(room, key_)
 
     def _queue(self, room: str, key_: str, raw: bytes) -> None:
         seq = open_envelope(raw)[1]
         self._seen[(room, key_)] = seq
-        self._pending.pop((room, key_), None)  # re-inserted last: the order of latest writes
-        if len(self._pending) >= MAX_PENDING:
-            dropped = next(iter(self._pending))
-            del self._pending[dropped]
-            self.dropped += 1
-            if self.dropped % 1000 == 1:
-                log.warning("rooms: Redis is not keeping up; %d unsent dropped", self.dropped)
-        self._pending[(room, key_)] = (raw, seq)
-        self._wake.set()
+        self.writer.queue((room, key_), (raw, seq))
 
     async def subscribe(self, room: str, sink: Sink) -> None:
         await self._serve(room)
@@ -177,7 +176,7 @@ class RedisBroker(Broker):
     @property
     def backlog(self) -> int:
         """Payloads waiting for Redis (at most MAX_PENDING)."""
-        return len(self._pending)
+        return len(self.writer.pending)
 
     def subscriber_count(self, room: str) -> int:
         return self.local.subscriber_count(room)
@@ -209,67 +208,6 @@ class RedisBroker(Broker):
             self.local.discard(room, name)
         else:
             self.local.publish(room, name, body if kind == b"b" else body.decode())
-
-    async def _write_loop(self) -> None:
-        """Send what is pending over one connection of its own, without waiting for each
-        reply (a busy event loop would otherwise send one batch per round trip)."""
-        while True:
-            await self._wake.wait()
-            if self.trouble is not None:
-                self._wake.clear()  # the reader sets it again when Redis is back
-                continue
-            conn = self.redis.connection_pool.make_connection()
-            unacked: asyncio.Queue[None] = asyncio.Queue(MAX_UNACKED)
-            tasks = {
-                asyncio.create_task(self._send_pending(conn, unacked)),
-                asyncio.create_task(self._read_acks(conn, unacked)),
-            }
-            try:  # until either fails (the connection broke) or Redis is reported down
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    task.result()
-            except self.errors as exc:
-                log.debug("rooms: Redis writer failed: %r", exc)
-                await asyncio.sleep(RETRY_SECONDS[0])
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.wait(tasks)
-                await conn.disconnect()
-
-    async def _send_pending(self, conn: Any, unacked: asyncio.Queue[None]) -> None:
-        await conn.connect()
-        while self.trouble is None:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._pending:
-                pair = next(iter(self._pending))
-                item = self._pending.pop(pair)
-                assert item is not None
-                (room, name), (raw, _) = pair, item
-                retained = key(room, "retained")
-                commands: list[tuple[Any, ...]] = [
-                    ("HDEL", retained, name) if raw[:1] == b"d" else ("HSET", retained, name, raw),
-                    ("EXPIRE", retained, RETAIN_SECONDS),
-                    ("PUBLISH", key(room, "messages"), raw),
-                ]
-                for _ in commands:
-                    await unacked.put(None)  # waits while too many replies are outstanding
-                try:
-                    await conn.send_packed_command(conn.pack_commands(commands), False)
-                except BaseException:
-                    self._pending.setdefault(pair, item)  # unless newer: sent after the outage
-                    raise
-
-    async def _read_acks(self, conn: Any, unacked: asyncio.Queue[None]) -> None:
-        from redis.exceptions import ResponseError
-
-        while True:
-            await unacked.get()
-            try:
-                await conn.read_response()
-            except ResponseError as exc:  # one refused command: the others go on
-                log.warning("rooms: Redis refused a write: %s", exc)
 
     # Events ----------------------------------------------------------------------------
 
@@ -312,7 +250,27 @@ class RedisBroker(Broker):
         with contextlib.suppress(*self.errors):
             await self.redis.eval(RELEASE, 1, key(room, "owner"), self.process)
 
+    async def take_seat(
+        self,
+        room: str,
+        seat: tuple[str, str],
+        max_students: int,
+        spare: tuple[str, str] | None = None,
+    ) -> str | None:
+        if self.trouble is not None:
+            return None
+        return await self.seats.take(room, seat, max_students, spare, PART_SECONDS)
+
+    async def free_seat(self, room: str, seat: tuple[str, str]) -> None:
+        await self.seats.free(room, seat)
+
+    async def sync_seats(self, room: str, seats: list[tuple[str, str]]) -> None:
+        if self.trouble is None:  # else at the first tend after Redis is back
+            await self.seats.sync(room, seats)
+
     async def share_part(self, room: str, part: dict[str, Any], quiet: bool = False) -> None:
+        if self.trouble is not None:
+            return  # shared again when Redis is back (Room.tend); a join must not wait
         text = json.dumps({**part, "at": time.time()})
         try:
             await self.redis.hset(key(room, "parts"), self.process, text)
@@ -323,11 +281,13 @@ class RedisBroker(Broker):
             with contextlib.suppress(ProtocolError):
                 await self.publish_event(room, {"type": "part", "process": self.process})
 
-    async def parts(self, room: str) -> dict[str, dict[str, Any]]:
+    async def parts(self, room: str) -> dict[str, dict[str, Any]] | None:
+        if self.trouble is not None:
+            return None
         try:
             stored = await self.redis.hgetall(key(room, "parts"))
         except self.errors:
-            return {}
+            return None
         fresh = time.time() - PART_SECONDS
         found = {p.decode(): json.loads(v) for p, v in stored.items()}
         return {p: v for p, v in found.items() if p != self.process and v["at"] >= fresh}
@@ -348,7 +308,7 @@ class RedisBroker(Broker):
                 failures = 0
                 self._tried.set()
                 await self._set_trouble(None)
-                self._wake.set()  # what was queued during the outage goes out now
+                self.writer.wake.set()  # what was queued during the outage goes out now
                 while True:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
                     if message is not None:

@@ -1,11 +1,12 @@
-"""Room records that every process and host can reach: the SQLite `Store` mirrored in Redis.
+"""Rooms that every process and host can reach: the SQLite `Store` mirrored in Redis.
 
 With PLAYGROUND_REDIS_URL set, a room's record (secret hash, locked, ended, removed names)
 and its live run's last snapshot are written to this host's SQLite file first (saved data
 never depends on Redis) and then to Redis, where a join code typed on another host finds
 them. Reads try Redis and fall back to SQLite; a record found in Redis is copied into
 SQLite, so every host that served a room can put it back (`restore`) if Redis lost it.
-Pushed scenarios and share links stay in the host's SQLite.
+Share links, pushed scenarios, challenges and submissions live in Redis alone
+(`app.classroom.redis_records`).
 
 The methods are synchronous like the Store's (the room calls them in worker threads), so
 this module uses redis's blocking client, with short timeouts.
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from app.classroom.codes import InputError
+from app.classroom.redis_records import RedisRecords
 from app.classroom.rediskeys import RETAIN_SECONDS, key
 from app.classroom.store import RoomRecord, Store
 from app.protocol import CloseCode
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 UNREACHABLE = "rooms are unavailable for a moment: this server cannot reach Redis; try again"
 
 
-class SharedStore(Store):
+class SharedStore(RedisRecords, Store):
     def __init__(self, path: Path, url: str) -> None:
         super().__init__(path)
         import redis  # lazily: only servers with a redis_url need it

@@ -32,6 +32,7 @@ from app.classroom.parts import (
     MakeRunner,
     Member,
     Reply,
+    RoomLimits,
     Runner,
     text,
 )
@@ -58,10 +59,9 @@ class Room(RoomMembership, RoomForks):
         broker: Broker,
         store: Store,
         make_runner: MakeRunner,
-        max_followers: int = 200,
+        limits: RoomLimits | None = None,
         prepare: Callable[[bytes], bytes] = lambda frame: frame,
         grace_seconds: float = 60.0,
-        joins_per_minute: int = 100,
     ) -> None:
         self.code = record.code
         self.record = record
@@ -70,7 +70,8 @@ class Room(RoomMembership, RoomForks):
         self.broker = broker
         self.store = store
         self.make_runner = make_runner
-        self.roster = Roster(max_followers, record.kicked)
+        self.limits = limits = limits or RoomLimits.defaults()
+        self.roster = Roster(limits.seats, record.kicked)
         self.prepare = prepare  # once per frame before the fan-out: stamp time, compress
         self.grace_seconds = grace_seconds  # how long a lost student keeps name and fork
         self._expiries: set[asyncio.Task[None]] = set()  # grace timers of away students
@@ -78,10 +79,12 @@ class Room(RoomMembership, RoomForks):
         self.dirty = False  # the live run changed since the last snapshot
         self.op = asyncio.Lock()  # serialises live-run messages with snapshots
         self.span = Span(self)
-        self._shares = Throttle(10, 60.0, what="share links")
+        self._shares = store.throttle(
+            f"room:{record.code}:shares", limits.shares_per_minute, 60.0, "share links"
+        )
         # New places per client address: a bot cannot take the room's seats in a burst.
-        self._seats = Throttle(joins_per_minute, 60.0, what="new places in this room")
-        self.wall = Wall(self, max_gone=max_followers)
+        self._seats = Throttle(limits.joins_per_minute, 60.0, what="new places in this room")
+        self.wall = Wall(self, max_gone=limits.seats)
         self.challenges = challenges.Challenges(self)
 
     # Lifecycle -------------------------------------------------------------------------
@@ -89,21 +92,26 @@ class Room(RoomMembership, RoomForks):
     async def start(self) -> None:
         """Listen for events; run the live run here if no other process does."""
         await self.challenges.start()
-        await self.broker.listen(self.code, self._on_event)
-        self.roster.others = await self.broker.parts(self.code)
+        await self.broker.listen(self.code, self.on_event)
+        self.roster.others = await self.broker.parts(self.code) or {}
         await self.span.claim(first=True)
         await self._roster_changed()
         with contextlib.suppress(ProtocolError):  # Redis down: no other process to ask
             await self.broker.publish_event(self.code, {"type": "wall_query"})
 
     async def tend(self) -> None:
-        """Every few seconds: keep (or take over) the live run; refresh the others' roster."""
+        """Every few seconds: keep (or take over) the live run; refresh the others' roster;
+        tell the others again what happened here during an outage."""
+        await self.span.flush()
         await self.span.claim(first=False)
+        if not self.challenges.loaded:  # the store was unreachable when the room loaded
+            await self.challenges.start()
         others = await self.broker.parts(self.code)
-        if others != self.roster.others:
+        if others is not None and others != self.roster.others:
             self.roster.others = others
             await self._roster_seen()
         await self.broker.share_part(self.code, self.roster.part(), quiet=True)
+        await self.broker.sync_seats(self.code, [(m.id, m.name) for m in self.students()])
 
     async def run_live(self) -> None:
         """Build the live run here from the last snapshot (or defaults)."""
@@ -237,7 +245,7 @@ class Room(RoomMembership, RoomForks):
 
     # Events (from any process) ---------------------------------------------------------
 
-    async def _on_event(self, event: dict[str, Any]) -> None:
+    async def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if await self.wall.on_event(event):
             return
@@ -245,14 +253,11 @@ class Room(RoomMembership, RoomForks):
             await self.span.on_event(event)
         elif kind == "part":  # another process's members changed
             if event.get("process") != self.broker.process:
-                self.roster.others = await self.broker.parts(self.code)
+                others = await self.broker.parts(self.code)
+                self.roster.others = self.roster.others if others is None else others
                 await self._roster_seen()
         elif kind == "moved":  # the student reconnected to another process
-            member = self.members.get(str(event["member"]))
-            if member is not None and member.mailbox is not None:
-                reason = "this place moved to a new connection"
-                member.mailbox.close(CloseCode.MEMBER_REPLACED, reason)
-                await self.leave(member)
+            await self._moved_away(event)
         elif kind == "flags":
             self.locked = bool(event["locked"])
             await self.publish_status()
@@ -281,6 +286,25 @@ class Room(RoomMembership, RoomForks):
                 await self._own_session(m, **start)
                 m.mailbox.offer(note)
                 await asyncio.sleep(0)  # building sessions is CPU work: let frames go out
+
+    async def _moved_away(self, event: dict[str, Any]) -> None:
+        """A student of this process reconnected to another: close the place here. A fork
+        is stopped here, and its state answered to the new process (`Span.request`) when
+        it asks, so that it resumes there: never left running behind."""
+        if event.get("process") == self.broker.process:
+            return  # told again after an outage: the place is ours now
+        member = self.members.get(str(event["member"]))
+        if member is None:
+            return
+        state = None
+        if member.fork is not None:
+            state = member.fork.export_state()
+        member.mailbox.close(CloseCode.MEMBER_REPLACED, "this place moved to a new connection")
+        await self.leave(member)  # closes the fork
+        if "id" in event:
+            answer = {"type": "answer", "id": event["id"], "state": state}
+            with contextlib.suppress(ProtocolError):  # Redis went: the new process times out
+                await self.broker.publish_event(self.code, answer)
 
     async def _end_here(self) -> None:
         if self.ended:

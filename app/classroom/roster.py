@@ -3,8 +3,8 @@
 Plain bookkeeping (no broker, no sockets); `Room` adds the fan-out and the timers. When
 the room spans processes, `others` holds the other processes' parts (`part()` of theirs):
 counts, names, the roster and `max_students` cover them too. Two processes admitting at
-the same instant may both take the last seat or the same name (they check a copy that is
-a message behind); the next joins see both.
+the same instant would both take the last seat or the same name (they check a copy that
+is a message behind): the room then takes the seat with the broker's atomic `take_seat`.
 """
 
 from __future__ import annotations
@@ -99,20 +99,26 @@ class Roster:
                 "room_locked", "the instructor has locked this room", close=CloseCode.ROOM_LOCKED
             )
         if self.full() and not spare:
-            raise ProtocolError(
+            raise self.refusal("full")
+        named = not (name is None or (isinstance(name, str) and not name.strip()))
+        name = validate_name(name if named else self.free_name())
+        if named and name.casefold() in self.kicked:
+            raise ProtocolError("kicked", KICKED, "name", close=CloseCode.KICKED)
+        if name.casefold() in self._taken():
+            raise self.refusal("taken", name)
+        return self._add(Member(name, mailbox, named=named))
+
+    def refusal(self, why: str, name: str = "") -> ProtocolError:
+        """The error for a join refused because the room is `full` or the name `taken`."""
+        if why == "full":
+            return ProtocolError(
                 "room_full",
                 f"this room is full ({self.max_students} students at most)",
                 close=CloseCode.ROOM_FULL,
             )
-        named = not (name is None or (isinstance(name, str) and not name.strip()))
-        name = validate_name(name if named else self._free_name())
-        if named and name.casefold() in self.kicked:
-            raise ProtocolError("kicked", KICKED, "name", close=CloseCode.KICKED)
-        if name.casefold() in self._taken():
-            raise ProtocolError(
-                "name_taken", f"the name {name!r} is taken in this room; pick another", "name"
-            )
-        return self._add(Member(name, mailbox, named=named))
+        return ProtocolError(
+            "name_taken", f"the name {name!r} is taken in this room; pick another", "name"
+        )
 
     def admit_instructor(self, mailbox: Mailbox) -> Member:
         return self._add(Member("Instructor", mailbox, instructor=True))
@@ -125,8 +131,9 @@ class Roster:
         names = [m.name for m in self.students()] + [s["name"] for s in self.remote_students()]
         return {name.casefold() for name in names}
 
-    def _free_name(self) -> str:
-        taken = self._taken()
+    def free_name(self, also_taken: frozenset[str] = frozenset()) -> str:
+        """A made-up name ("Student 3") no place has, nor any of `also_taken` (casefolded)."""
+        taken = self._taken() | also_taken
         n = len(taken) + 1
         while f"student {n}" in taken:
             n += 1

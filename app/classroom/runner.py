@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from app import handlers, protocol
+from app.budget import CpuAccount
 from app.classroom.parts import Out, Reply
 from app.protocol import Message, ProtocolError
 from app.session import Session
@@ -55,6 +56,13 @@ class SessionRunner:
     async def handle(self, message: Message, reply: Reply) -> None:
         """Apply one client message; ProtocolError if it is invalid (nothing changed)."""
         await handlers.handle(self.session, message, reply)
+
+    @property
+    def cpu(self) -> CpuAccount:
+        return self.session.cpu
+
+    def turn_at(self) -> float:
+        return self.session.turn_at()
 
     def export_state(self) -> dict[str, Any]:
         """The same shape as the protocol's `export` reply: trainer state plus view."""

@@ -21,10 +21,10 @@ from app.classroom.codes import (
     secret_matches,
 )
 from app.classroom.framestamp import compress, stamp
-from app.classroom.parts import MakeRunner
+from app.classroom.parts import MakeRunner, RoomLimits
 from app.classroom.room import Room
 from app.classroom.store import Store
-from app.protocol import CloseCode
+from app.protocol import CloseCode, ProtocolError
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,10 @@ class Classroom:
         self.broker = broker or LocalBroker()
         self.store = store or Store.open(settings.data_dir)
         self.store.share_quota = int(settings.share_quota_mb * 2**20)
+        self.store.share_seconds = settings.share_days * 86400
         self.throttle = Throttle(settings.join_failures, settings.join_window)
         self.creations = Throttle(settings.room_creations, 600.0, what="new rooms")
-        self.shares = Throttle(60, 600.0, what="share links")  # POST /api/snapshots
+        self.shares = self.store.throttle("shares", 60, 600.0, "share links")  # /api/snapshots
         self.rooms: dict[str, Room] = {}
         self._idle_since: dict[str, float] = {}
         self._unwatched_since: dict[str, float] = {}
@@ -101,7 +102,9 @@ class Classroom:
         for room in list(self.rooms.values()):
             if trouble is None:
                 await asyncio.to_thread(self.store.restore, room.current_record())
-                await room.tend()
+                await room.tend()  # tells the others what they missed (a spotlight ended...)
+                with contextlib.suppress(ProtocolError):  # and asks them what this one missed
+                    await self.broker.publish_event(room.code, {"type": "wall_query"})
                 room.dirty = room.live is not None  # the next save writes it to Redis again
             await room.publish_status()
 
@@ -242,12 +245,18 @@ class Classroom:
                 del self._lookups[client]
 
     async def _lookup(self, code: str) -> Room | None:
-        """The open room with this code, loading it if needed; None if there is none."""
+        """The open room with this code, loading it if needed; None if there is none.
+        An ended room's code is a right code: it is told as ended, not as unknown, also
+        once the ended room has been unloaded."""
         room = self.rooms.get(code)
         if room is None:
             record = await asyncio.to_thread(self.store.get_room, code)
-            if record is None or record.ended:
+            if record is None:
                 return None
+            if record.ended:
+                raise InputError(
+                    "room_ended", "code", "this room has ended", close=CloseCode.ROOM_ENDED
+                )
             room = await self.room(code)
         return room
 
@@ -279,10 +288,9 @@ class Classroom:
                 broker=self.broker,
                 store=self.store,
                 make_runner=self.make_runner,
-                max_followers=self.settings.max_students,
+                limits=RoomLimits.of(self.settings),
                 prepare=_stamp_and_compress if self.settings.room_compress_frames else _stamp_now,
                 grace_seconds=self.settings.room_grace_seconds,
-                joins_per_minute=self.settings.room_joins,
             )
             await room.start()
             self.rooms[code] = room
@@ -314,9 +322,13 @@ class Classroom:
             elif now - self._idle_since.setdefault(code, now) > self._reclaim_after():
                 await self._unload(code)
         if now - self._expired_at >= min(EXPIRY_PERIOD, self.settings.share_days * 8640):
-            self._expired_at = now
             days = self.settings.share_days
-            gone = await asyncio.to_thread(self.store.expire_snapshots, days * 86400)
+            try:
+                gone = await asyncio.to_thread(self.store.expire_snapshots, days * 86400)
+            except InputError as exc:  # the shared store is unreachable: the next save tries
+                log.warning("share links not expired yet: %s", exc.message)
+                return
+            self._expired_at = now
             if gone:
                 log.info("deleted %d share links nobody opened for %g days", gone, days)
 

@@ -17,7 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from app import sqlite_shared
-from app.classroom.codes import InputError
+from app.classroom.challenge_store import ChallengeTables
+from app.classroom.codes import InputError, Throttle
+
+MAX_SCENARIOS = 100  # pushed scenarios kept per room (the latest)
 
 # Append only: a migration, once released, never changes. Index + 1 is its schema version.
 MIGRATIONS: tuple[str, ...] = (
@@ -96,14 +99,15 @@ class RoomRecord:
     kicked: tuple[str, ...] = ()  # casefolded names refused
 
 
-class Store:
-    """All classroom persistence behind one small class."""
+class Store(ChallengeTables):
+    """All classroom persistence behind one small class (challenges: `ChallengeTables`)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
         self.share_quota: int | None = None  # bytes all share links may take (None: no limit)
+        self.share_seconds = 90 * 86400.0  # a link unvisited this long is gone (share_days)
         self._db = sqlite_shared.connect(path)
         self._db.execute("PRAGMA foreign_keys=ON")
         sqlite_shared.set_up(self._db, self.migrate)
@@ -230,6 +234,11 @@ class Store:
                 "INSERT INTO scenarios (room_code, scenario, created) VALUES (?, ?, ?)",
                 (code, json.dumps(scenario, separators=(",", ":")), time.time()),
             )
+            self._db.execute(
+                "DELETE FROM scenarios WHERE room_code = ? AND id NOT IN (SELECT id FROM "
+                "scenarios WHERE room_code = ? ORDER BY id DESC LIMIT ?)",
+                (code, code, MAX_SCENARIOS),
+            )
         return int(cur.lastrowid)
 
     def scenarios(self, code: str) -> list[dict[str, Any]]:
@@ -239,6 +248,11 @@ class Store:
                 "SELECT id, scenario FROM scenarios WHERE room_code = ? ORDER BY id", (code,)
             ).fetchall()
         return [{"id": i, **json.loads(s)} for i, s in rows]
+
+    def throttle(self, name: str, limit: int, window: float, what: str) -> Throttle:
+        """A per-client budget (`spend`) named `name`: this process's own here; one over
+        every host in app.classroom.redis_records."""
+        return Throttle(limit, window, what=what)
 
     # Snapshots (share links) -------------------------------------------------------------
 
@@ -267,10 +281,7 @@ class Store:
             if quota_bytes is not None:
                 used = self._db.execute("SELECT total(length(state)) FROM snapshots").fetchone()
                 if used[0] + len(text) > quota_bytes:
-                    raise StorageFull(
-                        f"the server's share-link storage ({quota_bytes // 2**20} MB) is full; "
-                        "try later"
-                    )
+                    raise StorageFull(quota_bytes)
             snap_id = secrets.token_urlsafe(12)
             self._db.execute(
                 "INSERT INTO snapshots (id, room_code, state, created, visited, digest) "
@@ -302,9 +313,10 @@ class Store:
 
 
 class StorageFull(InputError):
-    """The share-link storage quota is used up."""
+    """The share-link storage quota (`quota_bytes`, all links together) is used up."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, quota_bytes: int) -> None:
+        message = f"the server's share-link storage ({quota_bytes // 2**20} MB) is full; try later"
         super().__init__("storage_full", None, message)
 
 

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 CARD_SECONDS = 1.0  # at most one card per student per this many seconds
 THUMB_CELLS = 20  # a card's picture: THUMB_CELLS x THUMB_CELLS cells
 THUMB_LEVELS = 16  # ... each one of this many shades (4 bits)
-OPENINGS_PER_MINUTE = 20  # each opening sends every card: an instructor's budget
 MAX_REF = 32  # a `member` ref is 8 characters (app.classroom.parts.Member.ref)
 
 
@@ -123,7 +122,7 @@ class Wall:
             return
         ref = data.get("member", ...)
         if ref is None:
-            await self.room.broker.publish_event(self.room.code, {"type": "spotlight"})
+            await self.room.span.tell("spotlight", {"type": "spotlight"}, keep=False)
             return
         # A student in this process is checked here; one elsewhere by their own process,
         # which alone answers (`spotlight_ask`), so an unknown member changes nothing.
@@ -134,18 +133,18 @@ class Wall:
                 "member must be the `member` of a student working on their own copy, or null",
                 "member",
             )
-        await self.room.broker.publish_event(
-            self.room.code, {"type": "spotlight_ask", "member": ref}
-        )
+        event = {"type": "spotlight_ask", "member": ref}
+        await self.room.span.tell("spotlight", event, keep=False)
 
     async def show(self, member: Member) -> None:
         """Open this instructor's wall: every card so far, then each new one."""
         now = asyncio.get_running_loop().time()
-        recent = self._openings.setdefault(member.id, deque(maxlen=OPENINGS_PER_MINUTE))
-        if len(recent) == OPENINGS_PER_MINUTE and now - recent[0] < 60:
+        most = self.room.limits.wall_openings  # each opening sends every card
+        recent = self._openings.setdefault(member.id, deque(maxlen=most))
+        if len(recent) == most and now - recent[0] < 60:
             raise ProtocolError(
                 "rate_limited",
-                f"open the wall at most {OPENINGS_PER_MINUTE} times a minute",
+                f"open the wall at most {most} times a minute",
                 "open",
             )
         recent.append(now)
@@ -153,18 +152,16 @@ class Wall:
         self.watching[member.id] = member
         member.mailbox.offer(text("wall", open=True), "wall")
         await self.room.broker.subscribe(self.channel, member.mailbox)
-        await self.room.broker.publish_event(
-            self.room.code, {"type": "wall", "viewer": member.id, "open": True}
-        )
+        event = {"type": "wall", "viewer": member.id, "open": True}
+        await self.room.span.tell(f"wall:{member.id}", event)
 
     async def hide(self, member: Member) -> None:
         if self.watching.pop(member.id, None) is None:
             return
         await self.room.broker.unsubscribe(self.channel, member.mailbox)
         member.mailbox.offer(text("wall", open=False), "wall")
-        await self.room.broker.publish_event(
-            self.room.code, {"type": "wall", "viewer": member.id, "open": False}
-        )
+        event = {"type": "wall", "viewer": member.id, "open": False}
+        await self.room.span.tell(f"wall:{member.id}", event)
 
     # Events (from any process) --------------------------------------------------------------
 
@@ -198,6 +195,8 @@ class Wall:
                     self.room.code, {"type": "spotlight", "member": student.ref}
                 )
         elif kind == "spotlight":
+            if event.get("member") is not None:  # a new spotlight: an end told late is old
+                self.room.span.untold.pop("spotlight", None)
             await self._spotlight(event.get("member"))
         else:
             return False
@@ -247,7 +246,7 @@ class Wall:
             if tile.seen != (member.name, member.mode, member.away_since is not None):
                 self._publish(member, tile)
             if member.ref == self.spotlight and member.fork is None:
-                await room.broker.publish_event(room.code, {"type": "spotlight"})
+                await room.span.tell("spotlight", {"type": "spotlight"})
 
     def _tile(self, member: Member) -> Tile:
         tile = self.tiles.get(member.id)
@@ -261,7 +260,7 @@ class Wall:
             tile.timer.cancel()
         ref = tile.ref
         if ref == self.spotlight:
-            await self.room.broker.publish_event(self.room.code, {"type": "spotlight"})
+            await self.room.span.tell("spotlight", {"type": "spotlight"})
         if self.open:  # the walls drop the card; its "gone" is retained, a bounded few
             gone = text("wall_card", member=ref, gone=True)
             self.room.broker.publish(self.channel, card_key(ref), gone)

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from app.classroom import challenge_store as db
 from app.classroom.codes import InputError
-from app.routes.classroom import classroom_of, client_of
+from app.routes.classroom import STATUS, classroom_of, client_of
 
 router = APIRouter()
 
@@ -30,13 +30,13 @@ async def export_submissions(request: Request, code: str, challenge_id: int) -> 
     try:
         room = await classroom.find(code, client)
         classroom.authorize(room, secret, client)
+        found = await asyncio.to_thread(classroom.store.challenge, room.code, challenge_id)
+        if found is None:
+            missing = f"room {room.code} has no challenge {challenge_id}"
+            raise InputError("no_challenge", None, missing)
+        entries = await asyncio.to_thread(classroom.store.submissions, challenge_id)
     except InputError as exc:
-        status = {"rate_limited": 429, "unauthorized": 403, "rooms_unavailable": 503}
-        raise HTTPException(status.get(exc.code, 404), str(exc)) from None
-    found = await asyncio.to_thread(db.challenge, classroom.store, room.code, challenge_id)
-    if found is None:
-        raise HTTPException(404, f"room {room.code} has no challenge {challenge_id}")
-    entries = await asyncio.to_thread(db.submissions, classroom.store, challenge_id)
+        raise HTTPException(STATUS.get(exc.code, 404), str(exc)) from None
     body = db.csv_text(found[1], entries)
     name = f"challenge-{room.code}-{challenge_id}.csv"
     return Response(

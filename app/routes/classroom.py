@@ -20,7 +20,6 @@ from app.classroom.codes import InputError
 from app.classroom.room import Room
 from app.classroom.seat import Seat
 from app.classroom.service import Classroom
-from app.classroom.store import StorageFull
 from app.mailbox import Mailbox
 from app.options import server_options, split_server_fields
 from app.protocol import ProtocolError
@@ -29,6 +28,16 @@ from app.session import Session
 from app.settings import Settings
 
 router = APIRouter()
+
+# HTTP status of an InputError's code (any other: 404).
+STATUS = {
+    "rate_limited": 429,
+    "unauthorized": 403,
+    "room_ended": 410,
+    "rooms_unavailable": 503,
+    "storage_unavailable": 503,
+    "storage_full": 507,
+}
 
 
 def classroom_of(request: Request | WebSocket) -> Classroom:
@@ -84,11 +93,10 @@ async def create_snapshot(request: Request) -> dict[str, Any]:
     """
     classroom = classroom_of(request)
     client = client_of(request)
-    try:
-        classroom.shares.check(client)
+    try:  # every attempt counts: a rejected one costs CPU too
+        await asyncio.to_thread(classroom.shares.spend, client)
     except InputError as exc:
-        raise HTTPException(429, str(exc)) from None
-    classroom.shares.count(client)  # every attempt counts: a rejected one costs CPU too
+        raise HTTPException(STATUS.get(exc.code, 503), str(exc)) from None
     body = await request.body()
     settings = request.app.state.settings
     try:
@@ -97,8 +105,8 @@ async def create_snapshot(request: Request) -> dict[str, Any]:
         raise HTTPException(422, exc.message) from None
     try:
         snap_id = await asyncio.to_thread(classroom.store.save_snapshot, state)
-    except StorageFull as exc:
-        raise HTTPException(507, str(exc)) from None
+    except InputError as exc:  # StorageFull, or the shared store is unreachable
+        raise HTTPException(STATUS.get(exc.code, 503), str(exc)) from None
     return {"id": snap_id, "url": f"/s/{snap_id}"}
 
 
@@ -143,7 +151,10 @@ async def get_snapshot(request: Request, snap_id: str) -> dict[str, Any]:
     """A shared network: {"trainer": exported trainer state, "view": {...}}."""
     if not 8 <= len(snap_id) <= 64:
         raise HTTPException(404, "no snapshot has this id")
-    state = await asyncio.to_thread(classroom_of(request).store.snapshot, snap_id)
+    try:
+        state = await asyncio.to_thread(classroom_of(request).store.snapshot, snap_id)
+    except InputError as exc:  # the shared store is unreachable: not "no such link"
+        raise HTTPException(503, str(exc)) from None
     if state is None:
         raise HTTPException(404, "no snapshot has this id")
     return {"id": snap_id, "state": state}
@@ -180,8 +191,7 @@ async def _find_http(request: Request, code: str) -> Room:
     try:
         return await classroom_of(request).find(code, client_of(request))
     except InputError as exc:
-        status = {"rate_limited": 429, "rooms_unavailable": 503}.get(exc.code, 404)
-        raise HTTPException(status, str(exc)) from None
+        raise HTTPException(STATUS.get(exc.code, 404), str(exc)) from None
 
 
 # -- the room socket: the same pipeline as /ws, with a seat in the room ----------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import urllib.request
 from functools import partial
 from pathlib import Path
@@ -81,3 +82,45 @@ def test_a_worker_ahead_stops_accepting_and_the_least_loaded_never_does():
     assert not balance.ahead(11, [10])
     assert not balance.ahead(10, [12])
     assert not balance.ahead(30, [])  # alone: always accepts
+
+
+def test_right_after_the_start_a_worker_leaves_connections_to_the_workers_not_up_yet(
+    tmp_path, monkeypatch
+):
+    # One worker of two is up and serves 2 sessions: the other, not published yet, counts
+    # as serving none, so this one stops accepting (the kernel queues new connections for
+    # the late one) and accepts again once the other is up with as many.
+    async def scenario():
+        server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        gate = balance.Gate(asyncio.get_running_loop())
+        assert gate.listeners()
+        task = asyncio.create_task(balance.run(lambda: 2, tmp_path, expected=2))
+        try:
+            await until(lambda: not gate.listeners())
+            (tmp_path / "999999999").write_text("2")  # the late worker publishes
+            await until(lambda: bool(gate.listeners()))
+        finally:
+            task.cancel()
+            server.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_worker_stops_waiting_for_workers_that_never_come(tmp_path, monkeypatch):
+    monkeypatch.setattr(balance, "STARTUP_SECONDS", 0.0)
+    assert balance.with_missing([], expected=2, waiting=False) == []
+
+    async def scenario():
+        server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        gate = balance.Gate(asyncio.get_running_loop())
+        task = asyncio.create_task(balance.run(lambda: 30, tmp_path, expected=2))
+        try:
+            await until(lambda: (tmp_path / str(os.getpid())).exists())
+            counted = publications(tmp_path)
+            await until(partial(published_since, tmp_path, counted))  # a look after the first
+            assert gate.listeners()
+        finally:
+            task.cancel()
+            server.close()
+
+    asyncio.run(scenario())

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import tracemalloc
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
-from app import budget
+from app import budget, compare, handlers
 from app.abuse import MAX_CONFIG
+from app.mailbox import Mailbox
 from app.options import split_server_fields
 from app.pacing import Scheduler
 from app.session import Session
@@ -208,3 +211,71 @@ def test_sessions_in_debt_whose_turns_are_long_still_share_an_idle_cpu():
         session.subscribers = [Costly(session, 0.5)]
     play_ticks(scheduler, clock, 10)
     assert [s.subscribers[0].frames for s in played] == [10, 10]
+
+
+# -- a step or compare waits for its debt only while another session wants the CPU ---------
+
+
+def stepping_session(clock: Callable[[], float], scheduler: Scheduler) -> Session:
+    """A paused session deep in CPU debt (on a frozen clock it never repays by waiting)."""
+    session = Session("stepper", Settings(), np.random.default_rng(7))
+    session.clock = clock
+    session.subscribers = [Quiet()]
+    session.cpu = budget.CpuAccount(clock, scheduler.demand)
+    session.contended = scheduler.contended
+    session.cpu.spend(10.0)
+    return session
+
+
+def test_a_lone_sessions_step_is_not_held_back_by_its_cpu_debt():
+    # Nobody else wants the CPU: the 30 epochs run at once, though the frozen clock would
+    # never repay the debt (a step that waited for it would never end).
+    clock = Clock()
+    scheduler = Scheduler(clock=clock, cohorts=False)
+    session = stepping_session(clock, scheduler)
+
+    async def run():
+        await asyncio.wait_for(handlers.step(session, {"epochs": 30}, lambda m: None), 60)
+
+    asyncio.run(run())
+    assert session.trainer.epoch == 30
+
+
+def test_a_step_waits_for_its_debt_while_another_session_plays():
+    clock = Clock()
+    scheduler, (player,) = indebted_sessions(1, clock, debt=0.0)
+    session = stepping_session(clock, scheduler)
+
+    async def turns(n: int) -> None:
+        for _ in range(n):
+            await asyncio.sleep(0)
+
+    async def run():
+        stepping = asyncio.create_task(handlers.step(session, {"epochs": 500}, lambda m: None))
+        await turns(20)
+        first = session.trainer.epoch
+        assert session.busy and 0 < first < 500  # one slice, then its turn after its debt
+        await turns(20)
+        assert session.trainer.epoch == first
+        player.set_playing(False)  # the other session stops wanting the CPU: go on
+        await asyncio.wait_for(stepping, 60)
+
+    asyncio.run(run())
+    assert session.trainer.epoch == 500
+
+
+def test_a_lone_compare_is_not_held_back_by_its_sessions_cpu_debt():
+    # A compare paces its frames by the clock, so this one runs: 10 s of debt would take
+    # 12.5 s to repay; 6 epochs at 30 fps take 0.2 s.
+    clock = time.monotonic
+    scheduler = Scheduler(clock=clock, cohorts=False)
+    session = stepping_session(clock, scheduler)
+    session.subscribers = [Mailbox()]
+    session.trainer.configure({"stop_at": 6})
+
+    async def run():
+        await compare.compare(session, {"action": "start", "seeds": 2}, lambda m: None)
+        await asyncio.wait_for(session.compare.task, 10)
+
+    asyncio.run(run())
+    assert session.compare.epoch == 6

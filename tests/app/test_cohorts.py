@@ -62,6 +62,14 @@ async def wait_cohorts(server, members: int, largest: int) -> None:
         await asyncio.sleep(0.05)
 
 
+async def wait_until(check, what: str) -> None:
+    """Wait (a state, not a time) until check() is true."""
+    deadline = asyncio.get_running_loop().time() + 60
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, f"never saw {what}"
+        await asyncio.sleep(0.05)
+
+
 async def open_session(server, config: dict) -> ClientConnection:
     ws = await connect(server.ws_url, max_size=None)
     await next_text(ws, "hello")
@@ -100,7 +108,6 @@ def test_cohort_members_send_the_frames_they_would_send_alone(live_server_factor
         cohort_runs = await play_all(together)
         assert gauges(together, "cohort_slices_total") > (0,)
         assert gauges(together, "cohort_maps_total") > (0,)  # frames of maps made together
-        assert gauges(together, "cohort_metrics_total") > (0,)  # and of metrics
         alone_runs = await play_all(alone)
         assert gauges(alone, "cohort_slices_total") == (0,)
         for mine, theirs in zip(cohort_runs, alone_runs, strict=True):
@@ -126,6 +133,9 @@ def test_sessions_join_and_leave_cohorts_on_configure_pause_and_close(live_serve
         for ws in (a, b, c):
             await send(ws, "play")
         await wait_cohorts(server, 3, 3)
+        # Their metrics are measured together too, whenever two are due in one slice (how
+        # often that happens in a short run depends on the machine's load: waited for here).
+        await wait_until(lambda: gauges(server, "cohort_metrics_total") > (0,), "cohort metrics")
         await send(c, "configure", {"hidden": [3]})  # another shape: c trains alone
         await next_text(c, "config")
         await wait_cohorts(server, 2, 2)

@@ -8,7 +8,8 @@ import struct
 import numpy as np
 import pytest
 
-from app import frames
+from app import frames, snapshot
+from engine import Config, Trainer
 
 
 def test_roundtrip_keeps_header_and_arrays():
@@ -58,3 +59,16 @@ def test_a_nan_metric_is_sent_as_null():
     message = frames.encode({"type": "frame", "loss": float("nan"), "l": [1.0, float("inf")]}, [])
     header, _ = frames.decode(message)
     assert header["loss"] is None and header["l"] == [1.0, None]
+
+
+@pytest.mark.parametrize("hidden", [(4, 2), (8, 8, 8, 8, 8, 8), (3,), ()])
+def test_frame_weights_are_each_layers_w_row_major_then_its_b(hidden):
+    # The gather from the flat params gives what the layers' own arrays say, live or frozen.
+    trainer = Trainer(Config(hidden=hidden, features=("x1", "x2", "x1_squared")))
+    trainer.train_epochs(2)
+    expected = np.concatenate(
+        [np.concatenate([w.ravel(), b.ravel()]) for w, b in trainer.weights()]
+    ).astype(np.float32)
+    for source in (trainer, snapshot.FrozenTrainer(trainer)):
+        sent = snapshot.flat_weights(source)
+        assert sent.dtype == np.float32 and np.array_equal(sent, expected)

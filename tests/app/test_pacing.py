@@ -8,8 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from app import frames
+from app import frames, handlers, snapshot
 from app.pacing import Scheduler
+from app.protocol import Message
 from app.session import Session
 from app.settings import Settings
 from engine import Config, Trainer
@@ -181,6 +182,9 @@ def test_a_burst_of_changes_costs_one_frame_now_and_one_at_the_next_interval():
         session.request_frame()
     assert len(recorder.headers) == 1  # the leading frame at once
     assert session.frame_requested
+    # Whatever the frame cost in wall time on a loaded machine, it is repaid: this test is
+    # about coalescing changes, not about CPU debt (tests/app/test_budget.py).
+    session.cpu.advance(60.0)
     assert scheduler.due(session) == pytest.approx(100.0 + 1 / 30)
     now[0] += 1 / 30
     scheduler.serve(session, now[0])
@@ -235,3 +239,18 @@ def test_a_frame_of_many_epochs_shows_its_progress_ten_times_a_second():
     assert len(recorder.headers) >= 20  # 10 a second, though no frame of 1000 epochs ended
     epochs = [h["epoch"] for h in recorder.headers]
     assert epochs == sorted(epochs) and epochs[-1] < 1000
+
+
+def test_a_ping_keeps_the_maps_made_for_the_frame_and_a_change_drops_them():
+    # A cohort's maps are made before its members' frames go out one by one: a message in
+    # between that changes nothing (ping) leaves them; one that may change the state drops
+    # them, so the frame is made of the state it shows.
+    session = Session("s", Settings(), np.random.default_rng(0))
+    made = snapshot.frame_maps([session.trainer], 100, 20, 32)[0]
+    session.ready_maps = made
+    asyncio.run(handlers.handle(session, Message("ping", {"t": 1}), lambda m: None))
+    assert session.ready_maps is made
+    asyncio.run(
+        handlers.handle(session, Message("configure", {"learning_rate": 0.1}), lambda m: None)
+    )
+    assert session.ready_maps is None

@@ -135,6 +135,8 @@ def test_session_logic_does_not_import_fastapi():
         ("map_levels", 1, "map_levels must be an integer from 2 to 256"),
         ("max_sessions", 0, "max_sessions must be an integer of at least 1"),
         ("room_grace_seconds", -1, "room_grace_seconds must be a number of at least 0"),
+        ("submits_per_minute", 0, "submits_per_minute must be an integer from 1 to 600"),
+        ("wall_openings", 601, "wall_openings must be an integer from 1 to 600"),
         ("no_such_setting", 1, "there is no setting 'no_such_setting'"),
     ],
 )

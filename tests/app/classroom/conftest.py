@@ -36,3 +36,24 @@ def server(tmp_path_factory) -> Iterator[Server]:
         server.stop()
     log = server.log()
     assert "Traceback" not in log, f"the server logged an exception:\n{log}"
+
+
+@pytest.fixture
+def hosts(tmp_path, redis_server) -> Iterator[Callable[..., Server]]:
+    """Start servers sharing a Redis (the test's, unless `redis_url` names another), each
+    with its own data directory: hosts. `start("a")` again after `a.stop()` restarts a."""
+    started: list[Server] = []
+
+    def start(name: str, redis_url: str | None = None, **env: str) -> Server:
+        url = redis_url or redis_server.url
+        server = Server(tmp_path / name, PLAYGROUND_REDIS_URL=url, **env).start()
+        started.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+    for server in started:
+        assert "Traceback" not in server.log(), server.log()

@@ -10,6 +10,7 @@ import pytest
 
 from app.classroom import challenges
 from app.classroom.challenge_store import CSV_HEADER
+from app.classroom.parts import RoomLimits
 from engine.challenge import CONSTRAINTS, METRICS, Challenge
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -47,10 +48,11 @@ def test_every_rule_and_metric_is_documented(name):
 
 
 def test_the_limits_in_the_doc_are_the_codes():
-    assert f"{challenges.SUBMITS_PER_MINUTE} submissions per student per minute" in SECTION
-    assert f"{challenges.SUBMITS_PER_STUDENT} per student per challenge" in SECTION
-    assert f"{challenges.SUBMITS_PER_CHALLENGE} per challenge" in SECTION
-    assert f"{challenges.CHALLENGES_PER_ROOM} challenges per room" in SECTION
+    limits = RoomLimits.defaults()
+    assert f"{limits.submits_per_minute} submissions per student per minute" in SECTION
+    assert f"{limits.submits_per_student} per student per challenge" in SECTION
+    assert f"{limits.submits_per_challenge} per challenge" in SECTION
+    assert f"{limits.challenges} challenges per room" in SECTION
     assert f"top {challenges.SHOWN}" in SECTION
     assert f"at most {challenges.JUDGES} of a room at once" in SECTION
 

@@ -51,9 +51,46 @@ SETTINGS = [
     "SHARE_QUOTA_MB",
     "SHARE_DAYS",
     "REDIS_URL",
+    "ROOM_SHARES",
+    "WALL_OPENINGS",
+    "SUBMITS_PER_MINUTE",
+    "SUBMITS_PER_STUDENT",
+    "SUBMITS_PER_CHALLENGE",
+    "CHALLENGES_PER_ROOM",
 ]
 
 
 @pytest.mark.parametrize("name", SETTINGS)
 def test_every_classroom_setting_is_documented(name):
     assert f"PLAYGROUND_{name}" in DOC
+
+
+SOURCES = [
+    *sorted((ROOT / "app" / "classroom").glob("*.py")),
+    *(ROOT / "app" / "routes" / name for name in ("classroom.py", "challenges.py")),
+]
+CODES = sorted(
+    {
+        code
+        for path in SOURCES
+        for code in re.findall(r'(?:ProtocolError|InputError)\(\s*"([a-z_]+)"', path.read_text())
+    }
+)
+KEY_PARTS = sorted(
+    {part for path in SOURCES for part in re.findall(r'key\([\w.]+, "(\w+)"\)', path.read_text())}
+)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_every_error_code_of_the_rooms_is_documented(code):
+    assert f"`{code}`" in DOC
+
+
+@pytest.mark.parametrize("part", KEY_PARTS)
+def test_every_redis_key_of_a_room_is_documented(part):
+    assert f"`:{part}`" in DOC
+
+
+def test_the_lists_above_are_found():  # the patterns still match how the code is written
+    assert {"storage_unavailable", "room_full", "name_taken"} <= set(CODES)
+    assert {"seats", "scenarios", "challenges", "record"} <= set(KEY_PARTS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from app.classroom import redis_broker
 from app.classroom.redis_broker import RedisBroker
@@ -125,3 +126,43 @@ def test_an_outage_is_reported_bounds_the_backlog_and_recovers(redis_server, mon
     assert refused == "room_unavailable"
     assert backlog == 50
     assert changes[0] and "Redis" in changes[0] and changes[-1] is None
+
+
+class Recorder:
+    """A sink that keeps every payload offered to it (a mailbox keeps only the latest)."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[str | None, object]] = []
+
+    def offer(self, payload, key=None) -> None:
+        self.got.append((key, payload))
+
+    def discard(self, key) -> None:
+        self.got.append((key, None))
+
+
+def test_a_busy_event_loop_relays_every_frame_it_publishes(redis_server):
+    """A process whose loop is busy (its own sockets' fan-out) still relays every frame it
+    publishes once per turn of the loop, byte for byte and in order: the writer must not
+    take several turns per write, or newer frames replace the unsent ones."""
+    frames = [bytes([i]) * 3000 for i in range(60)]
+
+    async def main():
+        a, b = await connected(redis_server.url), await connected(redis_server.url)
+        try:
+            far, near = Recorder(), Recorder()
+            await b.subscribe("R", far)
+            await a.subscribe("R", near)
+            for frame in frames:
+                a.publish("R", "frame", frame)
+                time.sleep(0.02)  # this turn's fan-out to the process's own sockets
+                await asyncio.sleep(0)  # one turn of the loop per frame
+            await until(lambda: far.got and far.got[-1][1] == frames[-1])
+            return far.got, near.got
+        finally:
+            await a.close()
+            await b.close()
+
+    far, near = run(main())
+    assert near == [("frame", f) for f in frames]
+    assert far == near

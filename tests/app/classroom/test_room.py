@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from app.budget import CpuAccount
 from app.classroom.broker import LocalBroker
 from app.classroom.codes import InputError, hash_secret
+from app.classroom.parts import RoomLimits
 from app.classroom.room import Room
 from app.classroom.store import Store
 from app.mailbox import Mailbox
@@ -27,6 +31,7 @@ class DictRunner:
         self.state = dict(state or {"lr": 0.03, **(config or {})})
         self.closed = False
         self.handled: list[str] = []  # message types, in order
+        self.cpu = CpuAccount(time.monotonic)  # what requests on its behalf are charged to
 
     async def emit(self):
         self.out(json.dumps({"type": "config", "data": self.state}), "config")
@@ -46,6 +51,9 @@ class DictRunner:
 
     def export_state(self):
         return dict(self.state)
+
+    def turn_at(self):
+        return self.cpu.ready_at()  # as if another session always wanted the CPU
 
     async def close(self):
         self.closed = True
@@ -93,13 +101,15 @@ def store(tmp_path):
     s.close()
 
 
-async def new_room(store, broker=None, **kw) -> Room:
+async def new_room(store, broker=None, grace_seconds=60.0, **limits) -> Room:
+    """The stored room, loaded; `limits`: RoomLimits fields other than their defaults."""
     room = Room(
         store.get_room("AC3D4E"),
         broker=broker or LocalBroker(),
         store=store,
         make_runner=make_runner,
-        **kw,
+        limits=replace(RoomLimits.defaults(), **limits),
+        grace_seconds=grace_seconds,
     )
     await room.start()
     return room
@@ -322,7 +332,7 @@ def test_kick_names_a_member_of_the_roster(store):
 
 def test_a_full_room_gives_the_place_of_a_student_who_left_to_a_newcomer(store):
     async def main():
-        room = await new_room(store, max_followers=2)
+        room = await new_room(store, seats=2)
         box = Mailbox()
         gone = await room.join(box, "gone")
         await room.join(Mailbox(), "here")
@@ -337,7 +347,7 @@ def test_a_full_room_gives_the_place_of_a_student_who_left_to_a_newcomer(store):
 
 def test_a_refused_newcomer_frees_no_place(store):
     async def main():
-        room = await new_room(store, max_followers=1)
+        room = await new_room(store, seats=1)
         box = Mailbox()
         gone = await room.join(box, "gone")
         await room.disconnected(gone, box)
@@ -388,7 +398,7 @@ def test_end_closes_everyone_and_is_stored(store):
 
 def test_the_room_refuses_students_past_its_limit_and_duplicate_names(store):
     async def main():
-        room = await new_room(store, max_followers=2)
+        room = await new_room(store, seats=2)
         await room.join(Mailbox(), "a")
         with pytest.raises(ProtocolError) as dup:
             await room.join(Mailbox(), "A")

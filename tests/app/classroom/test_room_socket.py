@@ -277,6 +277,29 @@ def test_lock_kick_and_end(server):
     run(main())
 
 
+def test_an_ended_room_is_said_to_have_ended_after_it_was_unloaded(start_server):
+    server = start_server()
+
+    async def end():
+        room, teacher, _ = await instructor_and_students(server, 1)
+        await teacher.send("end")
+        assert (await teacher.closing())[0] == 4101
+        return room
+
+    room = run(end())
+    server.stop()  # the ended room is no longer loaded anywhere: only its record says it ended
+    server.start()
+
+    async def late():
+        after = await Client.join(server, room["code"], name="after")
+        return await after.text("error"), await after.closing()
+
+    error, (code, _) = run(late())
+    assert code == 4101 and error["code"] == "room_ended"
+    status, body, _ = server.get(f"/api/rooms/{room['code']}/qr.svg")
+    assert status == 410 and b"ended" in body
+
+
 def test_room_and_server_limits_give_clear_messages(start_server):
     server = start_server(PLAYGROUND_MAX_STUDENTS="2", PLAYGROUND_MAX_ROOMS="1")
 

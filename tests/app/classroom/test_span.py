@@ -7,32 +7,12 @@ import json
 import time
 import urllib.request
 
-import pytest
 import redis
 import websockets
 
 from app.classroom.rediskeys import key
 from app.protocol import CloseCode
 from tests.app.classroom.server import Client, Server, run
-
-
-@pytest.fixture
-def hosts(tmp_path, redis_server):
-    """Start servers sharing the test's Redis, each with its own data directory."""
-    started: list[Server] = []
-
-    def start(name: str, **env: str) -> Server:
-        server = Server(tmp_path / name, PLAYGROUND_REDIS_URL=redis_server.url, **env).start()
-        started.append(server)
-        return server
-
-    try:
-        yield start
-    finally:
-        for server in started:
-            server.stop()
-    for server in started:
-        assert "Traceback" not in server.log(), server.log()
 
 
 async def room_on_two_hosts(a: Server, b: Server, students: int):

@@ -18,7 +18,6 @@ from app.classroom.runner import make_session_runner
 from app.classroom.store import Store
 from app.classroom.wall import (
     CARD_SECONDS,
-    OPENINGS_PER_MINUTE,
     THUMB_CELLS,
     THUMB_LEVELS,
     frame_card,
@@ -313,7 +312,7 @@ async def drain(box: Mailbox) -> list:
 def test_opening_the_wall_is_limited_per_instructor(server):
     async def main():
         teacher, _ = await a_class(server, "Ada")
-        for _ in range(OPENINGS_PER_MINUTE):
+        for _ in range(Settings.model_fields["wall_openings"].default):
             await teacher.send("wall", open=True)
             await teacher.send("wall", open=False)
         await teacher.send("wall", open=True)
