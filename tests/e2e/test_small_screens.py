@@ -204,7 +204,8 @@ def test_zoom_buttons_enlarge_the_network_which_scrolls_inside_its_column(new_pa
     assert node.bounding_box()["width"] == pytest.approx(1.5 * before, rel=0.05)
 
 
-def test_a_follower_on_a_phone_receives_frames_and_forks_with_one_tap(new_page, server):
+def phone_follower(new_page, server):
+    """An instructor's page (a laptop) and a student following its room on a phone."""
     room = server.new_room()
     teacher = new_page(server.base)
     teacher.page.goto(room["control_url"])
@@ -214,6 +215,11 @@ def test_a_follower_on_a_phone_receives_frames_and_forks_with_one_tap(new_page, 
     pupil.page.fill("[data-name-input]", "Ada")
     pupil.page.tap("[data-action=join]")
     in_mode(pupil, "follower")
+    return teacher, pupil
+
+
+def test_a_follower_on_a_phone_receives_frames_and_forks_with_one_tap(new_page, server):
+    teacher, pupil = phone_follower(new_page, server)
     mark = pupil.wire.mark()
     teacher.page.click("[data-action=play]")
     first = pupil.wire.frame_after(mark, lambda f: f.header["epoch"] > 0)
@@ -237,15 +243,7 @@ def test_a_follower_on_a_phone_receives_frames_and_forks_with_one_tap(new_page, 
 
 
 def test_a_follower_too_slow_to_draw_every_frame_gets_fewer_and_still_the_last(new_page, server):
-    room = server.new_room()
-    teacher = new_page(server.base)
-    teacher.page.goto(room["control_url"])
-    in_mode(teacher, "instructor")
-    pupil = new_page(server.base, **PHONE)
-    pupil.page.goto(f"{server.base}/room/{room['code']}")
-    pupil.page.fill("[data-name-input]", "Ada")
-    pupil.page.tap("[data-action=join]")
-    in_mode(pupil, "follower")
+    teacher, pupil = phone_follower(new_page, server)
     pupil.page.evaluate(SLOW_DEVICE)
     mark = pupil.wire.mark()
     teacher.page.click("[data-action=play]")
