@@ -92,7 +92,6 @@ MESSAGE_TYPES: dict[str, bool] = {
     "ping": False,
     "lesson": True,
     "compare": True,
-    "view": True,
 }
 
 
