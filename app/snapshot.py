@@ -64,6 +64,7 @@ def frame_maps(trainers: list[Any], grid_size: int, thumb_size: int, levels: int
         [t.config.features for t in trainers],
         grid_size,
         [t.data.input_affine for t in trainers],
+        thumb_size,
     )
     return maps_of(stack, thumb_size, levels)
 

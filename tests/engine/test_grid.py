@@ -103,8 +103,9 @@ def test_grid_ignores_dropout():
         {"standardize": True, "features": ["x1", "x2", "x1_squared"], "hidden": [3]},
     ],
 )
-def test_grids_evaluated_together_are_each_networks_own_bit_for_bit(config):
-    from engine.grid import evaluate_grid, evaluate_grids
+@pytest.mark.parametrize("thumb_size", [None, 8])
+def test_grids_evaluated_together_are_each_networks_own_bit_for_bit(config, thumb_size):
+    from engine.grid import evaluate_grids
 
     trainers = []
     for seed in range(4):
@@ -120,11 +121,13 @@ def test_grids_evaluated_together_are_each_networks_own_bit_for_bit(config):
         [t.config.features for t in trainers],
         40,
         [t.data.input_affine for t in trainers],
+        thumb_size,
     )
     thumbs = stack.thumbnails(8)
     outputs = stack.outputs()
     for i, t in enumerate(trainers):
-        alone = evaluate_grid(t.network, t.config.features, 40, t.data.input_affine)
+        args = ([t.config.features], 40, [t.data.input_affine], thumb_size)
+        alone = evaluate_grids([t.network], *args).grids[0]
         together = stack.grids[i]
         assert np.array_equal(together.neurons, alone.neurons)
         assert np.array_equal(together.output, alone.output)
@@ -140,3 +143,61 @@ def test_only_networks_of_one_shape_are_evaluated_together():
     a, b = Trainer(Config()), Trainer(Config.from_dict({"hidden": [3]}))
     with pytest.raises(ValueError, match="share shape"):
         evaluate_grids([a.network, b.network], [a.config.features] * 2, 20)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"activation": "relu", "hidden": [5, 3]},
+        {"dataset": "spiral", "num_classes": 3, "loss": "cross_entropy", "hidden": [6]},
+        {"standardize": True, "features": ["x1", "x2", "x1_squared"], "hidden": [3]},
+    ],
+)
+@pytest.mark.parametrize("thumb_size", [1, 4, 8, 20, 40])
+def test_a_grid_laid_out_for_its_thumbnails_is_the_same_grid_bit_for_bit(config, thumb_size):
+    """Rows evaluated in block order (engine.grid's `thumb_size`) give the same pictures,
+    and the same thumbnails of every size, as the grid in picture order."""
+    from engine.grid import evaluate_grids
+
+    trainers = [Trainer(Config.from_dict({**config, "seed": s})) for s in range(3)]
+    for epochs, t in enumerate(trainers):
+        t.train_epochs(epochs + 1)
+    args = (
+        [t.network for t in trainers],
+        [t.config.features for t in trainers],
+        40,
+        [t.data.input_affine for t in trainers],
+    )
+    plain, laid_out = evaluate_grids(*args), evaluate_grids(*args, thumb_size)
+    assert np.array_equal(laid_out.outputs(), plain.outputs())
+    assert np.array_equal(laid_out.neurons, plain.neurons)
+    for t in (thumb_size, 5, 40):
+        assert np.array_equal(laid_out.thumbnails(t), plain.thumbnails(t))
+    for a, b in zip(laid_out.grids, plain.grids, strict=True):
+        assert np.array_equal(a.output, b.output)
+        assert np.array_equal(a.inputs, b.inputs)
+        assert all(np.array_equal(x, y) for x, y in zip(a.layers, b.layers, strict=True))
+        assert np.array_equal(a.thumbnails(thumb_size), b.thumbnails(thumb_size))
+
+
+def test_laid_out_thumbnails_are_block_means_of_the_pictures():
+    from engine.grid import evaluate_grids
+
+    t = Trainer(Config(hidden=(3, 2)))
+    t.train_epochs(3)
+    stack = evaluate_grids([t.network], [t.config.features], 20, None, 4)
+    maps = stack.neurons[0].astype(np.float64)
+    expected = maps.reshape(-1, 4, 5, 4, 5).mean(axis=(2, 4))
+    np.testing.assert_allclose(stack.thumbnails(4)[0], expected, rtol=1e-5, atol=1e-6)
+    x2 = stack.grids[0].inputs[:, :, 1]
+    assert x2[0, 0] == 6 and x2[-1, 0] == -6  # the pictures are the right way up
+
+
+@pytest.mark.parametrize("thumb_size", [3, 0, 21, 2.0, True])
+def test_the_layout_thumbnail_size_must_divide_the_grid(thumb_size):
+    from engine.grid import evaluate_grids
+
+    t = Trainer()
+    with pytest.raises(ValueError, match="thumbnail size must be a divisor of 20"):
+        evaluate_grids([t.network], [t.config.features], 20, None, thumb_size)
