@@ -287,8 +287,7 @@ def evaluate_grids(
     prev = inputs
     last = first_net.depth - 1
     with np.errstate(all="ignore"):  # a diverged or hand-edited net may overflow; show it
-        for k in range(first_net.depth):
-            w, b = _layer(nets, k, affines if k == 0 else None)
+        for k, (w, b) in enumerate(_stacked_layers(nets, affines)):
             # Pre-activations and activations share the layer's rows of `neurons`: every
             # activation and head may run in place.
             width = widths[k]
@@ -309,19 +308,36 @@ def evaluate_grids(
     return GridStack(grids, layout, neurons)
 
 
-def _layer(
-    nets: Sequence[Network],
-    k: int,
-    affines: Sequence[tuple[np.ndarray, np.ndarray] | None] | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Layer k of every network as float32 (S, d_out, d_in) weights and (S, d_out) biases,
-    with each network's input affine folded in (layer 0). One stack and one cast for all
-    the networks: the values are the ones each network's own cast gives."""
-    ws = [net.weights[k] for net in nets]
-    bs = [net.biases[k] for net in nets]
-    for i, affine in enumerate(affines or ()):
+def _stacked_layers(
+    nets: Sequence[Network], affines: Sequence[tuple[np.ndarray, np.ndarray] | None]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every layer of every network as float32 (S, d_out, d_in) weights and (S, d_out)
+    biases, each network's input affine folded into layer 0. One stack and one cast for
+    all the networks and layers: the values are the ones each network's own cast gives."""
+    sizes = nets[0].sizes
+    params = np.stack([_flat_params(net) for net in nets])  # (S, P) float64, a copy
+    shapes = list(zip(sizes[:-1], sizes[1:], strict=True))
+    weight_count = sum(i * o for i, o in shapes)
+    d_in, d_out = shapes[0]
+    for row, affine in enumerate(affines):
         if affine is not None:
             factor, offset = affine  # W·(a⊙x + c) + b = (a⊙W)·x + (b + c·W)
-            ws[i], bs[i] = ws[i] * factor[:, None], bs[i] + offset @ ws[i]
-    w = np.stack(ws).astype(np.float32).transpose(0, 2, 1)
-    return np.ascontiguousarray(w), np.stack(bs).astype(np.float32)
+            w = params[row, : d_in * d_out].reshape(d_in, d_out)
+            params[row, weight_count : weight_count + d_out] += offset @ w
+            w *= factor[:, None]
+    params = params.astype(np.float32)
+    layers, weight, bias = [], 0, weight_count
+    for i, o in shapes:
+        w = params[:, weight : weight + i * o].reshape(-1, i, o).transpose(0, 2, 1)
+        layers.append((np.ascontiguousarray(w), params[:, bias : bias + o]))
+        weight, bias = weight + i * o, bias + o
+    return layers
+
+
+def _flat_params(net: Network) -> np.ndarray:
+    """A network's params: every weight matrix row-major, then every bias (engine.network);
+    gathered from its layers for a copy that has only those (app.snapshot.FrozenTrainer)."""
+    params = getattr(net, "params", None)
+    if params is not None:
+        return params
+    return np.concatenate([w.ravel() for w in net.weights] + [b.ravel() for b in net.biases])
