@@ -315,7 +315,10 @@ def _stacked_layers(
     biases, each network's input affine folded into layer 0. One stack and one cast for
     all the networks and layers: the values are the ones each network's own cast gives."""
     sizes = nets[0].sizes
-    params = np.stack([_flat_params(net) for net in nets])  # (S, P) float64, a copy
+    flat = [_flat_params(net) for net in nets]
+    folds = any(affine is not None for affine in affines)
+    # (S, P) float64: a copy if an affine is folded in (np.stack copies; one network: a view).
+    params = np.stack(flat) if len(flat) > 1 else flat[0][None].copy() if folds else flat[0][None]
     shapes = list(zip(sizes[:-1], sizes[1:], strict=True))
     weight_count = sum(i * o for i, o in shapes)
     d_in, d_out = shapes[0]
