@@ -190,11 +190,10 @@ def block_means(maps: np.ndarray, t: int) -> np.ndarray:
 
 def _column_means(rows: np.ndarray, t: int, k: int) -> np.ndarray:
     """(M, t, t) means from (M, t·n) sums of each block's k rows: the k columns of each
-    block added one after another."""
-    columns = rows.reshape(-1, t, t, k)
-    blocks = columns[..., 0].copy()
-    for i in range(1, k):
-        blocks += columns[..., i]
+    block added one after another. (They are first copied out as k contiguous (t, t)
+    pictures: one strided copy costs less than k strided adds.)"""
+    columns = np.ascontiguousarray(rows.reshape(-1, t, t, k).transpose(0, 3, 1, 2))
+    blocks = np.add.reduce(columns, axis=1)
     blocks *= 1.0 / (k * k)
     return blocks
 

@@ -201,3 +201,37 @@ def test_the_layout_thumbnail_size_must_divide_the_grid(thumb_size):
     t = Trainer()
     with pytest.raises(ValueError, match="thumbnail size must be a divisor of 20"):
         evaluate_grids([t.network], [t.config.features], 20, None, thumb_size)
+
+
+def sequential_block_means(maps: np.ndarray, t: int) -> np.ndarray:
+    """Block means in float32 summed in one stated order: each block's rows added top to
+    bottom (column by column), then those k column sums left to right, times 1/k²."""
+    count, n = len(maps), maps.shape[-1]
+    k = n // t
+    blocks = maps.reshape(count, t, k, t, k)  # (map, block row, row in block, block col, col)
+    rows = blocks[:, :, 0].copy()
+    for i in range(1, k):
+        rows += blocks[:, :, i]
+    sums = rows[..., 0].copy()
+    for j in range(1, k):
+        sums += rows[..., j]
+    sums *= 1.0 / (k * k)
+    return sums
+
+
+@pytest.mark.parametrize("thumb_size", [None, 5, 10])
+@pytest.mark.parametrize("t", [4, 5, 10, 20])
+def test_thumbnails_are_summed_in_a_fixed_order_whatever_the_layout(thumb_size, t):
+    """The same bits as this order gives, however the grid was laid out: thumbnails do not
+    change when the code that sums them is made cheaper."""
+    from engine.grid import evaluate_grids
+
+    trainers = [Trainer(Config(hidden=(3, 2), seed=s)) for s in range(2)]
+    for epochs, trainer in enumerate(trainers):
+        trainer.train_epochs(epochs + 2)
+    args = ([tr.network for tr in trainers], [tr.config.features for tr in trainers], 20)
+    stack = evaluate_grids(*args, None, thumb_size)
+    expected = [sequential_block_means(neurons, t) for neurons in stack.neurons]
+    assert np.array_equal(stack.thumbnails(t), np.stack(expected))
+    for grid, want in zip(stack.grids, expected, strict=True):
+        assert np.array_equal(grid.thumbnails(t), want)
