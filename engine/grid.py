@@ -68,7 +68,7 @@ class Grid:
         self._layout = layout
         self._maps = maps  # (N_neurons, n·n) in the layout's row order
         self._widths = widths
-        self._inputs = inputs  # (F, n·n) in picture order
+        self._inputs = inputs  # (F, n·n) in the layout's row order
 
     @cached_property
     def neurons(self) -> np.ndarray:
@@ -90,7 +90,7 @@ class Grid:
 
     @cached_property
     def inputs(self) -> np.ndarray:
-        return self._inputs.reshape(-1, self.n, self.n).transpose(1, 2, 0)
+        return self._layout.pictures(self._inputs).transpose(1, 2, 0)
 
     def thumbnails(self, t: int) -> np.ndarray:
         """Block means of every hidden and output neuron's map: float32 (N_neurons, t, t).
@@ -216,10 +216,11 @@ def feature_grid(n: int, features: tuple[str, ...]) -> np.ndarray:
 
 @lru_cache(maxsize=16)
 def _laid_out(layout: Layout, features: tuple[str, ...]) -> np.ndarray:
-    """`feature_grid` with its rows in the layout's order (read-only)."""
-    grid = feature_grid(layout.n, features)
+    """`feature_grid` with its rows in the layout's order (read-only). Only this order is
+    kept (a grid's `inputs` are put back in picture order when read)."""
     if layout.k == 1:
-        return grid
+        return feature_grid(layout.n, features)
+    grid = feature_grid.__wrapped__(layout.n, features)
     n = layout.n
     rows = grid.reshape(-1, n, n)[:, layout.order].reshape(len(grid), -1)
     rows.setflags(write=False)
@@ -301,9 +302,7 @@ def evaluate_grids(
                 first_net.activations[k].forward(h, out=h)
             prev = h
     kind = first_net.head.kind
-    grids = [
-        Grid(layout, kind, neurons[i], widths, feature_grid(n, names[i])) for i in range(len(nets))
-    ]
+    grids = [Grid(layout, kind, neurons[i], widths, grids_in[i]) for i in range(len(nets))]
     return GridStack(grids, layout, neurons)
 
 
