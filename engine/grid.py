@@ -92,6 +92,17 @@ class Grid:
     def inputs(self) -> np.ndarray:
         return self._layout.pictures(self._inputs).transpose(1, 2, 0)
 
+    def picture(self, layer: int, unit: int) -> np.ndarray:
+        """float32 (n, n): feature `unit`'s map (layer 0) or that neuron's of layer `layer`
+        (1 the first hidden layer); equal to `inputs[:, :, unit]` or `layers[layer - 1][:, :,
+        unit]`, but only this one map is put in picture order."""
+        if layer == 0:
+            return self._layout.pictures(self._inputs[unit : unit + 1])[0]
+        first = sum(self._widths[: layer - 1])
+        if not 1 <= layer <= len(self._widths) or not 0 <= unit < self._widths[layer - 1]:
+            raise IndexError(f"no neuron {unit} in layer {layer}")
+        return self._layout.pictures(self._maps[first + unit : first + unit + 1])[0]
+
     def thumbnails(self, t: int) -> np.ndarray:
         """Block means of every hidden and output neuron's map: float32 (N_neurons, t, t).
 

@@ -235,3 +235,20 @@ def test_thumbnails_are_summed_in_a_fixed_order_whatever_the_layout(thumb_size, 
     assert np.array_equal(stack.thumbnails(t), np.stack(expected))
     for grid, want in zip(stack.grids, expected, strict=True):
         assert np.array_equal(grid.thumbnails(t), want)
+
+
+@pytest.mark.parametrize("thumb_size", [None, 4])
+def test_one_picture_is_the_slice_of_the_grid_it_names(thumb_size):
+    from engine.grid import evaluate_grids
+
+    t = Trainer(Config(hidden=(3, 2), features=["x1", "x2", "sin_x1"]))
+    t.train_epochs(2)
+    grid = evaluate_grids([t.network], [t.config.features], 20, None, thumb_size).grids[0]
+    for unit in range(3):
+        assert np.array_equal(grid.picture(0, unit), grid.inputs[:, :, unit])
+    for layer, width in enumerate(t.network.sizes[1:], start=1):
+        for unit in range(width):
+            assert np.array_equal(grid.picture(layer, unit), grid.layers[layer - 1][:, :, unit])
+    for layer, unit in [(1, 3), (3, 1), (4, 0)]:
+        with pytest.raises(IndexError):
+            grid.picture(layer, unit)
