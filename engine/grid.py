@@ -28,6 +28,7 @@ import numpy as np
 
 from engine.features import feature_matrix
 from engine.network import Network
+from engine.scratch import pool
 
 DOMAIN = 6.0
 MIN_N, MAX_N = 2, 400
@@ -293,7 +294,10 @@ def evaluate_grids(
     grids_in = [_laid_out(layout, f) for f in names]
     inputs: np.ndarray = grids_in[0] if len(set(names)) == 1 else np.stack(grids_in)
     widths = list(first_net.sizes[1:])
-    neurons = np.empty((len(nets), sum(widths), n * n), dtype=np.float32)
+    shape = (len(nets), sum(widths), n * n)
+    # A stack's maps (a cohort's, made every frame) reuse an array no one holds any more
+    # (engine.scratch.Pool); a lone grid's are its own, as one session's memory (app.budget).
+    neurons = pool().empty(shape, np.float32) if len(nets) > 1 else np.empty(shape, np.float32)
     first = 0
     prev = inputs
     last = first_net.depth - 1
