@@ -33,7 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from isal import isal_zlib
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.extensions.permessage_deflate import (
+    ClientPerMessageDeflateFactory,
+    PerMessageDeflate,
+)
 from websockets.frames import Frame, Opcode
 
 from app import balance
@@ -83,6 +88,22 @@ class CountingConnection(ClientConnection):
             sink(bytes(event.data))
             return
         super().process_event(event)
+
+
+class IsalInflateFactory(ClientPerMessageDeflateFactory):
+    """permessage-deflate offered as websockets' client offers it (`compression="deflate"`),
+    its frames inflated by ISA-L: 23 us a default frame against zlib's 55 (CPU time, loaded
+    machine, indicative). Set up while the handshake is parsed, before any message."""
+
+    def __init__(self) -> None:
+        super().__init__(compress_settings={"memLevel": 5})
+
+    def process_response_params(self, params: Any, accepted_extensions: Any) -> PerMessageDeflate:
+        extension = super().process_response_params(params, accepted_extensions)
+        if not extension.remote_no_context_takeover:
+            window = extension.remote_max_window_bits
+            extension.decoder = isal_zlib.decompressobj(wbits=-window)
+        return extension
 
 
 @dataclass
@@ -160,14 +181,24 @@ class Recorder:
             self.stats.error = message[:200]
 
 
+def connect_client(url: str, compression: str | None) -> Any:
+    """A bench client's websocket (`async with`): a CountingConnection, deflate inflated by
+    ISA-L unless `compression` is None."""
+    return connect(
+        url,
+        compression=compression,
+        extensions=[IsalInflateFactory()] if compression else None,
+        create_connection=CountingConnection,
+        max_size=2**22,
+    )
+
+
 async def run_client(
     url: str, plan: Plan, seconds: float, stats: ClientStats, compression: str | None
 ) -> None:
     stats.group = plan.group
     try:
-        async with connect(
-            url, compression=compression, create_connection=CountingConnection, max_size=2**22
-        ) as ws:
+        async with connect_client(url, compression) as ws:
             assert isinstance(ws, CountingConnection)
             await ws.send(json.dumps({"type": "configure", "data": plan.config}))
             if plan.play:

@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from websockets.asyncio.client import connect
+from isal import isal_zlib
 
 from app import bench
 from app.metrics import sample_values
@@ -27,9 +27,9 @@ def test_the_recorder_counts_every_frame_the_server_sent_and_reads_its_epoch(liv
     stats = bench.ClientStats()
 
     async def scenario() -> float:
-        async with connect(
-            live_server.ws_url, compression="deflate", create_connection=bench.CountingConnection
-        ) as ws:
+        async with bench.connect_client(live_server.ws_url, "deflate") as ws:
+            (deflate,) = ws.protocol.extensions  # inflated by ISA-L from the first message on
+            assert isinstance(deflate.decoder, isal_zlib.Decompress)
             loop = asyncio.get_running_loop()
             recorder = bench.Recorder(ws, stats, loop.time(), loop.time() + 10 * WAIT)
             ws.on_frame = recorder.frame
