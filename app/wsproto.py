@@ -4,15 +4,17 @@ uvicorn compresses every message with zlib at its default level 6. Frames are sm
 maps; here they are deflated by ISA-L (the `isal` package, Intel's deflate library) at its
 level 1: a standard raw deflate stream any inflater reads, the page's browser included.
 
-The compressor was chosen by measured cost (200 frames of a default network while it trains,
-one socket's compressor with the 16 KB window below, CPU time on the shared 2-core machine,
-indicative; `python -m app.bench_deflate` prints the table): zlib level 1 (the choice before)
-0.12 ms and 2.50 KB a frame, level 6 0.28 ms and 1.61 KB; zlib-ng level 1 0.044 ms and
-3.14 KB, level 2 0.09 ms and 2.33 KB; ISA-L level 0 0.023 ms and 2.74 KB, level 1 0.038 ms
-and 2.35 KB, level 3 0.057 ms and 2.23 KB. ISA-L level 1 is a third of zlib's cost for
-fewer bytes; its level 0 saves 0.015 ms more for 16% more bytes on a classroom's shared
-network. Stored frames (no deflate) would send 12 KB: 5x the bytes. ISA-L's compressor also
-holds less memory than zlib's (49 KB against 74 KB a socket; zlib-ng's 193 KB).
+The compressor was chosen by measured cost (`python -m app.bench_deflate`: the frames of a
+default network while it trains, one socket's compressor in the 16 KB window below, CPU
+time on the shared 2-core machine, indicative). 200 frames: zlib level 1 (the choice
+before) 0.12 ms and 2.50 KB a frame, level 6 0.28 ms and 1.61 KB; zlib-ng level 1
+0.044 ms and 3.14 KB, level 2 0.09 ms and 2.33 KB; ISA-L level 0 0.023 ms and 2.74 KB,
+level 1 0.038 ms and 2.35 KB, level 3 0.057 ms and 2.23 KB. The 6x8 network's frames
+(`--preset big`, 32 KB raw): zlib level 1 0.65 ms and 13.6 KB, ISA-L level 1 0.13 ms and
+14.1 KB. ISA-L level 1 costs a third to a fifth of zlib level 1 for about the same bytes;
+its level 0 saves a little more CPU for 16-18% more bytes on a classroom's shared network.
+Stored frames (no deflate) would send 5x the bytes. ISA-L's compressor also holds less
+memory than zlib's (49 KB against 74 KB a socket; zlib-ng's 193 KB).
 
 The server's window holds the previous frame (a default one is 11-14 KB before deflate):
 deflate then finds most of a frame in the one before it, which is both cheaper and smaller

@@ -101,3 +101,12 @@ def test_stdlib_zlib_reads_the_stream_as_a_browser_would():
     for _ in range(5):
         data = server.encode(Frame(Opcode.BINARY, message)).data
         assert inflater.decompress(data + b"\x00\x00\xff\xff") == message
+
+
+def test_the_deflate_benchmark_measures_zlib_and_isal(capsys):
+    from app import bench_deflate
+
+    bench_deflate.main(["--frames", "4", "--repeat", "1"])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    assert {row[0] for row in rows} >= {"zlib", "isal"}
+    assert all(float(row[2]) >= 0 and float(row[3]) > 0 for row in rows)
