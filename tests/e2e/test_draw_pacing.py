@@ -96,3 +96,74 @@ def test_readouts_edit_their_text_in_place_frame_after_frame(pg):
     assert pg.page.evaluate("() => window.kept.data").replace(",", "") == str(last["epoch"]).zfill(
         6
     )
+
+
+# Every animation frame spins the main thread this long: a device too slow to draw every
+# frame, whatever the machine's load (the page's own code is left as it is).
+SLOW_DEVICE = """() => {
+    const spin = () => {
+        const start = performance.now();
+        while (performance.now() - start < 60);
+        requestAnimationFrame(spin);
+    };
+    requestAnimationFrame(spin);
+}"""
+# Records when each binary frame reaches the page, from now on.
+FRAME_TIMES = """() => {
+    window.frameTimes = [];
+    playground.socket.ws.addEventListener('message', (event) => {
+        if (typeof event.data !== 'string') window.frameTimes.push(performance.now());
+    });
+}"""
+
+
+def test_a_page_that_draws_fewer_frames_asks_the_server_for_no_more(pg):
+    pg.open("fps=60&epochs_per_frame=1")
+    floor = pg.page.evaluate("async () => (await import('/static/js/draw-loop.js')).MIN_DRAW_RATE")
+    pg.page.evaluate(SLOW_DEVICE)
+    pg.page.click("[data-action=play]")
+    asked = pg.wire.wait(
+        "a view message",
+        lambda: [m["data"] for m in pg.wire.sent if m.get("type") == "view"],
+    )
+    assert asked == [{"max_fps": floor}]  # once, the rate it draws at
+    pg.page.evaluate(FRAME_TIMES)
+    count = 25
+    pg.page.wait_for_function(f"() => window.frameTimes.length >= {count}")
+    times = pg.page.evaluate("() => window.frameTimes")
+    # At most `floor` a second (the session makes 60): delays only spread them out; half the
+    # span, for slack where a stalled page reads frames buffered meanwhile together.
+    assert times[count - 1] - times[0] >= 0.5 * 1000 * (count - 1) / floor
+    pg.page.click("[data-action=play]")
+    pg.wire.wait("paused", lambda: pg.wire.messages("status")[-1]["state"] == "paused")
+    paused = pg.wire.messages("status")[-1]
+    last = pg.wire.wait(
+        "the paused frame",
+        lambda: pg.wire.frames[-1].header["state"] == "paused" and pg.wire.frames[-1].header,
+    )
+    assert last["epoch"] == paused["epoch"]
+    assert newest_shown(pg)["epoch"] == paused["epoch"]  # the final state is on screen
+
+
+def test_only_a_page_paced_to_its_floor_asks_for_fewer_frames_and_lifts_it_well_below(pg):
+    pg.open()
+    rates = pg.page.evaluate(
+        """async () => {
+            const m = await import('/static/js/draw-loop.js');
+            const floorCost = (m.DRAW_SHARE * 1000) / m.MIN_DRAW_RATE; // paced to the floor
+            const rateAt = (cost, asked) => {
+                const pacer = new m.DrawPacer();
+                pacer.cost = cost;
+                return pacer.rate(asked);
+            };
+            return {
+                laptop: rateAt(2, null),  // a draw of 2 ms: never asks
+                phone: rateAt(floorCost * 1.5, null),
+                near: rateAt(floorCost * 0.9, m.MIN_DRAW_RATE),  // keeps asking: no flapping
+                cheaper: rateAt(floorCost * 0.5, m.MIN_DRAW_RATE),  // lifted
+                floor: m.MIN_DRAW_RATE,
+            };
+        }"""
+    )
+    assert rates["laptop"] is None and rates["cheaper"] is None
+    assert rates["phone"] == rates["near"] == rates["floor"]
