@@ -121,10 +121,12 @@ renderHideList($("[data-hide-list]"), page.hidden, (name, on) => {
 });
 
 // ---- the socket: /ws for the page's own session, /ws/room/CODE in a room -------------------
+let connected = false; // a socket is open and greeted (hello): what it is sent goes out now
 const socketHandlers = {
   onConnection: (state, detail) => {
     notices.connectionState(state, detail);
-    if (state === "connected") sendView();
+    connected = state === "connected";
+    if (connected) sendView();
   },
   onMessage: receive,
   onFrame: (frame, started = performance.now()) => {
@@ -296,10 +298,11 @@ const loop = new DrawLoop(page, { view, heatmap, hovercard, network }, {
   }),
   drawRate: (rate) => {
     page.maxFps = rate;
-    sendView();
+    if (connected) sendView(); // else the next socket is told once it is connected
   },
 });
-// The rate the page draws at, told to every socket it opens (a new one starts unpaced).
+// The rate the page draws at, told to every socket it opens (a new one starts unpaced): once
+// each, not also queued while the socket was down.
 const sendView = () => {
   if (page.maxFps !== undefined) send("view", { max_fps: page.maxFps });
 };
