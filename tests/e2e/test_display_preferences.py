@@ -33,10 +33,11 @@ def test_reduced_motion_stills_the_dashes_but_not_the_frames(pg):
     assert set(pg.page.evaluate("() => window.offsets")) <= {"0px", ""}
     # Motion allowed again: the dashes move with the epoch (offset -epoch/3, mod 10).
     pg.page.emulate_media(reduced_motion="no-preference")
+    # Each step's own frame (a later epoch), not a frame of the pause that arrived late.
     while True:
         mark = pg.wire.mark()
         pg.page.keyboard.press("s")
-        epoch = pg.wire.frame_after(mark).header["epoch"]
+        epoch = pg.wire.frame_after(mark, lambda f, e=epoch: f.header["epoch"] > e).header["epoch"]
         if (epoch // 3) % 10:
             break
     pg.page.wait_for_function(f"() => ({OFFSET})() === '{-((epoch // 3) % 10)}px'")
