@@ -12,8 +12,9 @@ With `--phone` the page runs as on a mid-range phone: Chromium's device emulatio
 device scale 3, touch) with the CPU slowed ×4 (`Emulation.setCPUThrottlingRate`), and the
 figure to read is the main thread's busy share while playing (issue 16 asks for at most ~30 %).
 A page that draws slowly paces its draws (static/js/draw-loop.js: at most a quarter of the
-main thread, never fewer than 24 a second), so a phone draws about 24 of the 30 frames a
-second it receives; the page's measured cost per draw is printed.
+main thread, never fewer than 24 a second), and once paced to that floor it asks the server
+(a `view` message, max_fps) for no more frames than it draws: a phone receives about 24
+frames a second of the 30, not 30; the page's measured cost per draw is printed.
 A phone first shows the map (the network is below it, not drawn while off screen);
 `--network` scrolls the network into view first, the page's heaviest view.
 

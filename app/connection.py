@@ -17,6 +17,7 @@ from typing import Any
 from app import protocol
 from app.mailbox import Mailbox
 from app.metrics import Metrics
+from app.options import check_socket_view
 from app.protocol import CloseCode, Message, ProtocolError
 from app.settings import Settings
 
@@ -27,6 +28,8 @@ Send = Callable[[str | bytes], Awaitable[None]]
 Reply = Callable[[dict[str, Any]], None]
 Dispatch = Callable[[Message, Reply], Awaitable[None]]
 
+# Messages about the socket itself, handled here for solo and room sockets alike.
+SOCKET_MESSAGES = ("view",)
 DRAIN_SECONDS = 2.0  # how long a closing socket may take to send its last texts
 
 
@@ -134,6 +137,11 @@ class Connection:
                 )
             message = protocol.parse(raw, self.types)
             request = message.type
+            if message.type in SOCKET_MESSAGES:  # this socket's own view, whatever it serves
+                self.mailbox.max_fps = check_socket_view(message.data).get(
+                    "max_fps", self.mailbox.max_fps
+                )
+                return
             await self.dispatch(message, self.reply)
         except ProtocolError as exc:
             self.refuse(exc, request)

@@ -8,13 +8,18 @@ socket never queues frames:
   the input maps (sent once per rebuild) has its own key, and so does one that carries
   thumbnails (sent only when they changed, app.snapshot), so a newer frame without them
   never drops them; unsent frames go oldest first;
-- a client that leaves `max_texts` texts unread is not reading at all and is closed.
+- a client that leaves `max_texts` texts unread is not reading at all and is closed;
+- a socket that asked for `max_fps` (a `view` message: a phone that draws fewer frames than
+  the session makes) gets frames at most that often; the one held back is the newest, so
+  the last state (a pause's frame) still goes out, at most 1/max_fps late.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import time
 from collections.abc import Callable
 
 from app.frames import has_array
@@ -37,7 +42,12 @@ class Mailbox:
 
     keeps_thumbnails = True  # a frame's thumbnails are never dropped (see frame_key)
 
-    def __init__(self, max_texts: int = 256, on_drop: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        max_texts: int = 256,
+        on_drop: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._texts: dict[object, str] = {}  # insertion-ordered; int slots are unkeyed
         self._frames: dict[str, bytes] = {}
         self._unkeyed = 0
@@ -48,6 +58,9 @@ class Mailbox:
         self.close_request: tuple[int, str] | None = None
         self.frames_sent = 0
         self.frames_dropped = 0
+        self.max_fps: int | None = None  # frames a second this socket takes at most
+        self._clock = clock
+        self._frame_slot = 0.0  # clock() before which no frame goes out (with max_fps)
 
     # -- offering ---------------------------------------------------------------------------
 
@@ -133,8 +146,25 @@ class Mailbox:
                 return self._texts.pop(slot)
             if self.close_request is not None:
                 return None
-            if self._frames:
+            wait = self._frame_wait() if self._frames else None
+            if wait == 0:
                 key = next(iter(self._frames))
                 return self._frames.pop(key)
             self._ready.clear()
-            await self._ready.wait()
+            if wait is None:
+                await self._ready.wait()
+            else:  # a text, or the end of the wait, whichever comes first
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._ready.wait(), wait)
+
+    def _frame_wait(self) -> float:
+        """Seconds before a frame may go out (max_fps); 0: now, and the next slot is booked."""
+        if self.max_fps is None:
+            return 0
+        now, interval = self._clock(), 1 / self.max_fps
+        if now < self._frame_slot:
+            return self._frame_slot - now
+        # A frame late by up to one interval lets the next one come sooner: the rate holds
+        # on average (frames come on the session's own beat, not on this socket's).
+        self._frame_slot = max(self._frame_slot, now - interval) + interval
+        return 0

@@ -20,7 +20,7 @@ from app.classroom.security import security_headers
 from app.guard import install_guards
 from app.lessons import catalog, course
 from app.metrics import Metrics, watch_loop
-from app.options import all_options, compare_options, server_defaults
+from app.options import SOCKET_VIEW_OPTIONS, all_options, compare_options, server_defaults
 from app.pacing import Scheduler
 from app.routes import api, pages, ws
 from app.saved_sessions import SavedSessions
@@ -38,6 +38,7 @@ def bootstrap(settings: Settings) -> dict[str, Any]:
         "limits": settings.limits(),
         "defaults": {**Config().to_dict(), **server_defaults(settings)},
         "compare": compare_options(),  # what a `compare` message may ask for
+        "view": SOCKET_VIEW_OPTIONS,  # what a `view` message may ask for
         "code_formats": [
             {"name": f.name, "label": f.label, "filename": f.filename}
             for f in EXPORT_FORMATS.values()

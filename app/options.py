@@ -140,3 +140,38 @@ def check_engine_limits(changes: Mapping[str, Any], settings: Settings) -> None:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+# What a socket may ask for itself with a `view` message (app.connection, app.mailbox): not
+# part of the session's config, so a follower and the owner each choose their own.
+SOCKET_VIEW_OPTIONS: dict[str, dict[str, Any]] = {
+    "max_fps": {
+        "name": "max_fps",
+        "type": "int",
+        "default": None,
+        "min": 1,
+        "max": MAX_FPS,
+        "doc": "frames per second this socket takes at most (null: every frame); "
+        "the newest frame is the one sent",
+    },
+}
+
+
+def check_socket_view(data: Mapping[str, Any]) -> dict[str, int | None]:
+    """Validate a `view` message: each field an integer in its range, or null to lift it."""
+    checked: dict[str, int | None] = {}
+    for name, value in data.items():
+        spec = SOCKET_VIEW_OPTIONS.get(name)
+        if spec is None:
+            allowed = ", ".join(SOCKET_VIEW_OPTIONS)
+            message = f"{name}: not a view field (one of {allowed})"
+            raise ProtocolError("invalid_field", message, name)
+        if value is not None and not (_is_int(value) and spec["min"] <= value <= spec["max"]):
+            raise ProtocolError(
+                "invalid_field",
+                f"{name}: must be an integer from {spec['min']} to {spec['max']} "
+                f"or null (got {value!r})",
+                name,
+            )
+        checked[name] = value
+    return checked

@@ -92,6 +92,7 @@ MESSAGE_TYPES: dict[str, bool] = {
     "ping": False,
     "lesson": True,
     "compare": True,
+    "view": True,
 }
 
 

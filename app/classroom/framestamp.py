@@ -4,7 +4,6 @@ to do. Both run once per frame for the whole room."""
 
 from __future__ import annotations
 
-import json
 import struct
 import zlib
 from typing import Any
@@ -23,12 +22,9 @@ def stamp(frame: bytes, **fields: Any) -> bytes:
     Done once per frame for the whole room, so every follower gets the same bytes. The
     header is re-padded so the payload still starts at a multiple of 4 bytes.
     """
-    (length,) = _LENGTH.unpack_from(frame, 0)
-    header = json.loads(frame[_LENGTH.size : _LENGTH.size + length])
-    header.update(fields)
-    head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
+    header, payload = frames.decode_header(frame)
+    head = frames.header_json({**header, **fields})
     head += b" " * (-(len(head) + _LENGTH.size) % _ALIGN)
-    payload = memoryview(frame)[_LENGTH.size + length :]
     return b"".join((_LENGTH.pack(len(head)), head, payload))
 
 

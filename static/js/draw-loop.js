@@ -6,6 +6,9 @@
 export const DRAW_SHARE = 0.25;
 /** Never paced below this many draws a second: a follower on a phone still sees >= 20 fps. */
 export const MIN_DRAW_RATE = 24;
+/** A paced page asks the server for no more frames than it draws; it lifts that once a draw
+ * costs less than this share of the floor's budget (well under it: no asking back and forth). */
+const LIFT_SHARE = 0.75;
 /** A loss chart left for the next draw is drawn on its own after this long without one. */
 const CHART_OWED_MS = 150;
 /** A display refresh (60 Hz): the granularity of drawing. */
@@ -45,6 +48,16 @@ export class DrawPacer {
     this.channel.port2.postMessage(now);
   }
 
+  /**
+   * The frame rate to ask the server for (a `view` message's max_fps), given the one asked
+   * now: MIN_DRAW_RATE once slow (frames it would not draw are then never sent nor decoded),
+   * null (every frame) once draws cost well under that again, else unchanged.
+   */
+  rate(asked) {
+    if (this.slow) return MIN_DRAW_RATE;
+    return this.cost / DRAW_SHARE < (LIFT_SHARE * 1000) / MIN_DRAW_RATE ? null : asked;
+  }
+
   measured(ms) {
     this.cost += (Math.min(ms, 250) - this.cost) * 0.1;
   }
@@ -54,8 +67,9 @@ export class DrawLoop {
   /**
    * @param {object} store the page's store (store.js)
    * @param {{view, heatmap, hovercard, network}} parts the components a frame is drawn into
-   * @param {{stats, viewOptions(), pointColor(source)}} hooks viewOptions(): FrameView's
-   *   draw options; pointColor(source): a label's colour under the data's problem
+   * @param {{stats, viewOptions(), pointColor(source), drawRate(rate)}} hooks viewOptions():
+   *   FrameView's draw options; pointColor(source): a label's colour under the data's
+   *   problem; drawRate(rate): the frames a second the page draws changed (null: all)
    */
   constructor(store, parts, hooks) {
     this.store = store;
@@ -65,6 +79,7 @@ export class DrawLoop {
     this.pacer = new DrawPacer();
     this.draws = 0;
     this.chartOwed = null; // the timer that draws a chart a paced draw left out
+    this.rate = null; // the frame rate asked of the server (null: every frame)
   }
 
   schedule() {
@@ -87,6 +102,8 @@ export class DrawLoop {
     const { store, parts, hooks } = this;
     const started = performance.now();
     this.pacer.drew(started);
+    const rate = this.pacer.rate(this.rate);
+    if (rate !== this.rate) hooks.drawRate((this.rate = rate));
     const frame = store.frame;
     store.frame = null;
     const target = frame || (store.redraw.full ? store.last : null);

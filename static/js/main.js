@@ -121,8 +121,13 @@ renderHideList($("[data-hide-list]"), page.hidden, (name, on) => {
 });
 
 // ---- the socket: /ws for the page's own session, /ws/room/CODE in a room -------------------
+let connected = false; // a socket is open and greeted (hello): what it is sent goes out now
 const socketHandlers = {
-  onConnection: (state, detail) => notices.connectionState(state, detail),
+  onConnection: (state, detail) => {
+    notices.connectionState(state, detail);
+    connected = state === "connected";
+    if (connected) sendView();
+  },
   onMessage: receive,
   onFrame: (frame, started = performance.now()) => {
     if (frame.type === "compare") return compareView.frame(frame);
@@ -291,7 +296,16 @@ const loop = new DrawLoop(page, { view, heatmap, hovercard, network }, {
     hidden: page.config.hidden,
     features: page.config.features,
   }),
+  drawRate: (rate) => {
+    page.maxFps = rate;
+    if (connected) sendView(); // else the next socket is told once it is connected
+  },
 });
+// The rate the page draws at, told to every socket it opens (a new one starts unpaced): once
+// each, not also queued while the socket was down.
+const sendView = () => {
+  if (page.maxFps !== undefined) send("view", { max_fps: page.maxFps });
+};
 const scheduleDraw = () => loop.schedule();
 window.playground.pacer = loop.pacer; // its measured cost per draw: read by app/bench_page.py
 

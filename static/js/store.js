@@ -20,6 +20,7 @@ export function createStore(defaults, fromHash) {
     snapshot: null, // a share link's saved state, until it is restored into the session
     exporting: null, // what the next `state` reply is for
     redraw: { points: true, full: true },
+    maxFps: undefined, // frames a second asked of the server (`view`); undefined: never asked
   };
 }
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from app.connection import SOCKET_MESSAGES
 from app.handlers import HANDLERS
 from app.metrics import COUNTERS, GAUGES, Metrics
-from app.options import server_options
+from app.options import SOCKET_VIEW_OPTIONS, server_options
 from app.protocol import MESSAGE_TYPES, CloseCode
 from app.settings import Settings
 
@@ -22,7 +23,7 @@ SOCKET_JS = (ROOT / "static" / "js" / "socket.js").read_text()
 @pytest.mark.parametrize("kind", sorted(MESSAGE_TYPES))
 def test_every_client_message_type_is_documented_and_handled(kind):
     assert f"| `{kind}`" in DOC or f"`{kind}` /" in DOC or f"/ `{kind}`" in DOC
-    assert kind in HANDLERS
+    assert kind in HANDLERS or kind in SOCKET_MESSAGES
 
 
 @pytest.mark.parametrize("code", list(CloseCode))
@@ -74,3 +75,9 @@ def test_every_field_of_hello_config_and_a_frame_header_is_documented():
     assert all(f"`{key}`" in rows["`config`"] for key in config)
     frame_doc = DOC.split("Header: ")[1].split("Maps are")[0]
     assert all(f"`{key}`" in frame_doc for key in header if key != "type"), header
+
+
+@pytest.mark.parametrize("name", sorted(SOCKET_VIEW_OPTIONS))
+def test_every_socket_view_field_is_documented_with_its_range(name):
+    spec = SOCKET_VIEW_OPTIONS[name]
+    assert f'`{{"{name}": n}}` ({spec["min"]}-{spec["max"]}' in DOC

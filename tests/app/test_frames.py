@@ -7,6 +7,8 @@ import struct
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app import frames, snapshot
 from engine import Config, Trainer
@@ -72,3 +74,62 @@ def test_frame_weights_are_each_layers_w_row_major_then_its_b(hidden):
     for source in (trainer, snapshot.FrozenTrainer(trainer)):
         sent = snapshot.flat_weights(source)
         assert sent.dtype == np.float32 and np.array_equal(sent, expected)
+
+
+def stdlib_header(header: dict) -> dict:
+    """What the header meant when the standard library wrote it (NaN and inf as null)."""
+    return json.loads(json.dumps(frames._finite(header), allow_nan=False))
+
+
+def read_header(message: bytes) -> dict:
+    """The header as the page reads it: UTF-8 text, then JSON (JSON.parse)."""
+    (length,) = struct.unpack_from("<I", message)
+    return json.loads(message[4 : 4 + length].decode("utf-8"))
+
+
+_SCALARS = (
+    st.floats(allow_nan=True, allow_infinity=True)
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.booleans()
+    | st.none()
+    | st.text()
+    | st.floats(width=64).map(np.float64)
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(), _VALUES, max_size=8))
+def test_any_header_reads_back_as_the_standard_library_wrote_it(header):
+    assert read_header(frames.encode(header, [])) == stdlib_header({**header, "arrays": []})
+
+
+def test_a_header_with_keys_that_are_not_strings_is_still_written():
+    message = frames.encode({"type": "frame", "by_class": {0: 1.5, 1: float("nan")}}, [])
+    assert read_header(message)["by_class"] == {"0": 1.5, "1": None}
+
+
+def test_a_training_sessions_frames_read_back_as_before():
+    trainer = Trainer(Config())
+    for _ in range(3):
+        trainer.train_epochs(5)
+        frame = snapshot.build_frame(
+            trainer,
+            trainer.metrics(),
+            seq=1,
+            state="playing",
+            grid_size=100,
+            thumb_size=20,
+            selected=(1, 0),
+            include_inputs=True,
+            levels=32,
+        )
+        header = read_header(frame.data)
+        assert header == stdlib_header(header)
+        metrics = {k: v for k, v in trainer.metrics().items() if not k.startswith("status")}
+        assert {k: header[k] for k in metrics} == stdlib_header(metrics)
+        assert frames.decode_header(frame.data)[0] == header

@@ -20,7 +20,7 @@ def test_index_renders_the_template_with_one_bootstrap_variable(tmp_path):
     assert response.headers["content-type"].startswith("text/html")
     bootstrap = json.loads(re.search(r"<script>(.*)</script>", response.text).group(1))
     assert set(bootstrap) == {
-        "options", "limits", "defaults", "compare", "code_formats", "challenges",
+        "options", "limits", "defaults", "compare", "code_formats", "challenges", "view",
     }  # fmt: skip
     assert bootstrap["defaults"]["hidden"] == [4, 2]
     assert bootstrap["limits"]["max_neurons"] == 32

@@ -140,7 +140,7 @@ def test_http_endpoints_serve_health_options_previews_and_metrics(live_server):
     assert status == 200 and json.loads(body)["status"] == "ok"
     options = json.loads(get(live_server.url + "/api/options")[2])
     assert set(options) == {
-        "options", "limits", "defaults", "compare", "code_formats", "challenges",
+        "options", "limits", "defaults", "compare", "code_formats", "challenges", "view",
     }  # fmt: skip
     assert options["defaults"]["fps"] == 30 and options["defaults"]["dataset"] == "circle"
     preview = json.loads(get(live_server.url + "/api/datasets/blobs/preview?num_classes=4")[2])

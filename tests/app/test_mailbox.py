@@ -163,3 +163,31 @@ def test_a_newer_frame_without_thumbnails_never_drops_an_unsent_one_with_them():
     box.offer_frame(frame_with(["output"], 4))
     box.offer_frame(frame_with(["output", "neurons"], 5))  # newer thumbnails: after 4
     assert [frames.decode(item)[1]["weights"][0] for item in drain(box)] == [4, 5]
+
+
+def test_max_fps_holds_frames_back_sends_the_newest_and_never_holds_texts():
+    asyncio.run(max_fps_checks())
+
+
+async def max_fps_checks():
+    now = [0.0]
+    mailbox = Mailbox(clock=lambda: now[0])
+    mailbox.max_fps = 10
+    mailbox.offer(frame(False, 1))
+    assert await taken(mailbox) == [frame(False, 1)]  # the first goes at once
+    now[0] = 0.05  # half an interval later
+    mailbox.offer(frame(False, 2))
+    mailbox.offer(frame(False, 3))
+    mailbox.send_text("status")
+    assert await taken(mailbox) == ["status"]  # the text goes; the frame waits for its slot
+    assert mailbox.frame_pending  # so the session does not even build the next one
+    now[0] = 0.1
+    assert await taken(mailbox) == [frame(False, 3)]  # the newest of those that came meanwhile
+    assert mailbox.frames_dropped == 1
+    now[0] = 0.25  # late by more than one interval: no burst to catch up
+    mailbox.offer(frame(False, 4))
+    assert await taken(mailbox) == [frame(False, 4)]
+    mailbox.offer(frame(False, 5))
+    assert await taken(mailbox) == []
+    mailbox.max_fps = None  # lifted: every frame at once
+    assert await taken(mailbox) == [frame(False, 5)]

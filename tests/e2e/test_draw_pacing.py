@@ -96,3 +96,118 @@ def test_readouts_edit_their_text_in_place_frame_after_frame(pg):
     assert pg.page.evaluate("() => window.kept.data").replace(",", "") == str(last["epoch"]).zfill(
         6
     )
+
+
+# A device whose every draw costs `cost` ms (as the pacer measures it): the pacer's input is
+# fixed, so what it decides does not depend on how fast or loaded the machine is; the rest of
+# the page (the draw loop, the socket, the server) runs as it is.
+DRAW_COST = """(cost) => {
+    const pacer = window.playground.pacer;
+    pacer.measured = () => {};
+    pacer.cost = cost;
+}"""
+# The draw cost (ms) at which the pacer's floor rate takes exactly its share of the thread.
+FLOOR_COST = """async () => {
+    const m = await import('/static/js/draw-loop.js');
+    return (m.DRAW_SHARE * 1000) / m.MIN_DRAW_RATE;
+}"""
+# Records when each binary frame reaches the page, from the answer to a ping sent now on: the
+# server handles a socket's messages in order and sends on it in order, so every frame after
+# that pong went out under the `view` sent before it.
+FRAME_TIMES = """() => {
+    window.frameTimes = [];
+    let after = false;
+    playground.socket.ws.addEventListener('message', (event) => {
+        if (typeof event.data !== 'string') {
+            if (after) window.frameTimes.push(performance.now());
+        } else if (JSON.parse(event.data).type === 'pong') {
+            after = true;
+        }
+    });
+    playground.socket.send('ping', {t: 1});
+}"""
+
+
+def views(wire) -> list[dict]:
+    return [m["data"] for m in wire.sent if m.get("type") == "view"]
+
+
+def test_a_page_asks_the_server_for_the_rate_its_pacer_draws_at_and_lifts_it(pg):
+    pg.open("fps=60&epochs_per_frame=1")
+    floor = pg.page.evaluate("async () => (await import('/static/js/draw-loop.js')).MIN_DRAW_RATE")
+    floor_cost = pg.page.evaluate(FLOOR_COST)
+    pg.page.evaluate(DRAW_COST, 2 * floor_cost)  # a phone: slower than the floor allows
+    pg.page.click("[data-action=play]")
+    asked = pg.wire.wait("a view message", lambda: views(pg.wire))
+    assert asked == [{"max_fps": floor}]  # the rate it draws at
+    pg.page.evaluate(FRAME_TIMES)
+    count = 25
+    pg.page.wait_for_function(f"() => window.frameTimes.length >= {count}")
+    times = pg.page.evaluate("() => window.frameTimes")[:count]
+    # The server sends them one slot apart (one late lets the next come at once): they span
+    # (count - 2) slots or more; half of it, for a page that read the first one late. The
+    # session makes 60 a second.
+    assert times[-1] - times[0] >= 0.5 * 1000 * (count - 2) / floor
+    assert views(pg.wire) == [{"max_fps": floor}]  # asked once: a steady cost, no flapping
+    pg.page.click("[data-action=play]")
+    pg.wire.wait("paused", lambda: pg.wire.messages("status")[-1]["state"] == "paused")
+    paused = pg.wire.messages("status")[-1]
+    last = pg.wire.wait(
+        "the paused frame",
+        lambda: pg.wire.frames[-1].header["state"] == "paused" and pg.wire.frames[-1].header,
+    )
+    assert last["epoch"] == paused["epoch"]
+    assert newest_shown(pg)["epoch"] == paused["epoch"]  # the final state is on screen
+    # Draws become cheap (well under the floor's budget): the next draw lifts the limit.
+    pg.page.evaluate(DRAW_COST, 0.25 * floor_cost)
+    pg.page.click("[data-action=play]")
+    pg.wire.wait("the limit lifted", lambda: len(views(pg.wire)) == 2)
+    assert views(pg.wire) == [{"max_fps": floor}, {"max_fps": None}]
+
+
+def test_a_paced_page_asks_again_on_the_socket_it_reopens(pg):
+    pg.open()
+    floor = pg.page.evaluate("async () => (await import('/static/js/draw-loop.js')).MIN_DRAW_RATE")
+    pg.page.evaluate(DRAW_COST, 2 * pg.page.evaluate(FLOOR_COST))
+    pg.page.click("[data-action=play]")
+    assert pg.wire.wait("a view message", lambda: views(pg.wire)) == [{"max_fps": floor}]
+    sockets = len(pg.wire.sockets)
+    pg.page.evaluate("() => playground.socket.ws.close()")  # dropped: the page reconnects
+    # A new socket starts unpaced on the server: the page tells it its rate again.
+    pg.wire.wait("the view on the new socket", lambda: len(views(pg.wire)) == 2)
+    assert views(pg.wire) == [{"max_fps": floor}] * 2
+    assert len(pg.wire.sockets) == sockets + 1
+
+
+def test_a_fast_page_never_asks_for_fewer_frames(pg):
+    pg.open()
+    pg.page.evaluate(DRAW_COST, 0.25 * pg.page.evaluate(FLOOR_COST))  # a laptop
+    before = len(views(pg.wire))  # its first draws were measured for real (a loaded machine)
+    pg.train_to(30)
+    newest_shown(pg)
+    # Nothing asked, or (had those first draws been slow) only the lifting of that limit.
+    assert views(pg.wire)[before:] in ([], [{"max_fps": None}])
+
+
+def test_only_a_page_paced_to_its_floor_asks_for_fewer_frames_and_lifts_it_well_below(pg):
+    pg.open()
+    rates = pg.page.evaluate(
+        """async () => {
+            const m = await import('/static/js/draw-loop.js');
+            const floorCost = (m.DRAW_SHARE * 1000) / m.MIN_DRAW_RATE; // paced to the floor
+            const rateAt = (cost, asked) => {
+                const pacer = new m.DrawPacer();
+                pacer.cost = cost;
+                return pacer.rate(asked);
+            };
+            return {
+                laptop: rateAt(2, null),  // a draw of 2 ms: never asks
+                phone: rateAt(floorCost * 1.5, null),
+                near: rateAt(floorCost * 0.9, m.MIN_DRAW_RATE),  // keeps asking: no flapping
+                cheaper: rateAt(floorCost * 0.5, m.MIN_DRAW_RATE),  // lifted
+                floor: m.MIN_DRAW_RATE,
+            };
+        }"""
+    )
+    assert rates["laptop"] is None and rates["cheaper"] is None
+    assert rates["phone"] == rates["near"] == rates["floor"]

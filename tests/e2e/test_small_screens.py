@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from app.bench_page import PHONE
 from tests.app.classroom.server import Server
 from tests.e2e.test_display_preferences import WATCH_DASHES
+from tests.e2e.test_draw_pacing import DRAW_COST, FLOOR_COST, views
 from tests.e2e.test_modes import DRAWN, MODE_IS
 
 pytestmark = pytest.mark.browser
@@ -203,7 +204,8 @@ def test_zoom_buttons_enlarge_the_network_which_scrolls_inside_its_column(new_pa
     assert node.bounding_box()["width"] == pytest.approx(1.5 * before, rel=0.05)
 
 
-def test_a_follower_on_a_phone_receives_frames_and_forks_with_one_tap(new_page, server):
+def phone_follower(new_page, server):
+    """An instructor's page (a laptop) and a student following its room on a phone."""
     room = server.new_room()
     teacher = new_page(server.base)
     teacher.page.goto(room["control_url"])
@@ -213,6 +215,11 @@ def test_a_follower_on_a_phone_receives_frames_and_forks_with_one_tap(new_page, 
     pupil.page.fill("[data-name-input]", "Ada")
     pupil.page.tap("[data-action=join]")
     in_mode(pupil, "follower")
+    return teacher, pupil
+
+
+def test_a_follower_on_a_phone_receives_frames_and_forks_with_one_tap(new_page, server):
+    teacher, pupil = phone_follower(new_page, server)
     mark = pupil.wire.mark()
     teacher.page.click("[data-action=play]")
     first = pupil.wire.frame_after(mark, lambda f: f.header["epoch"] > 0)
@@ -233,6 +240,32 @@ def test_a_follower_on_a_phone_receives_frames_and_forks_with_one_tap(new_page, 
     pupil.page.tap("[data-action=step]")
     pupil.wire.frame_after(mark, lambda f: f.header["epoch"] == before + 1)
     assert not [m for m in pupil.wire.received if m["type"] == "error"]
+
+
+def test_a_follower_that_draws_fewer_frames_asks_its_room_socket_and_sees_the_last(
+    new_page, server
+):
+    teacher, pupil = phone_follower(new_page, server)
+    pupil.page.evaluate(DRAW_COST, 2 * pupil.page.evaluate(FLOOR_COST))  # slower than the floor
+    mark = pupil.wire.mark()
+    teacher.page.click("[data-action=play]")
+    # The room socket is asked, like a solo one, for the rate the phone draws at.
+    floor = pupil.page.evaluate(
+        "async () => (await import('/static/js/draw-loop.js')).MIN_DRAW_RATE"
+    )
+    asked = pupil.wire.wait("a view message", lambda: views(pupil.wire))
+    assert asked == [{"max_fps": floor}]
+    pupil.wire.frame_after(mark, lambda f: f.header["epoch"] > 0)
+    mark = pupil.wire.mark()
+    teacher.page.click("[data-action=play]")
+    paused = pupil.wire.message_after(mark, "status", lambda d: d["state"] == "paused")
+    last = pupil.wire.frame_after(mark, lambda f: f.header["state"] == "paused")
+    assert last.header["epoch"] == paused["epoch"]
+    pupil.page.wait_for_function(
+        "(e) => Number(document.querySelector('[data-readout=epoch]').textContent"
+        ".replace(/,/g, '')) === e",
+        arg=paused["epoch"],
+    )
 
 
 # The first visit on a phone: the page, its scripts and styles, and the first frames.
