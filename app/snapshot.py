@@ -64,6 +64,7 @@ def frame_maps(trainers: list[Any], grid_size: int, thumb_size: int, levels: int
         [t.config.features for t in trainers],
         grid_size,
         [t.data.input_affine for t in trainers],
+        thumb_size,
     )
     return maps_of(stack, thumb_size, levels)
 
@@ -113,10 +114,10 @@ def build_frame(
         arrays.append(("inputs", input_maps(grid_size, thumb_size, levels)))
     if selected is not None:
         layer, neuron = selected
-        source = big.inputs if layer == 0 else big.layers[layer - 1]
-        last = layer == len(big.layers)
+        last = layer == len(trainer.network.sizes) - 1
         s_lo, s_hi = (lo, hi) if last else (-1.0, 1.0)
-        arrays.append(("selected", frames.quantise(source[:, :, neuron], s_lo, s_hi, levels)))
+        picture = big.picture(layer, neuron)
+        arrays.append(("selected", frames.quantise(picture, s_lo, s_hi, levels)))
     arrays.append(("weights", flat_weights(trainer)))
 
     # The engine's own `status` ("ok", "diverged"...) is folded into the session's `state`.

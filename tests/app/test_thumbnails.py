@@ -118,6 +118,42 @@ def test_a_frame_from_maps_made_with_a_cohort_is_the_frame_made_alone(config):
         assert np.array_equal(together.neurons, alone.neurons)
 
 
+@pytest.mark.parametrize(
+    "config",
+    [{}, {"hidden": [5, 3], "activation": "relu"}, {"standardize": True, "features": ["x1", "x2"]}],
+)
+def test_a_frame_built_from_a_frozen_copy_is_the_frame_of_the_trainer(config):
+    """The off-loop build (app.snapshot.FrozenTrainer: weights copied layer by layer, no
+    flat params) evaluates the same grid, bit for bit."""
+    trainer = Trainer(Config.from_dict(config))
+    trainer.train_epochs(3)
+    args = {
+        **ARGS,
+        "metrics": {"epoch": trainer.epoch},
+        "seq": 1,
+        "state": "playing",
+        "selected": (1, 0),
+        "include_inputs": True,
+    }
+    frozen = snapshot.build_frame(snapshot.FrozenTrainer(trainer), **args)
+    assert frozen.data == snapshot.build_frame(trainer, **args).data
+
+
+@pytest.mark.parametrize("selected", [(0, 1), (1, 3), (2, 0), (3, 0)])
+def test_the_selected_map_is_the_neurons_own_picture(selected):
+    trainer = Trainer(Config())
+    trainer.train_epochs(3)
+    args = {**ARGS, "metrics": {"epoch": 3}, "seq": 1, "state": "playing"}
+    frame = snapshot.build_frame(trainer, **args, selected=selected, include_inputs=False)
+    _, arrays = frames.decode(frame.data)
+    grid = trainer.grid(ARGS["grid_size"])
+    layer, unit = selected
+    picture = grid.inputs[:, :, unit] if layer == 0 else grid.layers[layer - 1][:, :, unit]
+    step = 2 / (ARGS["levels"] - 1)
+    assert arrays["selected"].shape == picture.shape
+    np.testing.assert_allclose(arrays["selected"], np.clip(picture, -1, 1), atol=step / 2 + 1e-6)
+
+
 # -- a costly frame is built in two turns: metrics, then maps (Session.defer_frame) ---------
 
 

@@ -50,3 +50,56 @@ def test_each_thread_has_its_own():
     thread.start()
     thread.join()
     assert theirs[0] is not scratch() and scratch() is scratch()
+
+
+# -- Pool: arrays reused only once nothing holds them -----------------------------------
+
+
+def test_a_pooled_array_is_reused_only_when_nothing_holds_it_or_a_view_of_it():
+    from engine.scratch import Pool
+
+    kept = Pool()
+    first = kept.empty((4, 1000), np.float32)
+    address = first.ctypes.data
+    view = first[1:3].reshape(-1)
+    del first
+    second = kept.empty((4, 1000), np.float32)
+    assert not np.shares_memory(second, view)  # a view still holds the first
+    del view
+    third = kept.empty((4, 1000), np.float32)
+    assert third.ctypes.data == address  # free again: handed out again
+    assert not np.shares_memory(third, second)
+    assert kept.empty((4, 1000), np.float64).dtype == np.float64  # another kind, another
+    assert kept.empty((3, 1000), np.float32).shape == (3, 1000)
+
+
+def test_a_pool_keeps_at_most_its_bytes_dropping_free_arrays_first():
+    from engine.scratch import Pool
+
+    kept = Pool(limit_bytes=10_000)
+    held = kept.empty((1000,), np.float32)  # 4,000 bytes
+    kept.empty((1000,), np.float32)  # kept, then free
+    assert kept.nbytes == 8000
+    kept.empty((600,), np.float32)  # 2,400 more: past the bound, so the free one goes
+    assert kept.nbytes == 6400 and len(kept) == 2  # the held one and the new one
+    big = kept.empty((4000,), np.float32)  # more than the pool: not kept
+    assert big.shape == (4000,) and kept.nbytes == 6400
+    assert not np.shares_memory(held, kept.empty((1000,), np.float32))
+
+
+def test_grids_evaluated_together_are_not_overwritten_while_held():
+    from engine import Config, Trainer
+    from engine.grid import evaluate_grids
+
+    trainers = [Trainer(Config(seed=s)) for s in range(3)]
+    args = ([t.network for t in trainers], [t.config.features for t in trainers], 20)
+    held = evaluate_grids(*args, None, 4)
+    before = held.neurons.copy()
+    output = held.grids[1].output  # made when first read
+    for t in trainers:
+        t.train_epochs(2)  # other weights: other maps
+    again = evaluate_grids(*args, None, 4)
+    assert not np.array_equal(again.neurons, before)
+    assert np.array_equal(held.neurons, before)
+    assert np.array_equal(held.grids[1].output, output)
+    assert not np.array_equal(held.grids[2].thumbnails(5), again.grids[2].thumbnails(5))
