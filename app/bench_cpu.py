@@ -101,7 +101,7 @@ class Client:
             False,
             getattr(wsproto, "CLIENT_WINDOW_BITS", wsproto.WINDOW_BITS),
             wsproto.WINDOW_BITS,
-            {"memLevel": wsproto.MEM_LEVEL, "level": wsproto.DEFLATE_LEVEL},
+            getattr(wsproto, "COMPRESS_SETTINGS", {"memLevel": 5, "level": wsproto.DEFLATE_LEVEL}),
         )
         # The server's own compressor (a checkout from before had zlib's: compared as it ran)
         self.wire.extensions = [getattr(wsproto, "isal_encoder", lambda e: e)(extension)]

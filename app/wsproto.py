@@ -13,8 +13,10 @@ level 1 0.038 ms and 2.35 KB, level 3 0.057 ms and 2.23 KB. The 6x8 network's fr
 (`--preset big`, 32 KB raw): zlib level 1 0.65 ms and 13.6 KB, ISA-L level 1 0.13 ms and
 14.1 KB. ISA-L level 1 costs a third to a fifth of zlib level 1 for about the same bytes;
 its level 0 saves a little more CPU for 16-18% more bytes on a classroom's shared network.
-Stored frames (no deflate) would send 5x the bytes. ISA-L's compressor also holds less
-memory than zlib's (49 KB against 74 KB a socket; zlib-ng's 193 KB).
+ISA-L's memory level is its smallest: at memLevel 5 a server holding the 262 sockets
+`python -m app.abuse --attacks sockets` opens peaked at 2.25x its idle RSS (zlib level 1:
+1.73x), past the 2x bound a socket flood must stay under; at memLevel 1, 1.82x (one run
+each, 2026-11-30). Stored frames (no deflate) would send 5x the bytes.
 
 The server's window holds the previous frame (a default one is 11-14 KB before deflate):
 deflate then finds most of a frame in the one before it, which is both cheaper and smaller
@@ -39,10 +41,15 @@ from websockets.extensions.permessage_deflate import (
 )
 from websockets.server import ServerProtocol
 
-DEFLATE_LEVEL = 1  # ISA-L's (0-3); zlib's level 1 where a client refuses context takeover
+DEFLATE_LEVEL = 1  # ISA-L's (0-3), in its smallest memory (ISAL_MEM_LEVEL, above)
+ISAL_MEM_LEVEL = 1
+ZLIB_LEVEL = 1  # where a client refuses context takeover: websockets' own zlib compressor
 WINDOW_BITS = 14  # the server's frames: 16 KB, the previous frame within reach (above)
 CLIENT_WINDOW_BITS = 12  # uvicorn's choice: 4 KB windows keep a socket's zlib state small
 MEM_LEVEL = 5
+# websockets' compressor settings: the one it makes before ISA-L's replaces it, and the
+# one it keeps for a client that refuses context takeover
+COMPRESS_SETTINGS = {"memLevel": MEM_LEVEL, "level": ZLIB_LEVEL}
 
 
 class FastDeflateProtocol(WebSocketsSansIOProtocol):
@@ -55,7 +62,7 @@ class FastDeflateProtocol(WebSocketsSansIOProtocol):
         factory = IsalDeflateFactory(
             server_max_window_bits=WINDOW_BITS,
             client_max_window_bits=CLIENT_WINDOW_BITS,
-            compress_settings={"memLevel": MEM_LEVEL, "level": DEFLATE_LEVEL},
+            compress_settings=COMPRESS_SETTINGS,
         )
         self.conn = ServerProtocol(
             extensions=[factory],
@@ -72,7 +79,7 @@ def isal_encoder(extension: PerMessageDeflate) -> PerMessageDeflate:
     """
     if not extension.local_no_context_takeover:
         extension.encoder = isal_zlib.compressobj(
-            DEFLATE_LEVEL, zlib.DEFLATED, -extension.local_max_window_bits, MEM_LEVEL
+            DEFLATE_LEVEL, zlib.DEFLATED, -extension.local_max_window_bits, ISAL_MEM_LEVEL
         )
     return extension
 

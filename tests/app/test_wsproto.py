@@ -23,7 +23,7 @@ def negotiate(offer: list[tuple[str, str | None]]) -> PerMessageDeflate:
     factory = wsproto.IsalDeflateFactory(
         server_max_window_bits=wsproto.WINDOW_BITS,
         client_max_window_bits=wsproto.CLIENT_WINDOW_BITS,
-        compress_settings={"memLevel": wsproto.MEM_LEVEL, "level": wsproto.DEFLATE_LEVEL},
+        compress_settings=wsproto.COMPRESS_SETTINGS,
     )
     _, extension = factory.process_request_params(offer, [])
     return extension
