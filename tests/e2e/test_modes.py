@@ -122,7 +122,8 @@ def test_a_follower_can_enlarge_a_neuron_but_changes_nothing(new_page, server):
     pupil.page.wait_for_function("() => document.querySelector('[data-share-url]').value !== ''")
     sent = [m["type"] for m in pupil.wire.sent[mark[2] :]]
     assert "export" in sent
-    assert not set(sent) - {"ping", "export"}, sent
+    # view: the frame rate its socket may send (a slow page's pacer asks), not a control
+    assert not set(sent) - {"ping", "export", "view"}, sent
     assert not [m for m in pupil.wire.received[mark[0] :] if m["type"] == "error"]
 
 
