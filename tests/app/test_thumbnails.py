@@ -89,6 +89,18 @@ def test_a_subscriber_that_does_not_keep_thumbnails_gets_them_in_every_frame():
     assert all("neurons" in arrays for _, arrays in socket.frames)
 
 
+def frame_args(trainer, include_inputs: bool) -> dict:
+    """build_frame's arguments for a playing trainer with neuron (1, 0) selected."""
+    return {
+        **ARGS,
+        "metrics": {"epoch": trainer.epoch},
+        "seq": 1,
+        "state": "playing",
+        "selected": (1, 0),
+        "include_inputs": include_inputs,
+    }
+
+
 @pytest.mark.parametrize(
     "config",
     [
@@ -104,14 +116,7 @@ def test_a_frame_from_maps_made_with_a_cohort_is_the_frame_made_alone(config):
         t.train_epochs(n + 1)
     made = snapshot.frame_maps(trainers, ARGS["grid_size"], ARGS["thumb_size"], ARGS["levels"])
     for trainer, maps in zip(trainers, made, strict=True):
-        args = {
-            **ARGS,
-            "metrics": {"epoch": trainer.epoch},
-            "seq": 1,
-            "state": "playing",
-            "selected": (1, 0),
-            "include_inputs": False,
-        }
+        args = frame_args(trainer, include_inputs=False)
         together = snapshot.build_frame(trainer, **args, maps=maps)
         alone = snapshot.build_frame(trainer, **args)
         assert together.data == alone.data
@@ -127,14 +132,7 @@ def test_a_frame_built_from_a_frozen_copy_is_the_frame_of_the_trainer(config):
     flat params) evaluates the same grid, bit for bit."""
     trainer = Trainer(Config.from_dict(config))
     trainer.train_epochs(3)
-    args = {
-        **ARGS,
-        "metrics": {"epoch": trainer.epoch},
-        "seq": 1,
-        "state": "playing",
-        "selected": (1, 0),
-        "include_inputs": True,
-    }
+    args = frame_args(trainer, include_inputs=True)
     frozen = snapshot.build_frame(snapshot.FrozenTrainer(trainer), **args)
     assert frozen.data == snapshot.build_frame(trainer, **args).data
 
