@@ -55,11 +55,13 @@ class SessionFrames:
         """Whether the metrics are to be refreshed: once in every METRICS_REFRESH_SECONDS
         window of the monotonic clock. Windows shared by every session (rather than counted
         from each one's last refresh) make sessions that train together due together, so
-        that their cohort measures them in one call (app.cohorts.measure)."""
+        that their cohort measures them in one call (app.cohorts.measure). Also due at once
+        when the trainer's status changed since (a frame saying "diverged" carries why)."""
         window = METRICS_REFRESH_SECONDS
         return (
             fresh
             or self._metrics is None
+            or self._metrics["status"] != self.trainer.status
             or time.monotonic() // window != self._metrics_at // window
         )
 
