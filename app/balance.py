@@ -13,9 +13,10 @@ of a backlog's worth, so a burst of connections is shared too.
 
 A look every PERIOD is too slow for a burst: 200 clients opening at once were split 80/120,
 74/126 and 91/109 (a loaded machine), a worker taking dozens between two looks. So the gate
-also counts the connections it accepts and closes as soon as they use up the worker's room
-(`room`: the least loaded other one's load plus SLACK, or plus SHARE_SLACK of it past 20,
-so that a burst goes in several per look), publishing its load at once for the others. A
+also counts the connections it accepts, and when they use up the worker's room (`room`:
+the least loaded other one's load plus SLACK, or plus SHARE_SLACK of it past 20, so that a
+burst goes in several per look) it publishes its load at once for the others, and closes
+unless their loads, read again, leave it room (`Gate.look_again`). A
 worker's load counts each connection from its accept (`Gate.pending`) until its sessions
 grow by one, or PENDING_SECONDS at most (a page's HTTP request): a busy worker makes a
 session long after it accepted its connection, and counting sessions alone left both
@@ -72,6 +73,7 @@ class Gate:
         self.taken = 0  # connections accepted since the last look
         self.room = math.inf  # how many this worker may take after the last look (`room`)
         self.sessions = 0  # the worker's count at the last look
+        self.missing = 0  # workers not up yet, counted as serving none (`with_missing`)
 
     def listeners(self) -> dict[int, tuple[Any, ...]]:
         """The listening sockets the loop accepts on, with their accept arguments."""
@@ -106,12 +108,22 @@ class Gate:
             self.taken += 1
             self.pending.append(time.monotonic())
             if self.taken >= self.room and not self.paused:
-                self.set_accepting(False)  # ahead now: no need to wait for the next look
-                if self.directory is not None:  # and the others know it at their next
-                    publish(self.directory, self.sessions + len(self.pending))
+                self.look_again()
             return factory()
 
         return make
+
+    def look_again(self) -> None:
+        """Its room used up: publish the load now (the others see it at their next look)
+        and look at theirs again, closing only if still ahead (the others' loads may have
+        been published since the last look)."""
+        if self.directory is not None:
+            mine = self.sessions + len(self.pending)
+            publish(self.directory, mine)
+            theirs = others(self.directory, time.time()) + [0] * self.missing
+            self.taken, self.room = 0, room(mine, theirs)
+        if self.taken >= self.room:
+            self.set_accepting(False)
 
     def load(self, sessions: int) -> int:
         """The worker's load: its `sessions` (its count now), and the connections accepted
@@ -194,7 +206,9 @@ async def run(count: Callable[[], int], directory: Path, expected: int = 1) -> N
             # a burst uncounted (the others count it as serving none meanwhile).
             if gate.one_at_a_time() or not waiting:
                 publish(directory, mine)
-            theirs = with_missing(others(directory, time.time()), expected, waiting)
+            seen = others(directory, time.time())
+            theirs = with_missing(seen, expected, waiting)
+            gate.missing = len(theirs) - len(seen)
             gate.room = room(mine, theirs)
             gate.set_accepting(gate.room > 0)
             burst, gate.taken = gate.taken > 0 or bool(gate.paused), 0
