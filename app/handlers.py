@@ -31,7 +31,7 @@ async def handle(session: Session, message: Message, reply: Reply) -> None:
     started, charged = time.perf_counter(), session.cpu.spent
     if message.type not in UNCHANGING:
         session.ready_maps = None  # made before this message: they may no longer be its state
-    session.messages += 1
+        session.messages += 1  # metrics pinned to a coming frame no longer hold either
     try:
         await HANDLERS[message.type](session, message.data, reply)
         if message.type not in SELF_CHARGING:

@@ -3,9 +3,12 @@ than the frame's state (the page's banner reads why a run diverged from the fram
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 
-from app import cohorts, frames, session_frames
+from app import cohorts, frames, handlers, session_frames
+from app.protocol import Message
 from app.session import Session
 from app.settings import Settings
 
@@ -86,11 +89,14 @@ def test_a_cohort_decides_which_metrics_its_frames_carry_whatever_window_ends(mo
         header, alone = s.subscribers[0].headers[-1], s.trainer.metrics()
         for key in ("train_loss", "test_loss", "grad_norms", "weight_norms", "dead_fraction"):
             assert header[key] == alone[key], key
-    # A client message after the measurement: that frame measures its own again.
+    # A ping after the measurement changes nothing (a page's latency probe, twice a second
+    # from app.bench's clients); a configure does: that frame measures its own again.
     s = members[0]
-    cohorts.measure(members)
-    s.messages += 1
-    before = s._metrics
-    s.publish_frame(fresh=False)
-    assert s._metrics is not before
-    assert s.subscribers[0].headers[-1]["grad_norms"] == s.trainer.metrics()["grad_norms"]
+    for message, kept in ((Message("ping", {"t": 1}), True), (Message("configure", {}), False)):
+        s.trainer.train_epochs(1)
+        cohorts.measure(members)
+        before = s._metrics
+        asyncio.run(handlers.handle(s, message, lambda reply: None))
+        s.publish_frame(fresh=False)
+        assert (s._metrics is before) is kept, message.type
+        assert s.subscribers[0].headers[-1]["grad_norms"] == s.trainer.metrics()["grad_norms"]
