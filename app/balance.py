@@ -16,15 +16,17 @@ A look every PERIOD is too slow for a burst: 200 clients opening at once were sp
 also counts the connections it accepts, and when they use up the worker's room (`room`:
 the least loaded other one's load plus SLACK, or plus SHARE_SLACK of it past 20, so that a
 burst goes in several per look) it publishes its load at once for the others, and closes
-unless their loads, read again, leave it room (`Gate.look_again`). A
-worker's load counts each connection from its accept (`Gate.pending`) until its sessions
-grow by one, or PENDING_SECONDS at most (a page's HTTP request): a busy worker makes a
-session long after it accepted its connection, and counting sessions alone left both
-workers waiting for each other's. While connections come in or the gate is closed the
-looks come BURST_PERIOD apart, so a worker that closed on what it saw last (the least
-loaded one too, perhaps) reopens within that. Measured (tools outside the repo, one run
-each, loaded machine): 200 connections at once, 100/100, 100/100, 102/98 in 1.3-2.5 s;
-the gate of a look per PERIOD alone, 74/126 in 1.8 s.
+unless their loads, read again, leave it room (`Gate.look_again`). A worker's load counts
+each connection from its accept (`Gate.pending`) until its sessions grow by one, or
+PENDING_SECONDS at most (a page's HTTP request: uvicorn keeps an idle one open as long): a
+busy worker makes a session long after it accepted its connection, and counting sessions
+alone left both workers waiting for each other's. While connections come in or the gate
+is closed the looks come BURST_PERIOD apart, so a worker that closed on what it saw last
+(the least loaded one too, perhaps) reopens within that. Measured (one run each, loaded
+machine): 200 connections at once to idle sessions, 100/100, 100/100, 102/98 in 1.3-2.5 s
+(a look per PERIOD alone: 74/126 in 1.8 s); `python -m app.bench --clients 200 --workers 2`
+at load 7-9, 100/100 and 99/101 (main's gate: 91/109, 115/85, 87/113), but the last client
+was in after 4-5 s instead of 2-3 s: while the workers are busy their looks are far apart.
 
 Right after a start the workers come up one by one (on a loaded machine the second was seen
 50 s after the first answered), and connections made meanwhile stayed on the first worker
@@ -53,7 +55,7 @@ from typing import Any
 BALANCE_DIR_ENV = "PLAYGROUND_BALANCE_DIR"
 PERIOD = 0.05  # seconds between looks at the other workers' counts
 BURST_PERIOD = 0.01  # ... while connections come in or this worker does not accept
-PENDING_SECONDS = 1.0  # an accepted connection that is no session yet counts this long at most
+PENDING_SECONDS = 5.0  # an accepted connection that is no session yet counts this long at most
 STALE_SECONDS = 2.0  # a file not refreshed for this long is a worker that has gone
 SLACK = 1  # sessions a worker may be ahead of the least loaded one and still accept
 SHARE_SLACK = 0.05  # ... or this part of the least loaded one's sessions, if more
