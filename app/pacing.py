@@ -285,13 +285,21 @@ class Scheduler:
         self.begin_frame(session, now)
         target, stopping = session.frame_target()
         left = target - trainer.epoch
-        if left > 0:
+        if left > 0 and not self.progress_first(session):
             start = time.perf_counter()
             session.train_slice(left, session.slice_budget())
             held = time.perf_counter() - start
             if self.frame_waits(session, target, held):
                 return  # the frame is built at the next pass (nothing left to train then)
         self.end_slice(session, target, stopping)
+
+    @staticmethod
+    def progress_first(session: Session) -> bool:
+        """Whether this turn shows the long frame's progress instead of training: it is due
+        (see `end_slice`) and a slice and a frame would pass SPLIT_HOLD together."""
+        late = session.clock() - max(session.last_frame_at, session.frame_due)
+        expected = session.turn_cost() + session.metrics_cost
+        return late >= PROGRESS_INTERVAL and expected > SPLIT_HOLD
 
     @staticmethod
     def frame_waits(session: Session, target: int, held: float) -> bool:
@@ -304,7 +312,10 @@ class Scheduler:
             and trainer.status == "ok"
             and session.playing
             and trainer.epochs_to_stop() != 0
-            and held + session.frame_cost + session.metrics_cost > SPLIT_HOLD
+            and (
+                session.inputs_due  # the first frame of a new shape: its cost is not known
+                or held + session.frame_cost + session.metrics_cost > SPLIT_HOLD
+            )
         )
 
     @staticmethod
