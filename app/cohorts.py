@@ -13,9 +13,9 @@ engine call, the metrics of the members whose frames are complete and due a refr
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Hashable, Iterable
 
+from app.budget import cpu_clock
 from app.session import Session
 from engine import cohort, cohort_metrics
 
@@ -85,9 +85,9 @@ def train(members: list[Session], budget: float) -> float:
     left = first.frame_target()[0] - first.trainer.epoch
     per_epoch = sum(s.epoch_cost for s in members)
     count = max(1, min(left, int(SLICE_FACTOR * budget / per_epoch)))
-    start = time.perf_counter()
+    start = cpu_clock()
     done = cohort.train_epochs([s.trainer for s in members], count)
-    elapsed = time.perf_counter() - start
+    elapsed = cpu_clock() - start
     share = elapsed / len(members)
     for session, epochs in zip(members, done, strict=True):
         session.cohort_size = len(members)
@@ -117,13 +117,13 @@ def measure(members: list[Session]) -> int:
 
 
 def _measure_together(due: list[Session]) -> int:
-    start = time.perf_counter()
+    start = cpu_clock()
     try:
         measured = cohort_metrics.metrics([s.trainer for s in due])
     except Exception:
         log.exception("cohort metrics failed; its %d sessions measure their own", len(due))
         return 0
-    share = (time.perf_counter() - start) / len(due)
+    share = (cpu_clock() - start) / len(due)
     for session, metrics in zip(due, measured, strict=True):
         session.take_metrics(metrics, share)
         session.cpu.spend(share)

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from app import budget, frames, protocol
+from app.budget import cpu_clock
 from app.options import COMPARE_MAP_SIZE as MAP_SIZE
 from app.options import VARIANT_FIELDS, check_engine_limits
 from app.pacing import PROGRESS_INTERVAL
@@ -108,9 +109,9 @@ class CompareRun:
 
     def publish(self) -> None:
         """Build a frame, charge it to the session and offer it to every socket."""
-        start = time.perf_counter()
+        start = cpu_clock()
         frame = self.build_frame()
-        self.session.cpu.spend(time.perf_counter() - start)
+        self.session.cpu.spend(cpu_clock() - start)
         self.last_frame_at = self.session.clock()
         for subscriber in self.session.subscribers:
             subscriber.offer(frame, FRAME_KEY)
@@ -126,9 +127,9 @@ class CompareRun:
     def train_slice(self, left: int) -> None:
         """Train every variant towards `left` more epochs for about one slice; charged."""
         count = max(1, min(left, int(self.session.slice_budget() / self.epoch_cost)))
-        start = time.perf_counter()
+        start = cpu_clock()
         done = self.variants.train_epochs(count)
-        elapsed = time.perf_counter() - start
+        elapsed = cpu_clock() - start
         self.session.cpu.spend(elapsed)
         self.session.on_epochs(sum(done))
         self.epoch += count

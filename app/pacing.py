@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 
 from app import cohorts, snapshot
+from app.budget import cpu_clock
 from app.metrics import Metrics
 from app.session import Session
 from app.session_frames import LOOP_HOLD
@@ -182,7 +183,7 @@ class Scheduler:
         for (grid_size, thumb_size), group in chunks:
             if len(group) < 2:
                 continue
-            start = time.perf_counter()
+            start = cpu_clock()
             try:
                 trainers = [s.trainer for s in group]
                 made = snapshot.frame_maps(
@@ -191,7 +192,7 @@ class Scheduler:
             except Exception:
                 log.exception("cohort maps failed; its %d sessions make their own", len(group))
                 continue
-            share = (time.perf_counter() - start) / len(group)
+            share = (cpu_clock() - start) / len(group)
             if self.metrics is not None:
                 self.metrics.cohort_maps += len(group)
             for session, maps in zip(group, made, strict=True):
@@ -286,9 +287,9 @@ class Scheduler:
         target, stopping = session.frame_target()
         left = target - trainer.epoch
         if left > 0 and not self.progress_first(session):
-            start = time.perf_counter()
+            start = cpu_clock()
             session.train_slice(left, session.slice_budget())
-            held = time.perf_counter() - start
+            held = cpu_clock() - start
             if self.frame_waits(session, target, held):
                 return  # the frame is built at the next pass (nothing left to train then)
         self.end_slice(session, target, stopping)

@@ -18,7 +18,8 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
-from app import session_state
+from app import budget, session_state
+from app.budget import cpu_clock
 from app.metrics import Metrics
 from app.session import Session
 from app.session_store import BUSY, MINE, Saved, SessionStore
@@ -122,21 +123,24 @@ class SavedSessions:
         marker = (*session_state.marker(session), attached)
         if registry.sessions.get(session.id) is not session or marker == session.saved_marker:
             return
-        start = time.perf_counter()
+        start = cpu_clock()
         state = session_state.capture(session)  # on the loop: a consistent copy
-        session.cpu.spend(time.perf_counter() - start)
-        start = time.perf_counter()
-        try:
-            blob = await asyncio.to_thread(session_state.encode, state)
-            result = await asyncio.to_thread(
-                self.store.save, session.id, self.owner, session.address, blob, attached
+        session.cpu.spend(cpu_clock() - start)
+        try:  # the threads' CPU is charged too (not the time waiting for one)
+            blob = await budget.in_thread(session.cpu, session_state.encode, state)
+            result = await budget.in_thread(
+                session.cpu,
+                self.store.save,
+                session.id,
+                self.owner,
+                session.address,
+                blob,
+                attached,
             )
         except Exception as exc:
             self.metrics.session_store_failures += 1
             log.warning("session store: save failed: %r", exc)
             return
-        finally:
-            session.cpu.spend(time.perf_counter() - start)  # the thread's time, charged too
         if result is Saved.SAVED:
             self.metrics.sessions_saved += 1
             session.saved_marker = marker

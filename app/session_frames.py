@@ -7,12 +7,12 @@ and described in `Session.__init__`); kept apart so the session's frame path rea
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from app import snapshot
+from app.budget import cpu_clock
 
 METRICS_REFRESH_SECONDS = 0.2
 # A frame whose metrics and maps would together hold the event loop longer than this is
@@ -66,8 +66,8 @@ class SessionFrames:
         )
 
     def refresh_metrics(self) -> None:
-        start = time.perf_counter()
-        self.take_metrics(self.trainer.metrics(), time.perf_counter() - start)
+        start = cpu_clock()
+        self.take_metrics(self.trainer.metrics(), cpu_clock() - start)
 
     def take_metrics(self, metrics: dict[str, Any], cost: float) -> None:
         """The trainer's metrics of now, measured in `cost` seconds (here, or with its cohort's
@@ -94,9 +94,9 @@ class SessionFrames:
             or not self.metrics_due(fresh)
         ):
             return False
-        start = time.perf_counter()
+        start = cpu_clock()
         self.refresh_metrics()
-        self.cpu.spend(time.perf_counter() - start)
+        self.cpu.spend(cpu_clock() - start)
         self._pinned = self.messages
         self.frame_requested = True
         self.on_play(self)
@@ -140,7 +140,7 @@ class SessionFrames:
             return
         if maps is None and self.defer_frame(fresh):
             return
-        start = time.perf_counter()
+        start = cpu_clock()
         metrics = self.frame_metrics(fresh)
         if self.lesson is not None:
             metrics = {**metrics, "lesson": self.lesson_checks(metrics)}
@@ -156,7 +156,8 @@ class SessionFrames:
             "sent_neurons": self.sent_neurons if self.keeps_thumbnails() else None,
         }
         if maps is not None:  # the costly part is done: encode here
-            self._deliver(snapshot.build_frame(self.trainer, **args, maps=maps), start)
+            frame = snapshot.build_frame(self.trainer, **args, maps=maps)
+            self._deliver(frame, cpu_clock() - start)
             return
         threshold = self.settings.frame_thread_ms / 1000
         if self.offload is not None and threshold > 0 and self.frame_cost >= threshold:
@@ -164,9 +165,10 @@ class SessionFrames:
             self.building = True  # the scheduler keeps off until it is delivered
             frozen = snapshot.FrozenTrainer(self.trainer)
             self.offload(self._build_off_loop(frozen, args, self.shape_version))
-            self.cpu.spend(time.perf_counter() - start)  # metrics and the copy, on the loop
+            self.cpu.spend(cpu_clock() - start)  # metrics and the copy, on the loop
             return
-        self._deliver(snapshot.build_frame(self.trainer, **args), start)
+        frame = snapshot.build_frame(self.trainer, **args)
+        self._deliver(frame, cpu_clock() - start)
 
     def keeps_thumbnails(self) -> bool:
         """Whether every subscriber keeps the thumbnails it got (app.mailbox): a frame may
@@ -179,25 +181,31 @@ class SessionFrames:
 
     async def _build_off_loop(self, frozen: snapshot.FrozenTrainer, args: dict, shape: int) -> None:
         """Build the frame of `frozen` (network shape version `shape`) in the frame thread."""
-        start = time.perf_counter()
+        cost = 0.0
+
+        def build() -> snapshot.Frame:  # timed in the frame thread, by its own CPU clock
+            nonlocal cost
+            start = cpu_clock()
+            try:
+                return snapshot.build_frame(frozen, **args)
+            finally:
+                cost = cpu_clock() - start
+
         try:
-            loop = asyncio.get_running_loop()
-            build = functools.partial(snapshot.build_frame, frozen, **args)
-            frame = await loop.run_in_executor(FRAME_THREAD, build)
+            frame = await asyncio.get_running_loop().run_in_executor(FRAME_THREAD, build)
         finally:
             self.building = False
         if shape != self.shape_version:  # rebuilt meanwhile: a frame of the old shape
-            self.cpu.spend(time.perf_counter() - start)
+            self.cpu.spend(cost)
             self.frame_requested = True
         else:
-            self._deliver(frame, start)
+            self._deliver(frame, cost)
         if self.playing or self.frame_requested:
             self.on_play(self)
 
-    def _deliver(self, frame: snapshot.Frame, start: float) -> None:
-        """Charge the frame's cost since `start` (perf_counter) and offer it to every
-        subscriber."""
-        cost = time.perf_counter() - start
+    def _deliver(self, frame: snapshot.Frame, cost: float) -> None:
+        """Charge the frame's `cost` (seconds of CPU, app.budget.cpu_clock) and offer it to
+        every subscriber."""
         self.cpu.spend(cost)
         self.frame_cost = cost
         self.seq += 1

@@ -7,7 +7,8 @@ and described in `Session.__init__`); `app.pacing` and `app.cohorts` drive it.
 from __future__ import annotations
 
 import math
-import time
+
+from app.budget import cpu_clock
 
 
 class SessionTraining:
@@ -24,10 +25,10 @@ class SessionTraining:
             self.train_batches(self.batches_left_in_epoch(), budget)
             return self.trainer.epoch - before
         count = max(1, min(max_epochs, int(budget / self.epoch_cost)))
-        start = time.perf_counter()
+        start = cpu_clock()
         done = self.trainer.train_epochs(count)
         self.cohort_size = 1
-        self.trained(time.perf_counter() - start, done)
+        self.trained(cpu_clock() - start, done)
         return done
 
     def trained(self, elapsed: float, epochs: int) -> None:
@@ -43,11 +44,11 @@ class SessionTraining:
         per_epoch = self.batches_per_epoch()
         count = max(1, min(max_batches, int(budget / self.epoch_cost * per_epoch)))
         before = self.trainer.epoch
-        start = time.perf_counter()
+        start = cpu_clock()
         ran = self.trainer.train_batches(count)
         self.cohort_size = 1
         if ran > 0:
-            self._observe_cost(time.perf_counter() - start, ran / per_epoch)
+            self._observe_cost(cpu_clock() - start, ran / per_epoch)
         self._after_training(self.trainer.epoch - before)
         return ran
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from app import handlers, protocol
+from app import handlers, protocol, snapshot
 from app.session import Session
 from app.settings import Settings
 
@@ -40,3 +40,65 @@ def test_a_restore_waiting_for_a_busy_thread_pool_is_charged_its_work_not_the_wa
     assert elapsed >= BLOCKED  # it did wait for a thread
     assert session.trainer.export_state()["params"] == state["trainer"]["params"]
     assert charged < BLOCKED / 2, (charged, elapsed)
+
+
+PAUSE = 0.3  # seconds the server is paused in the middle of building a frame
+
+
+def paused_builds(monkeypatch) -> None:
+    """Every frame build sleeps PAUSE, as when a loaded machine deschedules the server."""
+    build = snapshot.build_frame
+
+    def paused(*args, **kwargs):
+        time.sleep(PAUSE)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot, "build_frame", paused)
+
+
+class Recorder:
+    frame_pending = False
+
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def send_text(self, text: str) -> None: ...
+
+    def offer_frame(self, frame: bytes) -> None:
+        self.frames += 1
+
+    def discard_frame(self) -> None: ...
+
+
+def test_a_frame_is_charged_the_cpu_it_took_not_a_pause_of_the_server(monkeypatch):
+    session = Session("a", Settings(), np.random.default_rng(0))
+    recorder = Recorder()
+    session.subscribers = [recorder]
+    paused_builds(monkeypatch)
+    before = session.cpu.spent
+    session.publish_frame()
+    assert recorder.frames == 1
+    assert session.cpu.spent - before < PAUSE / 3
+    assert session.frame_cost < PAUSE / 3
+
+
+def test_a_frame_built_in_the_frame_thread_is_charged_that_threads_cpu(monkeypatch):
+    session = Session("a", Settings(frame_thread_ms=0.001), np.random.default_rng(0))
+    recorder = Recorder()
+    session.subscribers = [recorder]
+    paused_builds(monkeypatch)
+
+    async def scenario():
+        session.offload = asyncio.ensure_future
+        session.frame_cost = 0.005  # above the thread threshold: built in the frame thread
+        before = session.cpu.spent
+        session.publish_frame()
+        assert session.building
+        while session.building:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0)
+        return session.cpu.spent - before
+
+    charged = asyncio.run(scenario())
+    assert recorder.frames == 1
+    assert charged < PAUSE / 3
