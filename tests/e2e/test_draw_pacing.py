@@ -211,3 +211,61 @@ def test_only_a_page_paced_to_its_floor_asks_for_fewer_frames_and_lifts_it_well_
     )
     assert rates["laptop"] is None and rates["cheaper"] is None
     assert rates["phone"] == rates["near"] == rates["floor"]
+
+
+# Counts, from now on, the draws of a frame and the changes of the epoch readout's text.
+COUNT_READOUTS = """() => {
+    const node = document.querySelector('[data-readout=epoch]').firstChild;
+    window.readouts = {changes: 0, drawn: playground.stats.drawn, since: performance.now()};
+    new MutationObserver((records) => { window.readouts.changes += records.length; })
+        .observe(node, {characterData: true});
+}"""
+READOUTS_SO_FAR = """() => ({changes: window.readouts.changes,
+    drawn: playground.stats.drawn - window.readouts.drawn,
+    ms: performance.now() - window.readouts.since})"""
+
+
+def count_readouts_while_playing(pg, draws: int) -> dict:
+    """Plays until the page drew `draws` frames from now, then pauses; the counts meanwhile."""
+    pg.page.click("[data-action=play]")
+    pg.wire.wait("playing", lambda: pg.wire.frames[-1].header["state"] == "playing")
+    pg.page.evaluate(COUNT_READOUTS)
+    pg.page.wait_for_function(f"() => playground.stats.drawn - window.readouts.drawn >= {draws}")
+    counts = pg.page.evaluate(READOUTS_SO_FAR)
+    pg.page.click("[data-action=play]")
+    pg.wire.wait("the paused frame", lambda: pg.wire.frames[-1].header["state"] == "paused")
+    return counts
+
+
+def test_a_page_paced_to_its_floor_refreshes_the_readouts_a_few_times_a_second(pg):
+    pg.open("fps=30&epochs_per_frame=1")
+    every = pg.page.evaluate("async () => (await import('/static/js/draw-loop.js')).READOUTS_MS")
+    pg.page.evaluate(DRAW_COST, 2 * pg.page.evaluate(FLOOR_COST))  # a phone
+    pg.train_to(5)  # its first draw asks for fewer frames: paced from then on
+    assert views(pg.wire)
+    counts = count_readouts_while_playing(pg, 40)
+    # Every draw showed a new map; the numbers changed at most once per READOUTS_MS (or once
+    # a draw was late: drawn on their own), so far fewer times than the maps.
+    assert counts["changes"] <= 2 + counts["ms"] / (every * 0.6)
+    assert counts["changes"] < counts["drawn"]
+    # Stopped, the readouts and the chart end on the last frame.
+    last = newest_shown(pg)
+    pg.page.wait_for_function(
+        "(epoch) => document.querySelector('[data-readout=epoch]').textContent"
+        ".replaceAll(',', '') === String(epoch).padStart(6, '0')",
+        arg=last["epoch"],
+    )
+    pg.page.wait_for_function(
+        "(epoch) => { const c = playground.chart;"
+        " return !c.dirty && (c.tail ? c.tail.epoch : c.epochs[c.epochs.length - 1]) === epoch; }",
+        arg=last["epoch"],
+    )
+
+
+def test_a_fast_page_shows_every_drawn_frames_readouts(pg):
+    pg.open("fps=30&epochs_per_frame=1")
+    pg.page.evaluate(DRAW_COST, 0.25 * pg.page.evaluate(FLOOR_COST))  # a laptop
+    pg.train_to(5)
+    counts = count_readouts_while_playing(pg, 20)
+    # Each drawn frame is a new epoch, and its number is on screen with its map.
+    assert counts["changes"] == counts["drawn"]
