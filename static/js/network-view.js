@@ -373,8 +373,16 @@ export class NetworkView {
     });
   }
 
-  /** Updates every hidden and output neuron's thumbnail; `outputLuts`, one per output. */
+  /**
+   * Updates every hidden and output neuron's thumbnail; `outputLuts`, one per output. Maps
+   * already on these canvases (a frame carries the last thumbnails received when they barely
+   * changed) are not painted again.
+   */
   updateNeurons(bytes, t, lut, outputLuts = null) {
+    const painted = [this.neuronCanvases, bytes, t, lut, ...(outputLuts || [])];
+    const same = this.painted && painted.length === this.painted.length && painted.every((v, i) => v === this.painted[i]);
+    if (same && this.onScreen) return;
+    this.painted = this.onScreen ? painted : null;
     const canvases = this.shownOnly(this.neuronCanvases);
     if (!outputLuts) {
       NetworkView.paint(canvases, bytes, t, lut);
