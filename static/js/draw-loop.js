@@ -43,13 +43,13 @@ export class DrawPacer {
     return Math.max(0, this.nextAt - now);
   }
 
-  /** A draw starts at `now`: books the next slot and measures this draw's cost. */
-  drew(now) {
+  /** A draw starts at `now`: books the next slot and, if `measure`, measures its cost. */
+  drew(now, measure = true) {
     const interval = Math.min(1000 / MIN_DRAW_RATE, this.cost / DRAW_SHARE);
     // A draw late by up to one interval (timers and display refreshes are coarse) lets the
     // next one come sooner, so the rate holds on average. Within one display refresh, no wait.
     this.nextAt = interval < REFRESH_MS ? 0 : Math.max(this.nextAt, now - interval) + interval;
-    this.channel.port2.postMessage(now);
+    if (measure) this.channel.port2.postMessage(now);
   }
 
   /**
@@ -105,19 +105,20 @@ export class DrawLoop {
     this.pending = false;
     const { store, parts, hooks } = this;
     const started = performance.now();
-    this.pacer.drew(started);
     const rate = this.pacer.rate(this.rate);
     if (rate !== this.rate) hooks.drawRate((this.rate = rate));
     const frame = store.frame;
     store.frame = null;
     const target = frame || (store.redraw.full ? store.last : null);
+    // A page paced to its floor (it asked the server for fewer frames) refreshes a playing
+    // run's readouts and loss chart a few times a second; the map and the network show every
+    // draw. If no draw follows soon (the run stopped), the readouts are drawn on their own, so
+    // they always end on the last frame. The pacer measures only draws with readouts: its
+    // cost stays a whole draw's, so that a page paced for it stays paced (no flapping).
+    const paced = this.rate !== null && target && target.state === "playing";
+    const readouts = !paced || started - this.readoutsAt >= READOUTS_MS;
+    this.pacer.drew(started, readouts);
     if (target) {
-      // A page paced to its floor (it asked the server for fewer frames) refreshes a playing
-      // run's readouts and loss chart a few times a second; the map and the network show
-      // every draw. If no draw follows soon (the run stopped), the readouts are drawn on
-      // their own, so they always end on the last frame.
-      const paced = this.rate !== null && target.state === "playing";
-      const readouts = !paced || started - this.readoutsAt >= READOUTS_MS;
       if (readouts) this.readoutsAt = started;
       parts.view.draw(target, { ...hooks.viewOptions(), full: store.redraw.full, readouts });
       clearTimeout(this.readoutsOwed);

@@ -269,3 +269,27 @@ def test_a_fast_page_shows_every_drawn_frames_readouts(pg):
     counts = count_readouts_while_playing(pg, 20)
     # Each drawn frame is a new epoch, and its number is on screen with its map.
     assert counts["changes"] == counts["drawn"]
+
+
+def test_the_pacer_measures_only_the_draws_it_is_told_to(pg):
+    pg.open()
+    first = pg.page.evaluate(
+        """async () => {
+            const m = await import('/static/js/draw-loop.js');
+            const pacer = new m.DrawPacer();
+            const samples = [];
+            const measured = pacer.measured.bind(pacer);
+            pacer.measured = (ms) => { samples.push(ms); measured(ms); };
+            // A draw that left the readouts out (cheaper than a whole one), then a whole one.
+            // Their samples would arrive in order: had the first been measured, its sample
+            // (a second old, capped at 250 ms) would come first.
+            pacer.drew(performance.now() - 1000, false);
+            pacer.drew(performance.now() - 20, true);
+            await new Promise((done) => {
+                const wait = () => (samples.length ? done() : setTimeout(wait, 1));
+                wait();
+            });
+            return samples[0];
+        }"""
+    )
+    assert 20 <= first < 250
