@@ -9,9 +9,9 @@ export const MIN_DRAW_RATE = 24;
 /** A paced page asks the server for no more frames than it draws; it lifts that once a draw
  * costs less than this share of the floor's budget (well under it: no asking back and forth). */
 const LIFT_SHARE = 0.75;
-/** On a device paced to its floor, a playing run's readouts (epoch, losses) and loss chart
- * are refreshed at most this often (ms), not with every map: each refresh relays the numbers
- * out, repaints them and hands the chart's canvas to the compositor. */
+/** On a device paced to its floor, a playing run's readouts (epoch, losses), loss chart and
+ * links are refreshed at most this often (ms), not with every map: each refresh relays the
+ * numbers out, repaints them and the links and hands the chart's canvas to the compositor. */
 export const READOUTS_MS = 250;
 /** Readouts left out of a draw are drawn on their own after this long without one. */
 const READOUTS_OWED_MS = 150;
@@ -111,8 +111,7 @@ export class DrawLoop {
     store.frame = null;
     const target = frame || (store.redraw.full ? store.last : null);
     // A page paced to its floor (it asked the server for fewer frames) refreshes a playing
-    // run's readouts and loss chart a few times a second; the map and the network show every
-    // draw. If no draw follows soon (the run stopped), the readouts are drawn on their own, so
+    // run's readouts, loss chart and links a few times a second; the maps show every draw. If no draw follows soon (the run stopped), the readouts are drawn on their own, so
     // they always end on the last frame. The pacer measures only draws with readouts: its
     // cost stays a whole draw's, so that a page paced for it stays paced (no flapping).
     const paced = this.rate !== null && target && target.state === "playing";

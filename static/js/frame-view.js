@@ -28,8 +28,8 @@ export class FrameView {
   /**
    * @param {object} frame parsed frame (header + arrays)
    * @param {{palette, discretize, classView, selecting: boolean, readouts?: boolean}} view
-   *   readouts false: the readouts and the loss chart are left for a later draw (the chart
-   *   still takes the frame's losses)
+   *   readouts false: the readouts, the loss chart and the links' styles are left for a
+   *   later draw (the chart still takes the frame's losses, the network its weights)
    */
   draw(frame, view) {
     const a = frame.arrays;
@@ -45,16 +45,20 @@ export class FrameView {
       const { data, shape, names } = this.inputs;
       this.network.updateInputs(data, shape[1], this.lut(this.inputs, view), names);
     }
-    if (a.weights) this.network.updateWeights(a.weights.data, ramp);
+    if (a.weights) this.network.updateWeights(a.weights.data, ramp, true);
     this.network.updateEpoch(frame.epoch ?? 0);
     this.chart.addDataPoint(frame.epoch ?? 0, frame);
     if (view.readouts !== false) this.drawReadouts(frame);
   }
 
-  /** The readouts (epoch, losses, the metrics panel) of `frame` and the loss chart. */
+  /**
+   * The readouts (epoch, losses, the metrics panel) of `frame`, the loss chart and the links
+   * and biases, restyled from the newest weights.
+   */
   drawReadouts(frame) {
     this.metrics.update(frame);
     this.chart.draw();
+    this.network.restyle();
   }
 
   /**

@@ -310,12 +310,22 @@ export class NetworkView {
       : this.values[at.b + param.neuron];
   }
 
-  /** Restyles links and biases from the flat float32 weights; touches only what changed. */
-  updateWeights(values, ramp) {
+  /**
+   * Takes the flat float32 weights (read by paramValue) and, unless `later`, restyles the links
+   * and biases from them (else `restyle()` does, with the newest weights).
+   */
+  updateWeights(values, ramp, later = false) {
     this.values = values;
+    this.ramp = ramp;
     this.offsets = this.layout();
+    if (!later) this.restyle();
+  }
+
+  /** Restyles links and biases from the last weights; touches only what changed. */
+  restyle() {
     // Off screen, restyling every link would still cost style and paint on each frame.
-    if (!this.onScreen) return;
+    if (!this.onScreen || !this.values) return;
+    const ramp = this.ramp;
     const scale = (this.node / NODE) * this.lineWeight;
     for (const link of this.links) {
       const w = this.paramValue(link.param);

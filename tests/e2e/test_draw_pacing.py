@@ -4,6 +4,7 @@ fewer, never fewer than the floor rate, always the newest frame; a fast one is n
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from app.bench_page import PHONE, PHONE_CPU_SLOWDOWN
 
@@ -73,10 +74,11 @@ def test_a_slow_phone_paces_its_draws_and_still_shows_the_newest_frame(
     )
     assert paced
     # ...and the last frame, sent as the run paused, is the one on screen.
+    phone.wire.wait("the paused frame", lambda: phone.wire.frames[-1].header["state"] == "paused")
     last = newest_shown(phone)
     shown = phone.page.locator("[data-readout=epoch]").inner_text()
     assert shown.replace(",", "") == str(last["epoch"]).zfill(6)
-    # Paced, the loss chart may skip a playing frame, never the last one: drawn up to it.
+    # Paced, the readouts and the loss chart may skip playing frames, never the last one.
     phone.page.wait_for_function(
         "(epoch) => { const c = playground.chart;"
         " return !c.dirty && (c.tail ? c.tail.epoch : c.epochs[c.epochs.length - 1]) === epoch; }",
@@ -213,14 +215,19 @@ def test_only_a_page_paced_to_its_floor_asks_for_fewer_frames_and_lifts_it_well_
     assert rates["phone"] == rates["near"] == rates["floor"]
 
 
-# Counts, from now on, the draws of a frame and the changes of the epoch readout's text.
+# Counts, from now on, the draws of a frame, the changes of the epoch readout's text and the
+# restyles of the links (one observer callback per task that restyled some).
 COUNT_READOUTS = """() => {
     const node = document.querySelector('[data-readout=epoch]').firstChild;
-    window.readouts = {changes: 0, drawn: playground.stats.drawn, since: performance.now()};
+    window.readouts = {changes: 0, restyles: 0, drawn: playground.stats.drawn,
+                       since: performance.now()};
     new MutationObserver((records) => { window.readouts.changes += records.length; })
         .observe(node, {characterData: true});
+    new MutationObserver(() => { window.readouts.restyles += 1; })
+        .observe(document.querySelector('.link-lines'),
+                 {attributeFilter: ['stroke', 'stroke-width'], subtree: true});
 }"""
-READOUTS_SO_FAR = """() => ({changes: window.readouts.changes,
+READOUTS_SO_FAR = """() => ({changes: window.readouts.changes, restyles: window.readouts.restyles,
     drawn: playground.stats.drawn - window.readouts.drawn,
     ms: performance.now() - window.readouts.since})"""
 
@@ -248,8 +255,13 @@ def test_a_page_paced_to_its_floor_refreshes_the_readouts_a_few_times_a_second(p
     # a draw was late: drawn on their own), so far fewer times than the maps.
     assert counts["changes"] <= 2 + counts["ms"] / (every * 0.6)
     assert counts["changes"] < counts["drawn"]
-    # Stopped, the readouts and the chart end on the last frame.
+    # The links too (each restyle repaints them all): a few times a second.
+    assert 0 < counts["restyles"] <= 2 + counts["ms"] / (every * 0.6)
+    # Stopped, the readouts, the chart and the links end on the last frame.
     last = newest_shown(pg)
+    weight = float(pg.wire.frames[-1].array("weights")[0])  # the first link's (layer 0, 0 -> 0)
+    width = round(min(10, 1 + abs(weight) / 5 * 9) * 2) / 2  # network-view.js at the CSS size
+    expect(pg.page.locator(".link").first).to_have_attribute("stroke-width", f"{width:g}")
     pg.page.wait_for_function(
         "(epoch) => document.querySelector('[data-readout=epoch]').textContent"
         ".replaceAll(',', '') === String(epoch).padStart(6, '0')",
