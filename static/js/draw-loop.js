@@ -111,9 +111,10 @@ export class DrawLoop {
     store.frame = null;
     const target = frame || (store.redraw.full ? store.last : null);
     // A page paced to its floor (it asked the server for fewer frames) refreshes a playing
-    // run's readouts, loss chart and links a few times a second; the maps show every draw. If no draw follows soon (the run stopped), the readouts are drawn on their own, so
-    // they always end on the last frame. The pacer measures only draws with readouts: its
-    // cost stays a whole draw's, so that a page paced for it stays paced (no flapping).
+    // run's readouts, loss chart and links a few times a second; the maps show every draw.
+    // If no draw follows soon (the run stopped), the readouts are drawn on their own, so they
+    // always end on the last frame. The pacer measures only draws with readouts: its cost
+    // stays a whole draw's, so that a page paced for it stays paced (no flapping).
     const paced = this.rate !== null && target && target.state === "playing";
     const readouts = !paced || started - this.readoutsAt >= READOUTS_MS;
     this.pacer.drew(started, readouts);

@@ -45,7 +45,7 @@ export class FrameView {
       const { data, shape, names } = this.inputs;
       this.network.updateInputs(data, shape[1], this.lut(this.inputs, view), names);
     }
-    if (a.weights) this.network.updateWeights(a.weights.data, ramp, true);
+    if (a.weights) this.network.updateWeights(a.weights.data, ramp);
     this.network.updateEpoch(frame.epoch ?? 0);
     this.chart.addDataPoint(frame.epoch ?? 0, frame);
     if (view.readouts !== false) this.drawReadouts(frame);

@@ -310,15 +310,11 @@ export class NetworkView {
       : this.values[at.b + param.neuron];
   }
 
-  /**
-   * Takes the flat float32 weights (read by paramValue) and, unless `later`, restyles the links
-   * and biases from them (else `restyle()` does, with the newest weights).
-   */
-  updateWeights(values, ramp, later = false) {
+  /** Takes the flat float32 weights (read by paramValue); `restyle()` shows them in `ramp`. */
+  updateWeights(values, ramp) {
     this.values = values;
     this.ramp = ramp;
     this.offsets = this.layout();
-    if (!later) this.restyle();
   }
 
   /** Restyles links and biases from the last weights; touches only what changed. */
