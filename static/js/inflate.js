@@ -10,18 +10,38 @@ const DISTANCE_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8,
 /** The order in which a dynamic block lists its code-length code's lengths. */
 const LENGTH_CODE_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
-/** A canonical Huffman code from code lengths: how many codes of each length, symbols sorted. */
+/** Codes up to this many bits are decoded by one table lookup, longer ones bit by bit. */
+const FAST_BITS = 9;
+
+/**
+ * A canonical Huffman code from code lengths: how many codes of each length, the symbols
+ * sorted, and `fast`: for every FAST_BITS bits of input (first bit least significant), the
+ * symbol whose code they start with and its length (symbol << 4 | length), or 0 if longer.
+ */
 function huffman(lengths) {
   const counts = new Uint16Array(16);
   for (const n of lengths) counts[n] += 1;
   counts[0] = 0;
   const offsets = new Uint16Array(16);
-  for (let n = 1; n < 16; n++) offsets[n] = offsets[n - 1] + counts[n - 1];
+  const next = new Uint16Array(16); // the next code of each length
+  for (let n = 1, code = 0; n < 16; n++) {
+    offsets[n] = offsets[n - 1] + counts[n - 1];
+    code = (code + counts[n - 1]) << 1;
+    next[n] = code;
+  }
   const symbols = new Uint16Array(lengths.length);
+  const fast = new Uint16Array(1 << FAST_BITS);
   lengths.forEach((n, symbol) => {
-    if (n) symbols[offsets[n]++] = symbol;
+    if (!n) return;
+    symbols[offsets[n]++] = symbol;
+    const code = next[n]++;
+    if (n > FAST_BITS) return;
+    // Codes are sent first bit first: the table is indexed by the code reversed.
+    let reversed = 0;
+    for (let i = 0; i < n; i++) reversed |= ((code >> i) & 1) << (n - 1 - i);
+    for (let i = reversed; i < fast.length; i += 1 << n) fast[i] = (symbol << 4) | n;
   });
-  return { counts, symbols };
+  return { counts, symbols, fast };
 }
 
 const FIXED_LITERALS = huffman(Array.from({ length: 288 }, (_, i) => (i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8)));
@@ -48,8 +68,18 @@ class Bits {
     return value;
   }
 
-  /** One symbol of `code`, read a bit at a time (Huffman codes start at their first bit). */
+  /** One symbol of `code`: by its table, else a bit at a time (codes start at their first bit). */
   symbol(code) {
+    while (this.count < FAST_BITS && this.at < this.bytes.length) {
+      this.buffer |= this.bytes[this.at++] << this.count;
+      this.count += 8;
+    }
+    const entry = code.fast[this.buffer & ((1 << FAST_BITS) - 1)];
+    if (entry && (entry & 15) <= this.count) {
+      this.buffer >>>= entry & 15;
+      this.count -= entry & 15;
+      return entry >> 4;
+    }
     let value = 0;
     let first = 0;
     let index = 0;
@@ -66,6 +96,7 @@ class Bits {
 
   /** Drops the bits left in the current byte (a stored block starts on a byte). */
   align() {
+    this.at -= this.count >> 3; // whole bytes read ahead go back
     this.buffer = 0;
     this.count = 0;
   }
