@@ -8,11 +8,10 @@ thread from a snapshot taken on the event loop, and each session may ask for at 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from typing import TYPE_CHECKING, Any
 
-from app import protocol
+from app import budget, protocol
 from app.protocol import ProtocolError
 from engine.export import EXPORT_FORMATS, network_spec, render_code
 
@@ -53,7 +52,7 @@ async def code_message(session: Session, fmt: str) -> dict[str, Any]:
     """The `code` message: format, filename, the text (or base64 bytes) and the data CSV."""
     _charge(session)
     spec = network_spec(session.trainer)  # on the loop: training cannot change it midway
-    content = await asyncio.to_thread(render_code, spec, fmt)
+    content = await budget.in_thread(session.cpu, render_code, spec, fmt)
     chosen = EXPORT_FORMATS[fmt]
     data: dict[str, Any] = {"format": fmt, "filename": chosen.filename}
     if isinstance(content, bytes):

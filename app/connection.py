@@ -114,6 +114,9 @@ class Connection:
             if raw is None:
                 return
             await self.handle(raw)
+            # Messages that arrived together are handled one loop turn each: a burst of them
+            # (55 edits a second and a `regenerate`) never holds the loop for all at once.
+            await asyncio.sleep(0)
 
     async def handle(self, raw: str | bytes) -> None:
         """Validate and dispatch one client message; a refused one is answered with `error`."""

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app import code_export, compare, protocol
+from app import budget, code_export, compare, protocol
 from app.lessons import course
 from app.options import split_server_fields
 from app.protocol import Message, ProtocolError
@@ -29,6 +29,8 @@ async def handle(session: Session, message: Message, reply: Reply) -> None:
     """Apply one validated-envelope message; a bad one raises ProtocolError (nothing changed)."""
     before = session.state()
     started, charged = time.perf_counter(), session.cpu.spent
+    waited = [0.0]  # in worker threads (budget.in_thread charges their CPU itself)
+    token = budget.THREAD_WAIT.set(waited)
     if message.type not in UNCHANGING:
         session.ready_maps = None  # made before this message: they may no longer be its state
     session.messages += 1
@@ -37,7 +39,8 @@ async def handle(session: Session, message: Message, reply: Reply) -> None:
         if message.type not in SELF_CHARGING:
             # What the request cost beyond the frames and training it already paid for:
             # regenerate, load_csv, restore and friends are charged like frames are.
-            extra = time.perf_counter() - started - (session.cpu.spent - charged)
+            spent = time.perf_counter() - started - waited[0]
+            extra = spent - (session.cpu.spent - charged)
             session.cpu.spend(max(0.0, extra))
         if session.state() != before and session.last_status != session.state():
             # e.g. a live configure clears "diverged": the page must drop its banner.
@@ -46,6 +49,8 @@ async def handle(session: Session, message: Message, reply: Reply) -> None:
         raise ProtocolError("invalid_field", str(exc), exc.field) from None
     except DataError as exc:
         raise ProtocolError("invalid_data", str(exc), exc.field) from None
+    finally:
+        budget.THREAD_WAIT.reset(token)
 
 
 async def configure(session: Session, data: dict[str, Any], reply: Reply) -> None:
@@ -226,7 +231,8 @@ async def load_csv(session: Session, data: dict[str, Any], reply: Reply) -> None
     cfg = session.trainer.config
     # Parsing 200 000 characters takes long enough to stall every other session: off the
     # loop (the thread touches only the new dataset; this session waits for it).
-    dataset = await asyncio.to_thread(
+    dataset = await budget.in_thread(
+        session.cpu,
         dataset_from_csv,
         text,
         cfg.problem,
@@ -288,7 +294,7 @@ async def restore(session: Session, data: dict[str, Any], reply: Reply) -> None:
             "invalid_field", 'state must be an object {"trainer": {...}, "view": {...}}', "state"
         )
     view, _ = split_server_fields(state.get("view") or {}, session.settings)
-    trainer = await asyncio.to_thread(trainer_from_state, state["trainer"])
+    trainer = await budget.in_thread(session.cpu, trainer_from_state, state["trainer"])
     session.install_trainer(trainer, view)
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from app import cohorts, snapshot
 from app.metrics import Metrics
 from app.session import Session
+from app.session_frames import LOOP_HOLD
 
 log = logging.getLogger(__name__)
 MIN_SLEEP = 0.002
@@ -34,6 +35,10 @@ LEND_SLACK = 0.02
 # network's are 280 KB a member), and a larger stack only leaves the CPU cache for no fewer
 # calls that matter (measured: 48 at once was no cheaper per frame than 4 at once).
 MAPS_TOGETHER = 4
+# A slice's training and the frame it completes go in one loop turn only if they are
+# expected to take less than this: half of LOOP_HOLD, as a frame's cost varies up to twice
+# its last one's on a loaded machine (python -m app.abuse -v names the longest turns).
+SPLIT_HOLD = LOOP_HOLD / 2
 
 
 class Scheduler:
@@ -280,9 +285,38 @@ class Scheduler:
         self.begin_frame(session, now)
         target, stopping = session.frame_target()
         left = target - trainer.epoch
-        if left > 0:
+        if left > 0 and not self.progress_first(session):
+            start = time.perf_counter()
             session.train_slice(left, session.slice_budget())
+            held = time.perf_counter() - start
+            if self.frame_waits(session, target, held):
+                return  # the frame is built at the next pass (nothing left to train then)
         self.end_slice(session, target, stopping)
+
+    @staticmethod
+    def progress_first(session: Session) -> bool:
+        """Whether this turn shows the long frame's progress instead of training: it is due
+        (see `end_slice`) and a slice and a frame would pass SPLIT_HOLD together."""
+        late = session.clock() - max(session.last_frame_at, session.frame_due)
+        expected = session.turn_cost() + session.metrics_cost
+        return late >= PROGRESS_INTERVAL and expected > SPLIT_HOLD
+
+    @staticmethod
+    def frame_waits(session: Session, target: int, held: float) -> bool:
+        """Whether a frame this slice completed waits for the next pass: training for `held`
+        seconds and building it (as long as the last one) would hold the loop longer than
+        SPLIT_HOLD together. Only while playing on: a run that stopped ends its frame now."""
+        trainer = session.trainer
+        return (
+            trainer.epoch >= target
+            and trainer.status == "ok"
+            and session.playing
+            and trainer.epochs_to_stop() != 0
+            and (
+                session.inputs_due  # the first frame of a new shape: its cost is not known
+                or held + session.frame_cost + session.metrics_cost > SPLIT_HOLD
+            )
+        )
 
     @staticmethod
     def begin_frame(session: Session, now: float) -> None:

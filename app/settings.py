@@ -149,6 +149,8 @@ class Settings(BaseSettings):
     frame_thread_ms: Seconds = Field(
         0.0, description="frames slower than this are built in a thread (0: never)"
     )
+    # Diagnostics: every event-loop callback timed, reported at GET /debug/loop (app.loop_watch).
+    loop_watch: bool = Field(False, description="time the event loop's callbacks (/debug/loop)")
     # One set of NumPy calls for every playing session of one network shape (engine.cohort,
     # app.cohorts); off: every session trains alone (A/B runs).
     cohorts: bool = Field(True, description="train sessions of one shape together")

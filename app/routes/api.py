@@ -67,3 +67,12 @@ async def healthz(request: Request) -> dict[str, Any]:
 async def metrics(request: Request) -> Response:
     """Prometheus text format; each worker process reports its own (label `worker`)."""
     return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)
+
+
+@router.get("/debug/loop")
+async def loop_watch(request: Request, reset: bool = True) -> dict[str, Any]:
+    """How long the event loop was held since the last read (seconds; app.loop_watch)."""
+    watch = getattr(request.app.state, "loop_watch", None)
+    if watch is None:
+        raise HTTPException(404, "the loop watch is off: start the server with --loop-watch true")
+    return watch.report(reset)

@@ -107,6 +107,7 @@ def indebted_sessions(count: int, clock: Clock, debt: float) -> tuple[Scheduler,
         session.cpu = budget.CpuAccount(clock, scheduler.demand)
         session.on_play = scheduler.add
         session.view.update(fps=1)
+        session.inputs_due = False  # its first frame went out as its socket attached
         session.set_playing(True)
         session.cpu.spend(debt)
         played.append(session)

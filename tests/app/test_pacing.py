@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app import frames, handlers, snapshot
-from app.pacing import Scheduler
+from app.pacing import SPLIT_HOLD, Scheduler
 from app.protocol import Message
 from app.session import Session
 from app.settings import Settings
@@ -208,6 +208,7 @@ def test_an_edit_burst_during_slow_motion_is_shown_before_the_next_training_fram
     session.clock = lambda: now[0]
     scheduler = Scheduler(clock=lambda: now[0])
     session.next_due = now[0]  # play began now
+    session.inputs_due = False  # the input maps went out with the frame sent at connect
     scheduler.serve(session, now[0])  # the first training frame; the next is due in 1 s
     assert [h["epoch"] for h in recorder.headers] == [1]
     session.request_frame()  # a frame was just sent: this waits for the change interval
@@ -254,3 +255,54 @@ def test_a_ping_keeps_the_maps_made_for_the_frame_and_a_change_drops_them():
         handlers.handle(session, Message("configure", {"learning_rate": 0.1}), lambda m: None)
     )
     assert session.ready_maps is None
+
+
+def test_a_slice_and_a_frame_too_long_together_go_in_two_turns():
+    session, recorder = playing_session(30, 1)
+    session.clock = lambda: 0.0
+    session.inputs_due = False
+    session.next_due = 0.0
+    scheduler = Scheduler(clock=session.clock)
+    session.epoch_cost = 0.004  # a slice is one whole epoch
+    session.frame_cost = SPLIT_HOLD  # the last frame alone took all a shared turn may
+    scheduler.run_slice(session, 0.0)
+    assert session.trainer.epoch == 1 and recorder.headers == []  # trained; frame waits
+    scheduler.run_slice(session, 0.0)
+    assert session.trainer.epoch == 1  # this turn only built the frame
+    assert [h["epoch"] for h in recorder.headers] == [1]
+    session.frame_cost, session.epoch_cost = 0.0, 0.004  # cheap frames go with training
+    session.next_due = 0.0
+    scheduler.run_slice(session, 0.0)
+    assert [h["epoch"] for h in recorder.headers] == [1, 2]
+
+
+def test_the_first_frame_of_a_new_network_shape_waits_for_a_turn_of_its_own():
+    session, recorder = playing_session(30, 1)
+    session.trainer.configure({"hidden": [8, 8]})
+    session.network_rebuilt()  # its frame's cost is unknown (the last one was another shape)
+    session.frame_cost = session.metrics_cost = 0.0
+    session.epoch_cost = 0.004
+    session.clock = lambda: 0.0
+    session.next_due = 0.0
+    scheduler = Scheduler(clock=session.clock)
+    scheduler.run_slice(session, 0.0)
+    assert recorder.headers == []
+    scheduler.run_slice(session, 0.0)
+    assert [h["epoch"] for h in recorder.headers] == [1] and not session.inputs_due
+
+
+def test_a_long_frame_of_a_costly_network_shows_its_progress_in_turns_without_training():
+    session, recorder = playing_session(30, 1000)
+    now = [0.0]
+    session.clock = lambda: now[0]
+    session.next_due = 0.0
+    scheduler = Scheduler(clock=session.clock)
+    turns = []
+    while now[0] < 1.0:
+        session.epoch_cost, session.frame_cost = 0.004, SPLIT_HOLD  # costly frames
+        before = (session.trainer.epoch, len(recorder.headers))
+        scheduler.run_slice(session, now[0])
+        turns.append((session.trainer.epoch - before[0], len(recorder.headers) - before[1]))
+        now[0] += 0.01
+    assert sum(frames for _, frames in turns) >= 8  # still ~10 progress frames a second
+    assert all(not (epochs and frames) for epochs, frames in turns), turns
