@@ -60,6 +60,9 @@ COUNT_NEURON_PAINTS = """() => {
 
 def test_thumbnails_a_frame_carries_over_are_not_painted_again(pg):
     pg.open()
+    # The first draw may come before the network is known to be on screen: it is painted
+    # once it is (a redraw); counted from then on.
+    pg.page.wait_for_function(PAINTED)
     pg.page.evaluate(COUNT_NEURON_PAINTS)
     # A frame without thumbnails (a hovered neuron's map) is drawn: the neurons keep theirs.
     mark = pg.wire.mark()
