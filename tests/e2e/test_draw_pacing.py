@@ -32,8 +32,9 @@ SIMULATE = """async (cost) => {
 
 
 def newest_shown(pg) -> dict:
-    """Waits until the page shows the newest frame it received (a frame may still come just
-    after the pause); returns that frame's header."""
+    """After a pause: waits for the paused frame (frames may still come just after the pause)
+    and until the page shows it; returns its header."""
+    pg.wire.wait("the paused frame", lambda: pg.wire.frames[-1].header["state"] == "paused")
     shown = "() => window.playground.page.last.seq"
     pg.wire.wait(
         "the newest frame on screen",
@@ -74,7 +75,6 @@ def test_a_slow_phone_paces_its_draws_and_still_shows_the_newest_frame(
     )
     assert paced
     # ...and the last frame, sent as the run paused, is the one on screen.
-    phone.wire.wait("the paused frame", lambda: phone.wire.frames[-1].header["state"] == "paused")
     last = newest_shown(phone)
     shown = phone.page.locator("[data-readout=epoch]").inner_text()
     assert shown.replace(",", "") == str(last["epoch"]).zfill(6)
