@@ -33,7 +33,7 @@ async def handle(session: Session, message: Message, reply: Reply) -> None:
     token = budget.THREAD_WAIT.set(waited)
     if message.type not in UNCHANGING:
         session.ready_maps = None  # made before this message: they may no longer be its state
-    session.messages += 1
+        session.messages += 1  # metrics pinned to a coming frame no longer hold either
     try:
         await HANDLERS[message.type](session, message.data, reply)
         if message.type not in SELF_CHARGING:

@@ -301,12 +301,14 @@ class Scheduler:
         expected = session.turn_cost() + session.metrics_cost
         return late >= PROGRESS_INTERVAL and expected > SPLIT_HOLD
 
-    @staticmethod
-    def frame_waits(session: Session, target: int, held: float) -> bool:
+    def frame_waits(self, session: Session, target: int, held: float) -> bool:
         """Whether a frame this slice completed waits for the next pass: training for `held`
         seconds and building it (as long as the last one) would hold the loop longer than
-        SPLIT_HOLD together. Only while playing on: a run that stopped ends its frame now."""
+        SPLIT_HOLD together while other sessions wait, or LOOP_HOLD when none does (a lone
+        large network then keeps its frame rate). Only while playing on: a run that stopped
+        ends its frame now."""
         trainer = session.trainer
+        hold = SPLIT_HOLD if self.contended(session) else LOOP_HOLD
         return (
             trainer.epoch >= target
             and trainer.status == "ok"
@@ -314,7 +316,7 @@ class Scheduler:
             and trainer.epochs_to_stop() != 0
             and (
                 session.inputs_due  # the first frame of a new shape: its cost is not known
-                or held + session.frame_cost + session.metrics_cost > SPLIT_HOLD
+                or held + session.frame_cost + session.metrics_cost > hold
             )
         )
 

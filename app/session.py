@@ -72,7 +72,7 @@ class Session(SessionFrames, SessionTraining):
         self._metrics: dict[str, Any] | None = None  # last full metrics() and when
         self._metrics_at = 0.0
         self.metrics_cost = 0.0  # seconds the last full metrics() took
-        self.messages = 0  # client messages handled (app.handlers counts them)
+        self.messages = 0  # client messages that may change its state (app.handlers counts)
         # `messages` when metrics were refreshed for a deferred frame (see defer_frame)
         self._pinned: int | None = None
         self.last_status: str | None = None  # the state the subscribers were last told

@@ -76,6 +76,13 @@ class SessionFrames:
         self._metrics_at = time.monotonic()
         self.metrics_cost = cost
 
+    def pin_metrics(self) -> None:
+        """The frame about to be built takes the metrics as they are now (refreshed or not),
+        even if a refresh window ends before it is, unless a client message comes first:
+        its cohort has just decided which members' metrics were due (app.cohorts.measure)."""
+        if self._metrics is not None and self.trainer.last_losses is not None:
+            self._pinned = self.messages
+
     def defer_frame(self, fresh: bool) -> bool:
         """Refresh the metrics now and leave the maps to the scheduler's next pass, if both
         would hold the loop longer than LOOP_HOLD (once per frame: a client message handled

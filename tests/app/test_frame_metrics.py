@@ -3,9 +3,12 @@ than the frame's state (the page's banner reads why a run diverged from the fram
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 
-from app import frames, session_frames
+from app import cohorts, frames, handlers, session_frames
+from app.protocol import Message
 from app.session import Session
 from app.settings import Settings
 
@@ -47,3 +50,53 @@ def test_the_first_frame_after_a_divergence_says_why(monkeypatch):
     assert header["diverged"] is True
     assert header["divergence"] == s.trainer.divergence == "collapsed"
     assert header["epoch"] == s.trainer.epoch
+
+
+def cohort_of(count: int) -> list[Session]:
+    """Sessions of one shape (different seeds) that trained 3 epochs, each with a socket."""
+    members = []
+    for seed in range(count):
+        s = Session(f"m{seed}", Settings(), np.random.default_rng(seed))
+        s.trainer.configure({"seed": seed})
+        s.network_rebuilt()
+        s.subscribers = [Recorder()]
+        s.trainer.train_epochs(3)
+        members.append(s)
+    return members
+
+
+def test_a_cohort_decides_which_metrics_its_frames_carry_whatever_window_ends(monkeypatch):
+    # app.cohorts.measure refreshes the members that are due; their frames go out one by
+    # one afterwards. A refresh window ending in between must not make a member measure
+    # its own again, alone: neither one just measured, nor one that was not due.
+    monkeypatch.setattr(session_frames, "METRICS_REFRESH_SECONDS", 1e9)  # no window ends
+    members = cohort_of(3)
+    for s in members:
+        s.refresh_metrics()
+    for s in members[:2]:
+        s._metrics_at -= 1e9  # their window ended: due; the third's did not
+    s.trainer.train_epochs(1)  # the third trained on since it was measured
+    assert cohorts.measure(members) == 2
+    held = [s._metrics for s in members]
+    monkeypatch.setattr(session_frames, "METRICS_REFRESH_SECONDS", 1e-9)  # every moment a window
+    for s, metrics in zip(members, held, strict=True):
+        s.publish_frame(fresh=False)
+        assert s._metrics is metrics  # not measured again
+        header = s.subscribers[0].headers[-1]
+        assert header["epoch"] == s.trainer.epoch
+        assert header["train_loss"] == s.trainer.last_losses["train_loss"]
+    for s in members[:2]:  # just measured: what the session measures alone, exactly
+        header, alone = s.subscribers[0].headers[-1], s.trainer.metrics()
+        for key in ("train_loss", "test_loss", "grad_norms", "weight_norms", "dead_fraction"):
+            assert header[key] == alone[key], key
+    # A ping after the measurement changes nothing (a page's latency probe, twice a second
+    # from app.bench's clients); a configure does: that frame measures its own again.
+    s = members[0]
+    for message, kept in ((Message("ping", {"t": 1}), True), (Message("configure", {}), False)):
+        s.trainer.train_epochs(1)
+        cohorts.measure(members)
+        before = s._metrics
+        asyncio.run(handlers.handle(s, message, lambda reply: None))
+        s.publish_frame(fresh=False)
+        assert (s._metrics is before) is kept, message.type
+        assert s.subscribers[0].headers[-1]["grad_norms"] == s.trainer.metrics()["grad_norms"]

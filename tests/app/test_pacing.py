@@ -12,6 +12,7 @@ from app import frames, handlers, snapshot
 from app.pacing import SPLIT_HOLD, Scheduler
 from app.protocol import Message
 from app.session import Session
+from app.session_frames import LOOP_HOLD
 from app.settings import Settings
 from engine import Config, Trainer
 
@@ -263,6 +264,9 @@ def test_a_slice_and_a_frame_too_long_together_go_in_two_turns():
     session.inputs_due = False
     session.next_due = 0.0
     scheduler = Scheduler(clock=session.clock)
+    other, _ = playing_session(30, 1, "other")  # another session wants the loop too
+    scheduler.add(session)
+    scheduler.add(other)
     session.epoch_cost = 0.004  # a slice is one whole epoch
     session.frame_cost = SPLIT_HOLD  # the last frame alone took all a shared turn may
     scheduler.run_slice(session, 0.0)
@@ -306,3 +310,20 @@ def test_a_long_frame_of_a_costly_network_shows_its_progress_in_turns_without_tr
         now[0] += 0.01
     assert sum(frames for _, frames in turns) >= 8  # still ~10 progress frames a second
     assert all(not (epochs and frames) for epochs, frames in turns), turns
+
+
+def test_a_lone_session_trains_and_sends_its_frame_in_one_turn_up_to_loop_hold():
+    session, recorder = playing_session(30, 1)
+    session.clock = lambda: 0.0
+    session.inputs_due = False
+    session.next_due = 0.0
+    scheduler = Scheduler(clock=session.clock)
+    scheduler.add(session)  # no other session waits for the loop
+    session.epoch_cost = 0.004
+    session.frame_cost = SPLIT_HOLD  # past a shared turn's hold, within LOOP_HOLD
+    scheduler.run_slice(session, 0.0)
+    assert [h["epoch"] for h in recorder.headers] == [1]
+    session.frame_cost = LOOP_HOLD  # past even a lone turn's hold: two turns
+    session.next_due = 0.0
+    scheduler.run_slice(session, 0.0)
+    assert session.trainer.epoch == 2 and [h["epoch"] for h in recorder.headers] == [1]

@@ -186,8 +186,9 @@ def test_a_message_between_the_two_turns_makes_the_frame_whole_with_fresh_metric
     session, socket = costly_session()
     session.publish_frame()
     assert len(socket.frames) == 1
-    session.trainer.set_weight(1, 0, 0, 2.0)  # as an edit would, then its message counted
-    asyncio.run(handlers.handle(session, protocol.Message("ping", {"t": 1}), lambda m: None))
+    # An edit (a ping would change nothing: it keeps the metrics of the first turn)
+    edit = protocol.Message("set_weight", {"layer": 2, "source": 0, "target": 0, "value": 2.0})
+    asyncio.run(handlers.handle(session, edit, lambda m: None))
     session.publish_frame()
     header, _ = socket.frames[-1]
     assert header["train_loss"] == session.trainer.metrics()["train_loss"]
