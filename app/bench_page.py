@@ -14,7 +14,9 @@ figure to read is the main thread's busy share while playing (issue 16 asks for 
 A page that draws slowly paces its draws (static/js/draw-loop.js: at most a quarter of the
 main thread, never fewer than 24 a second), and once paced to that floor it asks the server
 (a `view` message, max_fps) for no more frames than it draws: a phone receives about 24
-frames a second of the 30, not 30; the page's measured cost per draw is printed.
+frames a second of the 30, not 30; the page's measured cost per draw is printed. Paced to
+the floor, it refreshes the readouts, the loss chart and the links a few times a second
+(the maps every draw), and a follower expands the room's zframes in script (static/js/inflate.js).
 A phone first shows the map (the network is below it, not drawn while off screen);
 `--network` scrolls the network into view first, the page's heaviest view.
 

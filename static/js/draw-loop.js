@@ -9,8 +9,12 @@ export const MIN_DRAW_RATE = 24;
 /** A paced page asks the server for no more frames than it draws; it lifts that once a draw
  * costs less than this share of the floor's budget (well under it: no asking back and forth). */
 const LIFT_SHARE = 0.75;
-/** A loss chart left for the next draw is drawn on its own after this long without one. */
-const CHART_OWED_MS = 150;
+/** On a device paced to its floor, a playing run's readouts (epoch, losses), loss chart and
+ * links are refreshed at most this often (ms), not with every map: each refresh relays the
+ * numbers out, repaints them and the links and hands the chart's canvas to the compositor. */
+export const READOUTS_MS = 250;
+/** Readouts left out of a draw are drawn on their own after this long without one. */
+const READOUTS_OWED_MS = 150;
 /** A display refresh (60 Hz): the granularity of drawing. */
 export const REFRESH_MS = 1000 / 60;
 
@@ -39,13 +43,13 @@ export class DrawPacer {
     return Math.max(0, this.nextAt - now);
   }
 
-  /** A draw starts at `now`: books the next slot and measures this draw's cost. */
-  drew(now) {
+  /** A draw starts at `now`: books the next slot and, if `measure`, measures its cost. */
+  drew(now, measure = true) {
     const interval = Math.min(1000 / MIN_DRAW_RATE, this.cost / DRAW_SHARE);
     // A draw late by up to one interval (timers and display refreshes are coarse) lets the
     // next one come sooner, so the rate holds on average. Within one display refresh, no wait.
     this.nextAt = interval < REFRESH_MS ? 0 : Math.max(this.nextAt, now - interval) + interval;
-    this.channel.port2.postMessage(now);
+    if (measure) this.channel.port2.postMessage(now);
   }
 
   /**
@@ -77,8 +81,8 @@ export class DrawLoop {
     this.hooks = hooks;
     this.pending = false;
     this.pacer = new DrawPacer();
-    this.draws = 0;
-    this.chartOwed = null; // the timer that draws a chart a paced draw left out
+    this.readoutsAt = -Infinity; // when the readouts were last drawn
+    this.readoutsOwed = null; // the timer that draws the readouts a paced draw left out
     this.rate = null; // the frame rate asked of the server (null: every frame)
   }
 
@@ -101,21 +105,24 @@ export class DrawLoop {
     this.pending = false;
     const { store, parts, hooks } = this;
     const started = performance.now();
-    this.pacer.drew(started);
     const rate = this.pacer.rate(this.rate);
     if (rate !== this.rate) hooks.drawRate((this.rate = rate));
     const frame = store.frame;
     store.frame = null;
     const target = frame || (store.redraw.full ? store.last : null);
+    // A page paced to its floor (it asked the server for fewer frames) refreshes a playing
+    // run's readouts, loss chart and links a few times a second; the maps show every draw.
+    // If no draw follows soon (the run stopped), the readouts are drawn on their own, so they
+    // always end on the last frame. The pacer measures only draws with readouts: its cost
+    // stays a whole draw's, so that a page paced for it stays paced (no flapping).
+    const paced = this.rate !== null && target && target.state === "playing";
+    const readouts = !paced || started - this.readoutsAt >= READOUTS_MS;
+    this.pacer.drew(started, readouts);
     if (target) {
-      // On a slow device every other draw of a playing run leaves the loss chart for the next
-      // one (a canvas less to hand to the compositor); if no draw follows soon (the run
-      // stopped), the chart is drawn on its own, so it always ends on the last loss.
-      this.draws += 1;
-      const chart = !(this.pacer.slow && target.state === "playing" && this.draws % 2 === 0);
-      parts.view.draw(target, { ...hooks.viewOptions(), full: store.redraw.full, chart });
-      clearTimeout(this.chartOwed);
-      if (!chart) this.chartOwed = setTimeout(() => parts.view.chart.draw(), CHART_OWED_MS);
+      if (readouts) this.readoutsAt = started;
+      parts.view.draw(target, { ...hooks.viewOptions(), full: store.redraw.full, readouts });
+      clearTimeout(this.readoutsOwed);
+      if (!readouts) this.readoutsOwed = setTimeout(() => parts.view.drawReadouts(target), READOUTS_OWED_MS);
       store.last = target;
       store.redraw.full = false;
       parts.hovercard.refresh((param) => parts.network.paramValue(param));

@@ -27,8 +27,9 @@ export class FrameView {
 
   /**
    * @param {object} frame parsed frame (header + arrays)
-   * @param {{palette, discretize, classView, selecting: boolean, chart?: boolean}} view
-   *   chart false: the loss chart takes the frame's losses but is drawn with a later frame
+   * @param {{palette, discretize, classView, selecting: boolean, readouts?: boolean}} view
+   *   readouts false: the readouts, the loss chart and the links' styles are left for a
+   *   later draw (the chart still takes the frame's losses, the network its weights)
    */
   draw(frame, view) {
     const a = frame.arrays;
@@ -46,9 +47,18 @@ export class FrameView {
     }
     if (a.weights) this.network.updateWeights(a.weights.data, ramp);
     this.network.updateEpoch(frame.epoch ?? 0);
-    this.metrics.update(frame);
     this.chart.addDataPoint(frame.epoch ?? 0, frame);
-    if (view.chart !== false) this.chart.draw();
+    if (view.readouts !== false) this.drawReadouts(frame);
+  }
+
+  /**
+   * The readouts (epoch, losses, the metrics panel) of `frame`, the loss chart and the links
+   * and biases, restyled from the newest weights.
+   */
+  drawReadouts(frame) {
+    this.metrics.update(frame);
+    this.chart.draw();
+    this.network.restyle();
   }
 
   /**

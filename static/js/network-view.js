@@ -310,12 +310,18 @@ export class NetworkView {
       : this.values[at.b + param.neuron];
   }
 
-  /** Restyles links and biases from the flat float32 weights; touches only what changed. */
+  /** Takes the flat float32 weights (read by paramValue); `restyle()` shows them in `ramp`. */
   updateWeights(values, ramp) {
     this.values = values;
+    this.ramp = ramp;
     this.offsets = this.layout();
+  }
+
+  /** Restyles links and biases from the last weights; touches only what changed. */
+  restyle() {
     // Off screen, restyling every link would still cost style and paint on each frame.
-    if (!this.onScreen) return;
+    if (!this.onScreen || !this.values) return;
+    const ramp = this.ramp;
     const scale = (this.node / NODE) * this.lineWeight;
     for (const link of this.links) {
       const w = this.paramValue(link.param);
@@ -373,8 +379,16 @@ export class NetworkView {
     });
   }
 
-  /** Updates every hidden and output neuron's thumbnail; `outputLuts`, one per output. */
+  /**
+   * Updates every hidden and output neuron's thumbnail; `outputLuts`, one per output. Maps
+   * already on these canvases (a frame carries the last thumbnails received when they barely
+   * changed) are not painted again.
+   */
   updateNeurons(bytes, t, lut, outputLuts = null) {
+    const painted = [this.neuronCanvases, bytes, t, lut, ...(outputLuts || [])];
+    const same = this.painted && painted.length === this.painted.length && painted.every((v, i) => v === this.painted[i]);
+    if (same && this.onScreen) return;
+    this.painted = this.onScreen ? painted : null;
     const canvases = this.shownOnly(this.neuronCanvases);
     if (!outputLuts) {
       NetworkView.paint(canvases, bytes, t, lut);

@@ -4,6 +4,7 @@ fewer, never fewer than the floor rate, always the newest frame; a fast one is n
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from app.bench_page import PHONE, PHONE_CPU_SLOWDOWN
 
@@ -31,8 +32,9 @@ SIMULATE = """async (cost) => {
 
 
 def newest_shown(pg) -> dict:
-    """Waits until the page shows the newest frame it received (a frame may still come just
-    after the pause); returns that frame's header."""
+    """After a pause: waits for the paused frame (frames may still come just after the pause)
+    and until the page shows it; returns its header."""
+    pg.wire.wait("the paused frame", lambda: pg.wire.frames[-1].header["state"] == "paused")
     shown = "() => window.playground.page.last.seq"
     pg.wire.wait(
         "the newest frame on screen",
@@ -76,7 +78,7 @@ def test_a_slow_phone_paces_its_draws_and_still_shows_the_newest_frame(
     last = newest_shown(phone)
     shown = phone.page.locator("[data-readout=epoch]").inner_text()
     assert shown.replace(",", "") == str(last["epoch"]).zfill(6)
-    # Paced, the loss chart may skip a playing frame, never the last one: drawn up to it.
+    # Paced, the readouts and the loss chart may skip playing frames, never the last one.
     phone.page.wait_for_function(
         "(epoch) => { const c = playground.chart;"
         " return !c.dirty && (c.tail ? c.tail.epoch : c.epochs[c.epochs.length - 1]) === epoch; }",
@@ -211,3 +213,95 @@ def test_only_a_page_paced_to_its_floor_asks_for_fewer_frames_and_lifts_it_well_
     )
     assert rates["laptop"] is None and rates["cheaper"] is None
     assert rates["phone"] == rates["near"] == rates["floor"]
+
+
+# Counts, from now on, the draws of a frame, the changes of the epoch readout's text and the
+# restyles of the links (one observer callback per task that restyled some).
+COUNT_READOUTS = """() => {
+    const node = document.querySelector('[data-readout=epoch]').firstChild;
+    window.readouts = {changes: 0, restyles: 0, drawn: playground.stats.drawn,
+                       since: performance.now()};
+    new MutationObserver((records) => { window.readouts.changes += records.length; })
+        .observe(node, {characterData: true});
+    new MutationObserver(() => { window.readouts.restyles += 1; })
+        .observe(document.querySelector('.link-lines'),
+                 {attributeFilter: ['stroke', 'stroke-width'], subtree: true});
+}"""
+READOUTS_SO_FAR = """() => ({changes: window.readouts.changes, restyles: window.readouts.restyles,
+    drawn: playground.stats.drawn - window.readouts.drawn,
+    ms: performance.now() - window.readouts.since})"""
+
+
+def count_readouts_while_playing(pg, draws: int) -> dict:
+    """Plays until the page drew `draws` frames from now, then pauses; the counts meanwhile."""
+    pg.page.click("[data-action=play]")
+    pg.wire.wait("playing", lambda: pg.wire.frames[-1].header["state"] == "playing")
+    pg.page.evaluate(COUNT_READOUTS)
+    pg.page.wait_for_function(f"() => playground.stats.drawn - window.readouts.drawn >= {draws}")
+    counts = pg.page.evaluate(READOUTS_SO_FAR)
+    pg.page.click("[data-action=play]")
+    pg.wire.wait("the paused frame", lambda: pg.wire.frames[-1].header["state"] == "paused")
+    return counts
+
+
+def test_a_page_paced_to_its_floor_refreshes_the_readouts_a_few_times_a_second(pg):
+    pg.open("fps=30&epochs_per_frame=1")
+    every = pg.page.evaluate("async () => (await import('/static/js/draw-loop.js')).READOUTS_MS")
+    pg.page.evaluate(DRAW_COST, 2 * pg.page.evaluate(FLOOR_COST))  # a phone
+    pg.train_to(5)  # its first draw asks for fewer frames: paced from then on
+    assert views(pg.wire)
+    counts = count_readouts_while_playing(pg, 40)
+    # Every draw showed a new map; the numbers changed at most once per READOUTS_MS (or once
+    # a draw was late: drawn on their own), so far fewer times than the maps.
+    assert counts["changes"] <= 2 + counts["ms"] / (every * 0.6)
+    assert counts["changes"] < counts["drawn"]
+    # The links too (each restyle repaints them all): a few times a second.
+    assert 0 < counts["restyles"] <= 2 + counts["ms"] / (every * 0.6)
+    # Stopped, the readouts, the chart and the links end on the last frame.
+    last = newest_shown(pg)
+    weight = float(pg.wire.frames[-1].array("weights")[0])  # the first link's (layer 0, 0 -> 0)
+    width = round(min(10, 1 + abs(weight) / 5 * 9) * 2) / 2  # network-view.js at the CSS size
+    expect(pg.page.locator(".link").first).to_have_attribute("stroke-width", f"{width:g}")
+    pg.page.wait_for_function(
+        "(epoch) => document.querySelector('[data-readout=epoch]').textContent"
+        ".replaceAll(',', '') === String(epoch).padStart(6, '0')",
+        arg=last["epoch"],
+    )
+    pg.page.wait_for_function(
+        "(epoch) => { const c = playground.chart;"
+        " return !c.dirty && (c.tail ? c.tail.epoch : c.epochs[c.epochs.length - 1]) === epoch; }",
+        arg=last["epoch"],
+    )
+
+
+def test_a_fast_page_shows_every_drawn_frames_readouts(pg):
+    pg.open("fps=30&epochs_per_frame=1")
+    pg.page.evaluate(DRAW_COST, 0.25 * pg.page.evaluate(FLOOR_COST))  # a laptop
+    pg.train_to(5)
+    counts = count_readouts_while_playing(pg, 20)
+    # Each drawn frame is a new epoch, and its number is on screen with its map.
+    assert counts["changes"] == counts["drawn"]
+
+
+def test_the_pacer_measures_only_the_draws_it_is_told_to(pg):
+    pg.open()
+    first = pg.page.evaluate(
+        """async () => {
+            const m = await import('/static/js/draw-loop.js');
+            const pacer = new m.DrawPacer();
+            const samples = [];
+            const measured = pacer.measured.bind(pacer);
+            pacer.measured = (ms) => { samples.push(ms); measured(ms); };
+            // A draw that left the readouts out (cheaper than a whole one), then a whole one.
+            // Their samples would arrive in order: had the first been measured, its sample
+            // (a second old, capped at 250 ms) would come first.
+            pacer.drew(performance.now() - 1000, false);
+            pacer.drew(performance.now() - 20, true);
+            await new Promise((done) => {
+                const wait = () => (samples.length ? done() : setTimeout(wait, 1));
+                wait();
+            });
+            return samples[0];
+        }"""
+    )
+    assert 20 <= first < 250

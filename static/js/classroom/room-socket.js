@@ -1,6 +1,7 @@
 // The room websocket: join handshake, JSON messages, binary frames, and reconnects that
 // re-join (except after a refusal the server meant, such as a kick or an ended room).
 
+import { inflate } from "../inflate.js";
 import { parseFrame } from "../socket.js";
 
 /** Mirrors the room range (4100-4199) of app/protocol.py `CloseCode`. */
@@ -29,10 +30,10 @@ const FINAL = new Set([
   RoomClose.MEMBER_REPLACED,
 ]);
 
-/** The frame inside a `zframe` (zlib stream; the room compresses each frame once). */
-export async function inflate(bytes) {
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-  return new Response(stream).arrayBuffer();
+/** The frame inside a `zframe` (zlib stream of `size` bytes; the room compresses each once). */
+export function expand(zframe) {
+  const bytes = inflate(zframe.arrays.z.data, zframe.size);
+  return bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer;
 }
 
 export class RoomSocket {
@@ -62,17 +63,19 @@ export class RoomSocket {
     this.ws = ws;
   }
 
-  /** Messages are handled in arrival order, also while a compressed frame is expanded. */
+  /** Messages are handled as they arrive, in order (a compressed frame expands at once). */
   receive(data) {
-    this.chain = (this.chain || Promise.resolve())
-      .then(() => this.handle(data))
-      .catch((error) => console.error("room message failed:", error));
+    try {
+      this.handle(data);
+    } catch (error) {
+      console.error("room message failed:", error);
+    }
   }
 
-  async handle(data) {
+  handle(data) {
     if (typeof data !== "string") {
       let frame = parseFrame(data);
-      if (frame.type === "zframe") frame = parseFrame(await inflate(frame.arrays.z.data));
+      if (frame.type === "zframe") frame = parseFrame(expand(frame));
       this.handlers.onFrame(frame);
       return;
     }
