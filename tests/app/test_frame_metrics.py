@@ -7,24 +7,11 @@ import asyncio
 
 import numpy as np
 
-from app import cohorts, frames, handlers, session_frames
+from app import cohorts, handlers, session_frames
 from app.protocol import Message
 from app.session import Session
 from app.settings import Settings
-
-
-class Recorder:
-    frame_pending = False
-
-    def __init__(self) -> None:
-        self.headers: list[dict] = []
-
-    def send_text(self, text: str) -> None: ...
-
-    def offer_frame(self, frame: bytes) -> None:
-        self.headers.append(frames.decode(frame)[0])
-
-    def discard_frame(self) -> None: ...
+from tests.app.subscriber import Recorder
 
 
 def test_the_first_frame_after_a_divergence_says_why(monkeypatch):

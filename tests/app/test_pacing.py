@@ -8,32 +8,16 @@ import time
 import numpy as np
 import pytest
 
-from app import frames, handlers, snapshot
+from app import handlers, snapshot
 from app.pacing import SPLIT_HOLD, Scheduler
 from app.protocol import Message
 from app.session import Session
 from app.session_frames import LOOP_HOLD
 from app.settings import Settings
 from engine import Config, Trainer
+from tests.app.subscriber import Recorder
 
 pytestmark = pytest.mark.timeout(60)
-
-
-class Recorder:
-    """A subscriber that decodes what it is offered."""
-
-    def __init__(self) -> None:
-        self.headers: list[dict] = []
-        self.texts: list[str] = []
-
-    def send_text(self, text: str) -> None:
-        self.texts.append(text)
-
-    def offer_frame(self, frame: bytes) -> None:
-        self.headers.append(frames.decode(frame)[0])
-
-    def discard_frame(self) -> None:
-        pass
 
 
 def playing_session(fps: int, epochs_per_frame: int, name: str = "s") -> tuple[Session, Recorder]:

@@ -14,6 +14,7 @@ import numpy as np
 from app import handlers, protocol, snapshot
 from app.session import Session
 from app.settings import Settings
+from tests.app.subscriber import Recorder
 
 BLOCKED = 0.4  # seconds the worker thread is busy before the restore may run
 
@@ -56,20 +57,6 @@ def paused_builds(monkeypatch) -> None:
     monkeypatch.setattr(snapshot, "build_frame", paused)
 
 
-class Recorder:
-    frame_pending = False
-
-    def __init__(self) -> None:
-        self.frames = 0
-
-    def send_text(self, text: str) -> None: ...
-
-    def offer_frame(self, frame: bytes) -> None:
-        self.frames += 1
-
-    def discard_frame(self) -> None: ...
-
-
 def test_a_frame_is_charged_the_cpu_it_took_not_a_pause_of_the_server(monkeypatch):
     session = Session("a", Settings(), np.random.default_rng(0))
     recorder = Recorder()
@@ -77,7 +64,7 @@ def test_a_frame_is_charged_the_cpu_it_took_not_a_pause_of_the_server(monkeypatc
     paused_builds(monkeypatch)
     before = session.cpu.spent
     session.publish_frame()
-    assert recorder.frames == 1
+    assert len(recorder.headers) == 1
     assert session.cpu.spent - before < PAUSE / 3
     assert session.frame_cost < PAUSE / 3
 
@@ -100,5 +87,5 @@ def test_a_frame_built_in_the_frame_thread_is_charged_that_threads_cpu(monkeypat
         return session.cpu.spent - before
 
     charged = asyncio.run(scenario())
-    assert recorder.frames == 1
+    assert len(recorder.headers) == 1
     assert charged < PAUSE / 3
