@@ -54,27 +54,57 @@ async def count_frames(ws, stop: asyncio.Event, counts: dict, key: str) -> None:
             counts[key] += 1
 
 
+class Beside:
+    """A normal session and an attacker's largest network (from ATTACKER), both playing,
+    their frames counted from the moment both play."""
+
+    def __init__(self, normal, attacker) -> None:
+        self.normal, self.attacker = normal, attacker
+        self.counts = {"normal": 0, "attacker": 0}
+        self.stop = asyncio.Event()
+        self.readers = [
+            asyncio.create_task(count_frames(normal, self.stop, self.counts, "normal")),
+            asyncio.create_task(count_frames(attacker, self.stop, self.counts, "attacker")),
+        ]
+
+    @classmethod
+    async def playing(cls, url: str) -> Beside:
+        normal = await opened(url)
+        attacker = await opened(url, ATTACKER)
+        await attacker.send(message("configure", MAX_CONFIG))
+        await next_text(attacker, "config")
+        await attacker.send(message("play"))
+        await normal.send(message("play"))
+        beside = cls(normal, attacker)
+        while not (beside.counts["normal"] and beside.counts["attacker"]):
+            await asyncio.sleep(0.05)
+        beside.counts.update(normal=0, attacker=0)
+        return beside
+
+    async def drag(self, sent: int) -> None:
+        """The attacker's edit number `sent` of a weight dragged at ~55 edits a second,
+        with a `regenerate` every 11th."""
+        edit = {"layer": 1, "source": 0, "target": 0, "value": (sent % 40) / 10 - 2}
+        await self.attacker.send(message("set_weight", edit))
+        if sent % 11 == 0:
+            await self.attacker.send(message("regenerate"))
+        await asyncio.sleep(1 / 55)
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.gather(*self.readers)
+        await self.normal.close()
+        await self.attacker.close()
+
+
 def test_a_session_dragging_weights_on_the_largest_network_does_not_starve_another(
     live_server_factory,
 ):
     server = live_server_factory()
 
     async def scenario():
-        normal = await opened(server.ws_url)
-        attacker = await opened(server.ws_url, ATTACKER)
-        await attacker.send(message("configure", MAX_CONFIG))
-        await next_text(attacker, "config")
-        await attacker.send(message("play"))
-        await normal.send(message("play"))
-        counts = {"normal": 0, "attacker": 0}
-        stop = asyncio.Event()
-        readers = [
-            asyncio.create_task(count_frames(normal, stop, counts, "normal")),
-            asyncio.create_task(count_frames(attacker, stop, counts, "attacker")),
-        ]
-        while not (counts["normal"] and counts["attacker"]):  # both playing
-            await asyncio.sleep(0.05)
-        counts.update(normal=0, attacker=0)
+        beside = await Beside.playing(server.ws_url)
+        counts = beside.counts
         # The drag lasts until the cheap session has NORMAL_FRAMES frames and the expensive
         # one a frame (counts, not a time: a loaded machine makes it longer, and both
         # sessions' frames slower alike); a deadline only as a safety net for a starved or
@@ -83,16 +113,9 @@ def test_a_session_dragging_weights_on_the_largest_network_does_not_starve_anoth
         sent = 0
         while counts["normal"] < NORMAL_FRAMES or not counts["attacker"]:  # ~55 edits a second
             assert time.monotonic() < deadline, counts
-            edit = {"layer": 1, "source": 0, "target": 0, "value": (sent % 40) / 10 - 2}
-            await attacker.send(message("set_weight", edit))
-            if sent % 11 == 0:
-                await attacker.send(message("regenerate"))
+            await beside.drag(sent)
             sent += 1
-            await asyncio.sleep(1 / 55)
-        stop.set()
-        await asyncio.gather(*readers)
-        await normal.close()
-        await attacker.close()
+        await beside.close()
         return counts
 
     counts = asyncio.run(scenario())
