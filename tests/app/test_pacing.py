@@ -242,12 +242,18 @@ def test_a_ping_keeps_the_maps_made_for_the_frame_and_a_change_drops_them():
     assert session.ready_maps is None
 
 
-def test_a_slice_and_a_frame_too_long_together_go_in_two_turns():
+def due_at_zero() -> tuple[Session, Recorder, Scheduler]:
+    """A playing session whose first frame went out (as at connect), due at time 0 of a
+    clock that stands still, and a scheduler on that clock."""
     session, recorder = playing_session(30, 1)
     session.clock = lambda: 0.0
     session.inputs_due = False
     session.next_due = 0.0
-    scheduler = Scheduler(clock=session.clock)
+    return session, recorder, Scheduler(clock=session.clock)
+
+
+def test_a_slice_and_a_frame_too_long_together_go_in_two_turns():
+    session, recorder, scheduler = due_at_zero()
     other, _ = playing_session(30, 1, "other")  # another session wants the loop too
     scheduler.add(session)
     scheduler.add(other)
@@ -297,11 +303,7 @@ def test_a_long_frame_of_a_costly_network_shows_its_progress_in_turns_without_tr
 
 
 def test_a_lone_session_trains_and_sends_its_frame_in_one_turn_up_to_loop_hold():
-    session, recorder = playing_session(30, 1)
-    session.clock = lambda: 0.0
-    session.inputs_due = False
-    session.next_due = 0.0
-    scheduler = Scheduler(clock=session.clock)
+    session, recorder, scheduler = due_at_zero()
     scheduler.add(session)  # no other session waits for the loop
     session.epoch_cost = 0.004
     session.frame_cost = SPLIT_HOLD  # past a shared turn's hold, within LOOP_HOLD
