@@ -187,6 +187,10 @@ def browser() -> Iterator[Browser]:
             b.close()
 
 
+# What a page sends when its new session's hello arrives, to get what its URL asks for.
+ASKED_ON_HELLO = ("configure", "restore")
+
+
 class PageUnderTest:
     """The page, its websocket record, and the console errors it logged."""
 
@@ -205,7 +209,26 @@ class PageUnderTest:
         self.page.goto(f"{self.base_url}/{'#' + hash_ if hash_ else ''}")
         self.wire.wait("the hello message", lambda: self.wire.messages("hello"))
         self.page.wait_for_function("() => window.playground && window.playground.page.last")
+        if any(m["type"] in ASKED_ON_HELLO for m in self.wire.sent):
+            # The page asked for its URL's network on hello; the frame drawn so far may be of
+            # the session's defaults. Wait for the answer (its config, or an error), so that
+            # what a test marks next never includes it (its `status` says epoch 0, paused).
+            self.wire.wait("the answer to the URL's config", self._answered)
         return self
+
+    def _answered(self) -> bool:
+        """The server answered the page's configure or restore: an error, or a config
+        followed by a frame of it."""
+        answer = None
+        for item in self.wire.events:
+            if answer is None:
+                if not isinstance(item, Frame) and item["type"] in ("config", "error"):
+                    answer = item["type"]
+                    if answer == "error":
+                        return True
+            elif isinstance(item, Frame):
+                return True
+        return False
 
     def epoch(self) -> int:
         return self.wire.frames[-1].header["epoch"]
