@@ -138,12 +138,15 @@ class Wire:
 
         return self.wait("a matching frame", found)
 
-    def frame_following(self, kind: str, check: Callable[[dict], bool]) -> Frame:
-        """The first frame that arrived after the first `kind` message satisfying `check`."""
+    def frame_following(
+        self, kind: str, check: Callable[[dict], bool], since: int = 0
+    ) -> Frame:
+        """The first frame that arrived after the first `kind` message satisfying `check`
+        (looking from `since`, a count of events)."""
 
         def found() -> Frame | None:
             seen = False
-            for item in self.events:
+            for item in self.events[since:]:
                 if isinstance(item, Frame):
                     if seen:
                         return item
@@ -233,13 +236,16 @@ class PageUnderTest:
     def epoch(self) -> int:
         return self.wire.frames[-1].header["epoch"]
 
-    def train_to(self, epoch: int) -> None:
-        """Plays with the page's button until a frame reaches `epoch`, then pauses."""
-        mark = self.wire.mark()
-        self.page.click("[data-action=play]")
+    def train_to(self, epoch: int, press: Callable[[str], None] | None = None) -> None:
+        """Plays with the page's button (clicked, or `press`ed) until a frame reaches
+        `epoch`, then pauses, and waits for the frame the pause asks for: the last one, so
+        `epoch()` is then the epoch the page ends on (a frame may follow the status)."""
+        press = press or self.page.click
+        mark, since = self.wire.mark(), len(self.wire.events)
+        press("[data-action=play]")
         self.wire.frame_after(mark, lambda f: f.header["epoch"] >= epoch)
-        self.page.click("[data-action=play]")
-        self.wire.message_after(mark, "status", lambda d: d["state"] == "paused")
+        press("[data-action=play]")
+        self.wire.frame_following("status", lambda d: d["state"] == "paused", since)
 
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)

@@ -229,9 +229,10 @@ def test_a_follower_on_a_phone_receives_frames_and_forks_with_one_tap(new_page, 
         ".replace(/,/g, '')) >= e",
         arg=first.header["epoch"] + 5,
     )
-    mark = pupil.wire.mark()
+    since = len(pupil.wire.events)
     teacher.page.click("[data-action=play]")
-    pupil.wire.message_after(mark, "status", lambda d: d["state"] == "paused")
+    # The frame after the pause is the last one the room sends: the epoch the copy starts at.
+    pupil.wire.frame_following("status", lambda d: d["state"] == "paused", since)
     pupil.page.tap("[data-action=fork]")
     in_mode(pupil, "fork")
     # The copy is the student's own: their step trains it (the instructor is paused).
@@ -319,11 +320,7 @@ LINKS_DRAWN = "() => [...document.querySelectorAll('.link')].every((l) => l.hasA
 def test_a_phone_draws_the_network_once_on_screen_and_keeps_its_dashes_still(new_page, server):
     phone = new_page(server.base, **PHONE).open()
     phone.page.evaluate(WATCH_DASHES)
-    mark = phone.wire.mark()
-    phone.page.tap("[data-action=play]")
-    phone.wire.frame_after(mark, lambda f: f.header["epoch"] >= 30)
-    phone.page.tap("[data-action=play]")
-    phone.wire.message_after(mark, "status", lambda d: d["state"] == "paused")
+    phone.train_to(30, press=phone.page.tap)
     phone.page.wait_for_function(
         "(e) => document.querySelector('[data-readout=epoch]').textContent.replace(',', '') == e",
         arg=str(phone.epoch()).zfill(6),
