@@ -1,10 +1,13 @@
-"""At the fastest speed the page still redraws at least 10 times a second."""
+"""At the fastest speed the page still redraws many times a second: the server sends the
+progress of a frame of many epochs (app.pacing.PROGRESS_INTERVAL), and the page draws it."""
 
 from __future__ import annotations
 
 import pytest
 
 pytestmark = pytest.mark.browser
+
+DRAWN = "() => window.playground.stats.drawn"
 
 
 def test_as_fast_as_possible_still_redraws_many_times_a_second(pg):
@@ -16,13 +19,12 @@ def test_as_fast_as_possible_still_redraws_many_times_a_second(pg):
     assert pg.page.locator("[data-readout=speed]").inner_text() == "as fast as possible"
     mark = pg.wire.mark()
     pg.page.click("[data-action=play]")
-    pg.wire.frame_after(mark, lambda f: f.header["epoch"] > 0)
-    start = pg.page.evaluate("() => [performance.now(), window.playground.stats.drawn]")
-    # Wait for a state (two seconds of wall time in the page), then count the draws.
-    pg.page.wait_for_function("t => performance.now() - t >= 2000", arg=start[0], polling=100)
-    end = pg.page.evaluate("() => [performance.now(), window.playground.stats.drawn]")
-    draws, seconds = end[1] - start[1], (end[0] - start[0]) / 1000
-    # 10 a second is the aim; the bound leaves room for a loaded machine, while one frame
-    # per 1000 epochs (the old pacing) drew about once a second.
-    assert draws >= 6 * seconds, (draws, seconds)
+    first = pg.wire.frame_after(mark, lambda f: f.header["epoch"] > 0).header["epoch"]
+    drawn = pg.page.evaluate(DRAWN)
+    # Counted in epochs, not seconds (a loaded machine trains and draws slower alike): one
+    # frame per 1000 epochs (the old pacing) drew ten times in 10,000 epochs; progress a
+    # tenth of a second apart draws ten times within about 1,500 on this machine.
+    pg.page.wait_for_function(f"() => ({DRAWN})() >= {drawn + 10}", polling="raf")
+    trained = pg.epoch() - first
     pg.page.click("[data-action=play]")
+    assert trained < 5000, trained
