@@ -18,13 +18,17 @@ broker answers these trivially: this process is the whole room.
 from __future__ import annotations
 
 import abc
+import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from app.mailbox import Payload
 
 EventHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+log = logging.getLogger(__name__)
 
 
 class Sink(Protocol):
@@ -157,8 +161,21 @@ class LocalBroker(Broker):
         self._sinks.get(room, {}).pop(sink, None)
 
     async def publish_event(self, room: str, event: dict[str, Any]) -> None:
+        """The listeners act on the event in a task of their own, which the publisher waits
+        for (and gets the error of): if the publisher is cancelled meanwhile, they still act
+        to the end, as every other process does. An instructor's `end` closes the
+        instructor's own socket first, and that close cancels the socket's task, the one
+        that published the `end`: the students after it were left connected."""
         # Round-trip through JSON so a handler sees exactly what a networked broker delivers.
         text = json.dumps(event)
+        delivery = asyncio.ensure_future(self._deliver(room, text))
+        try:
+            await asyncio.shield(delivery)
+        except asyncio.CancelledError:
+            delivery.add_done_callback(_log_failure)
+            raise
+
+    async def _deliver(self, room: str, text: str) -> None:
         for handler in list(self._listeners.get(room, ())):
             await handler(json.loads(text))
 
@@ -172,3 +189,10 @@ class LocalBroker(Broker):
 
     def subscriber_count(self, room: str) -> int:
         return len(self._sinks.get(room, ()))
+
+
+def _log_failure(delivery: asyncio.Future[None]) -> None:
+    """The error of an event delivery nobody waits for any more."""
+    if not delivery.cancelled() and delivery.exception() is not None:
+        exc = delivery.exception()
+        log.error("rooms: an event failed", exc_info=(type(exc), exc, exc.__traceback__))

@@ -10,6 +10,7 @@ from app.classroom.redis_broker import RedisBroker
 from app.mailbox import Mailbox
 from app.protocol import ProtocolError
 from tests.app.classroom.server import run
+from tests.app.classroom.test_broker import cancel_the_publisher_while_listening
 
 
 async def until(predicate, timeout: float = 20.0):
@@ -86,6 +87,17 @@ def test_events_reach_every_process_once(redis_server):
 
     seen = run(main())
     assert seen["a"] == seen["b"] == [{"type": "kick", "member": "x"}, {"type": "end"}]
+
+
+def test_listeners_here_act_to_the_end_on_an_event_whose_publisher_was_cancelled(redis_server):
+    async def main():
+        broker = await connected(redis_server.url)
+        try:
+            return await cancel_the_publisher_while_listening(broker)
+        finally:
+            await broker.close()
+
+    assert run(main()) == "done"
 
 
 def test_an_outage_is_reported_bounds_the_backlog_and_recovers(redis_server, monkeypatch):
