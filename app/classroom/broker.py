@@ -21,14 +21,15 @@ import abc
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
 from app.mailbox import Payload
 
 EventHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Sink(Protocol):
@@ -161,19 +162,8 @@ class LocalBroker(Broker):
         self._sinks.get(room, {}).pop(sink, None)
 
     async def publish_event(self, room: str, event: dict[str, Any]) -> None:
-        """The listeners act on the event in a task of their own, which the publisher waits
-        for (and gets the error of): if the publisher is cancelled meanwhile, they still act
-        to the end, as every other process does. An instructor's `end` closes the
-        instructor's own socket first, and that close cancels the socket's task, the one
-        that published the `end`: the students after it were left connected."""
         # Round-trip through JSON so a handler sees exactly what a networked broker delivers.
-        text = json.dumps(event)
-        delivery = asyncio.ensure_future(self._deliver(room, text))
-        try:
-            await asyncio.shield(delivery)
-        except asyncio.CancelledError:
-            delivery.add_done_callback(_log_failure)
-            raise
+        await to_the_end(self._deliver(room, json.dumps(event)))
 
     async def _deliver(self, room: str, text: str) -> None:
         for handler in list(self._listeners.get(room, ())):
@@ -191,8 +181,20 @@ class LocalBroker(Broker):
         return len(self._sinks.get(room, ()))
 
 
-def _log_failure(delivery: asyncio.Future[None]) -> None:
-    """The error of an event delivery nobody waits for any more."""
-    if not delivery.cancelled() and delivery.exception() is not None:
-        exc = delivery.exception()
+async def to_the_end(work: Coroutine[Any, Any, T]) -> T:
+    """Await `work` in a task of its own: if the caller is cancelled meanwhile, the work
+    still runs to the end (its error logged). Publishing an event is such work: each
+    process acts on it fully, the publishing one too. An instructor's `end` is published
+    from the task of the instructor's socket, and ending the room closes that socket first;
+    its close cancels the socket's task, which then left the students after it connected."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(_log_failure)
+        raise
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
         log.error("rooms: an event failed", exc_info=(type(exc), exc, exc.__traceback__))
