@@ -100,6 +100,30 @@ def test_listeners_here_act_to_the_end_on_an_event_whose_publisher_was_cancelled
     assert run(main()) == "done"
 
 
+def test_an_event_is_acted_on_here_though_its_publisher_was_cancelled_before_redis_answered(
+    redis_server,
+):
+    async def main():
+        broker = await connected(redis_server.url)
+        seen: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
+
+        async def listener(event):
+            seen.set_result(event)
+
+        try:
+            await broker.listen("R", listener)
+            publisher = asyncio.create_task(broker.publish_event("R", {"type": "end"}))
+            await asyncio.sleep(0)  # the publisher has started: its Redis publish is on its way
+            publisher.cancel()
+            await asyncio.gather(publisher, return_exceptions=True)
+            async with asyncio.timeout(20):  # a safety net: it comes with Redis's answer
+                return await seen
+        finally:
+            await broker.close()
+
+    assert run(main()) == {"type": "end"}
+
+
 def test_an_outage_is_reported_bounds_the_backlog_and_recovers(redis_server, monkeypatch):
     monkeypatch.setattr(redis_broker, "MAX_PENDING", 50)
 
