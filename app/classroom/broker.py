@@ -18,13 +18,18 @@ broker answers these trivially: this process is the whole room.
 from __future__ import annotations
 
 import abc
+import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
 from app.mailbox import Payload
 
 EventHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Sink(Protocol):
@@ -158,7 +163,9 @@ class LocalBroker(Broker):
 
     async def publish_event(self, room: str, event: dict[str, Any]) -> None:
         # Round-trip through JSON so a handler sees exactly what a networked broker delivers.
-        text = json.dumps(event)
+        await to_the_end(self._deliver(room, json.dumps(event)))
+
+    async def _deliver(self, room: str, text: str) -> None:
         for handler in list(self._listeners.get(room, ())):
             await handler(json.loads(text))
 
@@ -172,3 +179,22 @@ class LocalBroker(Broker):
 
     def subscriber_count(self, room: str) -> int:
         return len(self._sinks.get(room, ()))
+
+
+async def to_the_end(work: Coroutine[Any, Any, T]) -> T:
+    """Await `work` in a task of its own: if the caller is cancelled meanwhile, the work
+    still runs to the end (its error logged). Publishing an event is such work: each
+    process acts on it fully, the publishing one too. An instructor's `end` is published
+    from the task of the instructor's socket, and ending the room closes that socket first;
+    its close cancels the socket's task, which then left the students after it connected."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(_log_failure)
+        raise
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("rooms: an event failed", exc_info=(type(exc), exc, exc.__traceback__))

@@ -29,7 +29,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.classroom.broker import Broker, EventHandler, LocalBroker, Sink
+from app.classroom.broker import Broker, EventHandler, LocalBroker, Sink, to_the_end
 from app.classroom.redis_seats import RedisSeats
 from app.classroom.redis_writer import Writer
 from app.classroom.rediskeys import PREFIX, RETAIN_SECONDS, key
@@ -212,6 +212,9 @@ class RedisBroker(Broker):
     # Events ----------------------------------------------------------------------------
 
     async def publish_event(self, room: str, event: dict[str, Any]) -> None:
+        await to_the_end(self._publish_event(room, event))  # even if the publisher is cancelled
+
+    async def _publish_event(self, room: str, event: dict[str, Any]) -> None:
         text = json.dumps({"origin": self.process, "event": event})
         try:
             if self.trouble is not None:

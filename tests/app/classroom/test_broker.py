@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from app.classroom.broker import LocalBroker
+import asyncio
+
+from app.classroom.broker import Broker, LocalBroker
 from app.mailbox import Mailbox
 from tests.app.classroom.server import run
 
@@ -68,6 +70,34 @@ def test_events_reach_listeners_as_json_copies():
     event, seen = run(main())
     assert seen == [{"type": "kick", "name": "Bo", "tags": ["a"]}]
     assert seen[0] is not event
+
+
+async def cancel_the_publisher_while_listening(broker: Broker) -> str:
+    """Publish an event whose listener waits; cancel the publisher while it does (as a
+    socket's close cancels the task that published the instructor's `end`); then let the
+    listener go on. How its work ended: "done", or "cancelled" with the publisher."""
+    started, go_on, outcome = asyncio.Event(), asyncio.Event(), asyncio.Future()
+
+    async def listener(event):
+        started.set()
+        try:
+            await go_on.wait()  # a room's listener awaits Redis for each member it closes
+        except asyncio.CancelledError:
+            outcome.set_result("cancelled")
+            raise
+        outcome.set_result("done")
+
+    await broker.listen("R", listener)
+    publisher = asyncio.create_task(broker.publish_event("R", {"type": "end"}))
+    await started.wait()
+    publisher.cancel()
+    await asyncio.gather(publisher, return_exceptions=True)
+    go_on.set()
+    return await outcome
+
+
+def test_listeners_act_to_the_end_on_an_event_whose_publisher_was_cancelled():
+    assert run(cancel_the_publisher_while_listening(LocalBroker())) == "done"
 
 
 def test_discard_forgets_the_retained_frame_and_drops_unsent_copies():

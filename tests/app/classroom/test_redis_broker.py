@@ -10,6 +10,7 @@ from app.classroom.redis_broker import RedisBroker
 from app.mailbox import Mailbox
 from app.protocol import ProtocolError
 from tests.app.classroom.server import run
+from tests.app.classroom.test_broker import cancel_the_publisher_while_listening
 
 
 async def until(predicate, timeout: float = 20.0):
@@ -86,6 +87,41 @@ def test_events_reach_every_process_once(redis_server):
 
     seen = run(main())
     assert seen["a"] == seen["b"] == [{"type": "kick", "member": "x"}, {"type": "end"}]
+
+
+def test_listeners_here_act_to_the_end_on_an_event_whose_publisher_was_cancelled(redis_server):
+    async def main():
+        broker = await connected(redis_server.url)
+        try:
+            return await cancel_the_publisher_while_listening(broker)
+        finally:
+            await broker.close()
+
+    assert run(main()) == "done"
+
+
+def test_an_event_is_acted_on_here_though_its_publisher_was_cancelled_before_redis_answered(
+    redis_server,
+):
+    async def main():
+        broker = await connected(redis_server.url)
+        seen: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
+
+        async def listener(event):
+            seen.set_result(event)
+
+        try:
+            await broker.listen("R", listener)
+            publisher = asyncio.create_task(broker.publish_event("R", {"type": "end"}))
+            await asyncio.sleep(0)  # the publisher has started: its Redis publish is on its way
+            publisher.cancel()
+            await asyncio.gather(publisher, return_exceptions=True)
+            async with asyncio.timeout(20):  # a safety net: it comes with Redis's answer
+                return await seen
+        finally:
+            await broker.close()
+
+    assert run(main()) == {"type": "end"}
 
 
 def test_an_outage_is_reported_bounds_the_backlog_and_recovers(redis_server, monkeypatch):
