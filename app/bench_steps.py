@@ -2,7 +2,9 @@
 
 The CPU per frame rises with the number of clients when the CPU is saturated; these ratios
 say whether that is because the steps share less: members per cohort training step, maps
-per stack, frames per scheduler pass, and the share of slices trained alone.
+per stack, frames per scheduler pass, the share of slices trained alone, and metrics
+refreshes (made with a cohort's) per frame sent: a session refreshes 5 times a second
+whatever its frame rate, so the fewer frames, the more of them pay a refresh.
 
 Each scrape of /metrics answers for the one worker that accepted it, so `scrape` asks
 again (a new connection each time) until it has heard from every worker, or gives up after
@@ -20,6 +22,7 @@ COUNTERS = (
     "cohort_slices",
     "cohort_members",
     "cohort_maps",
+    "cohort_metrics",
     "map_stacks",
     "solo_slices",
     "scheduler_passes",
@@ -63,7 +66,8 @@ def summary(before: Counters, after: Counters) -> str:
         f"members per cohort step, {_ratio(d['cohort_maps'], d['map_stacks'])} maps per "
         f"stack, {_ratio(d['frames_sent'], d['scheduler_passes'])} frames per pass, "
         f"{_ratio(d['solo_slices'] * 100, slices)} % of slices alone "
-        f"({d['cohort_slices']:.0f} cohort, {d['solo_slices']:.0f} alone)"
+        f"({d['cohort_slices']:.0f} cohort, {d['solo_slices']:.0f} alone), "
+        f"{_ratio(d['cohort_metrics'], d['frames_sent'])} cohort metrics refreshes per frame"
     )
 
 

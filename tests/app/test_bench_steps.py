@@ -28,6 +28,7 @@ def test_counters_are_read_per_worker_and_summed_over_the_workers_heard_twice():
                 cohort_maps=90,
                 map_stacks=30,
                 solo_slices=10,
+                cohort_metrics=30,
                 scheduler_passes=5,
                 frames_sent=100,
             )
@@ -39,6 +40,7 @@ def test_counters_are_read_per_worker_and_summed_over_the_workers_heard_twice():
     line = bench_steps.summary(before, after)
     assert line.startswith("steps (1 workers): 30.0 members per cohort step, 3.0 maps per stack")
     assert "20.0 frames per pass, 50.0 % of slices alone (10 cohort, 10 alone)" in line
+    assert line.endswith(", 0.3 cohort metrics refreshes per frame")
 
 
 def test_a_worker_with_no_steps_reports_dashes():

@@ -138,9 +138,7 @@ class Wire:
 
         return self.wait("a matching frame", found)
 
-    def frame_following(
-        self, kind: str, check: Callable[[dict], bool], since: int = 0
-    ) -> Frame:
+    def frame_following(self, kind: str, check: Callable[[dict], bool], since: int = 0) -> Frame:
         """The first frame that arrived after the first `kind` message satisfying `check`
         (looking from `since`, a count of events)."""
 
