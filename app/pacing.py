@@ -332,6 +332,7 @@ class Scheduler:
         """The session's next frame starts at its current epoch (unless one is under way)."""
         if session.frame_start_epoch is None:
             session.frame_start_epoch = session.trainer.epoch
+            session.behind = now - session.next_due > session.frame_interval() / 2
             session.frame_due = max(session.next_due, now - session.frame_interval())
 
     def end_slice(self, session: Session, target: int, stopping: bool) -> None:
