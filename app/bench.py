@@ -41,7 +41,7 @@ from websockets.extensions.permessage_deflate import (
 )
 from websockets.frames import Frame, Opcode
 
-from app import balance
+from app import balance, bench_steps
 from app.bench_mix import Plan, plans
 from app.launch import READY_SECONDS, ServerProcess, bench_import
 from app.metrics import sample_values
@@ -325,10 +325,12 @@ def load(args: argparse.Namespace, server: Server) -> None:
         # Only a single worker we started ourselves: /metrics is then the whole server's.
         single = args.workers == 1 and not args.url
         busy0 = _busy_seconds(server.url) if single else 0.0
+        steps0 = bench_steps.scrape(server.url, args.workers)
         client_cpu0 = sum(sum(c.cpu_times()[:2]) for c in clients)
         rss = server.rss_mb()
         results = [f.result() for f in futures]
         busy = _busy_seconds(server.url) - busy0 if single else None
+        steps = bench_steps.summary(steps0, bench_steps.scrape(server.url, args.workers))
         client_cpu1 = sum(sum(c.cpu_times()[:2]) for c in clients if c.is_running())
         span = time.monotonic() - t0
         user, system = (b - a for a, b in zip(cpu0, server.cpu_seconds(), strict=True))
@@ -369,6 +371,7 @@ def load(args: argparse.Namespace, server: Server) -> None:
             f"scheduler (training + encoding) {busy / max(frames, 1) * 1000:.2f} ms per frame "
             "received; the rest of the server CPU is sockets, deflate and the event loop"
         )
+    print(steps)
     rtts = sorted(r for s in stats for r in s.rtts)
     if rtts:
         p95 = rtts[int(0.95 * (len(rtts) - 1))]

@@ -43,6 +43,10 @@ COUNTERS = {
     "cohort_slices": "Training slices run for a cohort of sessions together (app.cohorts).",
     "cohort_maps": "Frames whose maps were made with their cohort's (app.snapshot.frame_maps).",
     "cohort_metrics": "Metrics refreshes made with their cohort's (app.cohorts.measure).",
+    "cohort_members": "Sessions trained in cohort slices (per cohort slice: members per step).",
+    "solo_slices": "Training slices run for one session alone (not in a cohort).",
+    "map_stacks": "Stacks of frames' maps made together (cohort_maps per stack: maps per stack).",
+    "scheduler_passes": "Scheduler passes that worked (frames sent per pass: frames per pass).",
     "sessions_saved": "Solo sessions saved to shared storage (app.saved_sessions).",
     "sessions_loaded": "Solo sessions resumed from shared storage, saved by another worker.",
     "session_store_failures": "Session saves or loads that failed or found the store full.",
@@ -86,6 +90,10 @@ class Metrics:
         self.cohort_slices = 0
         self.cohort_maps = 0
         self.cohort_metrics = 0
+        self.cohort_members = 0
+        self.solo_slices = 0
+        self.map_stacks = 0
+        self.scheduler_passes = 0
         self.sessions_saved = 0
         self.sessions_loaded = 0
         self.session_store_failures = 0

@@ -100,6 +100,8 @@ class Scheduler:
             self.guarded(session, lambda s: self.serve(s, self.clock()))
             worked = True
             await asyncio.sleep(0)
+        if worked and self.metrics is not None:
+            self.metrics.scheduler_passes += 1
         if worked or self.lend_idle(sessions):
             return None
         return earliest
@@ -148,6 +150,7 @@ class Scheduler:
         if self.metrics is not None:
             self.metrics.served(elapsed)
             self.metrics.cohort_slices += 1
+            self.metrics.cohort_members += len(members)
         complete = [s for s in members if self.completes(s, *targets[s.id])]
         self.guarded_maps(complete)
         measured = cohorts.measure(complete)
@@ -195,6 +198,7 @@ class Scheduler:
             share = (cpu_clock() - start) / len(group)
             if self.metrics is not None:
                 self.metrics.cohort_maps += len(group)
+                self.metrics.map_stacks += 1
             for session, maps in zip(group, made, strict=True):
                 session.ready_maps = maps
                 session.cpu.spend(share)
@@ -290,6 +294,8 @@ class Scheduler:
             start = cpu_clock()
             session.train_slice(left, session.slice_budget())
             held = cpu_clock() - start
+            if self.metrics is not None:
+                self.metrics.solo_slices += 1
             if self.frame_waits(session, target, held):
                 return  # the frame is built at the next pass (nothing left to train then)
         self.end_slice(session, target, stopping)
@@ -326,6 +332,7 @@ class Scheduler:
         """The session's next frame starts at its current epoch (unless one is under way)."""
         if session.frame_start_epoch is None:
             session.frame_start_epoch = session.trainer.epoch
+            session.behind = now - session.next_due > session.frame_interval() / 2
             session.frame_due = max(session.next_due, now - session.frame_interval())
 
     def end_slice(self, session: Session, target: int, stopping: bool) -> None:

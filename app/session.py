@@ -72,6 +72,10 @@ class Session(SessionFrames, SessionTraining):
         self._metrics: dict[str, Any] | None = None  # last full metrics() and when
         self._metrics_at = 0.0
         self.metrics_cost = 0.0  # seconds the last full metrics() took
+        self.frames_unmeasured = 0  # frames delivered since the metrics were refreshed
+        # Its frame under way began over half a frame interval late: the CPU falls short of
+        # its fps (app.pacing.Scheduler.begin_frame); its metrics are then refreshed less.
+        self.behind = False
         self.messages = 0  # client messages that may change its state (app.handlers counts)
         # `messages` when metrics were refreshed for a deferred frame (see defer_frame)
         self._pinned: int | None = None

@@ -15,6 +15,11 @@ from app import snapshot
 from app.budget import cpu_clock
 
 METRICS_REFRESH_SECONDS = 0.2
+# A session whose frames come late (`behind`: the CPU falls short of its fps) refreshes its
+# metrics at most once in this many frames, as it does 5 times a second at 15 fps. Else below
+# 5 fps every frame paid a refresh (0.9 a frame, 200 clients on a loaded machine, against
+# 0.3 at 100 clients): the shorter the CPU, the costlier each frame.
+BEHIND_FRAMES_PER_REFRESH = 3
 # A frame whose metrics and maps would together hold the event loop longer than this is
 # built in two turns: its metrics now, its maps at the scheduler's next pass.
 LOOP_HOLD = 0.04
@@ -56,14 +61,15 @@ class SessionFrames:
         window of the monotonic clock. Windows shared by every session (rather than counted
         from each one's last refresh) make sessions that train together due together, so
         that their cohort measures them in one call (app.cohorts.measure). Also due at once
-        when the trainer's status changed since (a frame saying "diverged" carries why)."""
+        when the trainer's status changed since (a frame saying "diverged" carries why).
+        A session `behind` its fps waits BEHIND_FRAMES_PER_REFRESH frames between refreshes
+        too (members of a cohort step together, so they still fall due together)."""
         window = METRICS_REFRESH_SECONDS
-        return (
-            fresh
-            or self._metrics is None
-            or self._metrics["status"] != self.trainer.status
-            or time.monotonic() // window != self._metrics_at // window
-        )
+        if fresh or self._metrics is None or self._metrics["status"] != self.trainer.status:
+            return True
+        if self.behind and self.frames_unmeasured < BEHIND_FRAMES_PER_REFRESH:
+            return False
+        return time.monotonic() // window != self._metrics_at // window
 
     def refresh_metrics(self) -> None:
         start = cpu_clock()
@@ -74,6 +80,7 @@ class SessionFrames:
         by app.cohorts.measure)."""
         self._metrics = metrics
         self._metrics_at = time.monotonic()
+        self.frames_unmeasured = 0
         self.metrics_cost = cost
 
     def pin_metrics(self) -> None:
@@ -209,6 +216,7 @@ class SessionFrames:
         self.cpu.spend(cost)
         self.frame_cost = cost
         self.seq += 1
+        self.frames_unmeasured += 1
         self.inputs_due = False
         if frame.neurons is not None:
             self.sent_neurons = frame.neurons

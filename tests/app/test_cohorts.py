@@ -108,8 +108,19 @@ def test_cohort_members_send_the_frames_they_would_send_alone(live_server_factor
         cohort_runs = await play_all(together)
         assert gauges(together, "cohort_slices_total") > (0,)
         assert gauges(together, "cohort_maps_total") > (0,)  # frames of maps made together
+        # Every cohort step trains two members or more, every stack of maps holds two or more.
+        slices, members, maps, stacks = gauges(
+            together,
+            "cohort_slices_total",
+            "cohort_members_total",
+            "cohort_maps_total",
+            "map_stacks_total",
+        )
+        assert 2 * slices <= members <= len(MEMBERS) * slices
+        assert 2 * stacks <= maps <= len(MEMBERS) * stacks
         alone_runs = await play_all(alone)
-        assert gauges(alone, "cohort_slices_total") == (0,)
+        assert gauges(alone, "cohort_slices_total", "cohort_members_total") == (0, 0)
+        assert gauges(alone, "solo_slices_total") >= (len(MEMBERS) * EPOCHS,)
         for mine, theirs in zip(cohort_runs, alone_runs, strict=True):
             common = sorted(set(mine) & set(theirs) - {0})
             assert common[-1] == EPOCHS, common  # the paused frame; others as they came

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
+import pytest
 
 from app import cohorts, handlers, session_frames
+from app.pacing import Scheduler
 from app.protocol import Message
 from app.session import Session
 from app.settings import Settings
@@ -87,3 +89,32 @@ def test_a_cohort_decides_which_metrics_its_frames_carry_whatever_window_ends(mo
         s.publish_frame(fresh=False)
         assert (s._metrics is before) is kept, message.type
         assert s.subscribers[0].headers[-1]["grad_norms"] == s.trainer.metrics()["grad_norms"]
+
+
+@pytest.mark.parametrize(("every", "refreshes"), [(1, 12), (3, 4)])
+def test_a_session_behind_its_fps_refreshes_its_metrics_every_third_frame(
+    monkeypatch, every, refreshes
+):
+    # Every moment a window ends: on time, each frame refreshes; served only every third
+    # frame interval (the CPU falls short), a frame in three does, and each frame still
+    # carries its own epoch and losses.
+    monkeypatch.setattr(session_frames, "METRICS_REFRESH_SECONDS", 1e-9)
+    s = Session("t", Settings(), np.random.default_rng(0))
+    s.subscribers = [Recorder()]
+    s.view.update(fps=10, epochs_per_frame=1)
+    s.set_playing(True)
+    now = 0.0
+    s.clock = lambda: now
+    s.next_due = 0.0
+    scheduler, seen = Scheduler(), []
+    while len(s.subscribers[0].headers) < 13:
+        scheduler.run_slice(s, now)
+        if s.frame_start_epoch is not None:  # the first frame of a shape waits for a turn
+            scheduler.run_slice(s, now)
+        seen.append(s._metrics_at)  # when its metrics were last measured
+        now += every * s.frame_interval()
+    assert s.behind == (every > 1)
+    assert len(set(seen)) - 1 == refreshes  # after the first frame's
+    for header in s.subscribers[0].headers:
+        assert header["train_loss"] is not None
+    assert s.subscribers[0].headers[-1]["epoch"] == s.trainer.epoch
