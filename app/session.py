@@ -72,7 +72,7 @@ class Session(SessionFrames, SessionTraining):
         self._metrics: dict[str, Any] | None = None  # last full metrics() and when
         self._metrics_at = 0.0
         self.metrics_cost = 0.0  # seconds the last full metrics() took
-        self.frames_unmeasured = 0  # frames delivered since the metrics were refreshed
+        self._metrics_seq = 0  # `seq` when the metrics were refreshed
         # Its frame under way began over half a frame interval late: the CPU falls short of
         # its fps (app.pacing.Scheduler.begin_frame); its metrics are then refreshed less.
         self.behind = False

@@ -67,7 +67,7 @@ class SessionFrames:
         window = METRICS_REFRESH_SECONDS
         if fresh or self._metrics is None or self._metrics["status"] != self.trainer.status:
             return True
-        if self.behind and self.frames_unmeasured < BEHIND_FRAMES_PER_REFRESH:
+        if self.behind and self.seq - self._metrics_seq < BEHIND_FRAMES_PER_REFRESH:
             return False
         return time.monotonic() // window != self._metrics_at // window
 
@@ -80,7 +80,7 @@ class SessionFrames:
         by app.cohorts.measure)."""
         self._metrics = metrics
         self._metrics_at = time.monotonic()
-        self.frames_unmeasured = 0
+        self._metrics_seq = self.seq
         self.metrics_cost = cost
 
     def pin_metrics(self) -> None:
@@ -216,7 +216,6 @@ class SessionFrames:
         self.cpu.spend(cost)
         self.frame_cost = cost
         self.seq += 1
-        self.frames_unmeasured += 1
         self.inputs_due = False
         if frame.neurons is not None:
             self.sent_neurons = frame.neurons
