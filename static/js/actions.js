@@ -11,7 +11,8 @@ import { SPEEDS, speedIndex } from "./speed.js";
  * @param {object} page the store (store.js)
  * @param {object} parts chrome, notices, shareBox, announcer
  * @param {object} hooks send(type, data), configure(changes), setUi(name, value), options,
- *   lrPresets (the learning-rate choices, ascending), map and points (the map's canvases)
+ *   lrPresets (the learning-rate choices, ascending), map() (the map's canvas, painted up to
+ *   date) and points (the points' canvas)
  */
 export function pageActions(page, parts, hooks) {
   const { chrome, notices, shareBox, announcer } = parts;
@@ -52,7 +53,7 @@ export function pageActions(page, parts, hooks) {
       exportFor("share");
     },
     close_share: () => shareBox.hide(),
-    export_png: async () => download("playground-map.png", await mapPng(hooks.map, hooks.points)),
+    export_png: async () => download("playground-map.png", await mapPng(hooks.map(), hooks.points)),
     toggle_test: () => setUi("show_test_data", !page.ui.show_test_data),
     toggle_discretize: () => setUi("discretize", !page.ui.discretize),
     toggle_palette: () => setUi("palette", page.ui.palette === "default" ? "colorblind" : "default"),

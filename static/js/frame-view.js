@@ -15,6 +15,7 @@ export class FrameView {
     Object.assign(this, parts);
     this.luts = new LutCache();
     this.inputs = null; // the last inputs maps: sent once per rebuild, redrawn on palette change
+    this.neurons = null; // the neuron thumbnails to paint with the next readouts (arguments)
   }
 
   /** A lookup table for a quantised map; probability maps (lo 0) are centred on 0.5. */
@@ -28,8 +29,9 @@ export class FrameView {
   /**
    * @param {object} frame parsed frame (header + arrays)
    * @param {{palette, discretize, classView, selecting: boolean, readouts?: boolean}} view
-   *   readouts false: the readouts, the loss chart and the links' styles are left for a
-   *   later draw (the chart still takes the frame's losses, the network its weights)
+   *   readouts false: the readouts, the loss chart, the links' styles and the neurons'
+   *   thumbnails are left for a later draw (the chart still takes the frame's losses, the
+   *   network its weights)
    */
   draw(frame, view) {
     const a = frame.arrays;
@@ -38,7 +40,7 @@ export class FrameView {
     const big = node || (view.selecting && a.selected ? a.selected : a.output);
     if (big) this.drawMap(big, view, big === a.output);
     if (a.neurons) {
-      this.network.updateNeurons(a.neurons.data, a.neurons.shape[1], this.lut(a.neurons, view), this.outputLuts(a, view));
+      this.neurons = [a.neurons.data, a.neurons.shape[1], this.lut(a.neurons, view), this.outputLuts(a, view)];
     }
     if (a.inputs) this.inputs = a.inputs;
     if (this.inputs && (a.inputs || view.full)) {
@@ -52,13 +54,15 @@ export class FrameView {
   }
 
   /**
-   * The readouts (epoch, losses, the metrics panel) of `frame`, the loss chart and the links
-   * and biases, restyled from the newest weights.
+   * The readouts (epoch, losses, the metrics panel) of `frame`, the loss chart, the links
+   * and biases restyled from the newest weights, and the newest neuron thumbnails.
    */
   drawReadouts(frame) {
     this.metrics.update(frame);
     this.chart.draw();
     this.network.restyle();
+    if (this.neurons) this.network.updateNeurons(...this.neurons);
+    this.neurons = null;
   }
 
   /**

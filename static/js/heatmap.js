@@ -17,6 +17,35 @@ export class HeatMap {
     this.overlay = overlay;
     this.image = null;
     this.pixels = null;
+    // Scrolled out of view (a phone showing the network below it), the map is not painted:
+    // the newest paint waits and runs once the map is back in view or read (`painted`). An
+    // unseen canvas repainted 24 times a second still costs a phone a tenth of its time.
+    this.onScreen = true;
+    this.pending = null;
+    new IntersectionObserver((entries) => this.seen(entries)).observe(canvas.parentElement || canvas);
+  }
+
+  seen(entries) {
+    for (const e of entries) this.onScreen = e.isIntersecting;
+    if (this.onScreen) this.painted();
+  }
+
+  /** The map's canvas with the newest map on it. */
+  painted() {
+    const paint = this.pending;
+    this.pending = null;
+    if (paint) paint();
+    return this.canvas;
+  }
+
+  /** Runs `paint` now if the map is in view, else keeps it (only the newest) for later. */
+  paintWhenSeen(paint) {
+    if (this.onScreen) {
+      this.pending = null;
+      paint();
+    } else {
+      this.pending = paint;
+    }
   }
 
   ensureSize(n) {
@@ -29,6 +58,10 @@ export class HeatMap {
 
   /** Paints one channel of `bytes` (n*n, or n*n*channels with `channel`) through `lut`. */
   updateBackground(bytes, n, lut, channels = 1, channel = 0) {
+    this.paintWhenSeen(() => this.paintBackground(bytes, n, lut, channels, channel));
+  }
+
+  paintBackground(bytes, n, lut, channels, channel) {
     this.ensureSize(n);
     const px = this.pixels;
     const count = n * n;
@@ -42,6 +75,10 @@ export class HeatMap {
 
   /** Paints class probabilities (n*n*K bytes) as the probability-weighted blend of class colours. */
   updateBlend(bytes, n, classHex) {
+    this.paintWhenSeen(() => this.paintBlend(bytes, n, classHex));
+  }
+
+  paintBlend(bytes, n, classHex) {
     this.ensureSize(n);
     const k = classHex.length;
     const rgb = classHex.map(hexToRgb);

@@ -340,7 +340,7 @@ const actions = pageActions(page, { chrome, notices, shareBox, announcer }, {
   setUi,
   options,
   lrPresets: $("[data-field=learning_rate]").dataset.presets.split(",").map(Number),
-  map: $("[data-map]"),
+  map: () => heatmap.painted(),
   points: $("[data-points]"),
 });
 

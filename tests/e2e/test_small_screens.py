@@ -4,6 +4,7 @@ first, and everything works with touch alone (Playwright's tap: touch events, no
 from __future__ import annotations
 
 import zlib
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -335,3 +336,49 @@ def test_a_phone_draws_the_network_once_on_screen_and_keeps_its_dashes_still(new
     phone.page.wait_for_function(LINKS_DRAWN)
     # The dashes never moved (each step would restyle every link), at epoch 30 and beyond.
     assert set(phone.page.evaluate("() => window.offsets")) <= {"0px", ""}
+
+
+# A checksum of the map canvas's pixels.
+MAP_SUM = """() => {
+  const c = document.querySelector('[data-map]');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let h = 0;
+  for (let i = 0; i < d.length; i++) h = (h * 31 + d[i]) | 0;
+  return h;
+}"""
+# Resolves once the map's box is reported out of the viewport: by an observer of the test's
+# own, called in the same task as the page's (observers are notified in the order made).
+MAP_AWAY = """() => new Promise((resolve) => {
+  const watch = new IntersectionObserver((entries) => {
+    if (entries.every((e) => !e.isIntersecting)) { watch.disconnect(); resolve(true); }
+  });
+  watch.observe(document.querySelector('[data-heatmap]'));
+})"""
+
+
+def test_a_phone_paints_the_map_once_back_in_view_and_exports_the_newest(new_page, server):
+    phone = new_page(server.base, **PHONE).open()
+    shown_epoch = (
+        "(e) => document.querySelector('[data-readout=epoch]').textContent.replace(',', '') == e"
+    )
+    phone.train_to(10, press=phone.page.tap)
+    phone.page.wait_for_function(shown_epoch, arg=str(phone.epoch()).zfill(6))
+    first = phone.page.evaluate(MAP_SUM)
+    phone.page.locator("[data-network]").scroll_into_view_if_needed()
+    assert phone.page.evaluate(MAP_AWAY)
+    # Played and paused from script (a tap would scroll the button, and the map, into view).
+    phone.train_to(
+        40, press=lambda s: phone.page.evaluate("(s) => document.querySelector(s).click()", s)
+    )
+    phone.page.wait_for_function(shown_epoch, arg=str(phone.epoch()).zfill(6))
+    assert phone.page.evaluate(MAP_SUM) == first, "the map was painted while out of view"
+
+    def png() -> bytes:
+        with phone.page.expect_download() as info:
+            phone.page.tap("[data-action=export_png]")
+        return Path(info.value.path()).read_bytes()
+
+    away = png()  # the export paints the newest map first
+    phone.page.locator("[data-map]").scroll_into_view_if_needed()
+    phone.page.wait_for_function(f"(first) => ({MAP_SUM})() !== first", arg=first)
+    assert png() == away
