@@ -24,7 +24,9 @@ With `--follower` the measured page is a room's follower: a laptop page creates 
 sets up the hash's run as its instructor and plays it. `--phone --follower` measures a
 laptop's follower and a phone's in the same room over the same window, and prints the
 phone's frames drawn per second beside the laptop's (issue 16: at least 20 on a phone); on a
-loaded machine read the ratio.
+loaded machine read the ratio. Each follower's lag is read 4 times a second: how far its last
+frame's epoch is behind the instructor page's (read just before and after it), in ms of the
+run (issue 16: the same lag on a phone as on a laptop).
 
 With `--trace FILE` a Chromium trace of the window is kept and the measured page's main
 thread (the phone's, with `--follower`) is printed by event: where a drawn frame's time goes.
@@ -127,12 +129,13 @@ def open_solo(browser: Any, base: str, page_hash: str, phone: bool) -> tuple[lis
     # The page sends the hash's config on connecting; measure once the server applied it.
     page.wait_for_function(CONFIG_APPLIED)
     name = "solo page" + (" on a phone" if phone else "")
-    return [(name, page, errors, phone)], lambda: press(page, "[data-action=play]", phone)
+    return [(name, page, errors, phone)], lambda: press(page, "[data-action=play]", phone), None
 
 
-def open_followers(browser: Any, base: str, page_hash: str, phone: bool) -> tuple[list, Any]:
-    """Followers of a room whose instructor (a laptop page) set up `page_hash`: a laptop's,
-    and with `phone` a phone's beside it (the same frames, over the same window)."""
+def open_followers(browser: Any, base: str, page_hash: str, phone: bool) -> tuple[list, Any, Any]:
+    """Followers of a room whose instructor (a laptop page, returned last) set up
+    `page_hash`: a laptop's, and with `phone` a phone's beside it (the same frames, over the
+    same window)."""
     request = urllib.request.Request(f"{base}/api/rooms", data=b"{}", method="POST")
     request.add_header("content-type", "application/json")
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -151,7 +154,7 @@ def open_followers(browser: Any, base: str, page_hash: str, phone: bool) -> tupl
         page.wait_for_function(MODE_IS, arg="follower")
         page.wait_for_function(DRAWN)
         pages.append((f"follower on a {'phone' if on_phone else 'laptop'}", page, errors, on_phone))
-    return pages, lambda: teacher.click("[data-action=play]")
+    return pages, lambda: teacher.click("[data-action=play]"), teacher
 
 
 COUNTERS = (
@@ -159,6 +162,24 @@ COUNTERS = (
     " frames: playground.stats.frames, drawn: playground.stats.drawn,"
     " epoch: playground.page.last.epoch})"
 )
+EPOCH = "() => playground.page.last.epoch"
+LAG_EVERY = 0.25  # seconds between two readings of the followers' lag
+
+
+def sample_lags(leader: Any, followers: list[Any], seconds: float) -> list[list[tuple]]:
+    """For `seconds`: each follower's last frame's epoch against the instructor's page's,
+    read just before and just after it. Per follower, a list of (epochs behind, the
+    epochs the instructor moved between its two readings: the reading's uncertainty)."""
+    lags: list[list[tuple]] = [[] for _ in followers]
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for lag, page in zip(lags, followers, strict=True):
+            before = leader.evaluate(EPOCH)
+            epoch = page.evaluate(EPOCH)
+            after = leader.evaluate(EPOCH)
+            lag.append(((before + after) / 2 - epoch, after - before))
+        leader.wait_for_timeout(LAG_EVERY * 1000)
+    return lags
 
 
 def snapshot(page: Any, cdp: Any) -> tuple[dict, dict[str, float]]:
@@ -183,7 +204,7 @@ def measure(
     with playwright().sync_playwright() as p:
         browser = launch(p)
         opener = open_followers if follower else open_solo
-        pages, play = opener(browser, base, page_hash, phone)
+        pages, play, leader = opener(browser, base, page_hash, phone)
         cdps = []
         for _, page, _, on_phone in pages:
             cdp = page.context.new_cdp_session(page)
@@ -202,14 +223,18 @@ def measure(
             browser.start_tracing(page=traced, path=str(trace), categories=bench_trace.CATEGORIES)
             traced.evaluate(f"() => performance.mark('{bench_trace.MARK}')")
         t0 = time.monotonic()
-        pages[0][1].wait_for_timeout(seconds * 1000)
+        if leader is None:
+            pages[0][1].wait_for_timeout(seconds * 1000)
+            lags: list[list[tuple]] = [[] for _ in pages]
+        else:
+            lags = sample_lags(leader, [page for _, page, _, _ in pages], seconds)
         elapsed = time.monotonic() - t0
         if trace is not None:
             browser.stop_tracing()
         ends = [snapshot(page, cdp) for (_, page, _, _), cdp in zip(pages, cdps, strict=True)]
         results = []
-        for (name, page, errors, _), (start, before), (end, after) in zip(
-            pages, starts, ends, strict=True
+        for (name, page, errors, _), (start, before), (end, after), lag in zip(
+            pages, starts, ends, lags, strict=True
         ):
             handle = page.evaluate(f"() => playground.stats.handle.slice({start['h']})")
             draw = page.evaluate(f"() => playground.stats.draw.slice({start['d']})")
@@ -237,6 +262,7 @@ def measure(
                     if trace is not None and page is traced
                     else []
                 ),
+                "lag": lag,
                 "errors": errors,
             }
             results.append((name, result))
@@ -269,6 +295,15 @@ def report(r: dict) -> None:
     print(f"main-thread CPU time per drawn frame (CDP ThreadTime): {t['ThreadTime']:.2f} ms")
     if r["pacer_ms"] is not None:
         print(f"a draw's cost as the page's pacer measures it (wall): {r['pacer_ms']:.2f} ms")
+    if r["lag"]:
+        per_epoch = 1000 * r["elapsed"] / max(1, r["epochs"])  # ms
+        behind = statistics.median(e for e, _ in r["lag"]) * per_epoch
+        spread = statistics.median(m for _, m in r["lag"]) * per_epoch / 2
+        worst = percentile([e for e, _ in r["lag"]], 0.95) * per_epoch
+        print(
+            f"behind the instructor's page (last frame's epoch, {len(r['lag'])} readings): "
+            f"median {behind:.0f} ms (reading ±{spread:.0f} ms), p95 {worst:.0f} ms"
+        )
     for line in r["trace"]:
         print(line)
     if r["errors"]:
