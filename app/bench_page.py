@@ -99,6 +99,12 @@ CONFIG_APPLIED = """() => {
     return want === null || want === have;
 }"""
 DRAWN = "() => window.playground && window.playground.page.last"
+HIDDEN = "() => window.playground.page.config.hidden.join(',')"
+HIDDEN_IS = "(want) => window.playground.page.config.hidden.join(',') === want"
+CARRY = (
+    "(code) => sessionStorage.setItem(`room-start-${code}`,"
+    " JSON.stringify(window.playground.page.config))"
+)
 MODE_IS = "(name) => document.body.dataset.mode === name"
 
 
@@ -141,10 +147,18 @@ def open_followers(browser: Any, base: str, page_hash: str, phone: bool) -> tupl
     with urllib.request.urlopen(request, timeout=30) as response:
         room = json.loads(response.read())
     teacher, _ = new_page(browser, phone=False)
-    teacher.goto(f"{room['control_url']}&{page_hash}")
-    teacher.wait_for_function(MODE_IS, arg="instructor")
+    # The playground page reads the run from the hash; a room made from it starts its live run
+    # from those settings, as the page's own "Teach a class" does (static/js/classroom/room.js).
+    # (A control link's fragment is only the secret: the page takes it off the address bar.)
+    teacher.goto(f"{base}/#{page_hash}")
     teacher.wait_for_function(DRAWN)
     teacher.wait_for_function(CONFIG_APPLIED)
+    hidden = teacher.evaluate(HIDDEN)
+    teacher.evaluate(CARRY, room["code"])
+    teacher.goto(room["control_url"])
+    teacher.wait_for_function(MODE_IS, arg="instructor")
+    teacher.wait_for_function(DRAWN)
+    teacher.wait_for_function(HIDDEN_IS, arg=hidden)
     pages = []
     for on_phone in (False, True) if phone else (False,):
         page, errors = new_page(browser, on_phone)
@@ -153,6 +167,7 @@ def open_followers(browser: Any, base: str, page_hash: str, phone: bool) -> tupl
         press(page, "[data-action=join]", on_phone)
         page.wait_for_function(MODE_IS, arg="follower")
         page.wait_for_function(DRAWN)
+        page.wait_for_function(HIDDEN_IS, arg=hidden)
         pages.append((f"follower on a {'phone' if on_phone else 'laptop'}", page, errors, on_phone))
     return pages, lambda: teacher.click("[data-action=play]"), teacher
 

@@ -74,9 +74,10 @@ export class RoomSocket {
 
   handle(data) {
     if (typeof data !== "string") {
+      const started = performance.now(); // the page's stats count expanding a zframe too
       let frame = parseFrame(data);
       if (frame.type === "zframe") frame = parseFrame(expand(frame));
-      this.handlers.onFrame(frame);
+      this.handlers.onFrame(frame, started);
       return;
     }
     const message = JSON.parse(data);
