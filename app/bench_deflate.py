@@ -30,7 +30,6 @@ from app.settings import Settings
 class _Socket:
     """A subscriber that keeps every frame offered to it, as a socket's Mailbox sends them."""
 
-    keeps_thumbnails = True
     frame_pending = False
 
     def __init__(self) -> None:

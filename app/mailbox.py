@@ -40,8 +40,6 @@ def frame_key(frame: bytes) -> str:
 class Mailbox:
     """What the send loop drains; also the session's `Subscriber` and the broker's `Sink`."""
 
-    keeps_thumbnails = True  # a frame's thumbnails are never dropped (see frame_key)
-
     def __init__(
         self,
         max_texts: int = 256,

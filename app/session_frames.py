@@ -160,7 +160,7 @@ class SessionFrames:
             "selected": self.selected,
             "include_inputs": self.inputs_due,
             "levels": self.settings.map_levels,
-            "sent_neurons": self.sent_neurons if self.keeps_thumbnails() else None,
+            "sent_neurons": self.sent_neurons,
         }
         if maps is not None:  # the costly part is done: encode here
             frame = snapshot.build_frame(self.trainer, **args, maps=maps)
@@ -176,11 +176,6 @@ class SessionFrames:
             return
         frame = snapshot.build_frame(self.trainer, **args)
         self._deliver(frame, cpu_clock() - start)
-
-    def keeps_thumbnails(self) -> bool:
-        """Whether every subscriber keeps the thumbnails it got (app.mailbox): a frame may
-        then leave out ones that barely changed. A room's subscribers always get them."""
-        return all(getattr(s, "keeps_thumbnails", False) for s in self.subscribers)
 
     def resend_maps(self) -> None:
         """The next frame carries every thumbnail (e.g. a new socket that has none)."""

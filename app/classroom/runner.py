@@ -28,7 +28,14 @@ def message_type(text: str) -> str | None:
 
 
 class RoomSubscriber:
-    """What a session sends to, in place of a socket's Mailbox (app.session.Subscriber)."""
+    """What a session sends to, in place of a socket's Mailbox (app.session.Subscriber).
+
+    Thumbnails go only in frames where they moved (app.snapshot), as on a session's own
+    socket: every member's Mailbox keeps a frame that carries them apart from newer ones,
+    and the broker retains the last one for a late joiner (`frame_neurons`), so a follower
+    holds thumbnails within one step of the run's. A run announced to the room again (a
+    spotlight, a rejoined fork) starts with a frame that carries everything.
+    """
 
     def __init__(self, out: Out) -> None:
         self.out = out

@@ -17,7 +17,6 @@ ARGS = {"grid_size": 100, "thumb_size": 20, "levels": 32}
 class Keeper:
     """A subscriber that keeps the thumbnails it got, as a socket's Mailbox does."""
 
-    keeps_thumbnails = True
     frame_pending = False
 
     def __init__(self) -> None:
@@ -29,10 +28,6 @@ class Keeper:
         self.frames.append(frames.decode(frame))
 
     def discard_frame(self) -> None: ...
-
-
-class Forgetter(Keeper):
-    keeps_thumbnails = False  # a room's subscriber: late joiners get the retained frame
 
 
 def session_with(subscriber: Keeper) -> Session:
@@ -79,14 +74,6 @@ def test_the_thumbnails_a_page_holds_stay_within_one_step_while_training():
         difference = np.abs(shown - true_thumbnails(session))
         assert difference.max() <= 1
     assert left_out > 0  # the rule did leave some out (or this test shows nothing)
-
-
-def test_a_subscriber_that_does_not_keep_thumbnails_gets_them_in_every_frame():
-    socket = Forgetter()
-    session = session_with(socket)
-    for _ in range(3):
-        session.publish_frame()
-    assert all("neurons" in arrays for _, arrays in socket.frames)
 
 
 def frame_args(trainer, include_inputs: bool) -> dict:

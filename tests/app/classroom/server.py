@@ -103,6 +103,7 @@ class Client:
         self.label = label
         self.texts: list[dict[str, Any]] = []
         self.frames: list[dict[str, Any]] = []  # decoded headers, with the arrival time
+        self.arrays: list[dict[str, Any]] = []  # each frame's decoded arrays
         self.zframes = 0  # how many frames came compressed
         self.payload_bytes = 0  # every message's bytes as sent (before permessage-deflate)
         self.closed: tuple[int, str] | None = None
@@ -128,9 +129,10 @@ class Client:
                 self.payload_bytes += len(raw)
                 if isinstance(message, bytes):
                     self.zframes += message[:64].find(b'"zframe"') >= 0
-                    header, _ = decode(expand(message))
+                    header, arrays = decode(expand(message))
                     header["received_at"] = time.time() * 1000
                     self.frames.append(header)
+                    self.arrays.append(arrays)
                 else:
                     self.texts.append(json.loads(message))
                 self._changed.set()

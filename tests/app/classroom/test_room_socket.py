@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 
+import numpy as np
 import pytest
 import websockets
 
@@ -107,6 +108,39 @@ def test_a_late_joiner_gets_the_input_maps_sent_only_after_the_last_rebuild(serv
     assert frames[-1]["epoch"] == 8
     neurons = next(a for a in with_inputs[0]["arrays"] if a["name"] == "neurons")
     assert neurons["shape"][0] == 3 + 1  # of the current network, not an older one
+
+
+def test_room_frames_carry_thumbnails_only_when_they_moved_and_late_joiners_get_them(server):
+    async def step(client, epoch):
+        await client.send("step", epochs=1)
+        await client.until(lambda: any(f["epoch"] == epoch for f in client.frames))
+
+    async def main():
+        room, teacher, _ = await instructor_and_students(server, 0)
+        await teacher.send("configure", hidden=[3], learning_rate=1e-6)  # maps stand still
+        await step(teacher, 1)
+        await step(teacher, 2)
+        mark = len(teacher.frames)
+        await teacher.send("set_weight", layer=1, source=0, target=0, value=3.0)
+        await teacher.until(lambda: len(teacher.frames) > mark)
+        await step(teacher, 3)
+        late = await Client.join(server, room["code"], name="late")
+        await late.until(lambda: any(f["epoch"] == 3 for f in late.frames))
+        return teacher, late, mark
+
+    teacher, late, mark = run(main())
+    rebuild = max(i for i, a in enumerate(teacher.arrays) if "inputs" in a)
+    sent = [a.get("neurons") for a in teacher.arrays]
+    assert sent[rebuild] is not None  # after a rebuild: every thumbnail
+    assert rebuild < mark - 1  # (the epoch-2 frame came after it)
+    assert all(n is None for n in sent[rebuild + 1 : mark])  # still: left out
+    moved, last = sent[mark:]  # set_weight's frame, then step 3's
+    assert moved is not None and not np.array_equal(moved, sent[rebuild])  # moved: sent
+    assert last is None
+    # The late joiner holds the thumbnails last sent (retained apart from newer frames).
+    got = [a["neurons"] for a in late.arrays if "neurons" in a]
+    np.testing.assert_array_equal(got[-1], moved)
+    assert late.frames[-1]["epoch"] == 3
 
 
 def test_a_forked_students_changes_never_reach_the_room(server):
