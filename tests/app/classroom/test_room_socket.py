@@ -134,12 +134,12 @@ def test_room_frames_carry_thumbnails_only_when_they_moved_and_late_joiners_get_
     assert sent[rebuild] is not None  # after a rebuild: every thumbnail
     assert rebuild < mark - 1  # (the epoch-2 frame came after it)
     assert all(n is None for n in sent[rebuild + 1 : mark])  # still: left out
-    moved, last = sent[mark:]  # set_weight's frame, then step 3's
+    moved = sent[mark]  # set_weight's frame
     assert moved is not None and not np.array_equal(moved, sent[rebuild])  # moved: sent
-    assert last is None
+    assert teacher.frames[-1]["epoch"] == 3 and sent[-1] is None  # step 3's: still
     # The late joiner holds the thumbnails last sent (retained apart from newer frames).
     got = [a["neurons"] for a in late.arrays if "neurons" in a]
-    np.testing.assert_array_equal(got[-1], moved)
+    np.testing.assert_array_equal(got[-1], [n for n in sent if n is not None][-1])
     assert late.frames[-1]["epoch"] == 3
 
 
